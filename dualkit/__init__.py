@@ -1,0 +1,38 @@
+"""dualkit: convex duality of deep neural networks, computed.
+
+The library behind the book *Convex Duality of Deep Neural Networks*. Each result of the book is a
+problem class (``TwoLayerLinear``, ...) that solves the convex program of a weight-decay-
+regularized network, returns optimal layer weights with a dual certificate, builds the primal
+torch network and measures how far a trained network is from the global optimum::
+
+    import dualkit as dk
+    X, y = dk.data.gaussian(n=50, d=10, seed=0)
+    prob = dk.TwoLayerLinear(X, y, beta=0.1)
+    sol = prob.solve()
+    net = prob.network(width=10, seed=0)
+    hist = dk.train(net, prob, steps=200, optimizer="lbfgs", lr=1, bound=sol.value)
+    prob.gap(net)
+"""
+
+from . import data, diagnostics, losses, nets, plot, solvers, widgets
+from .problems import Problem, Solution, TwoLayerLinear, recover_weights
+from .train import History, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "data",
+    "diagnostics",
+    "losses",
+    "nets",
+    "plot",
+    "solvers",
+    "widgets",
+    "Problem",
+    "Solution",
+    "TwoLayerLinear",
+    "recover_weights",
+    "History",
+    "train",
+    "__version__",
+]

@@ -1,0 +1,122 @@
+"""Input checks shared by every public function.
+
+Each check raises :class:`ValueError` with a message that names the argument, says what was
+wrong and what is expected, so that a reader of a traceback knows how to fix the call.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _as_float_array(a, name: str) -> np.ndarray:
+    if a is None:
+        raise ValueError(f"{name} is None; expected a numeric array.")
+    try:
+        # torch tensors and other array-likes
+        if hasattr(a, "detach"):
+            a = a.detach().cpu().numpy()
+        arr = np.asarray(a)
+    except Exception as exc:  # pragma: no cover - exotic objects
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise ValueError(
+            f"{name} must be a numeric array (float64 is used inside dualkit); "
+            f"got an array of dtype {arr.dtype}."
+        )
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued; got a complex array.")
+    arr = arr.astype(np.float64, copy=True)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one entry.")
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "Inf"
+        raise ValueError(
+            f"{name} contains {bad} values; expected finite numbers. "
+            "Remove or impute the non-finite entries first."
+        )
+    return arr
+
+
+def as_matrix(X, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a finite float64 matrix of shape ``(n, d)``."""
+    arr = _as_float_array(X, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n, d); got {arr.ndim}-D shape {arr.shape}. "
+            "Reshape a single feature with x.reshape(-1, 1)."
+        )
+    return arr
+
+
+def as_vector(y, name: str = "y", n: int | None = None) -> np.ndarray:
+    """Return ``y`` as a finite float64 vector of shape ``(n,)``.
+
+    A column vector of shape ``(n, 1)`` is accepted and flattened.
+    """
+    arr = _as_float_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be a vector of shape (n,); got shape {arr.shape}. "
+            "Vector outputs of shape (n, K) are not supported by this function."
+        )
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} entries but X has {n} rows; expected one target per row."
+        )
+    return arr
+
+
+def check_beta(beta, name: str = "beta", allow_zero: bool = True) -> float:
+    """Return ``beta`` as a float after checking that it is finite and non-negative."""
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
+        try:
+            beta = float(np.asarray(beta).item())
+        except Exception as exc:
+            raise ValueError(
+                f"{name} must be a real number >= 0; got {beta!r} of type {type(beta).__name__}."
+            ) from exc
+    beta = float(beta)
+    if not np.isfinite(beta):
+        raise ValueError(f"{name} must be finite; got {beta}.")
+    if beta < 0:
+        raise ValueError(f"{name} is the regularization strength and must be >= 0; got {beta}.")
+    if beta == 0 and not allow_zero:
+        raise ValueError(f"{name} must be > 0 here; got 0.")
+    return beta
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int after checking that it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+    value = int(value)
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value}.")
+    return value
+
+
+def check_positive_float(value, name: str) -> float:
+    """Return ``value`` as a float after checking that it is finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number > 0; got {value!r}.")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}.")
+    return value
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Check that ``value`` is one of ``choices`` (strings)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}; got {value!r}.")
+    return value

@@ -1,0 +1,135 @@
+r"""The book's figures: one function per kind of figure, one consistent look.
+
+Every function takes the objects the chapters already have (a :class:`~dualkit.train.History`,
+a problem, layer weights), draws on a new figure unless ``ax`` is given, labels its axes with
+units, and returns the matplotlib ``Figure``.
+
+Introduced in :ref:`ch-two-layer-linear`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .diagnostics import alignment
+
+__all__ = ["training", "singular_values", "beta_path", "neurons"]
+
+FIGSIZE = (6.4, 3.6)
+#: floor used on log axes so that exact zeros (a gap of 0.0) stay visible
+LOG_FLOOR = 1e-17
+
+
+def _axes(ax, figsize=FIGSIZE):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax.figure, ax
+
+
+def training(hist, ax=None, label: str | None = None):
+    r"""Relative gap :math:`(P(\theta_k)-D^\star)/D^\star` against the iteration, on a log scale.
+
+    Without a bound in the history the primal objective itself is drawn.
+    """
+    fig, ax = _axes(ax)
+    label = label or f"{hist.optimizer} ({hist.device})"
+    if hist.bound is None:
+        ax.plot(hist.steps, hist.objective, label=label)
+        ax.set_ylabel("primal objective $P(\\theta_k)$")
+    else:
+        ax.semilogy(hist.steps, np.maximum(hist.rel_gap, LOG_FLOOR), label=label)
+        ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
+    ax.set_xlabel("iteration $k$")
+    ax.set_title("Training objective against the dual optimum")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def singular_values(hist, layer: int = 0, ax=None, top: int = 6):
+    r"""The largest singular values :math:`\sigma_1\ge\sigma_2\ge\dots` of one layer during training.
+
+    ``layer`` is 0-based (``0`` is :math:`W_1`). A rank-one optimum shows as one curve staying
+    up while the others fall to zero.
+    """
+    fig, ax = _axes(ax)
+    S = hist.singular_values_of(layer)
+    for k in range(min(top, S.shape[1])):
+        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{k + 1}$")
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(f"singular values of $W_{layer + 1}$")
+    ax.set_title(f"Layer {layer + 1} becomes rank one")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(ncol=2, fontsize="small")
+    return fig
+
+
+def beta_path(prob, betas=None, beta: float | None = None, axes=None):
+    r"""The optimum along :math:`\beta`: the norm :math:`\|w^\star(\beta)\|_2` of the end-to-end map
+    and the optimal value :math:`P^\star(\beta)`, with the zero threshold
+    :math:`\beta_{\max}=\|X^\top y\|_2` marked (MATH.md §1.7).
+
+    ``beta`` highlights one value (used by the widget). Works at any :math:`\beta\ge0`.
+    """
+    bmax = prob.beta_max
+    if betas is None:
+        betas = np.linspace(0.0, 1.5 * bmax, 121)
+    betas = np.asarray(betas, dtype=float)
+    sols = prob.path(betas)
+    norms = np.array([np.linalg.norm(s.w) for s in sols])
+    values = np.array([s.value for s in sols])
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
+    fig = axes[0].figure
+    axes[0].plot(betas, norms, color="C0")
+    axes[0].set_ylabel("$\\|W_1 w_2\\|_2 = \\|w^\\star\\|_2$")
+    axes[0].set_title("Size of the optimal network")
+    axes[1].plot(betas, values, color="C1", label="$P^\\star(\\beta)$")
+    axes[1].axhline(0.5 * float(prob.y @ prob.y), color="gray", ls=":",
+                    label="$\\frac12\\|y\\|^2$ (zero network)")
+    axes[1].set_ylabel("optimal objective $P^\\star(\\beta)$")
+    axes[1].set_title("Optimal value")
+    axes[1].legend(fontsize="small")
+    for ax in axes:
+        ax.axvline(bmax, color="k", ls="--", lw=1)
+        ax.set_xlabel("weight decay $\\beta$")
+        ax.grid(True, alpha=0.3)
+    axes[0].annotate("$\\beta=\\|X^\\top y\\|_2$", (bmax, norms.max() * 0.9),
+                     xytext=(5, 0), textcoords="offset points")
+    if beta is not None:
+        s = prob.path([beta])[0]
+        axes[0].plot([beta], [np.linalg.norm(s.w)], "o", color="C3")
+        axes[1].plot([beta], [s.value], "o", color="C3")
+        fig.suptitle(f"$\\beta={beta:.4g}$: $\\|w^\\star\\|={np.linalg.norm(s.w):.4g}$, "
+                     f"$P^\\star={s.value:.6g}$")
+    return fig
+
+
+def neurons(weights, direction=None, ax=None):
+    r"""Each hidden neuron as a point :math:`(\|w_{1,j}\|_2,\ |w_{2,j}|)`: balanced neurons lie on
+    the diagonal (MATH.md §1.2). With ``direction`` (e.g. :math:`w^\star`), the colour is the
+    alignment :math:`|\cos(w_{1,j},\text{direction})|`.
+    """
+    fig, ax = _axes(ax, figsize=(4.8, 4.2))
+    W1 = np.asarray(weights[0], dtype=float)
+    W2 = np.asarray(weights[1], dtype=float)
+    W2 = W2[:, None] if W2.ndim == 1 else W2
+    a = np.linalg.norm(W1, axis=0)
+    b = np.linalg.norm(W2, axis=1)
+    if direction is None:
+        ax.scatter(a, b, s=30)
+    else:
+        c = [alignment(W1[:, j], direction) if a[j] > 0 else 0.0 for j in range(W1.shape[1])]
+        sc = ax.scatter(a, b, c=c, vmin=0, vmax=1, cmap="viridis", s=30)
+        fig.colorbar(sc, ax=ax, label="$|\\cos(w_{1,j}, w^\\star)|$")
+    hi = max(float(a.max()), float(b.max()), 1e-12) * 1.1
+    ax.plot([0, hi], [0, hi], color="gray", ls=":", label="balanced: $\\|w_{1,j}\\|=|w_{2,j}|$")
+    ax.set_xlim(0, hi)
+    ax.set_ylim(0, hi)
+    ax.set_xlabel("incoming norm $\\|w_{1,j}\\|_2$")
+    ax.set_ylabel("outgoing weight $|w_{2,j}|$")
+    ax.set_title("Neurons of the trained network")
+    ax.legend(fontsize="small", loc="upper left")
+    return fig
+

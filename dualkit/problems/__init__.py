@@ -1,0 +1,6 @@
+"""One module per result of the book; each defines a problem class with the common API."""
+
+from .base import Problem, Solution
+from .two_layer_linear import TwoLayerLinear, recover_weights
+
+__all__ = ["Problem", "Solution", "TwoLayerLinear", "recover_weights"]

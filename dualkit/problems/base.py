@@ -1,0 +1,122 @@
+"""The problem API shared by every result of the book (see DESIGN.md, "The problem API")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..diagnostics import relative_gap
+
+__all__ = ["Solution", "Problem"]
+
+
+@dataclass
+class Solution:
+    """The global optimum of a problem, with its dual certificate.
+
+    Attributes
+    ----------
+    value : float
+        Primal objective at ``weights`` (the optimal value when ``certified``).
+    weights : list of ndarray
+        Optimal layer weights, in the form ``prob.objective`` accepts.
+    dual : ndarray
+        A dual-feasible point :math:`\\lambda`; ``prob.dual_objective(dual)`` is a lower bound.
+    dual_value : float
+        ``prob.dual_objective(dual)``.
+    method : str
+        The solver that produced it (``"closed_form"``, ``"cvxpy"``, ...).
+    solve_time : float
+        Wall-clock seconds of the solve.
+    certified : bool
+        True only when ``value - dual_value`` is within the solver's tolerance, so that the dual
+        bound proves ``value`` optimal.
+    beta : float
+        The regularization strength it was solved at.
+    w : ndarray or None
+        The end-to-end linear map :math:`W_1\\cdots w_L` where the network is linear.
+    info : dict
+        Solver-specific details (timings, iterations, ...).
+    """
+
+    value: float
+    weights: list
+    dual: np.ndarray
+    dual_value: float
+    method: str
+    solve_time: float
+    certified: bool
+    beta: float
+    w: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """Duality gap ``value - dual_value`` (>= 0 up to rounding)."""
+        return self.value - self.dual_value
+
+    @property
+    def rel_gap(self) -> float:
+        """Relative duality gap ``(value - dual_value) / |dual_value|``."""
+        return relative_gap(self.value, self.dual_value)
+
+    def __repr__(self) -> str:
+        shapes = [np.shape(W) for W in self.weights]
+        return (
+            f"Solution(value={self.value:.10g}, dual_value={self.dual_value:.10g}, "
+            f"rel_gap={self.rel_gap:.2e}, certified={self.certified}, method={self.method!r}, "
+            f"solve_time={self.solve_time:.3g}s, beta={self.beta:.6g}, weights={shapes})"
+        )
+
+
+class Problem:
+    """Base class of the book's problems.
+
+    Subclasses set ``X``, ``y``, ``beta``, ``loss`` and implement ``objective``,
+    ``dual_objective``, ``solve``, ``network`` and ``torch_objective``. The base class supplies
+    the certified lower bound and the gap of a trained network.
+    """
+
+    _bound_cache: float | None = None
+
+    def objective(self, weights) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dual_objective(self, lam) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def solve(self, method: str | None = None, **kwargs) -> Solution:  # pragma: no cover
+        raise NotImplementedError
+
+    def network(self, width: int, seed: int = 0):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def torch_objective(self, net, X, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def lower_bound(self) -> float:
+        """The best certified lower bound on the primal optimum (cached after the first call)."""
+        if self._bound_cache is None:
+            self._bound_cache = float(self.solve().dual_value)
+        return self._bound_cache
+
+    def gap(self, net) -> float:
+        """Certified suboptimality ``objective(net) - lower_bound()`` of a network or weights."""
+        return self.objective(net) - self.lower_bound()
+
+    def relative_gap(self, net) -> float:
+        """``gap(net) / |lower_bound()|``: the book's "relative gap"."""
+        return relative_gap(self.objective(net), self.lower_bound())
+
+    @staticmethod
+    def _weights_of(weights) -> list:
+        """Accept a torch module with ``.weights()`` or a list of arrays."""
+        if hasattr(weights, "weights") and callable(weights.weights):
+            return weights.weights()
+        if isinstance(weights, (list, tuple)):
+            return list(weights)
+        raise ValueError(
+            "weights must be a list of layer arrays (e.g. sol.weights) or a dualkit network; "
+            f"got {type(weights).__name__}."
+        )

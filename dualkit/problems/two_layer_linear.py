@@ -1,0 +1,299 @@
+r"""Two-layer linear network with scalar output (MATH.md §1).
+
+Primal (P1), non-convex in :math:`(W_1, w_2)`:
+
+.. math:: P^\star=\min_{W_1,w_2}\ \ell(XW_1w_2)+\tfrac\beta2\big(\|W_1\|_F^2+\|w_2\|_2^2\big)
+
+Convex program (C1) and dual (D1), with strong duality for every width :math:`m\ge1`:
+
+.. math:: P^\star=\min_w\ \ell(Xw)+\beta\|w\|_2=\max_\lambda\ -\ell^*(-\lambda)
+          \ \text{ s.t. }\ \|X^\top\lambda\|_2\le\beta .
+
+With :math:`\beta=0` the problem is minimum-norm interpolation (MATH.md §1.8):
+:math:`\min\tfrac12(\|W_1\|_F^2+\|w_2\|^2)` s.t. :math:`XW_1w_2=y`, whose value is
+:math:`\|X^\dagger y\|_2=\max\{\lambda^\top y:\|X^\top\lambda\|_2\le1\}`.
+
+Introduced in :ref:`ch-two-layer-linear`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cvxpy as cp
+import numpy as np
+import torch
+
+from .._validation import as_matrix, as_vector, check_beta, check_positive_int
+from ..losses import Squared, get_loss
+from ..nets import DeepLinearNet
+from ..solvers.closed_form import RidgePath
+from ..solvers.cvxpy_ref import solve_cvxpy
+from .base import Problem, Solution
+
+__all__ = ["TwoLayerLinear", "recover_weights"]
+
+#: relative slack allowed in the dual constraint when evaluating a dual point
+DUAL_FEAS_TOL = 1e-9
+#: relative residual below which weights count as interpolating (beta = 0)
+INTERP_TOL = 1e-7
+
+
+def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarray]:
+    r"""Optimal two-layer weights of any width from the end-to-end solution :math:`w^\star`.
+
+    Returns :math:`[W_1, w_2]` with :math:`W_1=u^\star a^\top`, :math:`w_2=a`,
+    :math:`u^\star=w^\star/\|w^\star\|` and :math:`\|a\|_2^2=\|w^\star\|_2` (MATH.md §1.5): rank one,
+    aligned with :math:`w^\star`, every neuron balanced (:math:`\|w_{1,j}\|=|w_{2,j}|`), and
+    :math:`W_1w_2=w^\star`. With ``seed=None`` the neurons share the norm equally; with a seed,
+    :math:`a` points in a random direction (every such choice is optimal).
+
+    Introduced in :ref:`ch-two-layer-linear`.
+    """
+    w = as_vector(w, "w")
+    width = check_positive_int(width, "width")
+    norm = float(np.linalg.norm(w))
+    if norm == 0.0:
+        return [np.zeros((w.size, width)), np.zeros(width)]
+    if seed is None:
+        a = np.full(width, np.sqrt(norm / width))
+    else:
+        a = np.random.default_rng(seed).standard_normal(width)
+        a *= np.sqrt(norm) / np.linalg.norm(a)
+    return [np.outer(w / norm, a), a]
+
+
+class TwoLayerLinear(Problem):
+    r"""Weight-decay-regularized two-layer linear network :math:`f(X)=XW_1w_2` (MATH.md §1).
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    beta : float
+        Weight-decay strength :math:`\beta\ge0`; ``beta=0`` means minimum-norm interpolation
+        (then :math:`y` must lie in the range of :math:`X`).
+    loss : Loss or str
+        A convex loss; ``"squared"`` (default) is the only one with the closed form.
+
+    Example
+    -------
+    >>> import dualkit as dk
+    >>> X, y = dk.data.gaussian(n=50, d=10, seed=0)
+    >>> prob = dk.TwoLayerLinear(X, y, beta=0.1)
+    >>> sol = prob.solve()
+    >>> abs(prob.objective(sol.weights) - prob.dual_objective(sol.dual)) < 1e-8 * sol.value
+    True
+
+    Introduced in :ref:`ch-two-layer-linear`.
+    """
+
+    methods = ("closed_form", "cvxpy")
+
+    def __init__(self, X, y, beta: float, loss="squared", *, _ridge_path: RidgePath | None = None):
+        self.X = as_matrix(X, "X")
+        self.n, self.d = self.X.shape
+        self.y = as_vector(y, "y", n=self.n)
+        self.beta = check_beta(beta)
+        self.loss = get_loss(loss)
+        self.y = self.loss.check_targets(self.y, "y")
+        self._path = _ridge_path
+        if self.beta == 0.0:
+            if not isinstance(self.loss, Squared):
+                raise ValueError("beta=0 (minimum-norm interpolation) needs the squared loss.")
+            resid = self.y - self.ridge_path.U @ (self.ridge_path.U.T @ self.y)
+            if np.linalg.norm(resid) > 1e-9 * max(1.0, np.linalg.norm(self.y)):
+                raise ValueError(
+                    "beta=0 asks for exact interpolation XW1w2 = y, but y is not in the range of X "
+                    f"(residual {np.linalg.norm(resid):.3g}); use beta > 0, or n <= d with "
+                    "full-row-rank X."
+                )
+
+    # ------------------------------------------------------------------ data facts
+    @property
+    def ridge_path(self) -> RidgePath:
+        """The SVD of X reused by every closed-form solve (computed once)."""
+        if self._path is None:
+            self._path = RidgePath(self.X, self.y)
+        return self._path
+
+    @property
+    def beta_max(self) -> float:
+        r"""Zero threshold :math:`\|X^\top(-\nabla\ell(0))\|_2` (:math:`\|X^\top y\|_2` for the squared
+        loss): the optimal weights are zero iff :math:`\beta\ge` this value (MATH.md §1.7)."""
+        lam0 = self.loss.dual_point(np.zeros(self.n), self.y)
+        return float(np.linalg.norm(self.X.T @ lam0))
+
+    # ------------------------------------------------------------------ objectives
+    def _check_weights(self, weights) -> tuple[np.ndarray, np.ndarray]:
+        ws = self._weights_of(weights)
+        if len(ws) != 2:
+            raise ValueError(
+                f"weights must be [W1, w2] for a two-layer network; got {len(ws)} arrays."
+            )
+        W1 = as_matrix(ws[0], "W1")
+        w2 = as_vector(ws[1], "w2")
+        if W1.shape[0] != self.d:
+            raise ValueError(f"W1 must have d={self.d} rows; got shape {W1.shape}.")
+        if W1.shape[1] != w2.shape[0]:
+            raise ValueError(
+                f"W1 has {W1.shape[1]} columns (neurons) but w2 has {w2.shape[0]} entries."
+            )
+        return W1, w2
+
+    def objective(self, weights) -> float:
+        r"""Primal objective :math:`\ell(XW_1w_2)+\tfrac\beta2(\|W_1\|_F^2+\|w_2\|^2)` of
+        ``[W1, w2]`` or of a network. With ``beta=0``: :math:`\tfrac12(\|W_1\|_F^2+\|w_2\|^2)`
+        if the weights interpolate (relative residual below 1e-7), else ``inf``."""
+        W1, w2 = self._check_weights(weights)
+        pred = self.X @ (W1 @ w2)
+        reg = 0.5 * (float(np.sum(W1 * W1)) + float(w2 @ w2))
+        if self.beta == 0.0:
+            resid = np.linalg.norm(pred - self.y)
+            return reg if resid <= INTERP_TOL * max(1.0, np.linalg.norm(self.y)) else np.inf
+        return self.loss.value(pred, self.y) + self.beta * reg
+
+    def convex_objective(self, w) -> float:
+        r"""Objective of the convex program (C1), :math:`\ell(Xw)+\beta\|w\|_2`."""
+        w = as_vector(w, "w", n=None)
+        if w.shape[0] != self.d:
+            raise ValueError(f"w must have d={self.d} entries; got {w.shape[0]}.")
+        if self.beta == 0.0:
+            ok = np.linalg.norm(self.X @ w - self.y) <= INTERP_TOL * max(1.0, np.linalg.norm(self.y))
+            return float(np.linalg.norm(w)) if ok else np.inf
+        return self.loss.value(self.X @ w, self.y) + self.beta * float(np.linalg.norm(w))
+
+    def dual_objective(self, lam) -> float:
+        r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`,
+        else ``-inf``. With ``beta=0``: :math:`\lambda^\top y` if :math:`\|X^\top\lambda\|_2\le1`.
+        Any finite value is a lower bound on the primal optimum (weak duality)."""
+        lam = as_vector(lam, "lam", n=self.n)
+        radius = self.beta if self.beta > 0 else 1.0
+        if np.linalg.norm(self.X.T @ lam) > radius * (1 + DUAL_FEAS_TOL):
+            return -np.inf
+        if self.beta == 0.0:
+            return float(lam @ self.y)
+        return float(self.loss.dual_value(lam, self.y))
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`.
+
+        Turns any residual (e.g. :math:`y-f(X)` of a trained network) into a valid certificate.
+        """
+        lam = as_vector(lam, "lam", n=self.n)
+        radius = self.beta if self.beta > 0 else 1.0
+        g = float(np.linalg.norm(self.X.T @ lam))
+        return lam if g <= radius else lam * (radius / g)
+
+    # ------------------------------------------------------------------ solving
+    def solve(
+        self, method: str | None = None, width: int = 1, solver: str | None = None
+    ) -> Solution:
+        r"""Global optimum of (P1) with its dual certificate.
+
+        Parameters
+        ----------
+        method : {"closed_form", "cvxpy"}, optional
+            ``"closed_form"`` (default): one thin SVD and a scalar root (MATH.md §1.6).
+            ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
+        width : int
+            Width :math:`m` of the returned optimal weights (any :math:`m\ge1` is optimal).
+        solver : str, optional
+            cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
+        """
+        method = "closed_form" if method in (None, "auto") else method
+        if method not in self.methods:
+            raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
+        width = check_positive_int(width, "width")
+        if method == "closed_form":
+            return self._solve_closed_form(width)
+        return self._solve_cvxpy(width, solver)
+
+    def _closed_form_dual(self, w: np.ndarray) -> np.ndarray:
+        if self.beta == 0.0:
+            rp = self.ridge_path
+            lam = rp.U @ (rp.c / rp.s**2) / rp.pinv_norm if rp.pinv_norm > 0 else np.zeros(self.n)
+            return self.feasible_dual(lam)
+        return self.feasible_dual(self.loss.dual_point(self.X @ w, self.y))
+
+    def _finish(self, w, lam, method, t0, width, tol, info) -> Solution:
+        weights = recover_weights(w, width)
+        value = self.objective(weights)
+        dual_value = self.dual_objective(lam)
+        gap = value - dual_value
+        certified = bool(np.isfinite(gap) and gap <= tol * max(1.0, abs(value)))
+        return Solution(
+            value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
+            solve_time=time.perf_counter() - t0, certified=certified, beta=self.beta,
+            w=w, info=info,
+        )
+
+    def _solve_closed_form(self, width: int) -> Solution:
+        if not isinstance(self.loss, Squared):
+            raise ValueError(
+                f"the closed form needs the squared loss; for loss={self.loss.name!r} use "
+                "solve(method='cvxpy')."
+            )
+        t0 = time.perf_counter()
+        rp = self.ridge_path
+        w = rp.solve(self.beta)
+        lam = self._closed_form_dual(w)
+        info = {"tau": rp.tau(self.beta), "rank": int(rp.s.size)}
+        return self._finish(w, lam, "closed_form", t0, width, 1e-9, info)
+
+    def _solve_cvxpy(self, width: int, solver: str | None) -> Solution:
+        t0 = time.perf_counter()
+        w = cp.Variable(self.d)
+        lam = cp.Variable(self.n)
+        if self.beta == 0.0:
+            primal = cp.Problem(cp.Minimize(cp.norm(w, 2)), [self.X @ w == self.y])
+            dual = cp.Problem(cp.Maximize(lam @ self.y), [cp.norm(self.X.T @ lam, 2) <= 1.0])
+        else:
+            primal = cp.Problem(
+                cp.Minimize(self.loss.cvxpy_value(self.X @ w, self.y) + self.beta * cp.norm(w, 2))
+            )
+            dual_expr, dual_cons = self.loss.cvxpy_dual(lam, self.y)
+            dual = cp.Problem(
+                cp.Maximize(dual_expr), [cp.norm(self.X.T @ lam, 2) <= self.beta, *dual_cons]
+            )
+        _, t_primal = solve_cvxpy(primal, solver, what="primal (C1)")
+        _, t_dual = solve_cvxpy(dual, solver, what="dual (D1)")
+        info = {"primal_time": t_primal, "dual_time": t_dual, "solver": solver or "CLARABEL"}
+        lam_val = self.feasible_dual(lam.value)
+        return self._finish(np.asarray(w.value, float), lam_val, "cvxpy", t0, width, 1e-6, info)
+
+    def path(self, betas, width: int = 1) -> list[Solution]:
+        r"""Closed-form solutions for many betas, reusing one SVD of :math:`X`.
+
+        Returns one :class:`Solution` per beta, each solved at that beta.
+        """
+        betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        sols = []
+        for b in betas:
+            sub = TwoLayerLinear(self.X, self.y, b, self.loss, _ridge_path=self.ridge_path)
+            sols.append(sub.solve(width=width))
+        return sols
+
+    # ------------------------------------------------------------------ the network
+    def network(self, width: int = 10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
+        """A randomly initialised torch network :math:`XW_1w_2` of the given width."""
+        return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=1, seed=seed,
+                             init_scale=init_scale)
+
+    def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r"""The primal objective (P1) of a torch network, for training."""
+        if self.beta == 0.0:
+            raise ValueError(
+                "beta=0 is the constrained interpolation problem and cannot be trained by "
+                "penalised gradient descent; train at a small beta > 0 instead."
+            )
+        reg = sum((W**2).sum() for W in net.layer_tensors())
+        return self.loss.torch_value(net(X), y) + 0.5 * self.beta * reg
+
+    def __repr__(self) -> str:
+        return (
+            f"TwoLayerLinear(n={self.n}, d={self.d}, beta={self.beta:.6g}, "
+            f"loss={self.loss.name!r}, beta_max={self.beta_max:.6g})"
+        )

@@ -1,0 +1,42 @@
+"""ipywidgets explorers for live sessions (Jupyter, Colab).
+
+Each explorer wraps a plain plotting function of :mod:`dualkit.plot`, which the book first draws
+as a static figure; on the static HTML site a widget shows only its build-time state.
+
+Introduced in :ref:`ch-two-layer-linear`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import plot
+from .problems import TwoLayerLinear
+
+__all__ = ["beta_explorer"]
+
+
+def beta_explorer(X, y, betas=None):
+    r"""A slider over :math:`\beta` (log scale, from :math:`10^{-4}\beta_{\max}` to
+    :math:`10\,\beta_{\max}`) that redraws :func:`dualkit.plot.beta_path` with the chosen value.
+
+    Returns the ``ipywidgets`` object; display it as the last expression of a cell.
+    """
+    import ipywidgets as widgets
+
+    prob = TwoLayerLinear(X, y, beta=1.0)
+    bmax = prob.beta_max
+    if betas is None:
+        betas = np.linspace(0.0, 1.5 * bmax, 121)
+
+    def show(beta: float):
+        fig = plot.beta_path(prob, betas=betas, beta=float(beta))
+        plt.show()
+        return fig
+
+    slider = widgets.FloatLogSlider(
+        value=0.5 * bmax, base=10, min=np.log10(bmax) - 4, max=np.log10(bmax) + 1, step=0.05,
+        description="beta", readout_format=".3g", continuous_update=False,
+    )
+    return widgets.interactive(show, beta=slider)
