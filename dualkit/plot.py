@@ -74,7 +74,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     """
     bmax = prob.beta_max
     if betas is None:
-        betas = np.linspace(0.0, 1.5 * bmax, 121)
+        betas = np.linspace(0.0, 1.5 * bmax, 121)[1:]  # beta=0 is interpolation
     betas = np.asarray(betas, dtype=float)
     sols = prob.path(betas)
     norms = np.array([np.linalg.norm(s.w) for s in sols])

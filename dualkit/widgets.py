@@ -28,7 +28,7 @@ def beta_explorer(X, y, betas=None):
     prob = TwoLayerLinear(X, y, beta=1.0)
     bmax = prob.beta_max
     if betas is None:
-        betas = np.linspace(0.0, 1.5 * bmax, 121)
+        betas = np.linspace(0.0, 1.5 * bmax, 121)[1:]  # beta=0 is interpolation
 
     def show(beta: float):
         fig = plot.beta_path(prob, betas=betas, beta=float(beta))
