@@ -244,7 +244,7 @@ def train(
                     sched.step()
                 if not torch.isfinite(loss):
                     raise RuntimeError(
-                        f"training diverged at step {k} (objective {float(loss)}); "
+                        f"training diverged at step {k} (objective {float(loss.detach())}); "
                         f"lower lr (now {lr}) or use optimizer='lbfgs'."
                     )
                 bar.update(1)

@@ -33,13 +33,15 @@ class RidgePath:
         self.U, self.s, self.Vt = U[:, :r], s[:r], Vt[:r]
         self.c = self.U.T @ y
         #: :math:`\|X^\top y\|_2`, the zero threshold of :math:`\beta`
-        self.xty_norm = float(np.linalg.norm(self.s * self.c))
+        self.xty_norm = float(np.linalg.norm(X.T @ y))
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
         self.pinv_norm = float(np.linalg.norm(self.c / self.s)) if r else 0.0
 
     def tau(self, beta: float) -> float:
         r""":math:`\tau^\star=\|w^\star(\beta)\|_2` (0 when :math:`\beta\ge\|X^\top y\|`)."""
-        if beta >= self.xty_norm:
+        # within rounding of the threshold the exact tau is O(eps) and the objective O(eps^2)
+        # away from the zero solution: return exactly zero
+        if beta >= self.xty_norm * (1 - 1e-12):
             return 0.0
         if beta == 0.0:
             return self.pinv_norm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import cvxpy as cp
 
@@ -27,7 +28,10 @@ def solve_cvxpy(problem: cp.Problem, solver: str | None = None, what: str = "pro
         )
     t0 = time.perf_counter()
     try:
-        problem.solve(solver=solver, **kwargs)
+        with warnings.catch_warnings():
+            # an inaccurate solution is turned into the RuntimeError below
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            problem.solve(solver=solver, **kwargs)
     except cp.error.SolverError as exc:
         raise RuntimeError(
             f"cvxpy solver {solver} failed on the {what}: {exc}. "

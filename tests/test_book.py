@@ -1,0 +1,80 @@
+"""The book's structure: every chapter is in the TOC, has the jupytext header and a label,
+the config keeps the build strict, and the environment stays pinned."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_every_chapter_is_in_the_toc_and_exists():
+    files = _toc_files()
+    on_disk = {f"chapters/{p.stem}" for p in (ROOT / "chapters").glob("*.md")}
+    assert set(files) == on_disk
+    assert files[:2] == ["chapters/intro", "chapters/preliminaries"]
+    assert files[-1] == "chapters/references" and "chapters/api" in files
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.md")), ids=lambda p: p.stem)
+def test_chapter_header_and_label(path):
+    text = path.read_text()
+    has_code = "```{code-cell}" in text
+    if has_code:
+        assert text.startswith("---\njupytext:"), "notebook chapters need the jupytext header"
+        assert "format_name: myst" in text and "name: python3" in text
+    label = re.search(r"^\((ch-[a-z0-9-]+)\)=$", text, re.M)
+    assert label, f"{path.name} must start with a (ch-...)= label"
+    assert "hide_solutions" not in text and ":hidden:" not in text
+
+
+def test_result_chapters_have_theorem_exercises_and_figures():
+    text = (ROOT / "chapters" / "two_layer_linear.md").read_text()
+    assert "{prf:theorem}" in text
+    assert text.count("{exercise-start}") >= 2
+    assert text.count("{solution-start}") == text.count("{exercise-start}")
+    assert text.count(":class: dropdown") == text.count("{solution-start}")
+    assert "mystnb:\n  figure:" in text and "{cite}" in text
+
+
+def test_config_is_strict():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    ex = cfg["execute"]
+    assert ex["execute_notebooks"] == "force" and ex["raise_on_error"] is True
+    assert ex["show_tb"] is True and ex["timeout"] > 30
+    assert ex.get("stderr_output", "show") != "remove-warn"
+    ext = cfg["sphinx"]["extra_extensions"]
+    assert {"sphinx_proof", "sphinx_exercise", "sphinx.ext.autodoc"} <= set(ext)
+    assert cfg["launch_buttons"]["colab_url"]
+    assert "**.ipynb" in cfg["exclude_patterns"]
+    macros = cfg["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
+    assert {"R", "norm", "relu"} <= set(macros)
+
+
+def test_requirements_are_pinned():
+    req = (ROOT / "requirements.txt").read_text().splitlines()
+    req = [r.strip() for r in req if r.strip() and not r.startswith("#")]
+    assert "jupyter-book==1.0.4.post1" in req and "torch==2.13.0" in req
+    assert req[-1] == "-e ."
+    for name in ["cvxpy", "numpy", "scipy", "matplotlib", "ipywidgets", "sphinx-proof",
+                 "sphinx-exercise", "jupytext", "tqdm", "pytest", "hypothesis"]:
+        assert any(r.startswith(name) for r in req), name
+
+
+def test_readme_gives_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    build = "pip install -r requirements.txt && jupyter-book build . --all"
+    test = "pip install -r requirements.txt && python -m pytest"
+    assert build in text and test in text
+    assert "python -m pytest" in ci and "jupyter-book build" in ci and "-W -n --keep-going" in ci

@@ -1,0 +1,107 @@
+"""data, losses, nets, diagnostics, plot, widgets."""
+
+import cvxpy as cp
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import dualkit as dk
+from dualkit import diagnostics as dg
+
+
+def test_data_is_seeded_and_shaped():
+    X1, y1 = dk.data.gaussian(n=7, d=3, seed=5)
+    X2, y2 = dk.data.gaussian(n=7, d=3, seed=5)
+    X3, _ = dk.data.gaussian(n=7, d=3, seed=6)
+    assert X1.shape == (7, 3) and y1.shape == (7,)
+    assert np.array_equal(X1, X2) and np.array_equal(y1, y2) and not np.array_equal(X1, X3)
+    Xr, yr = dk.data.gaussian(n=50, d=3, seed=0, teacher="relu", noise=0.0, width=4)
+    assert np.isfinite(yr).all() and yr.std() > 0
+    y0 = dk.data.teacher_targets(X1, noise=0.0, seed=1)
+    assert np.linalg.matrix_rank(np.c_[X1, y0]) == 3  # noiseless linear teacher: y in range(X)
+
+
+def test_squared_loss_three_forms_and_conjugate():
+    rng = np.random.default_rng(0)
+    y, z, v = rng.standard_normal((3, 9))
+    loss = dk.losses.Squared()
+    assert loss.value(z, y) == pytest.approx(0.5 * np.sum((z - y) ** 2))
+    assert float(loss.torch_value(torch.tensor(z), torch.tensor(y))) == pytest.approx(loss.value(z, y))
+    assert loss.cvxpy_value(cp.Constant(z), y).value == pytest.approx(loss.value(z, y))
+    # Fenchel-Young: l(z) + l*(v) >= v.z, with equality at v = grad l(z) = z - y
+    assert loss.value(z, y) + loss.conjugate(v, y) >= v @ z - 1e-12
+    g = z - y
+    assert loss.value(z, y) + loss.conjugate(g, y) == pytest.approx(g @ z)
+    # the dual objective and its cvxpy form agree; KKT map is the residual
+    lam = cp.Variable(9)
+    expr, cons = loss.cvxpy_dual(lam, y)
+    lam.value = v
+    assert expr.value == pytest.approx(loss.dual_value(v, y)) and cons == []
+    assert np.allclose(loss.dual_point(z, y), y - z)
+    assert isinstance(dk.losses.get_loss("squared"), dk.losses.Squared)
+    assert isinstance(dk.losses.get_loss(dk.losses.Squared), dk.losses.Squared)
+
+
+def test_deep_linear_net_any_depth():
+    net = dk.nets.DeepLinearNet(5, [4, 3, 2], seed=0)
+    assert net.depth == 4
+    ws = net.weights()
+    assert [w.shape for w in ws] == [(5, 4), (4, 3), (3, 2), (2,)]
+    X = torch.randn(6, 5, dtype=torch.float64)
+    assert torch.allclose(net(X), X @ torch.as_tensor(net.end_to_end()))
+    vec = dk.nets.DeepLinearNet(5, 4, out=3)
+    assert vec.weights()[-1].shape == (4, 3) and vec(X).shape == (6, 3)
+
+
+def test_diagnostics_on_known_matrices():
+    u, v = np.array([3.0, 4.0]), np.array([1.0, 0.0, 0.0])
+    R1 = np.outer(u, v)
+    assert dg.rank_one_ratio(R1) == 0.0 and dg.numerical_rank(R1) == 1
+    assert dg.numerical_rank(np.eye(3)) == 3 and dg.numerical_rank(np.zeros((2, 2))) == 0
+    assert np.allclose(dg.singular_values(np.diag([3.0, 1.0])), [3, 1])
+    assert dg.rank_one_ratio(np.diag([2.0, 1.0])) == 0.5
+    p, q = dg.top_singular_vectors(R1)
+    assert dg.alignment(p, u) == pytest.approx(1) and dg.alignment(q, v) == pytest.approx(1)
+    assert dg.alignment([1, 0], [0, 1]) == 0 and dg.alignment([1, 0], [0, 0]) == 0
+    assert dg.layer_alignment([R1, np.outer(v, [1.0, 1.0]), np.array([1.0, -1.0])]) == pytest.approx(
+        [1.0, 0.0])
+    assert dg.balance(np.array([[3.0], [4.0]]), np.array([5.0])) == 0
+    assert dg.balance(np.array([[3.0], [4.0]]), np.array([2.0])) == 3
+    assert dg.relative_gap(1.1, 1.0) == pytest.approx(0.1)
+    report = dg.layer_report([R1, v], direction=u)
+    assert "s2/s1" in report and len(report.splitlines()) == 3
+
+
+def test_plots_have_labels():
+    X, y = dk.data.gaussian(n=15, d=4, seed=0)
+    prob = dk.TwoLayerLinear(X, y, 1.0)
+    sol = prob.solve()
+    net = prob.network(5)
+    hist = dk.train(net, prob, steps=30, bound=sol.value, progress=False)
+    figs = [
+        dk.plot.training(hist),
+        dk.plot.singular_values(hist),
+        dk.plot.beta_path(prob, beta=2.0),
+        dk.plot.neurons(net.weights(), direction=sol.w),
+        dk.plot.training(dk.train(prob.network(3), prob, steps=3, progress=False)),
+    ]
+    for fig in figs:
+        assert isinstance(fig, plt.Figure)
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                continue
+            assert ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.mark.parametrize("factor", [1e-4, 1.0, 10.0])
+def test_widget_function_works_at_extreme_slider_values(factor):
+    pytest.importorskip("ipywidgets")
+    X, y = dk.data.gaussian(n=15, d=4, seed=0)
+    w = dk.widgets.beta_explorer(X, y)
+    bmax = np.linalg.norm(X.T @ y)
+    slider = w.children[0]
+    slider.value = factor * bmax  # redraws through the plain function dk.plot.beta_path
+    fig = w.result
+    assert isinstance(fig, plt.Figure)
+    assert f"{slider.value:.4g}" in fig.get_suptitle()
