@@ -87,7 +87,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     axes[0].set_title("Size of the optimal network")
     axes[1].plot(betas, values, color="C1", label="$P^\\star(\\beta)$")
     axes[1].axhline(0.5 * float(prob.y @ prob.y), color="gray", ls=":",
-                    label="$\\frac12\\|y\\|^2$ (zero network)")
+                    label="$\\frac{1}{2}\\|y\\|^2$ (zero network)")
     axes[1].set_ylabel("optimal objective $P^\\star(\\beta)$")
     axes[1].set_title("Optimal value")
     axes[1].legend(fontsize="small")

@@ -135,6 +135,7 @@ def train(
     record_every: int | None = None,
     progress: bool = True,
     threads: int | None = None,
+    time_limit: float | None = None,
 ) -> History:
     r"""Train ``net`` on ``prob``'s primal objective with full-batch Adam, L-BFGS or GD.
 
@@ -167,6 +168,8 @@ def train(
     threads : int, optional
         torch CPU threads during training; default 1 for small problems (n·d ≤ 10⁶), where
         two threads on a 2-core machine measured up to 20× slower per step.
+    time_limit : float, optional
+        Stop after this many seconds of training (the last step is recorded).
 
     Returns
     -------
@@ -182,6 +185,8 @@ def train(
         bound = float(bound)
         if not math.isfinite(bound):
             raise ValueError(f"bound must be a finite number; got {bound}.")
+    if time_limit is not None:
+        time_limit = check_positive_float(time_limit, "time_limit")
     if tol is not None:
         tol = check_positive_float(tol, "tol")
         if bound is None:
@@ -248,7 +253,8 @@ def train(
                         f"lower lr (now {lr}) or use optimizer='lbfgs'."
                     )
                 bar.update(1)
-                due = k % record_every == 0 or k == steps
+                out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
+                due = k % record_every == 0 or k == steps or out_of_time
                 if due or tol is not None:
                     with torch.no_grad():
                         obj = float(prob.torch_objective(net, X, y))
@@ -258,6 +264,8 @@ def train(
                     if reached(obj):
                         converged = True
                         break
+                if out_of_time:
+                    break
         finally:
             bar.close()
             net.to("cpu")

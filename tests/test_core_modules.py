@@ -1,5 +1,7 @@
 """data, losses, nets, diagnostics, plot, widgets."""
 
+import io
+
 import cvxpy as cp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -88,6 +90,7 @@ def test_plots_have_labels():
     ]
     for fig in figs:
         assert isinstance(fig, plt.Figure)
+        fig.savefig(io.BytesIO(), format="png")  # renders every label (mathtext errors surface here)
         for ax in fig.axes:
             if ax.get_label() == "<colorbar>":
                 continue
