@@ -138,3 +138,30 @@ def test_closed_form_certified_on_random_instances(n, d, seed, frac, scale):
     assert sol.dual_value <= sol.value * (1 + 1e-12) + 1e-300
     assert abs(prob.objective(sol.weights) - sol.value) <= 1e-8 * max(sol.value, 1e-300)
     assert abs(prob.dual_objective(sol.dual) - sol.value) <= 1e-8 * max(sol.value, 1e-300)
+
+
+@pytest.mark.parametrize("shape", [(400, 600), (700, 300)])
+def test_gram_and_svd_factorizations_agree(shape):
+    X, y = dk.data.gaussian(*shape, seed=4)
+    beta = 0.05 * np.linalg.norm(X.T @ y)
+    sols = {}
+    for method in ("svd", "gram"):
+        prob = dk.TwoLayerLinear(X, y, beta, _ridge_path=dk.solvers.RidgePath(X, y, method))
+        sols[method] = prob.solve()
+        assert sols[method].certified and sols[method].info["factorization"] == method
+    assert np.linalg.norm(sols["svd"].w - sols["gram"].w) <= 1e-9 * np.linalg.norm(sols["svd"].w)
+    assert dk.TwoLayerLinear(X, y, beta).ridge_path.method == "gram"  # auto picks it at this size
+
+
+def test_ill_conditioned_data_falls_back_to_svd_and_is_certified():
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((300, 300)))
+    V, _ = np.linalg.qr(rng.standard_normal((1000, 1000)))
+    X = U @ np.diag(np.logspace(0, -8, 300)) @ V[:300]
+    y = rng.standard_normal(300)
+    prob = dk.TwoLayerLinear(X, y, 1e-6 * np.linalg.norm(X.T @ y))
+    # the Gram route alone is not accurate enough here: measurably worse than the optimum
+    w_gram = dk.solvers.RidgePath(X, y, "gram").solve(prob.beta)
+    sol = prob.solve()
+    assert prob.objective(dk.recover_weights(w_gram)) - sol.dual_value > 1e-9 * sol.value
+    assert sol.certified and sol.info["factorization"] == "svd"

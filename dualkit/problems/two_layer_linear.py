@@ -97,13 +97,15 @@ class TwoLayerLinear(Problem):
         self.n, self.d = self.X.shape
         self.y = as_vector(y, "y", n=self.n)
         self.beta = check_beta(beta)
+        self._x_fro = float(np.linalg.norm(self.X))
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
         self._path = _ridge_path
         if self.beta == 0.0:
             if not isinstance(self.loss, Squared):
                 raise ValueError("beta=0 (minimum-norm interpolation) needs the squared loss.")
-            resid = self.y - self.ridge_path.U @ (self.ridge_path.U.T @ self.y)
+            self._path = self._path or RidgePath(self.X, self.y, method="svd")
+            resid = self.y - self.X @ self.ridge_path.pinv_solution()
             if np.linalg.norm(resid) > 1e-9 * max(1.0, np.linalg.norm(self.y)):
                 raise ValueError(
                     "beta=0 asks for exact interpolation XW1w2 = y, but y is not in the range of X "
@@ -166,16 +168,21 @@ class TwoLayerLinear(Problem):
         return self.loss.value(self.X @ w, self.y) + self.beta * float(np.linalg.norm(w))
 
     def dual_objective(self, lam) -> float:
-        r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`,
-        else ``-inf``. With ``beta=0``: :math:`\lambda^\top y` if :math:`\|X^\top\lambda\|_2\le1`.
+        r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`
+        (to a relative 1e-9 plus float64 rounding of :math:`X^\top\lambda`), else ``-inf``.
+        With ``beta=0``: :math:`\lambda^\top y` if :math:`\|X^\top\lambda\|_2\le1`.
         Any finite value is a lower bound on the primal optimum (weak duality)."""
         lam = as_vector(lam, "lam", n=self.n)
         radius = self.beta if self.beta > 0 else 1.0
-        if np.linalg.norm(self.X.T @ lam) > radius * (1 + DUAL_FEAS_TOL):
+        if np.linalg.norm(self.X.T @ lam) > radius * (1 + DUAL_FEAS_TOL) + self._rounding(lam):
             return -np.inf
         if self.beta == 0.0:
             return float(lam @ self.y)
         return float(self.loss.dual_value(lam, self.y))
+
+    def _rounding(self, lam: np.ndarray) -> float:
+        # float64 cannot evaluate ||X^T lam|| more accurately than this (cancellation in X^T lam)
+        return 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`.
@@ -213,9 +220,7 @@ class TwoLayerLinear(Problem):
 
     def _closed_form_dual(self, w: np.ndarray) -> np.ndarray:
         if self.beta == 0.0:
-            rp = self.ridge_path
-            lam = rp.U @ (rp.c / rp.s**2) / rp.pinv_norm if rp.pinv_norm > 0 else np.zeros(self.n)
-            return self.feasible_dual(lam)
+            return self.feasible_dual(self.ridge_path.min_norm_dual())
         return self.feasible_dual(self.loss.dual_point(self.X @ w, self.y))
 
     def _finish(self, w, lam, method, t0, width, tol, info) -> Solution:
@@ -239,9 +244,13 @@ class TwoLayerLinear(Problem):
         t0 = time.perf_counter()
         rp = self.ridge_path
         w = rp.solve(self.beta)
-        lam = self._closed_form_dual(w)
-        info = {"tau": rp.tau(self.beta), "rank": int(rp.s.size)}
-        return self._finish(w, lam, "closed_form", t0, width, 1e-9, info)
+        info = {"tau": rp.tau(self.beta), "rank": rp.rank, "factorization": rp.method}
+        sol = self._finish(w, self._closed_form_dual(w), "closed_form", t0, width, 1e-9, info)
+        if not sol.certified and rp.method == "gram":
+            # the Gram route squares the condition number; the SVD route is the accurate one
+            self._path = RidgePath(self.X, self.y, method="svd")
+            return self._solve_closed_form(width)
+        return sol
 
     def _solve_cvxpy(self, width: int, solver: str | None) -> Solution:
         t0 = time.perf_counter()

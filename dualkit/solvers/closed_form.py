@@ -20,22 +20,75 @@ __all__ = ["RidgePath", "group_lasso_single"]
 
 
 class RidgePath:
-    r"""The SVD of :math:`X` and :math:`c=U^\top y`, computed once and reused for any :math:`\beta`.
+    r"""The spectral data of :math:`X` needed by the closed form, computed once for any :math:`\beta`.
 
-    ``RidgePath(X, y).solve(beta)`` returns :math:`w^\star(\beta)` of (C1); solving a whole path
-    of betas costs one SVD plus one scalar root per beta.
+    Stores :math:`\sigma_i^2`, the right singular vectors :math:`v_i` and
+    :math:`b_i=\sigma_ic_i=v_i^\top X^\top y`; every formula of MATH.md §1.6 needs only these.
+    ``RidgePath(X, y).solve(beta)`` returns :math:`w^\star(\beta)` of (C1); a whole path of betas
+    costs one factorization plus one scalar root per beta.
+
+    Parameters
+    ----------
+    method : {"auto", "svd", "gram"}
+        ``"svd"``: thin SVD of :math:`X` (most accurate). ``"gram"``: eigendecomposition of the
+        smaller Gram matrix :math:`X^\top X` or :math:`XX^\top` (several times faster for large
+        :math:`X`; eigenvalues below :math:`\sigma_1^2\max(n,d)\,\varepsilon` count as zero).
+        ``"auto"`` uses the Gram route when :math:`nd\ge 2\cdot10^5`. Either way the returned
+        solution is certified by its duality gap, so a loss of accuracy cannot go unnoticed.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray):
-        U, s, Vt = np.linalg.svd(X, full_matrices=False)
-        tol = s[0] * max(X.shape) * np.finfo(float).eps if s.size and s[0] > 0 else 0.0
-        r = int(np.sum(s > tol))
-        self.U, self.s, self.Vt = U[:, :r], s[:r], Vt[:r]
-        self.c = self.U.T @ y
+    def __init__(self, X: np.ndarray, y: np.ndarray, method: str = "auto"):
+        n, d = X.shape
+        if method == "auto":
+            method = "gram" if n * d >= 200_000 else "svd"
+        eps = np.finfo(float).eps
+        if method == "svd":
+            _, s, Vt = np.linalg.svd(X, full_matrices=False)
+            tol = s[0] * max(n, d) * eps if s.size and s[0] > 0 else 0.0
+            r = int(np.sum(s > tol))
+            s2, Vt = s[:r] ** 2, Vt[:r]
+            b = Vt @ (X.T @ y)
+        elif method == "gram":
+            if n >= d:
+                lam, V = np.linalg.eigh(X.T @ X)
+                keep = lam > lam[-1] * max(n, d) * eps
+                s2, Vt = lam[keep][::-1], V[:, keep][:, ::-1].T
+                b = Vt @ (X.T @ y)
+            else:
+                lam, U = np.linalg.eigh(X @ X.T)
+                keep = lam > lam[-1] * max(n, d) * eps
+                s2, U = lam[keep][::-1], U[:, keep][:, ::-1]
+                sig = np.sqrt(s2)
+                Vt = (X.T @ U / sig).T
+                b = sig * (U.T @ y)
+        else:
+            raise ValueError(f"method must be 'auto', 'svd' or 'gram'; got {method!r}.")
+        self.method = method
+        self.X = X
+        #: squared singular values :math:`\sigma_i^2` (descending) and right singular vectors
+        self.s2, self.Vt = s2, Vt
+        #: :math:`b_i=\sigma_ic_i=v_i^\top X^\top y`
+        self.b = b
         #: :math:`\|X^\top y\|_2`, the zero threshold of :math:`\beta`
         self.xty_norm = float(np.linalg.norm(X.T @ y))
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
-        self.pinv_norm = float(np.linalg.norm(self.c / self.s)) if r else 0.0
+        self.pinv_norm = float(np.linalg.norm(b / s2)) if s2.size else 0.0
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of :math:`X`."""
+        return int(self.s2.size)
+
+    def pinv_solution(self) -> np.ndarray:
+        r""":math:`X^\dagger y`, the minimum-norm least-squares solution."""
+        return self.Vt.T @ (self.b / self.s2)
+
+    def min_norm_dual(self) -> np.ndarray:
+        r"""Dual optimum of minimum-norm interpolation, :math:`(XX^\top)^\dagger y/\|X^\dagger y\|_2`
+        (MATH.md §1.8), computed as :math:`XV\,\mathrm{diag}(\sigma^{-4})\,b/\|X^\dagger y\|`."""
+        if self.pinv_norm == 0.0:
+            return np.zeros(self.X.shape[0])
+        return self.X @ (self.Vt.T @ (self.b / self.s2**2)) / self.pinv_norm
 
     def tau(self, beta: float) -> float:
         r""":math:`\tau^\star=\|w^\star(\beta)\|_2` (0 when :math:`\beta\ge\|X^\top y\|`)."""
@@ -45,11 +98,10 @@ class RidgePath:
             return 0.0
         if beta == 0.0:
             return self.pinv_norm
-        s2c2 = (self.s * self.c) ** 2
-        s2 = self.s**2
+        b2, s2 = self.b**2, self.s2
 
         def h(tau: float) -> float:
-            return float(np.sum(s2c2 / (s2 * tau + beta) ** 2)) - 1.0
+            return float(np.sum(b2 / (s2 * tau + beta) ** 2)) - 1.0
 
         hi = self.pinv_norm
         return float(brentq(h, 0.0, hi, xtol=1e-16 * max(hi, 1.0), rtol=4 * np.finfo(float).eps,
@@ -61,10 +113,8 @@ class RidgePath:
         if tau == 0.0:
             return np.zeros(self.Vt.shape[1])
         if beta == 0.0:
-            coef = self.c / self.s
-        else:
-            coef = self.s * self.c / (self.s**2 + beta / tau)
-        return self.Vt.T @ coef
+            return self.pinv_solution()
+        return self.Vt.T @ (self.b / (self.s2 + beta / tau))
 
 
 def group_lasso_single(X: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
