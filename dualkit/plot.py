@@ -30,7 +30,8 @@ def _axes(ax, figsize=FIGSIZE):
 def training(hist, ax=None, label: str | None = None):
     r"""Relative gap :math:`(P(\theta_k)-D^\star)/D^\star` against the iteration, on a log scale.
 
-    Without a bound in the history the primal objective itself is drawn.
+    Gaps at or below zero (rounding: no network can beat the dual bound) are drawn at
+    ``LOG_FLOOR``. Without a bound in the history the primal objective itself is drawn.
     """
     fig, ax = _axes(ax)
     label = label or f"{hist.optimizer} ({hist.device})"
@@ -39,6 +40,8 @@ def training(hist, ax=None, label: str | None = None):
         ax.set_ylabel("primal objective $P(\\theta_k)$")
     else:
         ax.semilogy(hist.steps, np.maximum(hist.rel_gap, LOG_FLOOR), label=label)
+        ax.axhline(np.finfo(float).eps, color="gray", ls=":", lw=1,
+                   label="float64 rounding ($2.2\\times10^{-16}$)")
         ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
     ax.set_xlabel("iteration $k$")
     ax.set_title("Training objective against the dual optimum")

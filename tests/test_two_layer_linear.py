@@ -127,3 +127,17 @@ def test_chapter_experiment_claims():
     # the singular values of the first layer start full rank and end rank one
     S = hist.singular_values_of(0)
     assert S[0, 1] / S[0, 0] > 0.1 and S[-1, 1] / S[-1, 0] <= 1e-4
+
+
+def test_chapter_lbfgs_and_width_claims():
+    """The chapter: L-BFGS reaches the optimum in 50 outer steps; widths 1, 2, 10, 100 all do."""
+    X, y = dk.data.gaussian(n=40, d=10, seed=0)
+    prob = dk.TwoLayerLinear(X, y, 0.1 * np.linalg.norm(X.T @ y))
+    sol = prob.solve()
+    hist = dk.train(prob.network(width=10, seed=1), prob, steps=50, lr=1.0, optimizer="lbfgs",
+                    bound=sol.value, progress=False)
+    assert abs(hist.final_rel_gap) <= 1e-6
+    for width in [1, 2, 10, 100]:
+        h = dk.train(prob.network(width=width, seed=0), prob, steps=100, lr=1.0,
+                     optimizer="lbfgs", bound=sol.value, progress=False)
+        assert abs(h.final_rel_gap) <= 1e-6, width
