@@ -10,7 +10,7 @@ torch network and measures how far a trained network is from the global optimum:
     prob = dk.TwoLayerLinear(X, y, beta=0.1)
     sol = prob.solve()
     net = prob.network(width=10, seed=0)
-    hist = dk.train(net, prob, steps=200, optimizer="lbfgs", lr=1, bound=sol.value)
+    hist = dk.train(net, prob, steps=100, optimizer="lbfgs")
     prob.gap(net)
 """
 

@@ -74,14 +74,15 @@ def as_vector(y, name: str = "y", n: int | None = None) -> np.ndarray:
 
 
 def check_beta(beta, name: str = "beta", allow_zero: bool = True) -> float:
-    """Return ``beta`` as a float after checking that it is finite and non-negative."""
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
-        try:
-            beta = float(np.asarray(beta).item())
-        except Exception as exc:
-            raise ValueError(
-                f"{name} must be a real number >= 0; got {beta!r} of type {type(beta).__name__}."
-            ) from exc
+    """Return ``beta`` as a float after checking that it is a finite real number >= 0."""
+    if isinstance(beta, (bool, str, bytes)) or not isinstance(beta, (numbers.Real, np.ndarray)):
+        raise ValueError(
+            f"{name} must be a real number >= 0; got {beta!r} of type {type(beta).__name__}."
+        )
+    if isinstance(beta, np.ndarray):
+        if beta.size != 1 or not np.issubdtype(beta.dtype, np.number):
+            raise ValueError(f"{name} must be a single real number >= 0; got an array {beta!r}.")
+        beta = beta.item()
     beta = float(beta)
     if not np.isfinite(beta):
         raise ValueError(f"{name} must be finite; got {beta}.")
@@ -118,5 +119,5 @@ def check_positive_float(value, name: str) -> float:
 def check_choice(value, name: str, choices) -> str:
     """Check that ``value`` is one of ``choices`` (strings)."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}; got {value!r}.")
+        raise ValueError(f"{name} must be one of {sorted(map(repr, choices))}; got {value!r}.")
     return value

@@ -25,6 +25,7 @@ from .diagnostics import singular_values
 __all__ = ["train", "History", "resolve_device"]
 
 OPTIMIZERS = {"adam", "lbfgs", "gd"}
+DEFAULT_LR = {"adam": 1e-2, "lbfgs": 1.0, "gd": 1e-3}
 
 
 @dataclass
@@ -50,6 +51,9 @@ class History:
         What ran.
     converged : bool
         True when the run stopped early because ``rel_gap <= tol``.
+    info : dict
+        ``lr``, ``threads`` and ``stopped``: why the run ended (``"steps"``, ``"tol"`` or
+        ``"time_limit"``).
     """
 
     steps: np.ndarray
@@ -126,10 +130,10 @@ def train(
     net,
     prob,
     steps: int = 2000,
-    lr: float = 1e-2,
+    lr: float | None = None,
     optimizer: str = "adam",
     device: str = "auto",
-    bound: float | None = None,
+    bound: float | str | None = "auto",
     tol: float | None = None,
     schedule: str | None = "cosine",
     record_every: int | None = None,
@@ -148,15 +152,18 @@ def train(
     steps : int
         Number of iterations (for L-BFGS: outer steps of up to 20 inner iterations, each with a
         strong-Wolfe line search).
-    lr : float
-        Learning rate (L-BFGS: initial step length, 1 is the usual choice).
+    lr : float, optional
+        Learning rate; default 1e-2 for Adam, 1.0 for L-BFGS (its initial step length) and
+        1e-3 for GD.
     optimizer : {"adam", "lbfgs", "gd"}
         Full-batch Adam, L-BFGS (history 50, strong Wolfe) or plain gradient descent.
     device : {"auto", "cpu", "cuda"}
         Where to train; ``"auto"`` picks CUDA when torch sees a GPU.
-    bound : float, optional
-        A lower bound on the optimum, e.g. ``prob.solve().value``; the history then records
-        the gap ``objective - bound``.
+    bound : float, "auto" or None
+        A lower bound on the optimum for the gap ``objective - bound`` in the history.
+        ``"auto"`` (default) uses ``prob.lower_bound()``, the certified dual value, when the
+        problem has one; a number (e.g. ``sol.dual_value``) is used as given; ``None`` records
+        no gap.
     tol : float, optional
         Stop as soon as the relative gap is at most ``tol`` (needs ``bound``).
     schedule : {"cosine", None}
@@ -178,9 +185,17 @@ def train(
     Introduced in :ref:`ch-two-layer-linear`.
     """
     steps = check_positive_int(steps, "steps")
-    lr = check_positive_float(lr, "lr")
     check_choice(optimizer, "optimizer", OPTIMIZERS)
+    lr = DEFAULT_LR[optimizer] if lr is None else check_positive_float(lr, "lr")
     check_choice(schedule, "schedule", {"cosine", None})
+    if threads is not None:
+        threads = check_positive_int(threads, "threads")
+    if isinstance(bound, str):
+        check_choice(bound, "bound", {"auto"})
+        try:
+            bound = prob.lower_bound()
+        except NotImplementedError:
+            bound = None
     if bound is not None:
         bound = float(bound)
         if not math.isfinite(bound):
@@ -226,10 +241,21 @@ def train(
 
         rec_steps, rec_obj, rec_sv, rec_t = [], [], [], []
         converged = False
+        stopped = "steps"
         t0 = time.perf_counter()
 
         def reached(obj: float) -> bool:
             return tol is not None and (obj - bound) / max(abs(bound), 1e-300) <= tol
+
+        def evaluate(k: int) -> float:
+            with torch.no_grad():
+                obj = float(prob.torch_objective(net, X, y))
+            if not math.isfinite(obj):
+                raise RuntimeError(
+                    f"training diverged by step {k} (objective {obj}); lower lr (now {lr}) "
+                    "or use optimizer='lbfgs'."
+                )
+            return obj
 
         def record(k: int, obj: float) -> None:
             rec_steps.append(k)
@@ -237,34 +263,27 @@ def train(
             rec_sv.append(_layer_svals(net))
             rec_t.append(time.perf_counter() - t0)
 
-        with torch.no_grad():
-            obj = float(prob.torch_objective(net, X, y))
-        record(0, obj)
         bar = tqdm(total=steps, disable=not progress, file=sys.stdout, delay=1.0,
                    desc=f"{optimizer} on {dev.type}", leave=False)
         try:
+            record(0, evaluate(0))
             for k in range(1, steps + 1):
-                loss = opt.step(closure)
+                opt.step(closure)
                 if sched is not None:
                     sched.step()
-                if not torch.isfinite(loss):
-                    raise RuntimeError(
-                        f"training diverged at step {k} (objective {float(loss.detach())}); "
-                        f"lower lr (now {lr}) or use optimizer='lbfgs'."
-                    )
                 bar.update(1)
                 out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
                 due = k % record_every == 0 or k == steps or out_of_time
                 if due or tol is not None:
-                    with torch.no_grad():
-                        obj = float(prob.torch_objective(net, X, y))
+                    obj = evaluate(k)
                     if due or reached(obj):
                         record(k, obj)
                         bar.set_postfix(objective=f"{obj:.6g}", refresh=False)
                     if reached(obj):
-                        converged = True
+                        converged, stopped = True, "tol"
                         break
                 if out_of_time:
+                    stopped = "time_limit"
                     break
         finally:
             bar.close()
@@ -279,5 +298,6 @@ def train(
     return History(
         steps=np.array(rec_steps), objective=objective, gap=gap, rel_gap=rel,
         singular_values=rec_sv, time=np.array(rec_t), bound=bound, optimizer=optimizer,
-        device=dev.type, converged=converged, info={"lr": lr, "threads": threads},
+        device=dev.type, converged=converged,
+        info={"lr": lr, "threads": threads, "stopped": stopped},
     )

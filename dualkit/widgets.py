@@ -27,6 +27,11 @@ def beta_explorer(X, y, betas=None):
 
     prob = TwoLayerLinear(X, y, beta=1.0)
     bmax = prob.beta_max
+    if bmax == 0.0:
+        raise ValueError(
+            "X^T y = 0: the optimal network is zero for every beta, so there is nothing to "
+            "explore; check that y is not zero or orthogonal to the columns of X."
+        )
     if betas is None:
         betas = np.linspace(0.0, 1.5 * bmax, 121)[1:]  # beta=0 is interpolation
 

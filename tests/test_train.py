@@ -31,10 +31,13 @@ def test_history_contents(setup):
     assert hist.device == "cpu" and hist.optimizer == "adam"
 
 
-def test_without_bound_gap_is_nan(setup):
-    prob, _ = setup
+def test_bound_defaults_to_the_certified_dual_value(setup):
+    prob, sol = setup
     hist = dk.train(prob.network(3), prob, steps=10, progress=False)
-    assert np.all(np.isnan(hist.rel_gap)) and hist.bound is None
+    assert hist.bound == prob.lower_bound() == pytest.approx(sol.dual_value, rel=1e-14)
+    assert np.allclose(hist.gap, hist.objective - sol.dual_value)
+    none = dk.train(prob.network(3), prob, steps=10, bound=None, progress=False)
+    assert np.all(np.isnan(none.rel_gap)) and none.bound is None
 
 
 def test_tol_stops_early(setup):
@@ -42,6 +45,17 @@ def test_tol_stops_early(setup):
     hist = dk.train(prob.network(5, seed=0), prob, steps=500, optimizer="lbfgs", lr=1.0,
                     bound=sol.value, tol=1e-10, progress=False)
     assert hist.converged and hist.steps[-1] < 500 and hist.final_rel_gap <= 1e-10
+    assert hist.info["stopped"] == "tol"
+
+
+def test_time_limit_stops_and_records_the_last_step(setup):
+    prob, _ = setup
+    net = prob.network(5)
+    hist = dk.train(net, prob, steps=10**7, time_limit=0.3, record_every=10**6, progress=False)
+    assert hist.info["stopped"] == "time_limit" and not hist.converged
+    assert 0 < hist.steps[-1] < 10**7 and hist.time[-1] < 5.0
+    assert hist.final_objective == pytest.approx(prob.objective(net), rel=1e-12)
+
 
 
 def test_progress_bar_goes_to_stdout_only_when_asked(setup, capsys):
@@ -49,13 +63,31 @@ def test_progress_bar_goes_to_stdout_only_when_asked(setup, capsys):
     dk.train(prob.network(3), prob, steps=20, progress=False)
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+    # a run longer than the bar's one-second delay shows it, on stdout only
+    dk.train(prob.network(3), prob, steps=10**7, time_limit=1.6, record_every=10**6)
+    out = capsys.readouterr()
+    assert "adam on cpu" in out.out and out.err == ""
 
 
-def test_threads_restored(setup):
+def test_threads_set_during_training_and_restored(setup, monkeypatch):
     prob, _ = setup
-    before = torch.get_num_threads()
-    dk.train(prob.network(3), prob, steps=5, threads=1, progress=False)
-    assert torch.get_num_threads() == before
+    seen = []
+    orig = prob.torch_objective
+
+    def spy(net, X, y):
+        seen.append(torch.get_num_threads())
+        return orig(net, X, y)
+
+    monkeypatch.setattr(prob, "torch_objective", spy)
+    torch.set_num_threads(2)
+    try:
+        dk.train(prob.network(3), prob, steps=3, progress=False)  # small problem: 1 thread
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        dk.train(prob.network(3), prob, steps=3, threads=2, progress=False)
+        assert set(seen) == {2} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
 
 
 def test_devices(setup):

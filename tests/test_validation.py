@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import dualkit as dk
 
@@ -25,6 +26,9 @@ def _with(a, idx, value):
         ((X, y, -0.1), "beta .* must be >= 0"),
         ((X, y, np.nan), "beta must be finite"),
         ((X, y, "big"), "beta must be a real number"),
+        ((X, y, "2"), "beta must be a real number"),
+        ((X, y, True), "beta must be a real number"),
+        ((X, y, [1.0]), "beta must be a real number"),
         ((np.zeros((0, 3)), np.zeros(0), 1.0), "X is empty"),
         ((np.array([["a", "b"], ["c", "d"]]), y[:2], 1.0), "X must be a numeric array"),
         ((X, y, 1.0, "cubic"), "loss must be"),
@@ -87,7 +91,19 @@ def test_train_bad_input():
     with pytest.raises(ValueError, match="device must be"):
         dk.train(net, prob, device="tpu")
     with pytest.raises(ValueError, match="needs bound"):
-        dk.train(net, prob, tol=1e-6)
+        dk.train(net, prob, tol=1e-6, bound=None)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        dk.train(net, prob, schedule="linear")
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        dk.train(net, prob, threads=0)
+    with pytest.raises(ValueError, match="bound must be one of"):
+        dk.train(net, prob, bound="best")
+    with pytest.raises(ValueError, match="time_limit must be"):
+        dk.train(net, prob, time_limit=-1.0)
+    for wrong in (dk.nets.DeepLinearNet(4, [3, 3]), dk.nets.DeepLinearNet(5, [3]),
+                  dk.nets.DeepLinearNet(4, [3], out=2), torch.nn.Linear(4, 1)):
+        with pytest.raises(ValueError, match="net must be a two-layer linear network"):
+            dk.train(wrong, prob, steps=2, progress=False)
     with pytest.raises(ValueError, match="bound must be a finite"):
         dk.train(net, prob, bound=np.nan)
     interp = dk.TwoLayerLinear(*dk.data.gaussian(n=3, d=5, seed=0), beta=0)
@@ -120,3 +136,21 @@ def test_data_and_diagnostics_bad_input():
         dk.TwoLayerLinear(X, y, 1.0).convex_objective(np.ones(3))
     with pytest.raises(ValueError, match="width must be an integer"):
         dk.recover_weights(np.ones(3), width=0)
+    with pytest.raises(ValueError, match="betas contains NaN"):
+        dk.TwoLayerLinear(X, y, 1.0).path([1.0, np.nan])
+    with pytest.raises(ValueError, match="betas must be a numeric array"):
+        dk.TwoLayerLinear(X, y, 1.0).path(["a"])
+    with pytest.raises(ValueError, match="beta is the regularization strength"):
+        dk.TwoLayerLinear(X, y, 1.0).path([1.0, -2.0])
+    with pytest.raises(ValueError, match="beta is the regularization strength"):
+        dk.solvers.group_lasso_single(X, y, -1.0)
+    with pytest.raises(ValueError, match="y has 11 entries"):
+        dk.solvers.RidgePath(X, y[:-1])
+    with pytest.raises(ValueError, match="method must be one of"):
+        dk.solvers.RidgePath(X, y, method="qr")
+
+
+def test_widget_with_zero_signal():
+    pytest.importorskip("ipywidgets")
+    with pytest.raises(ValueError, match=r"X\^T y = 0"):
+        dk.widgets.beta_explorer(X, np.zeros(12))

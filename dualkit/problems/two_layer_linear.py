@@ -24,7 +24,7 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .._validation import as_matrix, as_vector, check_beta, check_positive_int
+from .._validation import _as_float_array, as_matrix, as_vector, check_beta, check_positive_int
 from ..losses import Squared, get_loss
 from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
@@ -35,7 +35,7 @@ __all__ = ["TwoLayerLinear", "recover_weights"]
 
 #: relative slack allowed in the dual constraint when evaluating a dual point
 DUAL_FEAS_TOL = 1e-9
-#: relative residual below which weights count as interpolating (beta = 0)
+#: relative residual ||XW1w2 - y|| / ||y|| below which weights count as interpolating (beta = 0)
 INTERP_TOL = 1e-7
 
 
@@ -106,7 +106,7 @@ class TwoLayerLinear(Problem):
                 raise ValueError("beta=0 (minimum-norm interpolation) needs the squared loss.")
             self._path = self._path or RidgePath(self.X, self.y, method="svd")
             resid = self.y - self.X @ self.ridge_path.pinv_solution()
-            if np.linalg.norm(resid) > 1e-9 * max(1.0, np.linalg.norm(self.y)):
+            if not self._interpolates(resid):
                 raise ValueError(
                     "beta=0 asks for exact interpolation XW1w2 = y, but y is not in the range of X "
                     f"(residual {np.linalg.norm(resid):.3g}); use beta > 0, or n <= d with "
@@ -129,6 +129,9 @@ class TwoLayerLinear(Problem):
         return float(np.linalg.norm(self.X.T @ lam0))
 
     # ------------------------------------------------------------------ objectives
+    def _interpolates(self, resid: np.ndarray) -> bool:
+        return bool(np.linalg.norm(resid) <= INTERP_TOL * np.linalg.norm(self.y))
+
     def _check_weights(self, weights) -> tuple[np.ndarray, np.ndarray]:
         ws = self._weights_of(weights)
         if len(ws) != 2:
@@ -153,8 +156,7 @@ class TwoLayerLinear(Problem):
         pred = self.X @ (W1 @ w2)
         reg = 0.5 * (float(np.sum(W1 * W1)) + float(w2 @ w2))
         if self.beta == 0.0:
-            resid = np.linalg.norm(pred - self.y)
-            return reg if resid <= INTERP_TOL * max(1.0, np.linalg.norm(self.y)) else np.inf
+            return reg if self._interpolates(pred - self.y) else np.inf
         return self.loss.value(pred, self.y) + self.beta * reg
 
     def convex_objective(self, w) -> float:
@@ -163,26 +165,28 @@ class TwoLayerLinear(Problem):
         if w.shape[0] != self.d:
             raise ValueError(f"w must have d={self.d} entries; got {w.shape[0]}.")
         if self.beta == 0.0:
-            ok = np.linalg.norm(self.X @ w - self.y) <= INTERP_TOL * max(1.0, np.linalg.norm(self.y))
-            return float(np.linalg.norm(w)) if ok else np.inf
+            return float(np.linalg.norm(w)) if self._interpolates(self.X @ w - self.y) else np.inf
         return self.loss.value(self.X @ w, self.y) + self.beta * float(np.linalg.norm(w))
 
     def dual_objective(self, lam) -> float:
         r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`
         (to a relative 1e-9 plus float64 rounding of :math:`X^\top\lambda`), else ``-inf``.
         With ``beta=0``: :math:`\lambda^\top y` if :math:`\|X^\top\lambda\|_2\le1`.
-        Any finite value is a lower bound on the primal optimum (weak duality)."""
+        Any finite value is a lower bound on the primal optimum (weak duality), up to that
+        relative 1e-9 slack: use :meth:`feasible_dual` first for a strict certificate."""
         lam = as_vector(lam, "lam", n=self.n)
-        radius = self.beta if self.beta > 0 else 1.0
-        if np.linalg.norm(self.X.T @ lam) > radius * (1 + DUAL_FEAS_TOL) + self._rounding(lam):
+        if np.linalg.norm(self.X.T @ lam) > self._radius_with_slack(lam):
             return -np.inf
         if self.beta == 0.0:
             return float(lam @ self.y)
         return float(self.loss.dual_value(lam, self.y))
 
-    def _rounding(self, lam: np.ndarray) -> float:
-        # float64 cannot evaluate ||X^T lam|| more accurately than this (cancellation in X^T lam)
-        return 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
+    def _radius_with_slack(self, lam: np.ndarray) -> float:
+        # float64 cannot evaluate ||X^T lam|| more accurately than 16 eps ||X||_F ||lam||
+        # (cancellation in X^T lam), which matters when beta is tiny
+        radius = self.beta if self.beta > 0 else 1.0
+        rounding = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
+        return radius * (1 + DUAL_FEAS_TOL) + rounding
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`.
@@ -192,7 +196,9 @@ class TwoLayerLinear(Problem):
         lam = as_vector(lam, "lam", n=self.n)
         radius = self.beta if self.beta > 0 else 1.0
         g = float(np.linalg.norm(self.X.T @ lam))
-        return lam if g <= radius else lam * (radius / g)
+        if g <= self._radius_with_slack(lam) - radius * DUAL_FEAS_TOL:
+            return lam  # feasible to float64 rounding: scaling would only add rounding
+        return lam * (radius / g)
 
     # ------------------------------------------------------------------ solving
     def solve(
@@ -218,38 +224,36 @@ class TwoLayerLinear(Problem):
             return self._solve_closed_form(width)
         return self._solve_cvxpy(width, solver)
 
-    def _closed_form_dual(self, w: np.ndarray) -> np.ndarray:
-        if self.beta == 0.0:
-            return self.feasible_dual(self.ridge_path.min_norm_dual())
-        return self.feasible_dual(self.loss.dual_point(self.X @ w, self.y))
 
     def _finish(self, w, lam, method, t0, width, tol, info) -> Solution:
         weights = recover_weights(w, width)
         value = self.objective(weights)
         dual_value = self.dual_objective(lam)
         gap = value - dual_value
-        certified = bool(np.isfinite(gap) and gap <= tol * max(1.0, abs(value)))
+        # purely relative: the data may be scaled by 1e-20 or 1e20
+        certified = bool(np.isfinite(gap) and gap <= tol * max(abs(value), np.finfo(float).tiny))
         return Solution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=time.perf_counter() - t0, certified=certified, beta=self.beta,
             w=w, info=info,
         )
 
-    def _solve_closed_form(self, width: int) -> Solution:
+    def _solve_closed_form(self, width: int, t0: float | None = None) -> Solution:
         if not isinstance(self.loss, Squared):
             raise ValueError(
                 f"the closed form needs the squared loss; for loss={self.loss.name!r} use "
                 "solve(method='cvxpy')."
             )
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() if t0 is None else t0
         rp = self.ridge_path
         w = rp.solve(self.beta)
         info = {"tau": rp.tau(self.beta), "rank": rp.rank, "factorization": rp.method}
-        sol = self._finish(w, self._closed_form_dual(w), "closed_form", t0, width, 1e-9, info)
+        lam = self.feasible_dual(rp.dual(self.beta))
+        sol = self._finish(w, lam, "closed_form", t0, width, 1e-9, info)
         if not sol.certified and rp.method == "gram":
             # the Gram route squares the condition number; the SVD route is the accurate one
             self._path = RidgePath(self.X, self.y, method="svd")
-            return self._solve_closed_form(width)
+            return self._solve_closed_form(width, t0)
         return sol
 
     def _solve_cvxpy(self, width: int, solver: str | None) -> Solution:
@@ -278,7 +282,9 @@ class TwoLayerLinear(Problem):
 
         Returns one :class:`Solution` per beta, each solved at that beta.
         """
-        betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        betas = np.atleast_1d(_as_float_array(betas, "betas"))
+        if betas.ndim != 1:
+            raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
         sols = []
         for b in betas:
             sub = TwoLayerLinear(self.X, self.y, b, self.loss, _ridge_path=self.ridge_path)
@@ -291,6 +297,16 @@ class TwoLayerLinear(Problem):
         return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=1, seed=seed,
                              init_scale=init_scale)
 
+    def check_network(self, net) -> None:
+        """Raise ValueError unless ``net`` is a two-layer linear network on d inputs, one output."""
+        if not isinstance(net, DeepLinearNet) or net.depth != 2 or net.d != self.d or net.out != 1:
+            got = (f"depth={net.depth}, d={net.d}, out={net.out}"
+                   if isinstance(net, DeepLinearNet) else type(net).__name__)
+            raise ValueError(
+                f"net must be a two-layer linear network with d={self.d} inputs and one output "
+                f"(from prob.network(width)); got {got}."
+            )
+
     def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         r"""The primal objective (P1) of a torch network, for training."""
         if self.beta == 0.0:
@@ -298,6 +314,7 @@ class TwoLayerLinear(Problem):
                 "beta=0 is the constrained interpolation problem and cannot be trained by "
                 "penalised gradient descent; train at a small beta > 0 instead."
             )
+        self.check_network(net)
         reg = sum((W**2).sum() for W in net.layer_tensors())
         return self.loss.torch_value(net(X), y) + 0.5 * self.beta * reg
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from .._validation import as_matrix, as_vector, check_beta, check_choice
+
 __all__ = ["RidgePath", "group_lasso_single"]
 
 
@@ -38,22 +40,26 @@ class RidgePath:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, method: str = "auto"):
+        X = as_matrix(X, "X")
+        y = as_vector(y, "y", n=X.shape[0])
+        check_choice(method, "method", {"auto", "svd", "gram"})
         n, d = X.shape
         if method == "auto":
             method = "gram" if n * d >= 200_000 else "svd"
         eps = np.finfo(float).eps
         if method == "svd":
-            _, s, Vt = np.linalg.svd(X, full_matrices=False)
+            U, s, Vt = np.linalg.svd(X, full_matrices=False)
             tol = s[0] * max(n, d) * eps if s.size and s[0] > 0 else 0.0
             r = int(np.sum(s > tol))
-            s2, Vt = s[:r] ** 2, Vt[:r]
-            b = Vt @ (X.T @ y)
+            s2, Vt, U = s[:r] ** 2, Vt[:r], U[:, :r]
+            b = s[:r] * (U.T @ y)
         elif method == "gram":
             if n >= d:
                 lam, V = np.linalg.eigh(X.T @ X)
                 keep = lam > lam[-1] * max(n, d) * eps
                 s2, Vt = lam[keep][::-1], V[:, keep][:, ::-1].T
                 b = Vt @ (X.T @ y)
+                U = None  # not formed: n x r would cost as much as the SVD saves
             else:
                 lam, U = np.linalg.eigh(X @ X.T)
                 keep = lam > lam[-1] * max(n, d) * eps
@@ -61,10 +67,10 @@ class RidgePath:
                 sig = np.sqrt(s2)
                 Vt = (X.T @ U / sig).T
                 b = sig * (U.T @ y)
-        else:
-            raise ValueError(f"method must be 'auto', 'svd' or 'gram'; got {method!r}.")
         self.method = method
-        self.X = X
+        self.X, self.y = X, y
+        #: left singular vectors (None on the Gram route with n >= d)
+        self.U = U
         #: squared singular values :math:`\sigma_i^2` (descending) and right singular vectors
         self.s2, self.Vt = s2, Vt
         #: :math:`b_i=\sigma_ic_i=v_i^\top X^\top y`
@@ -88,13 +94,42 @@ class RidgePath:
         (MATH.md §1.8), computed as :math:`XV\,\mathrm{diag}(\sigma^{-4})\,b/\|X^\dagger y\|`."""
         if self.pinv_norm == 0.0:
             return np.zeros(self.X.shape[0])
+        if self.U is not None:
+            return self.U @ (self.b / np.sqrt(self.s2) / self.s2) / self.pinv_norm
         return self.X @ (self.Vt.T @ (self.b / self.s2**2)) / self.pinv_norm
+
+    def dual(self, beta: float) -> np.ndarray:
+        r"""The dual optimum :math:`\lambda^\star=y-Xw^\star(\beta)` of (D1), without cancellation.
+
+        Computed as
+        :math:`(I-UU^\top)y+U\,\mathrm{diag}\big(\tfrac{\mu}{\sigma^2+\mu}\big)U^\top y`
+        with :math:`\mu=\beta/\tau^\star` (through :math:`U=XV\Sigma^{-1}` on the Gram route):
+        forming :math:`y-Xw^\star` directly loses all digits when :math:`\beta\ll\|X^\top y\|`
+        and :math:`X` interpolates (measured: 1e-4 relative error at :math:`\beta=10^{-12}\|X^\top y\|`). The first term is exactly zero when
+        :math:`X` has full row rank.
+        """
+        tau = self.tau(beta)
+        if tau == 0.0:
+            return self.y.copy()
+        if beta == 0.0:
+            return self.min_norm_dual()
+        mu = beta / tau
+        n = self.X.shape[0]
+        shrink = mu / (self.s2 + mu)
+        if self.U is not None:
+            c = self.U.T @ self.y
+            perp = np.zeros(n) if self.rank == n else self.y - self.U @ c
+            return perp + self.U @ (c * shrink)
+        perp = np.zeros(n) if self.rank == n else self.y - self.X @ self.pinv_solution()
+        return perp + self.X @ (self.Vt.T @ (self.b * shrink / self.s2))
 
     def tau(self, beta: float) -> float:
         r""":math:`\tau^\star=\|w^\star(\beta)\|_2` (0 when :math:`\beta\ge\|X^\top y\|`)."""
         # within rounding of the threshold the exact tau is O(eps) and the objective O(eps^2)
         # away from the zero solution: return exactly zero
-        if beta >= self.xty_norm * (1 - 1e-12):
+        beta = check_beta(beta)
+        # h(0) = ||b||^2 / beta^2 with b the part of X^T y on the numerical range of X
+        if beta >= self.xty_norm * (1 - 1e-12) or beta >= np.linalg.norm(self.b):
             return 0.0
         if beta == 0.0:
             return self.pinv_norm
@@ -104,8 +139,8 @@ class RidgePath:
             return float(np.sum(b2 / (s2 * tau + beta) ** 2)) - 1.0
 
         hi = self.pinv_norm
-        return float(brentq(h, 0.0, hi, xtol=1e-16 * max(hi, 1.0), rtol=4 * np.finfo(float).eps,
-                            maxiter=500))
+        # a purely relative tolerance: tau may be 1e-100 or 1e100 depending on the data's scale
+        return float(brentq(h, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=1000))
 
     def solve(self, beta: float) -> np.ndarray:
         r"""The solution :math:`w^\star(\beta)` of (C1)."""
@@ -117,6 +152,9 @@ class RidgePath:
         return self.Vt.T @ (self.b / (self.s2 + beta / tau))
 
 
-def group_lasso_single(X: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
-    r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of MATH.md §1.6."""
-    return RidgePath(X, y).solve(beta)
+def group_lasso_single(X, y, beta: float) -> np.ndarray:
+    r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of MATH.md §1.6.
+
+    ``beta=0`` returns the minimum-norm least-squares solution :math:`X^\dagger y`.
+    """
+    return RidgePath(X, y).solve(check_beta(beta))
