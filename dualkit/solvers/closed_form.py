@@ -105,8 +105,9 @@ class RidgePath:
         :math:`(I-UU^\top)y+U\,\mathrm{diag}\big(\tfrac{\mu}{\sigma^2+\mu}\big)U^\top y`
         with :math:`\mu=\beta/\tau^\star` (through :math:`U=XV\Sigma^{-1}` on the Gram route):
         forming :math:`y-Xw^\star` directly loses all digits when :math:`\beta\ll\|X^\top y\|`
-        and :math:`X` interpolates (measured: 1e-4 relative error at :math:`\beta=10^{-12}\|X^\top y\|`). The first term is exactly zero when
-        :math:`X` has full row rank.
+        and :math:`X` interpolates (measured: 1e-4 relative error at
+        :math:`\beta=10^{-12}\|X^\top y\|`). The first term is exactly zero when :math:`X` has
+        full row rank.
         """
         tau = self.tau(beta)
         if tau == 0.0:
