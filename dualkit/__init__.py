@@ -15,8 +15,16 @@ torch network and measures how far a trained network is from the global optimum:
 """
 
 from . import data, diagnostics, losses, nets, plot, solvers, widgets
-from .problems import Problem, Solution, TwoLayerLinear, recover_weights
-from .train import History, train
+from .problems import (
+    DeepLinear,
+    DeepLinearWeightDecay,
+    Problem,
+    Solution,
+    TwoLayerLinear,
+    deep_weights,
+    recover_weights,
+)
+from .train import History, train, train_best
 
 __version__ = "0.1.0"
 
@@ -32,7 +40,11 @@ __all__ = [
     "Solution",
     "TwoLayerLinear",
     "recover_weights",
+    "DeepLinear",
+    "DeepLinearWeightDecay",
+    "deep_weights",
     "History",
     "train",
+    "train_best",
     "__version__",
 ]

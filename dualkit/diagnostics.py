@@ -22,6 +22,8 @@ __all__ = [
     "layer_alignment",
     "balance",
     "relative_gap",
+    "alignment_matrix",
+    "layer_summary",
     "layer_report",
 ]
 
@@ -117,25 +119,67 @@ def relative_gap(value: float, bound: float) -> float:
     return (value - bound) / max(abs(bound), np.finfo(float).tiny)
 
 
+def alignment_matrix(W, W_next, k: int = 4) -> np.ndarray:
+    r"""The :math:`k\times k` matrix :math:`|\langle q_{l,i},p_{l+1,j}\rangle|` between the right
+    singular vectors of a layer and the left singular vectors of the next one.
+
+    For aligned rank-one layers its (1, 1) entry is 1; the rest of its first row and column is 0
+    (the other singular directions carry no weight). ``k`` is capped by the shared dimension.
+    """
+    A, B = _as_layer(W, "W"), _as_layer(W_next, "W_next")
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(
+            f"W has {A.shape[1]} columns but W_next has {B.shape[0]} rows; they must chain."
+        )
+    _, _, Vt = np.linalg.svd(A, full_matrices=False)
+    U, _, _ = np.linalg.svd(B, full_matrices=False)
+    k = min(int(k), Vt.shape[0], U.shape[1])
+    return np.abs(Vt[:k] @ U[:, :k])
+
+
+def layer_summary(weights, direction=None) -> dict:
+    r"""Per-layer diagnostics of a list of layers :math:`[W_1,\dots,W_L]` as arrays.
+
+    Returns a dict with ``singular_values`` (list of arrays), ``rank_one_ratio``
+    (:math:`\sigma_2/\sigma_1`), ``rank`` (numerical, rtol 1e-3), ``frobenius``
+    (:math:`\|W_l\|_F`), ``operator`` (:math:`\|W_l\|_2`), ``alignment`` (consecutive layers,
+    :func:`layer_alignment`) and, when ``direction`` is given (e.g. :math:`X^\top\lambda^\star`),
+    ``first_layer_alignment`` :math:`|\langle p_{1,1},\text{direction}\rangle|`.
+    """
+    layers = [_as_float_array(W, f"weights[{i}]") for i, W in enumerate(weights)]
+    svals = [singular_values(W) for W in layers]
+    out = {
+        "singular_values": svals,
+        "rank_one_ratio": np.array([rank_one_ratio(W) for W in layers]),
+        "rank": np.array([numerical_rank(W) for W in layers]),
+        "frobenius": np.array([float(np.linalg.norm(W)) for W in layers]),
+        "operator": np.array([float(s[0]) for s in svals]),
+        "alignment": np.array(layer_alignment(layers)),
+    }
+    if direction is not None:
+        out["first_layer_alignment"] = alignment(top_singular_vectors(layers[0])[0], direction)
+    return out
+
+
 def layer_report(weights, direction=None) -> str:
-    r"""A text table with one row per layer: shape, :math:`\|W_l\|_F`, :math:`\sigma_1`,
+    r"""A text table with one row per layer: shape, :math:`\|W_l\|_F`, :math:`\|W_l\|_2`,
     :math:`\sigma_2/\sigma_1`, numerical rank, alignment with the next layer, and (for the first
     layer) :math:`|\langle p_{1,1}, \text{direction}\rangle|` when a direction is given.
     """
-    layers = [_as_float_array(W, f"weights[{i}]") for i, W in enumerate(weights)]
-    al = layer_alignment(layers) + [float("nan")]
-    head = f"{'layer':>5} {'shape':>10} {'||W||_F':>10} {'sigma_1':>10} {'s2/s1':>9} "
+    summ = layer_summary(weights, direction)
+    layers = [np.asarray(W) for W in weights]
+    al = list(summ["alignment"]) + [float("nan")]
+    head = f"{'layer':>5} {'shape':>10} {'||W||_F':>10} {'||W||_2':>10} {'s2/s1':>9} "
     head += f"{'rank':>4} {'align next':>10}"
     if direction is not None:
         head += f" {'align dir':>9}"
     rows = [head]
     for i, W in enumerate(layers):
-        s = singular_values(W)
         row = (
-            f"{i + 1:>5} {str(W.shape):>10} {np.linalg.norm(W):10.4g} {s[0]:10.4g} "
-            f"{rank_one_ratio(W):9.2e} {numerical_rank(W):>4} {al[i]:10.6f}"
+            f"{i + 1:>5} {str(W.shape):>10} {summ['frobenius'][i]:10.4g} {summ['operator'][i]:10.4g} "
+            f"{summ['rank_one_ratio'][i]:9.2e} {summ['rank'][i]:>4} {al[i]:10.6f}"
         )
-        if direction is not None:
-            row += f" {alignment(top_singular_vectors(W)[0], direction):9.6f}" if i == 0 else ""
+        if direction is not None and i == 0:
+            row += f" {summ['first_layer_alignment']:9.6f}"
         rows.append(row)
     return "\n".join(rows)

@@ -35,9 +35,17 @@ class DeepLinearNet(nn.Module):
         Seed of the initialisation, :math:`(W_l)_{ij}\sim\mathcal N(0,\,s^2/m_{l-1})`.
     init_scale : float
         The factor :math:`s` above.
+    sphere_layers : int
+        The first ``sphere_layers`` layers live on the Frobenius sphere of radius ``radius``:
+        they are parametrized as :math:`W_l=t\,V_l/\|V_l\|_F`, so the constraint
+        :math:`\|W_l\|_F\le t` of the paper's deep formulation (P2) holds exactly during
+        training (it is active at every non-zero optimum, MATH.md §2.2).
+    radius : float
+        The bound :math:`t` of the sphere layers.
     """
 
-    def __init__(self, d: int, widths, out: int = 1, seed: int = 0, init_scale: float = 1.0):
+    def __init__(self, d: int, widths, out: int = 1, seed: int = 0, init_scale: float = 1.0,
+                 sphere_layers: int = 0, radius: float = 1.0):
         super().__init__()
         d = check_positive_int(d, "d")
         if isinstance(widths, (int, np.integer)):
@@ -49,6 +57,13 @@ class DeepLinearNet(nn.Module):
         gen = torch.Generator().manual_seed(int(seed))
         dims = [d, *widths, out]
         self.d, self.widths, self.out = d, widths, out
+        if not 0 <= int(sphere_layers) <= len(widths) - 1:
+            raise ValueError(
+                f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
+                f"got {sphere_layers}."
+            )
+        self.sphere_layers = int(sphere_layers)
+        self.radius = float(radius)
         self.layers = nn.ParameterList(
             nn.Parameter(
                 init_scale
@@ -64,8 +79,9 @@ class DeepLinearNet(nn.Module):
         return len(self.layers)
 
     def layer_tensors(self) -> list[torch.Tensor]:
-        """The weight matrices used in the forward pass (subclasses may reparametrise)."""
-        return list(self.layers)
+        """The weight matrices used in the forward pass (sphere layers already normalised)."""
+        k = self.sphere_layers
+        return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         M = X
@@ -89,4 +105,5 @@ class DeepLinearNet(nn.Module):
         return M
 
     def extra_repr(self) -> str:
-        return f"d={self.d}, widths={self.widths}, out={self.out}"
+        sphere = f", sphere_layers={self.sphere_layers}, radius={self.radius:g}"
+        return f"d={self.d}, widths={self.widths}, out={self.out}" + (sphere if self.sphere_layers else "")

@@ -12,9 +12,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .diagnostics import alignment
+from .diagnostics import alignment, alignment_matrix, layer_summary
 
-__all__ = ["training", "singular_values", "beta_path", "neurons"]
+__all__ = [
+    "training",
+    "singular_values",
+    "beta_path",
+    "neurons",
+    "alignment_matrices",
+    "layer_structure",
+    "formulations_path",
+]
 
 FIGSIZE = (6.4, 3.6)
 #: floor used on log axes so that exact zeros (a gap of 0.0) stay visible
@@ -50,12 +58,21 @@ def training(hist, ax=None, label: str | None = None):
     return fig
 
 
-def singular_values(hist, layer: int = 0, ax=None, top: int = 6):
-    r"""The largest singular values :math:`\sigma_1\ge\sigma_2\ge\dots` of one layer during training.
+def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
+    r"""The largest singular values :math:`\sigma_1\ge\sigma_2\ge\dots` of a layer during training.
 
-    ``layer`` is 0-based (``0`` is :math:`W_1`). A rank-one optimum shows as one curve staying
-    up while the others fall to zero.
+    ``layer`` is 0-based (``0`` is :math:`W_1`); ``layer=None`` draws every matrix layer side by
+    side. A rank-one optimum shows as one curve staying up while the others fall to zero.
     """
+    if layer is None:
+        n_layers = len(hist.singular_values[0])
+        fig, axes = plt.subplots(1, n_layers, figsize=(3.4 * n_layers, 3.2), sharey=True,
+                                 layout="constrained", squeeze=False)
+        for i, a in enumerate(axes[0]):
+            singular_values(hist, layer=i, ax=a, top=top)
+            a.set_title(f"Layer {i + 1}")
+        fig.suptitle("Every layer becomes rank one")
+        return fig
     fig, ax = _axes(ax)
     S = hist.singular_values_of(layer)
     for k in range(min(top, S.shape[1])):
@@ -136,3 +153,98 @@ def neurons(weights, direction=None, ax=None):
     ax.legend(fontsize="small", loc="upper left")
     return fig
 
+
+
+def alignment_matrices(weights, k: int = 4, title: str | None = None, rtol: float = 1e-3):
+    r"""One heatmap per pair of consecutive layers: :math:`|\langle q_{l,i},p_{l+1,j}\rangle|`
+    for the top ``k`` singular directions (:func:`dualkit.diagnostics.alignment_matrix`).
+
+    Directions whose singular value is below ``rtol`` times the layer's largest carry no weight
+    (their singular vectors are arbitrary) and are greyed out. Aligned rank-one layers leave a
+    single bright (1, 1) entry: the output direction of each layer is the input direction of the
+    next.
+    """
+    mats = [np.asarray(W, dtype=float) for W in weights]
+    mats[-1] = mats[-1][:, None] if mats[-1].ndim == 1 else mats[-1]
+    pairs = len(mats) - 1
+    fig, axes = plt.subplots(1, pairs, figsize=(3.2 * pairs + 0.8, 3.3), layout="constrained",
+                             squeeze=False)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    for i, ax in enumerate(axes[0]):
+        A = alignment_matrix(mats[i], mats[i + 1], k=k)
+        s_in = np.linalg.svd(mats[i], compute_uv=False)[: A.shape[0]]
+        s_out = np.linalg.svd(mats[i + 1], compute_uv=False)[: A.shape[1]]
+        dead = (s_in[:, None] <= rtol * s_in[0]) | (s_out[None, :] <= rtol * s_out[0])
+        im = ax.imshow(np.ma.masked_array(A, dead), vmin=0, vmax=1, cmap=cmap)
+        for (r, c), v in np.ndenumerate(A):
+            if not dead[r, c]:
+                ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize="small",
+                        color="k" if v > 0.5 else "w")
+        ax.set_xticks(range(A.shape[1]), [f"$p_{{{i + 2},{j + 1}}}$" for j in range(A.shape[1])])
+        ax.set_yticks(range(A.shape[0]), [f"$q_{{{i + 1},{j + 1}}}$" for j in range(A.shape[0])])
+        ax.set_xlabel(f"left singular vectors of $W_{i + 2}$")
+        ax.set_ylabel(f"right singular vectors of $W_{i + 1}$")
+        ax.set_title(f"layers {i + 1} → {i + 2}")
+    fig.colorbar(im, ax=axes[0].tolist(), label="$|\\langle q, p\\rangle|$ (grey: $\\sigma\\approx0$)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def layer_structure(runs: dict):
+    r"""Per-layer structure of several networks (the paper's Fig. 2b/3a analogue).
+
+    ``runs`` maps a label (e.g. ``"β = 0.3"``) to a list of layers. Left: the numerical rank of
+    each layer (:func:`dualkit.diagnostics.numerical_rank`); right: Frobenius norm (solid) and
+    operator norm (dashed) of each layer.
+    """
+    fig, (ax_r, ax_n) = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
+    for i, (label, weights) in enumerate(runs.items()):
+        summ = layer_summary(weights)
+        layers = np.arange(1, len(summ["rank"]) + 1)
+        ax_r.plot(layers, summ["rank"], "o-", color=f"C{i}", label=label)
+        ax_n.plot(layers, summ["frobenius"], "o-", color=f"C{i}", label=f"{label}: $\\|W_l\\|_F$")
+        ax_n.plot(layers, summ["operator"], "x--", color=f"C{i}", label=f"{label}: $\\|W_l\\|_2$")
+    for ax in (ax_r, ax_n):
+        ax.set_xlabel("layer $l$")
+        ax.set_xticks(layers)
+        ax.grid(True, alpha=0.3)
+    ax_r.set_ylabel("numerical rank ($\\sigma_k > 10^{-3}\\sigma_1$)")
+    ax_r.set_title("Rank of every layer")
+    ax_r.legend(fontsize="small")
+    ax_n.set_ylabel("norm of $W_l$")
+    ax_n.set_title("Frobenius (solid) and operator (dashed) norms")
+    ax_n.legend(fontsize="x-small", ncol=2)
+    return fig
+
+
+def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: float | None = None):
+    r""":math:`\|w^\star(\beta)\|_2` of the two deep linear formulations against :math:`\beta`.
+
+    The paper's formulation (:class:`~dualkit.DeepLinear`, a convex problem in disguise) shrinks
+    continuously to zero at :math:`t^{L-2}\|X^\top y\|_2`; standard weight decay on every layer
+    (:class:`~dualkit.DeepLinearWeightDecay`, non-convex for :math:`L\ge3`) jumps to zero.
+    ``beta`` marks one value (used by the widget).
+    """
+    from .problems import DeepLinear, DeepLinearWeightDecay
+
+    paper = DeepLinear(X, y, 1.0, depth=depth, t=t)
+    bmax = paper.beta_max
+    if betas is None:
+        betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]
+    betas = np.asarray(betas, dtype=float)
+    n_paper = [np.linalg.norm(s.w) for s in paper.path(betas)]
+    n_wd = [np.linalg.norm(DeepLinearWeightDecay(X, y, b, depth=depth).solve().w) for b in betas]
+    fig, ax = _axes(None)
+    ax.plot(betas, n_paper, label=f"(P2): $\\|W_l\\|_F\\leq t$, decay on last two (t = {t:g})")
+    ax.plot(betas, n_wd, label="weight decay on all layers")
+    ax.axvline(bmax, color="k", ls="--", lw=1)
+    ax.set_xlabel("weight decay $\\beta$")
+    ax.set_ylabel("$\\|W_1\\cdots w_L\\|_2 = \\|w^\\star\\|_2$")
+    ax.set_title(f"Global optimum along $\\beta$, depth L = {depth}")
+    ax.grid(True, alpha=0.3)
+    if beta is not None:
+        ax.axvline(beta, color="C3", lw=1)
+        ax.set_title(f"depth L = {depth}, $\\beta$ = {beta:.4g}")
+    ax.legend(fontsize="small")
+    return fig

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from ._validation import check_choice, check_positive_float, check_positive_int
 from .diagnostics import singular_values
 
-__all__ = ["train", "History", "resolve_device"]
+__all__ = ["train", "train_best", "History", "resolve_device"]
 
 OPTIMIZERS = {"adam", "lbfgs", "gd"}
 DEFAULT_LR = {"adam": 1e-2, "lbfgs": 1.0, "gd": 1e-3}
@@ -301,3 +301,44 @@ def train(
         device=dev.type, converged=converged,
         info={"lr": lr, "threads": threads, "stopped": stopped},
     )
+
+
+def train_best(prob, widths=10, seeds=(0, 1, 2, 3, 4), **train_kwargs):
+    r"""Train one network per seed and keep the best: the remedy for spurious stationary points.
+
+    Deep networks can stall at the *zero network* (:math:`W_{L-1}=0`, :math:`w_L=0`, objective
+    :math:`\tfrac12\|y\|^2`): its gradient vanishes, and a random start near it may never leave
+    (MATH.md §8: L-BFGS fell into it on (P2) with L = 4 for all of 3 seeds). Restarting from
+    several seeds and keeping the lowest objective is the standard cure.
+
+    Parameters
+    ----------
+    prob : Problem
+        The problem; ``prob.network(widths, seed)`` builds each start.
+    widths : int or list of int
+        Hidden width(s) passed to ``prob.network``.
+    seeds : iterable of int
+        One training run per seed.
+    **train_kwargs
+        Passed to :func:`train` (``steps``, ``lr``, ``optimizer``, ...).
+
+    Returns
+    -------
+    net, hist, finals
+        The best network, its :class:`History`, and ``finals``: a dict seed -> final objective
+        of every run (runs ending at :math:`\tfrac12\|y\|^2` stalled at the zero network).
+
+    Introduced in :ref:`ch-deep-linear`.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed.")
+    best = None
+    finals = {}
+    for seed in seeds:
+        net = prob.network(widths, seed=seed)
+        hist = train(net, prob, **train_kwargs)
+        finals[seed] = hist.final_objective
+        if best is None or hist.final_objective < best[1].final_objective:
+            best = (net, hist)
+    return best[0], best[1], finals

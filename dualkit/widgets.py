@@ -14,7 +14,7 @@ import numpy as np
 from . import plot
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer"]
+__all__ = ["beta_explorer", "depth_explorer"]
 
 
 def beta_explorer(X, y, betas=None):
@@ -45,3 +45,32 @@ def beta_explorer(X, y, betas=None):
         description="beta", readout_format=".3g", continuous_update=False,
     )
     return widgets.interactive(show, beta=slider)
+
+
+def depth_explorer(X, y, t: float = 1.0):
+    r"""Sliders over the depth :math:`L` (2 to 6) and :math:`\beta` that redraw
+    :func:`dualkit.plot.formulations_path`: the paper's formulation against weight decay on every
+    layer. :math:`\beta` runs on a log scale from :math:`10^{-3}` to :math:`10\times` the zero
+    threshold :math:`t^{L-2}\|X^\top y\|_2` of depth 2.
+    """
+    import ipywidgets as widgets
+
+    bmax = TwoLayerLinear(X, y, beta=1.0).beta_max
+    if bmax == 0.0:
+        raise ValueError(
+            "X^T y = 0: the optimal network is zero for every beta and depth; check that y is not "
+            "zero or orthogonal to the columns of X."
+        )
+
+    def show(depth: int, beta: float):
+        fig = plot.formulations_path(X, y, depth=int(depth), t=t, beta=float(beta))
+        plt.show()
+        return fig
+
+    depth = widgets.IntSlider(value=4, min=2, max=6, description="depth L",
+                              continuous_update=False)
+    beta = widgets.FloatLogSlider(
+        value=0.3 * bmax, base=10, min=np.log10(bmax) - 3, max=np.log10(bmax) + 1, step=0.05,
+        description="beta", readout_format=".3g", continuous_update=False,
+    )
+    return widgets.interactive(show, depth=depth, beta=beta)

@@ -1,6 +1,15 @@
 """One module per result of the book; each defines a problem class with the common API."""
 
 from .base import Problem, Solution
+from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights
 from .two_layer_linear import TwoLayerLinear, recover_weights
 
-__all__ = ["Problem", "Solution", "TwoLayerLinear", "recover_weights"]
+__all__ = [
+    "Problem",
+    "Solution",
+    "TwoLayerLinear",
+    "recover_weights",
+    "DeepLinear",
+    "DeepLinearWeightDecay",
+    "deep_weights",
+]
