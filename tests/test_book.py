@@ -78,3 +78,15 @@ def test_readme_gives_the_two_commands():
     test = "pip install -r requirements.txt && python -m pytest"
     assert build in text and test in text
     assert "python -m pytest" in ci and "jupyter-book build" in ci and "-W -n --keep-going" in ci
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.md")), ids=lambda p: p.stem)
+def test_code_cell_metadata_is_valid_yaml(path):
+    """A caption with ': ' inside breaks the cell's YAML and the whole build."""
+    text = path.read_text()
+    for block in re.findall(r"```\{code-cell\}[^\n]*\n---\n(.*?)\n---\n", text, re.S):
+        meta = yaml.safe_load(block)
+        assert isinstance(meta, dict)
+        fig = meta.get("mystnb", {}).get("figure")
+        if fig:
+            assert isinstance(fig.get("caption"), str) and fig.get("name", "").startswith("fig-")

@@ -171,12 +171,18 @@ class DeepLinear(_DeepLinearBase):
 
     Parameters
     ----------
-    X, y, beta, loss
-        As for :class:`~dualkit.TwoLayerLinear`.
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    beta : float
+        Weight decay of the last two layers, :math:`\beta\ge0` (``0``: min-norm interpolation).
     depth : int
         Number of weight layers :math:`L\ge2` (``depth=2`` is the two-layer network).
     t : float
         Frobenius bound of layers :math:`1..L-2` (> 0).
+    loss : Loss or str
+        A convex loss; the closed form needs ``"squared"`` (default).
 
     Introduced in :ref:`ch-deep-linear`.
     """

@@ -1,13 +1,14 @@
-"""Two-layer linear network, scalar output: closed form vs cvxpy vs torch training.
+"""Linear networks, scalar output: closed form vs cvxpy vs torch training.
 
-Prints, for each size, the time of ``prob.solve()`` (closed form), of ``prob.solve("cvxpy")``
-(primal and dual programs, compile and solve reported separately), and of training a width-10
-network to a relative gap of 1e-6 with Adam (best of lr 1e-3, 1e-2, 1e-1) and with L-BFGS,
-side by side with ratios to the closed form. float64, one torch/BLAS thread, median of 5
-repetitions for anything under 1 s.
+Two problems: the two-layer network (``TwoLayerLinear``, width 10) and the paper's deep
+formulation (``DeepLinear``, depth 4, t = 1, widths 10-10-10). For each size it prints the time
+of ``prob.solve()`` (closed form), of ``prob.solve("cvxpy")`` (primal and dual programs, compile
+and solve reported separately), and of training to a relative gap of 1e-6 with Adam (best of
+lr 1e-3, 1e-2, 1e-1) and with L-BFGS, side by side with ratios to the closed form. float64, one
+torch/BLAS thread, median of 5 repetitions for anything under 1 s.
 
-    python -m benchmarks.two_layer_linear            # n=200, d=50 and n=5000, d=500
-    python -m benchmarks.two_layer_linear --quick    # n=200, d=50 only, short caps (CI)
+    python -m benchmarks.linear            # n=200, d=50 and n=5000, d=500
+    python -m benchmarks.linear --quick    # n=200, d=50 only, short caps (CI)
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def timed(fn, reps: int = 5):
 
 
 def train_to_target(prob, bound, optimizer, lr, cap):
-    net = prob.network(width=10, seed=0)
+    net = prob.network(10, seed=0)
     steps = 10**7 if optimizer == "adam" else 10**5
     t0 = time.perf_counter()
     hist = dk.train(net, prob, steps=steps, lr=lr, optimizer=optimizer, bound=bound, tol=TARGET,
@@ -54,12 +55,20 @@ def train_to_target(prob, bound, optimizer, lr, cap):
     return time.perf_counter() - t0, hist
 
 
-def run(n: int, d: int, cap: float) -> list[dict]:
+PROBLEMS = {
+    "two-layer": lambda X, y, b: dk.TwoLayerLinear(X, y, b),
+    "deep L=4": lambda X, y, b: dk.DeepLinear(X, y, b, depth=4, t=1.0),
+}
+
+
+def run(name: str, n: int, d: int, cap: float) -> list[dict]:
     X, y = dk.data.gaussian(n=n, d=d, seed=0)
-    prob = dk.TwoLayerLinear(X, y, beta=0.1 * np.linalg.norm(X.T @ y))
+    make = PROBLEMS[name]
+    beta = 0.1 * np.linalg.norm(X.T @ y)  # with t = 1, beta_eff = beta for the deep problem
+    prob = make(X, y, beta)
     rows = []
 
-    t_cf, sol = timed(lambda: dk.TwoLayerLinear(X, y, prob.beta).solve())
+    t_cf, sol = timed(lambda: make(X, y, beta).solve())
     rows.append(dict(method="solve() closed form", time=t_cf, gap=sol.rel_gap, note=""))
 
     t_cvx, ref = timed(lambda: prob.solve(method="cvxpy"))
@@ -95,14 +104,15 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     sizes = [(200, 50)] if args.quick else [(200, 50), (5000, 500)]
     cap = 10.0 if args.quick else 60.0
-    print(f"torch {torch.__version__}, 1 thread, float64; beta = 0.1 ||X^T y||; width 10; "
+    print(f"torch {torch.__version__}, 1 thread, float64; beta = 0.1 ||X^T y||; widths 10; "
           f"training target: relative gap {TARGET:g}, cap {cap:g} s\n")
-    print("| n | d | method | time (s) | × closed form | rel. gap / diff | note |")
-    print("|---|---|---|---|---|---|---|")
-    for n, d in sizes:
-        for r in run(n, d, cap):
-            print(f"| {n} | {d} | {r['method']} | {r['time']:.4g} | {r['ratio']:.3g} | "
-                  f"{r['gap']:.1e} | {r['note']} |")
+    print("| problem | n | d | method | time (s) | × closed form | rel. gap / diff | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in PROBLEMS:
+        for n, d in sizes:
+            for r in run(name, n, d, cap):
+                print(f"| {name} | {n} | {d} | {r['method']} | {r['time']:.4g} | "
+                      f"{r['ratio']:.3g} | {r['gap']:.1e} | {r['note']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,266 @@
+"""Checks 2a-2e of MATH.md §8 (deep linear networks, scalar output), at their tolerances."""
+
+import numpy as np
+import pytest
+
+import dualkit as dk
+from dualkit.diagnostics import alignment, layer_summary, top_singular_vectors
+
+WIDTHS = [8, 6, 5]  # MATH.md 2a: widths 10-8-6-5 with d = 10
+T = 1.5
+
+
+@pytest.fixture(scope="module")
+def deep():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (E4)
+    prob = dk.DeepLinear(X, y, beta, depth=4, t=T)
+    sol = prob.solve(widths=WIDTHS)
+    net, hist, finals = dk.train_best(prob, WIDTHS, seeds=(0, 1, 2), steps=4000, lr=2e-2,
+                                      progress=False)
+    return X, y, prob, sol, net, hist, finals
+
+
+def test_done_when_closed_form_matches_cvxpy(deep):
+    X, y, prob, sol, *_ = deep
+    ref = prob.solve(method="cvxpy", widths=WIDTHS)
+    assert abs(sol.value - ref.value) / sol.value <= 1e-7
+    assert sol.certified and ref.certified
+    assert abs(prob.objective(sol.weights) - sol.value) <= 1e-12 * sol.value
+    assert abs(prob.dual_objective(sol.dual) - sol.value) <= 1e-8 * sol.value
+
+
+def test_depth_only_changes_beta_eff(deep):
+    X, y, prob, sol, *_ = deep
+    two = dk.TwoLayerLinear(X, y, prob.beta / T**2).solve()
+    assert prob.beta_eff == pytest.approx(prob.beta / T**2)
+    assert sol.value == pytest.approx(two.value, rel=1e-12)
+    assert np.allclose(sol.dual, two.dual, rtol=0, atol=1e-12 * np.linalg.norm(y))
+
+
+def test_2a_trained_equals_dual(deep):
+    X, y, prob, sol, net, hist, finals = deep
+    rel = (prob.objective(net) - sol.dual_value) / sol.dual_value
+    assert -1e-12 <= rel <= 1e-6
+    assert hist.final_rel_gap <= 1e-6
+
+
+def test_2b_rank_one_every_layer(deep):
+    *_, net, hist, finals = deep
+    assert max(layer_summary(net.weights())["rank_one_ratio"]) <= 1e-4
+
+
+def test_2c_alignment(deep):
+    X, y, prob, sol, net, *_ = deep
+    summ = layer_summary(net.weights(), direction=X.T @ sol.dual)
+    assert np.all(1 - summ["alignment"] <= 1e-6)
+    assert 1 - summ["first_layer_alignment"] <= 1e-6
+    assert 1 - alignment(top_singular_vectors(net.weights()[0])[0], sol.w) <= 1e-6
+
+
+def test_2d_norms_and_product(deep):
+    X, y, prob, sol, net, *_ = deep
+    ws = net.weights()
+    for W in ws[: prob.n_constrained]:
+        assert abs(np.linalg.norm(W) - T) <= 1e-6
+    assert np.linalg.norm(net.end_to_end() - sol.w) <= 1e-6 * np.linalg.norm(sol.w)
+    assert dk.diagnostics.balance(ws[-2], ws[-1]) <= 1e-5
+
+
+def test_2e_standard_weight_decay():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=4)
+    sol = prob.solve(widths=WIDTHS)
+    net = prob.network(WIDTHS, seed=0)
+    dk.train(net, prob, steps=300, optimizer="lbfgs", progress=False)  # 300 x 20 = 6000 it
+    assert abs(prob.objective(net) - sol.value) / sol.value <= 1e-8
+    target = np.linalg.norm(sol.w) ** (1 / 4)
+    for W in net.weights():
+        assert abs(np.linalg.norm(W) - target) <= 1e-5
+    for W in sol.weights:
+        assert abs(np.linalg.norm(W) - target) <= 1e-12
+
+
+def test_weight_decay_depth_two_is_the_group_lasso():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    for beta in (0.05, 1.0, 20.0):
+        wd = dk.DeepLinearWeightDecay(X, y, beta, depth=2).solve()
+        assert wd.value == pytest.approx(dk.TwoLayerLinear(X, y, beta).solve().value, rel=1e-12)
+
+
+def test_weight_decay_origin_is_a_trap_and_optimum_jumps():
+    """The book's warning: for L >= 3 the origin is a local minimum, and w*(beta) jumps to 0."""
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=4)
+    sol = prob.solve()
+    assert sol.value < 0.5 * y @ y and not sol.info["global_is_zero"]
+    net = prob.network(8, seed=0, init_scale=0.05)
+    dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
+    assert prob.objective(net) == pytest.approx(0.5 * y @ y, rel=1e-6)  # stuck at the origin
+    # the global optimum's size jumps: no small non-zero optimum along the path
+    betas = np.linspace(0.05, 4.0, 160)
+    norms = np.array([np.linalg.norm(dk.DeepLinearWeightDecay(X, y, b, 4).solve().w) for b in betas])
+    last_nonzero = norms[norms > 0][-1]
+    assert norms[0] > 0 and norms[-1] == 0 and last_nonzero > 0.2 * norms[0]
+    # the paper's formulation instead shrinks continuously to zero at t^(L-2) ||X^T y||
+    paper = dk.DeepLinear(X, y, 1.0, depth=4, t=1.0)
+    near = [np.linalg.norm(s.w) for s in paper.path(paper.beta_max * np.array([0.99, 0.999]))]
+    assert near[1] < near[0] < 0.02 * np.linalg.norm(paper.path([0.05])[0].w)
+
+
+def test_weight_decay_has_no_dual_and_is_not_certified():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=3)
+    sol = prob.solve()
+    assert sol.certified is False and sol.dual is None
+    with pytest.raises(NotImplementedError, match="no zero-gap convex dual"):
+        prob.dual_objective(np.zeros(20))
+    assert prob.lower_bound() == pytest.approx(sol.value)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 5, 6])
+def test_constructed_weights_are_optimal_for_random_widths(depth):
+    X, y = dk.data.gaussian(n=15, d=6, seed=depth)
+    rng = np.random.default_rng(depth)
+    for trial in range(3):
+        widths = list(rng.integers(1, 9, size=depth - 1))
+        t = float(rng.uniform(0.5, 2.0))
+        prob = dk.DeepLinear(X, y, beta=0.2 * np.linalg.norm(X.T @ y) * t ** (depth - 2),
+                             depth=depth, t=t)
+        sol = prob.solve(widths=widths, seed=trial)
+        assert [np.shape(W)[-1] for W in sol.weights[:-1]] == widths
+        assert abs(prob.objective(sol.weights) - sol.value) <= 1e-12 * sol.value
+        assert sol.certified and abs(sol.value - sol.dual_value) <= 1e-9 * sol.value
+        ws = sol.weights
+        assert np.allclose(ws[0] @ np.linalg.multi_dot(ws[1:]) if depth > 2 else ws[0] @ ws[1],
+                           sol.w)
+        for W in ws[: depth - 2]:
+            assert np.linalg.norm(W) == pytest.approx(t, rel=1e-12)
+        wd = dk.DeepLinearWeightDecay(X, y, beta=0.1, depth=depth)
+        wsol = wd.solve(widths=widths, seed=trial)
+        assert abs(wd.objective(wsol.weights) - wd.end_to_end_objective(wsol.w)) <= 1e-12 * wsol.value
+
+
+def test_zero_threshold_and_min_norm():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinear(X, y, 1.0, depth=4, t=2.0)
+    assert prob.beta_max == pytest.approx(4.0 * np.linalg.norm(X.T @ y))
+    above = dk.DeepLinear(X, y, 1.01 * prob.beta_max, depth=4, t=2.0).solve(widths=3)
+    assert np.all(above.w == 0) and above.value == pytest.approx(0.5 * y @ y)
+    assert np.isfinite(dk.DeepLinear(X, y, 1.01 * prob.beta_max, 4, 2.0).objective(above.weights))
+    Xs, ys = dk.data.gaussian(n=8, d=15, seed=1)
+    interp = dk.DeepLinear(Xs, ys, 0.0, depth=5, t=1.5).solve(widths=4)
+    target = np.linalg.norm(np.linalg.pinv(Xs) @ ys) / 1.5**3
+    assert interp.value == pytest.approx(target, rel=1e-7)
+    assert interp.dual_value == pytest.approx(target, rel=1e-7)
+
+
+def test_sphere_layers_stay_feasible_during_training():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinear(X, y, 2.0, depth=5, t=0.7)
+    net = prob.network([6, 5, 4, 3], seed=1)
+    hist = dk.train(net, prob, steps=300, lr=5e-2, record_every=30, progress=False)
+    for W in net.weights()[:3]:
+        assert np.linalg.norm(W) == pytest.approx(0.7, rel=1e-12)
+    assert np.all(np.isfinite(hist.objective))
+
+
+def test_train_best_reports_every_seed_and_keeps_the_best():
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    prob = dk.DeepLinear(X, y, 3.0, depth=4, t=1.5)
+    net, hist, finals = dk.train_best(prob, 5, seeds=(0, 1), steps=100, optimizer="lbfgs",
+                                      progress=False)
+    assert set(finals) == {0, 1}
+    assert hist.final_objective == min(finals.values())
+    assert prob.objective(net) == pytest.approx(hist.final_objective, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(depth=1), "depth must be an integer >= 2"),
+        (dict(depth=2.5), "depth must be an integer >= 2"),
+        (dict(depth=True), "depth must be an integer >= 2"),
+        (dict(t=0.0), "t must be a finite number > 0"),
+        (dict(t=-1.0), "t must be a finite number > 0"),
+        (dict(t=np.inf), "t must be a finite number > 0"),
+        (dict(beta=-1.0), "beta is the regularization strength"),
+    ],
+)
+def test_deep_linear_bad_input(kwargs, match):
+    X, y = dk.data.gaussian(n=10, d=4, seed=0)
+    args = dict(beta=1.0, depth=3, t=1.0) | kwargs
+    with pytest.raises(ValueError, match=match):
+        dk.DeepLinear(X, y, **args)
+
+
+def test_deep_linear_bad_widths_weights_and_nets():
+    X, y = dk.data.gaussian(n=10, d=4, seed=0)
+    prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.0)
+    for widths, match in [([3, 3], "depth - 1 = 3 hidden widths"), ([3, 0, 2], "width must be"),
+                          ("wide", "widths must be an int or a list"), (0, "width must be")]:
+        with pytest.raises(ValueError, match=match):
+            prob.network(widths)
+        with pytest.raises(ValueError, match=match):
+            prob.solve(widths=widths)
+    with pytest.raises(ValueError, match="weights must list depth = 4 layers"):
+        prob.objective([np.ones((4, 2)), np.ones(2)])
+    with pytest.raises(ValueError, match="W2 must have 2 rows"):
+        prob.objective([np.ones((4, 2)), np.ones((3, 2)), np.ones((2, 2)), np.ones(2)])
+    with pytest.raises(ValueError, match="w4 must have 2 entries"):
+        prob.objective([np.ones((4, 2)), np.ones((2, 2)), np.ones((2, 2)), np.ones(3)])
+    # a constrained layer outside its Frobenius ball is infeasible
+    assert prob.objective([np.eye(4, 2) * 5, np.eye(2), np.eye(2), np.ones(2)]) == np.inf
+    for wrong in (dk.TwoLayerLinear(X, y, 1.0).network(3),
+                  dk.DeepLinearWeightDecay(X, y, 1.0, depth=4).network(3)):
+        with pytest.raises(ValueError, match="depth-4 linear network"):
+            dk.train(wrong, prob, steps=1, progress=False)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        dk.DeepLinearWeightDecay(X, y, 0.0, depth=3)
+    with pytest.raises(ValueError, match="method must be one of"):
+        dk.DeepLinearWeightDecay(X, y, 1.0, depth=3).solve(method="cvxpy")
+
+
+def test_chapter_trap_claims():
+    """Chapter (a) and exercise 3: L-BFGS stalls at the zero network at depth 4 from every start,
+    each stalled run has ||M^T X^T y|| < beta (frozen first layers); Adam escapes; depth 3 is fine."""
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    t = 1.5
+    for L in (3, 4):
+        p = dk.DeepLinear(X, y, 0.3 * np.linalg.norm(X.T @ y) * t ** (L - 2), depth=L, t=t)
+        for opt, kw in [("lbfgs", dict(steps=50)), ("adam", dict(steps=1500, lr=2e-2))]:
+            for s in range(4):
+                net = p.network(6, seed=s)
+                h = dk.train(net, p, optimizer=opt, progress=False, **kw)
+                M = np.linalg.multi_dot([np.eye(10), *net.weights()[: L - 2]])
+                ratio = np.linalg.norm(M.T @ X.T @ y) / p.beta
+                if L == 4 and opt == "lbfgs":
+                    assert h.final_objective == pytest.approx(0.5 * y @ y, rel=1e-9)
+                    assert ratio < 1
+                else:
+                    assert h.final_rel_gap <= 1e-6
+    prob = dk.DeepLinear(X, y, 0.3 * np.linalg.norm(X.T @ y) * t**2, depth=4, t=t)
+    for seed in range(3):  # the chapter's first cell of experiment (a): 100 outer steps
+        h = dk.train(prob.network(WIDTHS, seed=seed), prob, steps=100, optimizer="lbfgs",
+                     progress=False)
+        assert h.final_objective == pytest.approx(0.5 * y @ y, rel=1e-9)
+
+
+def test_chapter_beta_sweep_claims():
+    """Chapter (b): below the threshold every trained layer is rank one, constrained layers have
+    norm t and the last two are balanced; above it the last two layers vanish."""
+    X, y = dk.data.gaussian(n=20, d=10, seed=0)
+    t = 1.5
+    base = dk.DeepLinear(X, y, 1.0, depth=4, t=t)
+    for frac in (0.1, 1.1):
+        p = dk.DeepLinear(X, y, frac * base.beta_max, depth=4, t=t)
+        net, hist, _ = dk.train_best(p, WIDTHS, seeds=(0, 1), steps=3000, lr=2e-2,
+                                     progress=False)
+        summ = layer_summary(net.weights())
+        assert hist.final_rel_gap <= 1e-6
+        if frac < 1:
+            assert np.all(summ["rank"] == 1) and np.all(summ["rank_one_ratio"] <= 1e-4)
+            assert np.allclose(summ["frobenius"][:2], t, rtol=1e-12)
+            assert summ["frobenius"][2] == pytest.approx(summ["frobenius"][3], rel=1e-5)
+        else:
+            assert np.all(summ["frobenius"][2:] <= 1e-4)
