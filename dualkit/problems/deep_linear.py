@@ -169,6 +169,8 @@ class DeepLinear(_DeepLinearBase):
     * Zero threshold: :math:`w^\star=0\iff t^{L-2}\|X^\top y\|_2\le\beta`.
     * ``beta=0`` is minimum-norm interpolation, with value :math:`\|X^\dagger y\|_2/t^{L-2}`.
 
+    Introduced in :ref:`ch-deep-linear`.
+
     Parameters
     ----------
     X : array of shape (n, d)
@@ -183,8 +185,6 @@ class DeepLinear(_DeepLinearBase):
         Frobenius bound of layers :math:`1..L-2` (> 0).
     loss : Loss or str
         A convex loss; the closed form needs ``"squared"`` (default).
-
-    Introduced in :ref:`ch-deep-linear`.
     """
 
     methods = TwoLayerLinear.methods
