@@ -195,14 +195,20 @@ def layer_structure(runs: dict):
     r"""Per-layer structure of several networks (the paper's Fig. 2b/3a analogue).
 
     ``runs`` maps a label (e.g. ``"β = 0.3"``) to a list of layers. Left: the numerical rank of
-    each layer (:func:`dualkit.diagnostics.numerical_rank`); right: Frobenius norm (solid) and
-    operator norm (dashed) of each layer.
+    each layer (:func:`dualkit.diagnostics.numerical_rank`; 0 for a layer whose norm is below
+    1e-6 of the largest layer's, i.e. one that has vanished), drawn with small vertical offsets
+    so that coinciding runs stay visible; right: Frobenius norm (solid) and operator norm (dashed)
+    of each layer.
     """
     fig, (ax_r, ax_n) = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
+    offsets = np.linspace(-0.12, 0.12, len(runs)) if len(runs) > 1 else [0.0]
     for i, (label, weights) in enumerate(runs.items()):
         summ = layer_summary(weights)
         layers = np.arange(1, len(summ["rank"]) + 1)
-        ax_r.plot(layers, summ["rank"], "o-", color=f"C{i}", label=label)
+        # a layer that has vanished next to the others counts as rank 0
+        rank = np.where(summ["frobenius"] <= 1e-6 * summ["frobenius"].max(), 0, summ["rank"])
+        # small vertical offsets keep coinciding lines visible
+        ax_r.plot(layers, rank + offsets[i], "o-", color=f"C{i}", label=label)
         ax_n.plot(layers, summ["frobenius"], "o-", color=f"C{i}", label=f"{label}: $\\|W_l\\|_F$")
         ax_n.plot(layers, summ["operator"], "x--", color=f"C{i}", label=f"{label}: $\\|W_l\\|_2$")
     for ax in (ax_r, ax_n):
@@ -210,11 +216,12 @@ def layer_structure(runs: dict):
         ax.set_xticks(layers)
         ax.grid(True, alpha=0.3)
     ax_r.set_ylabel("numerical rank ($\\sigma_k > 10^{-3}\\sigma_1$)")
+    ax_r.yaxis.get_major_locator().set_params(integer=True)
     ax_r.set_title("Rank of every layer")
     ax_r.legend(fontsize="small")
     ax_n.set_ylabel("norm of $W_l$")
     ax_n.set_title("Frobenius (solid) and operator (dashed) norms")
-    ax_n.legend(fontsize="x-small", ncol=2)
+    ax_n.legend(fontsize="x-small", ncol=2, loc="center right")
     return fig
 
 

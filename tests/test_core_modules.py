@@ -108,3 +108,38 @@ def test_widget_function_works_at_extreme_slider_values(factor):
     fig = w.result
     assert isinstance(fig, plt.Figure)
     assert f"{slider.value:.4g}" in fig.get_suptitle()
+
+
+def test_deep_plots_render_with_labels():
+    X, y = dk.data.gaussian(n=15, d=5, seed=0)
+    prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.2)
+    net = prob.network([4, 3, 2], seed=0)
+    hist = dk.train(net, prob, steps=50, progress=False)
+    zero = dk.DeepLinear(X, y, 2 * prob.beta_max, depth=4, t=1.2).solve(widths=[4, 3, 2])
+    figs = [
+        dk.plot.singular_values(hist, layer=None),
+        dk.plot.alignment_matrices(net.weights(), title="t"),
+        dk.plot.layer_structure({"a": net.weights(), "zero": zero.weights}),
+        dk.plot.formulations_path(X, y, depth=3, t=1.0, betas=[0.1, 1.0, 50.0], beta=1.0),
+    ]
+    for fig in figs:
+        fig.savefig(io.BytesIO(), format="png")
+        for ax in fig.axes:
+            if ax.get_label() != "<colorbar>":
+                assert ax.get_xlabel() and ax.get_ylabel()
+    # the vanished last two layers of the zero optimum are drawn at rank 0 (plus the offset)
+    rank_line = figs[2].axes[0].lines[1]
+    assert np.all(rank_line.get_ydata()[2:] < 0.5)
+
+
+@pytest.mark.parametrize("depth,factor", [(2, 1e-3), (6, 10.0), (4, 1.0)])
+def test_depth_widget_at_extreme_values(depth, factor):
+    pytest.importorskip("ipywidgets")
+    X, y = dk.data.gaussian(n=15, d=4, seed=0)
+    w = dk.widgets.depth_explorer(X, y)
+    depth_slider, beta_slider = w.children[0], w.children[1]
+    bmax = np.linalg.norm(X.T @ y)
+    depth_slider.value = depth
+    beta_slider.value = factor * bmax
+    assert isinstance(w.result, plt.Figure)
+    assert f"depth L = {depth}" in w.result.axes[0].get_title()
