@@ -80,11 +80,15 @@ def layer_alignment(weights) -> list[float]:
     r"""Alignment of consecutive layers, :math:`|\langle q_{l,1},p_{l+1,1}\rangle|` for each pair.
 
     For a vector last layer :math:`w_L` the last entry is :math:`|\langle q_{L-1,1},w_L\rangle|/\|w_L\|`.
-    All entries equal 1 for the aligned rank-one optimum of the book's linear networks.
+    All entries equal 1 for the aligned rank-one optimum of the book's linear networks. An entry
+    is NaN when either layer is zero (its singular vectors are then arbitrary).
     """
     layers = [_as_layer(W, f"weights[{i}]") for i, W in enumerate(weights)]
     out = []
     for i in range(len(layers) - 1):
+        if not np.any(layers[i]) or not np.any(layers[i + 1]):
+            out.append(float("nan"))
+            continue
         _, q = top_singular_vectors(layers[i])
         p, _ = top_singular_vectors(layers[i + 1])
         if q.shape != p.shape:

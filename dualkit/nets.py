@@ -57,12 +57,15 @@ class DeepLinearNet(nn.Module):
         gen = torch.Generator().manual_seed(int(seed))
         dims = [d, *widths, out]
         self.d, self.widths, self.out = d, widths, out
-        if not 0 <= int(sphere_layers) <= len(widths) - 1:
+        if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
+                or not 0 <= sphere_layers <= len(widths) - 1):
             raise ValueError(
                 f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
                 f"got {sphere_layers}."
             )
         self.sphere_layers = int(sphere_layers)
+        if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
+            raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
         self.radius = float(radius)
         self.layers = nn.ParameterList(
             nn.Parameter(

@@ -241,7 +241,13 @@ def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: fl
         betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]
     betas = np.asarray(betas, dtype=float)
     n_paper = [np.linalg.norm(s.w) for s in paper.path(betas)]
-    n_wd = [np.linalg.norm(DeepLinearWeightDecay(X, y, b, depth=depth).solve().w) for b in betas]
+    n_wd, shared = [], None
+    for b in betas:
+        wd = DeepLinearWeightDecay(X, y, b, depth=depth)
+        if shared is not None:
+            wd._path = shared  # one SVD for the whole sweep
+        shared = wd.ridge_path
+        n_wd.append(np.linalg.norm(wd.solve().w))
     fig, ax = _axes(None)
     ax.plot(betas, n_paper, label=f"(P2): $\\|W_l\\|_F\\leq t$, decay on last two (t = {t:g})")
     ax.plot(betas, n_wd, label="weight decay on all layers")

@@ -161,9 +161,10 @@ def train(
         Where to train; ``"auto"`` picks CUDA when torch sees a GPU.
     bound : float, "auto" or None
         A lower bound on the optimum for the gap ``objective - bound`` in the history.
-        ``"auto"`` (default) uses ``prob.lower_bound()``, the certified dual value, when the
-        problem has one; a number (e.g. ``sol.dual_value``) is used as given; ``None`` records
-        no gap.
+        ``"auto"`` (default) uses ``prob.lower_bound()``: the certified dual value where the
+        problem has a dual, otherwise the problem's exactly computed optimum (e.g.
+        :class:`~dualkit.DeepLinearWeightDecay`); a number (e.g. ``sol.dual_value``) is used as
+        given; ``None`` records no gap.
     tol : float, optional
         Stop as soon as the relative gap is at most ``tol`` (needs ``bound``).
     schedule : {"cosine", None}
@@ -326,19 +327,30 @@ def train_best(prob, widths=10, seeds=(0, 1, 2, 3, 4), **train_kwargs):
     -------
     net, hist, finals
         The best network, its :class:`History`, and ``finals``: a dict seed -> final objective
-        of every run (runs ending at :math:`\tfrac12\|y\|^2` stalled at the zero network).
+        of every run (runs ending at :math:`\tfrac12\|y\|^2` stalled at the zero network;
+        ``inf`` for a run that diverged).
 
     Introduced in :ref:`ch-deep-linear`.
     """
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed.")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct; got {seeds}.")
     best = None
     finals = {}
+    errors = []
     for seed in seeds:
         net = prob.network(widths, seed=seed)
-        hist = train(net, prob, **train_kwargs)
+        try:
+            hist = train(net, prob, **train_kwargs)
+        except RuntimeError as exc:  # a diverged run is one failed restart, not the end
+            finals[seed] = float("inf")
+            errors.append(f"seed {seed}: {exc}")
+            continue
         finals[seed] = hist.final_objective
         if best is None or hist.final_objective < best[1].final_objective:
             best = (net, hist)
+    if best is None:
+        raise RuntimeError("every training run failed:\n" + "\n".join(errors))
     return best[0], best[1], finals

@@ -50,8 +50,9 @@ def beta_explorer(X, y, betas=None):
 def depth_explorer(X, y, t: float = 1.0):
     r"""Sliders over the depth :math:`L` (2 to 6) and :math:`\beta` that redraw
     :func:`dualkit.plot.formulations_path`: the paper's formulation against weight decay on every
-    layer. :math:`\beta` runs on a log scale from :math:`10^{-3}` to :math:`10\times` the zero
-    threshold :math:`t^{L-2}\|X^\top y\|_2` of depth 2.
+    layer. :math:`\beta` runs on a log scale from :math:`10^{-3}` to :math:`10` times
+    :math:`\|X^\top y\|_2`, which is the zero threshold :math:`t^{L-2}\|X^\top y\|_2` of (P2)
+    at every depth when ``t=1`` (the default).
     """
     import ipywidgets as widgets
 

@@ -21,8 +21,9 @@ class Solution:
         Primal objective at ``weights`` (the optimal value when ``certified``).
     weights : list of ndarray
         Optimal layer weights, in the form ``prob.objective`` accepts.
-    dual : ndarray
+    dual : ndarray or None
         A dual-feasible point :math:`\\lambda`; ``prob.dual_objective(dual)`` is a lower bound.
+        None for a problem without a zero-gap dual (then ``dual_value`` is NaN).
     dual_value : float
         ``prob.dual_objective(dual)``.
     method : str

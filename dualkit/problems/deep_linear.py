@@ -28,7 +28,14 @@ import numpy as np
 import torch
 from scipy.optimize import brentq
 
-from .._validation import as_matrix, as_vector, check_beta, check_positive_float, check_positive_int
+from .._validation import (
+    _as_float_array,
+    as_matrix,
+    as_vector,
+    check_beta,
+    check_positive_float,
+    check_positive_int,
+)
 from ..losses import Squared
 from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
@@ -64,6 +71,13 @@ def _check_widths(widths, depth: int) -> list[int]:
     return widths
 
 
+def _check_betas(betas) -> np.ndarray:
+    betas = np.atleast_1d(_as_float_array(betas, "betas"))
+    if betas.ndim != 1:
+        raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
+    return betas
+
+
 def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = None) -> list[np.ndarray]:
     r"""Rank-one, aligned deep weights whose product is :math:`w`.
 
@@ -75,6 +89,11 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
     seed draws random directions (every choice is optimal).
     """
     w = as_vector(w, "w")
+    if isinstance(n_constrained, bool) or not isinstance(n_constrained, numbers.Integral):
+        raise ValueError(f"n_constrained must be an integer >= 0; got {n_constrained!r}.")
+    widths = _check_widths(widths, int(n_constrained) + 2)
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not np.isfinite(t) or t < 0:
+        raise ValueError(f"t must be a finite number >= 0; got {t!r}.")
     norm = float(np.linalg.norm(w))
     rng = None if seed is None else np.random.default_rng(seed)
 
@@ -134,10 +153,11 @@ class _DeepLinearBase(Problem):
     def _net_kwargs(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
+    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0, *,
+                width: int | None = None) -> DeepLinearNet:
         """A randomly initialised torch network of this architecture; ``widths`` is an int (all
-        hidden layers) or a list of depth - 1 hidden widths."""
-        widths = _check_widths(widths, self.depth)
+        hidden layers) or a list of depth - 1 hidden widths (``width=`` is accepted as an alias)."""
+        widths = _check_widths(widths if width is None else width, self.depth)
         return DeepLinearNet(self.d, widths, out=1, seed=seed, init_scale=init_scale,
                              **self._net_kwargs())
 
@@ -194,18 +214,30 @@ class DeepLinear(_DeepLinearBase):
         self.t = check_positive_float(t, "t")
         #: number of Frobenius-constrained layers, L - 2
         self.n_constrained = self.depth - 2
+        with np.errstate(over="ignore", under="ignore"):
+            #: t^(L-2), the gain of the constrained layers
+            self.t_power = float(np.float64(self.t) ** self.n_constrained)
+        if not np.isfinite(self.t_power) or self.t_power == 0.0:
+            raise ValueError(
+                f"t^(depth-2) = {self.t}^{self.n_constrained} is not representable in float64; "
+                "choose t closer to 1 (only beta / t^(depth-2) matters)."
+            )
         #: effective regularization of the equivalent two-layer problem, beta / t^(L-2)
-        self.beta_eff = self.beta / self.t**self.n_constrained
+        self.beta_eff = self.beta / self.t_power
+        if not np.isfinite(self.beta_eff):
+            raise ValueError(
+                f"beta / t^(depth-2) = {self.beta} / {self.t_power} overflows; choose t closer to 1."
+            )
         self.convex = TwoLayerLinear(self.X, self.y, self.beta_eff, loss)
         self.loss = self.convex.loss
         self.y = self.convex.y
         # with beta = 0 the cost is ||a||^2 = ||w|| / t^(L-2), not ||w||
-        self._value_scale = 1.0 / self.t**self.n_constrained if self.beta == 0 else 1.0
+        self._value_scale = 1.0 / self.t_power if self.beta == 0 else 1.0
 
     @property
     def beta_max(self) -> float:
         r"""Zero threshold :math:`t^{L-2}\|X^\top y\|_2`: the optimum is zero iff beta >= it."""
-        return self.convex.beta_max * self.t**self.n_constrained
+        return self.convex.beta_max * self.t_power
 
     def objective(self, weights) -> float:
         r"""Objective of (P2) at ``[W1, ..., wL]`` or a network; ``inf`` if a constraint
@@ -222,18 +254,20 @@ class DeepLinear(_DeepLinearBase):
 
     def dual_objective(self, lam) -> float:
         r"""Dual objective of (D2): :math:`-\ell^*(-\lambda)` if
-        :math:`\|X^\top\lambda\|_2\le\beta/t^{L-2}`, else ``-inf`` (a lower bound on (P2))."""
+        :math:`\|X^\top\lambda\|_2\le\beta/t^{L-2}`, else ``-inf`` (a lower bound on (P2)).
+        With ``beta=0``: :math:`\lambda^\top y/t^{L-2}` if :math:`\|X^\top\lambda\|_2\le1`."""
         return self.convex.dual_objective(lam) * self._value_scale
 
     def solve(self, method: str | None = None, widths=1, seed: int | None = None,
-              solver: str | None = None) -> Solution:
+              solver: str | None = None, *, width: int | None = None) -> Solution:
         r"""Global optimum of (P2) through the two-layer convex program at :math:`\beta_{\rm eff}`.
 
         ``widths`` (an int or depth - 1 ints) sets the shape of the returned optimal weights, built
         by :func:`deep_weights` (``seed`` picks the arbitrary unit vectors :math:`\rho_l`).
-        ``method`` is ``"closed_form"`` (default) or ``"cvxpy"``.
+        ``method`` is ``"closed_form"`` (default) or ``"cvxpy"``. ``width=`` is an alias of
+        ``widths``.
         """
-        widths = _check_widths(widths, self.depth)
+        widths = _check_widths(widths if width is None else width, self.depth)
         t0 = time.perf_counter()
         conv = self.convex.solve(method=method, solver=solver)
         weights = deep_weights(conv.w, widths, self.t, self.n_constrained, seed)
@@ -250,7 +284,7 @@ class DeepLinear(_DeepLinearBase):
 
     def path(self, betas, widths=1) -> list[Solution]:
         """Solutions for many betas, reusing one factorization of X."""
-        betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        betas = _check_betas(betas)
         out = []
         for b in betas:
             sub = DeepLinear(self.X, self.y, b, self.depth, self.t, self.loss)
@@ -310,7 +344,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     @property
     def ridge_path(self) -> RidgePath:
         if self._path is None:
-            self._path = RidgePath(self.X, self.y)
+            # no certificate to catch an inaccurate Gram factorization here: always the SVD
+            self._path = RidgePath(self.X, self.y, method="svd")
         return self._path
 
     def objective(self, weights) -> float:
@@ -332,8 +367,18 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         )
 
     def stationary_points(self, grid: int = 4000) -> list[np.ndarray]:
-        r"""Every non-zero stationary point :math:`w(\mu)` on the ridge path, i.e. every root of
-        :math:`\log\mu=\log\beta+(2/L-2)\log\|w(\mu)\|` found on a log grid of ``grid`` points."""
+        r"""The non-zero stationary points :math:`w(\mu)` on the ridge path: the roots of
+        :math:`\varphi(\mu)=\log\mu-\log\beta-(2/L-2)\log\|w(\mu)\|`, bracketed on a log grid of
+        ``grid`` points and refined.
+
+        The grid starts below :math:`\beta\|X^\dagger y\|^{2/L-2}` (no stationary point lies
+        lower) and ends past the far root of the large-:math:`\mu` asymptote
+        :math:`\|w(\mu)\|\approx\|X^\top y\|/\mu`. Along the path the objective decreases
+        exactly where :math:`\varphi<0`, so two roots closer than one grid cell can only hide a
+        dip no deeper than the change of the objective across that cell.
+        """
+        if isinstance(grid, bool) or not isinstance(grid, numbers.Integral) or grid < 10:
+            raise ValueError(f"grid must be an integer >= 10; got {grid!r}.")
         rp = self.ridge_path
         if rp.rank == 0 or np.linalg.norm(rp.b) == 0:
             return []
@@ -348,7 +393,11 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         # mu >= beta ||X^+ y||^(2/L - 2) at any stationary point (||w|| <= ||X^+ y||); the grid
         # spans 40 decades above that bound and above the spectrum
         lo = np.log(beta) + (2 / L - 2) * np.log(rp.pinv_norm)
-        hi = max(lo, np.log(s2.max())) + 40 * np.log(10.0)
+        hi = max(lo, np.log(s2.max()))
+        if L > 2:  # phi -> (2/L - 1) log mu - log beta - (2/L - 2) log||X^T y||: its root
+            far = ((2 - 2 / L) * np.log(rp.xty_norm) - np.log(beta)) / (1 - 2 / L)
+            hi = max(hi, far)
+        hi += 10 * np.log(10.0)
         grid_pts = np.linspace(lo - 1.0, hi, grid)
         vals = phi(grid_pts)
         roots = []
@@ -359,7 +408,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return roots
 
     def solve(self, method: str | None = None, widths=1, seed: int | None = None) -> Solution:
-        r"""Global optimum: the best of :math:`w=0` and every stationary point on the ridge path.
+        r"""Global optimum: the best of :math:`w=0` and the stationary points on the ridge path.
 
         Optimal layers: :math:`W_l=\|w^\star\|^{1/L}\rho_{l-1}\rho_l^\top`, all with Frobenius and
         operator norm :math:`\|w^\star\|^{1/L}`."""
@@ -385,7 +434,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         )
 
     def lower_bound(self) -> float:
-        """The global optimum from :meth:`solve` (exact, but not a duality certificate)."""
+        """The global optimum from :meth:`solve`: exact up to rounding (a gap may read -1e-17),
+        but found by a 1-D search, not certified by a dual bound (there is none here)."""
         if self._bound_cache is None:
             self._bound_cache = float(self.solve().value)
         return self._bound_cache
