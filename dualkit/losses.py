@@ -18,14 +18,15 @@ With these, every two-layer or deep linear problem has the dual (MATH.md §3.4)
 
 Scaling: losses are unnormalised (no :math:`1/n`), as everywhere in the book.
 
-Introduced in :ref:`ch-preliminaries`.
+Introduced in :ref:`ch-preliminaries`; the squared loss is used from
+:ref:`ch-two-layer-linear` on.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Loss", "Squared", "get_loss"]
+__all__ = ["Loss", "Squared", "Absolute", "Hinge", "Logistic", "CrossEntropy", "get_loss"]
 
 
 class Loss:
@@ -59,6 +60,14 @@ class Loss:
 
     def dual_point(self, yhat, y) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def project_dual(self, lam, y) -> np.ndarray:
+        """Nearest point of the conjugate's domain (clipping), to repair solver round-off.
+
+        The domain always contains 0 and is convex, so scaling the result toward 0 (as
+        ``feasible_dual`` does for the norm constraint) keeps it inside.
+        """
+        return np.asarray(lam, dtype=float)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -102,11 +111,245 @@ class Squared(Loss):
         return np.asarray(y, dtype=float) - np.asarray(yhat, dtype=float)
 
 
-_LOSSES = {"squared": Squared}
+#: slack allowed on the conjugate's domain (|y_i lam_i| <= 1 etc.) for float64 rounding
+DOMAIN_TOL = 1e-12
+
+
+def _check_pm1(y, name: str, loss: str) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    bad = ~np.isin(y, (-1.0, 1.0))
+    if y.ndim != 1 or bad.any():
+        vals = np.unique(y[bad])[:5] if y.ndim == 1 else f"shape {y.shape}"
+        raise ValueError(
+            f"{name} must be a vector of labels in {{-1, +1}} for the {loss} loss; got values {vals}. "
+            "Map {0, 1} labels with 2*y - 1."
+        )
+    return y
+
+
+def _neg_entropy(p: np.ndarray) -> float:
+    """sum p log p with 0 log 0 = 0 (p already clipped to its domain)."""
+    from scipy.special import xlogy
+
+    return float(np.sum(xlogy(p, p)))
+
+
+class Absolute(Loss):
+    r"""Absolute loss :math:`\ell(\hat y)=\|\hat y-y\|_1`.
+
+    * Conjugate: :math:`\ell^*(v)=v^\top y` if :math:`\|v\|_\infty\le1`, else :math:`+\infty`.
+    * Dual objective: :math:`\lambda^\top y` with :math:`\|\lambda\|_\infty\le1`.
+    * KKT: :math:`\lambda^\star\in\operatorname{sign}(y-\hat y^\star)` (a subgradient).
+    """
+
+    name = "absolute"
+
+    def value(self, yhat, y) -> float:
+        return float(np.sum(np.abs(np.asarray(yhat, float) - np.asarray(y, float))))
+
+    def torch_value(self, yhat, y):
+        return (yhat - y).abs().sum()
+
+    def cvxpy_value(self, yhat, y):
+        import cvxpy as cp
+
+        return cp.sum(cp.abs(yhat - y))
+
+    def conjugate(self, v, y) -> float:
+        v = np.asarray(v, float)
+        if np.max(np.abs(v), initial=0.0) > 1 + DOMAIN_TOL:
+            return np.inf
+        return float(np.sum(v * np.asarray(y, float)))
+
+    def cvxpy_dual(self, lam, y):
+        import cvxpy as cp
+
+        return cp.sum(cp.multiply(lam, y)), [cp.norm(lam, "inf") <= 1]
+
+    def project_dual(self, lam, y) -> np.ndarray:
+        return np.clip(np.asarray(lam, float), -1.0, 1.0)
+
+    def dual_point(self, yhat, y) -> np.ndarray:
+        return np.sign(np.asarray(y, float) - np.asarray(yhat, float))
+
+
+class Hinge(Loss):
+    r"""Hinge loss :math:`\ell(\hat y)=\sum_i(1-y_i\hat y_i)_+` with labels :math:`y_i\in\{\pm1\}`.
+
+    * Conjugate: :math:`\ell^*(v)=\sum_iy_iv_i` if :math:`-1\le y_iv_i\le0`, else :math:`+\infty`.
+    * Dual objective: :math:`\sum_iy_i\lambda_i` with :math:`0\le y_i\lambda_i\le1`.
+    * KKT: :math:`\lambda^\star_i=y_i` on margin violators (:math:`y_i\hat y_i<1`), 0 beyond.
+    """
+
+    name = "hinge"
+
+    def check_targets(self, y, name: str = "y") -> np.ndarray:
+        return _check_pm1(y, name, self.name)
+
+    def value(self, yhat, y) -> float:
+        return float(np.sum(np.maximum(1 - np.asarray(y, float) * np.asarray(yhat, float), 0)))
+
+    def torch_value(self, yhat, y):
+        import torch
+
+        return torch.clamp(1 - y * yhat, min=0).sum()
+
+    def cvxpy_value(self, yhat, y):
+        import cvxpy as cp
+
+        return cp.sum(cp.pos(1 - cp.multiply(y, yhat)))
+
+    def conjugate(self, v, y) -> float:
+        yv = np.asarray(y, float) * np.asarray(v, float)
+        if np.any(yv > DOMAIN_TOL) or np.any(yv < -1 - DOMAIN_TOL):
+            return np.inf
+        return float(np.sum(yv))
+
+    def cvxpy_dual(self, lam, y):
+        import cvxpy as cp
+
+        p = cp.multiply(y, lam)
+        return cp.sum(p), [p >= 0, p <= 1]
+
+    def project_dual(self, lam, y) -> np.ndarray:
+        y = np.asarray(y, float)
+        return y * np.clip(y * np.asarray(lam, float), 0.0, 1.0)
+
+    def dual_point(self, yhat, y) -> np.ndarray:
+        y = np.asarray(y, float)
+        return y * (y * np.asarray(yhat, float) < 1)
+
+
+class Logistic(Loss):
+    r"""Logistic loss :math:`\ell(\hat y)=\sum_i\log(1+e^{-y_i\hat y_i})`, labels :math:`\pm1`.
+
+    * Conjugate: :math:`\ell^*(v)=\sum_i[p_i\log p_i+(1-p_i)\log(1-p_i)]` with
+      :math:`p_i=-y_iv_i\in[0,1]`, else :math:`+\infty`.
+    * Dual objective: :math:`\sum_iH(y_i\lambda_i)`, :math:`H(p)=-p\log p-(1-p)\log(1-p)`.
+    * KKT: :math:`\lambda^\star_i=y_i\,\sigma(-y_i\hat y_i^\star)` (:math:`\sigma` the sigmoid).
+    """
+
+    name = "logistic"
+
+    def check_targets(self, y, name: str = "y") -> np.ndarray:
+        return _check_pm1(y, name, self.name)
+
+    def value(self, yhat, y) -> float:
+        return float(np.sum(np.logaddexp(0.0, -np.asarray(y, float) * np.asarray(yhat, float))))
+
+    def torch_value(self, yhat, y):
+        import torch
+
+        return torch.nn.functional.softplus(-y * yhat).sum()
+
+    def cvxpy_value(self, yhat, y):
+        import cvxpy as cp
+
+        return cp.sum(cp.logistic(-cp.multiply(y, yhat)))
+
+    def conjugate(self, v, y) -> float:
+        p = -np.asarray(y, float) * np.asarray(v, float)
+        if np.any(p < -DOMAIN_TOL) or np.any(p > 1 + DOMAIN_TOL):
+            return np.inf
+        p = np.clip(p, 0.0, 1.0)
+        return _neg_entropy(p) + _neg_entropy(1 - p)
+
+    def cvxpy_dual(self, lam, y):
+        import cvxpy as cp
+
+        p = cp.multiply(y, lam)
+        return cp.sum(cp.entr(p) + cp.entr(1 - p)), []
+
+    def project_dual(self, lam, y) -> np.ndarray:
+        y = np.asarray(y, float)
+        return y * np.clip(y * np.asarray(lam, float), 0.0, 1.0)
+
+    def dual_point(self, yhat, y) -> np.ndarray:
+        from scipy.special import expit
+
+        y = np.asarray(y, float)
+        return y * expit(-y * np.asarray(yhat, float))
+
+
+class CrossEntropy(Loss):
+    r"""Multiclass cross-entropy
+    :math:`\ell(\hat Y)=\sum_i[\operatorname{lse}(\hat Y_i)-\langle Y_i,\hat Y_i\rangle]`
+    with one-hot targets :math:`Y\in\{0,1\}^{n\times K}` (vector outputs).
+
+    * Conjugate: :math:`\ell^*(V)=\sum_{i,k}q_{ik}\log q_{ik}` with rows
+      :math:`q_i=V_i+Y_i` in the simplex :math:`\Delta_K`, else :math:`+\infty`.
+    * Dual objective: :math:`\sum_iH(q_i)` with :math:`Q=Y-\Lambda` row-stochastic.
+    * KKT: :math:`\Lambda^\star=Y-\operatorname{softmax}(\hat Y^\star)`.
+    """
+
+    name = "cross_entropy"
+
+    def check_targets(self, y, name: str = "Y") -> np.ndarray:
+        Y = np.asarray(y, dtype=float)
+        if Y.ndim != 2 or Y.shape[1] < 2:
+            raise ValueError(
+                f"{name} must be one-hot targets of shape (n, K) with K >= 2 for the "
+                f"cross-entropy loss; got shape {Y.shape}."
+            )
+        if not np.isin(Y, (0.0, 1.0)).all() or not np.all(Y.sum(axis=1) == 1):
+            raise ValueError(
+                f"{name} must be one-hot: entries 0/1 with exactly one 1 per row "
+                "(e.g. np.eye(K)[labels])."
+            )
+        return Y
+
+    def value(self, yhat, y) -> float:
+        from scipy.special import logsumexp
+
+        Z = np.asarray(yhat, float)
+        return float(np.sum(logsumexp(Z, axis=1)) - np.sum(np.asarray(y, float) * Z))
+
+    def torch_value(self, yhat, y):
+        import torch
+
+        return torch.logsumexp(yhat, dim=1).sum() - (y * yhat).sum()
+
+    def cvxpy_value(self, yhat, y):
+        import cvxpy as cp
+
+        return cp.sum(cp.log_sum_exp(yhat, axis=1)) - cp.sum(cp.multiply(y, yhat))
+
+    def conjugate(self, v, y) -> float:
+        Q = np.asarray(v, float) + np.asarray(y, float)
+        if np.any(Q < -DOMAIN_TOL) or np.any(np.abs(Q.sum(axis=1) - 1) > 1e-9):
+            return np.inf
+        return _neg_entropy(np.clip(Q, 0.0, 1.0))
+
+    def cvxpy_dual(self, lam, y):
+        import cvxpy as cp
+
+        Q = y - lam
+        return cp.sum(cp.entr(Q)), [Q >= 0, cp.sum(Q, axis=1) == 1]
+
+    def project_dual(self, lam, y) -> np.ndarray:
+        Y = np.asarray(y, float)
+        Q = np.clip(Y - np.asarray(lam, float), 0.0, None)
+        Q /= Q.sum(axis=1, keepdims=True)
+        return Y - Q
+
+    def dual_point(self, yhat, y) -> np.ndarray:
+        from scipy.special import softmax
+
+        return np.asarray(y, float) - softmax(np.asarray(yhat, float), axis=1)
+
+
+_LOSSES = {
+    "squared": Squared,
+    "absolute": Absolute,
+    "hinge": Hinge,
+    "logistic": Logistic,
+    "cross_entropy": CrossEntropy,
+}
 
 
 def get_loss(loss) -> Loss:
-    """Return a :class:`Loss` from an instance, a class or a name such as ``"squared"``."""
+    """Return a :class:`Loss` from an instance, a class or a name: ``"squared"``, ``"absolute"``,
+    ``"hinge"``, ``"logistic"`` or ``"cross_entropy"``."""
     if loss is None:
         return Squared()
     if isinstance(loss, Loss):

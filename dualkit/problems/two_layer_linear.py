@@ -189,11 +189,12 @@ class TwoLayerLinear(Problem):
         return radius * (1 + DUAL_FEAS_TOL) + rounding
 
     def feasible_dual(self, lam) -> np.ndarray:
-        r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`.
+        r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`,
+        after projecting it onto the loss's conjugate domain (``loss.project_dual``).
 
         Turns any residual (e.g. :math:`y-f(X)` of a trained network) into a valid certificate.
         """
-        lam = as_vector(lam, "lam", n=self.n)
+        lam = self.loss.project_dual(as_vector(lam, "lam", n=self.n), self.y)
         radius = self.beta if self.beta > 0 else 1.0
         g = float(np.linalg.norm(self.X.T @ lam))
         if g <= self._radius_with_slack(lam) - radius * DUAL_FEAS_TOL:
@@ -209,14 +210,16 @@ class TwoLayerLinear(Problem):
         Parameters
         ----------
         method : {"closed_form", "cvxpy"}, optional
-            ``"closed_form"`` (default): one thin SVD and a scalar root (MATH.md §1.6).
+            ``"closed_form"`` (default for the squared loss): one factorization and a scalar root
+            (MATH.md §1.6). Other losses default to ``"cvxpy"``.
             ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
         width : int
             Width :math:`m` of the returned optimal weights (any :math:`m\ge1` is optimal).
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         """
-        method = "closed_form" if method in (None, "auto") else method
+        if method in (None, "auto"):
+            method = "closed_form" if isinstance(self.loss, Squared) else "cvxpy"
         if method not in self.methods:
             raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
         width = check_positive_int(width, "width")
