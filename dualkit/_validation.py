@@ -73,6 +73,23 @@ def as_vector(y, name: str = "y", n: int | None = None) -> np.ndarray:
     return arr
 
 
+def as_targets(y, name: str = "y", n: int | None = None) -> np.ndarray:
+    """Return targets as a vector ``(n,)`` or a matrix ``(n, K)`` (``(n, 1)`` becomes a vector)."""
+    arr = _as_float_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must have shape (n,) for scalar outputs or (n, K) for vector outputs; "
+            f"got shape {arr.shape}."
+        )
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} rows but X has {n}; expected one target per row of X."
+        )
+    return arr
+
+
 def check_beta(beta, name: str = "beta", allow_zero: bool = True) -> float:
     """Return ``beta`` as a float after checking that it is a finite real number >= 0."""
     if isinstance(beta, (bool, str, bytes)) or not isinstance(beta, (numbers.Real, np.ndarray)):

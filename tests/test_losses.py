@@ -98,7 +98,7 @@ def test_label_validation():
 
 def test_non_squared_losses_refuse_the_closed_form_and_interpolation():
     prob = dk.TwoLayerLinear(X, Y_PM1, 1.0, loss="hinge")
-    with pytest.raises(ValueError, match="closed form needs the squared loss"):
+    with pytest.raises(ValueError, match="closed_form solver needs the squared loss"):
         prob.solve(method="closed_form")
     with pytest.raises(ValueError, match="needs the squared loss"):
         dk.TwoLayerLinear(X[:3], Y_PM1[:3], 0.0, loss="hinge")

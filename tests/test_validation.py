@@ -18,9 +18,10 @@ def _with(a, idx, value):
 @pytest.mark.parametrize(
     "args,match",
     [
-        ((X, y[:-1], 1.0), "y has 11 entries"),
+        ((X, y[:-1], 1.0), "y has 11 rows but X has 12"),
         ((X[0], y, 1.0), "X must be a 2-D array"),
-        ((X, np.c_[y, y], 1.0), "y must be a vector"),
+        ((X, np.ones((12, 2, 2)), 1.0), r"y must have shape \(n,\) .* or \(n, K\)"),
+        ((X, np.c_[y, y], 0.0), "beta=0 .* is for scalar outputs"),
         ((_with(X, (0, 0), np.nan), y, 1.0), "X contains NaN"),
         ((X, _with(y, 3, np.inf), 1.0), "y contains Inf"),
         ((X, y, -0.1), "beta .* must be >= 0"),
@@ -57,7 +58,7 @@ def test_bad_width_method_weights():
         prob.objective([np.ones((4, 2)), np.ones(3)])
     with pytest.raises(ValueError, match="W1 contains NaN"):
         prob.objective([np.full((4, 2), np.nan), np.ones(2)])
-    with pytest.raises(ValueError, match="lam has 3 entries"):
+    with pytest.raises(ValueError, match="lam has 3 rows but X has 12"):
         prob.dual_objective(np.ones(3))
     with pytest.raises(ValueError, match="weights must be a list"):
         prob.objective("W")

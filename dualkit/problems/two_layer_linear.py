@@ -1,4 +1,4 @@
-r"""Two-layer linear network with scalar output (MATH.md §1).
+r"""Two-layer linear network, scalar (MATH.md §1) or vector output (MATH.md §3.1).
 
 Primal (P1), non-convex in :math:`(W_1, w_2)`:
 
@@ -8,6 +8,10 @@ Convex program (C1) and dual (D1), with strong duality for every width :math:`m\
 
 .. math:: P^\star=\min_w\ \ell(Xw)+\beta\|w\|_2=\max_\lambda\ -\ell^*(-\lambda)
           \ \text{ s.t. }\ \|X^\top\lambda\|_2\le\beta .
+
+With vector targets :math:`Y\in\mathbb R^{n\times K}` the norm :math:`\|w\|_2` becomes the
+nuclear norm :math:`\|W\|_*` and the dual constraint the spectral norm
+:math:`\|X^\top\Lambda\|_2\le\beta` (C3)/(D3).
 
 With :math:`\beta=0` the problem is minimum-norm interpolation (MATH.md §1.8):
 :math:`\min\tfrac12(\|W_1\|_F^2+\|w_2\|^2)` s.t. :math:`XW_1w_2=y`, whose value is
@@ -24,14 +28,22 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .._validation import _as_float_array, as_matrix, as_vector, check_beta, check_positive_int
+from .._validation import (
+    _as_float_array,
+    as_matrix,
+    as_targets,
+    as_vector,
+    check_beta,
+    check_positive_int,
+)
 from ..losses import Squared, get_loss
 from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
 from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.proximal import nuclear_fista, svt
 from .base import Problem, Solution
 
-__all__ = ["TwoLayerLinear", "recover_weights"]
+__all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 
 #: relative slack allowed in the dual constraint when evaluating a dual point
 DUAL_FEAS_TOL = 1e-9
@@ -63,6 +75,32 @@ def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarr
     return [np.outer(w / norm, a), a]
 
 
+def balanced_factorization(W, width: int | None = None, rtol: float = 1e-9) -> list[np.ndarray]:
+    r"""Optimal two-layer weights :math:`[W_1, W_2]` with :math:`W_1W_2=W` for vector outputs.
+
+    With the thin SVD :math:`W=P\,\mathrm{diag}(\varsigma)\,Q^\top` (singular values above
+    ``rtol`` times the largest), :math:`W_1=P\,\mathrm{diag}(\varsigma)^{1/2}R^\top` and
+    :math:`W_2=R\,\mathrm{diag}(\varsigma)^{1/2}Q^\top` with :math:`R` the first columns of the
+    identity, so that :math:`W_1^\top W_1=W_2W_2^\top` (balanced) and
+    :math:`\tfrac12(\|W_1\|_F^2+\|W_2\|_F^2)=\|W\|_*` (MATH.md §3.1). ``width`` must be at least
+    the rank; by default it is the rank (at least 1).
+    """
+    W = as_matrix(W, "W")
+    P, s, Qt = np.linalg.svd(W, full_matrices=False)
+    r = int(np.sum(s > rtol * s[0])) if s.size and s[0] > 0 else 0
+    width = max(r, 1) if width is None else check_positive_int(width, "width")
+    if width < r:
+        raise ValueError(
+            f"width must be at least rank(W*) = {r} to represent the optimum; got {width}."
+        )
+    root = np.sqrt(s[:r])
+    W1 = np.zeros((W.shape[0], width))
+    W2 = np.zeros((width, W.shape[1]))
+    W1[:, :r] = P[:, :r] * root
+    W2[:r] = root[:, None] * Qt[:r]
+    return [W1, W2]
+
+
 class TwoLayerLinear(Problem):
     r"""Weight-decay-regularized two-layer linear network :math:`f(X)=XW_1w_2` (MATH.md §1).
 
@@ -70,11 +108,11 @@ class TwoLayerLinear(Problem):
     ----------
     X : array of shape (n, d)
         Inputs.
-    y : array of shape (n,)
-        Targets.
+    y : array of shape (n,) or (n, K)
+        Targets; a matrix gives the vector-output network :math:`XW_1W_2` (MATH.md §3.1).
     beta : float
         Weight-decay strength :math:`\beta\ge0`; ``beta=0`` means minimum-norm interpolation
-        (then :math:`y` must lie in the range of :math:`X`).
+        (scalar outputs only; then :math:`y` must lie in the range of :math:`X`).
     loss : Loss or str
         A convex loss; ``"squared"`` (default) is the only one with the closed form.
 
@@ -90,17 +128,23 @@ class TwoLayerLinear(Problem):
     Introduced in :ref:`ch-two-layer-linear`.
     """
 
-    methods = ("closed_form", "cvxpy")
+    methods = ("closed_form", "fista", "cvxpy")
 
     def __init__(self, X, y, beta: float, loss="squared", *, _ridge_path: RidgePath | None = None):
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
-        self.y = as_vector(y, "y", n=self.n)
+        self.y = as_targets(y, "y", n=self.n)
+        #: number of outputs K (1 for a scalar output)
+        self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
+        self.vector = self.y.ndim == 2
         self.beta = check_beta(beta)
         self._x_fro = float(np.linalg.norm(self.X))
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
         self._path = _ridge_path
+        self._gram = None
+        if self.vector and self.beta == 0.0:
+            raise ValueError("beta=0 (minimum-norm interpolation) is for scalar outputs; use beta > 0.")
         if self.beta == 0.0:
             if not isinstance(self.loss, Squared):
                 raise ValueError("beta=0 (minimum-norm interpolation) needs the squared loss.")
@@ -124,9 +168,28 @@ class TwoLayerLinear(Problem):
     @property
     def beta_max(self) -> float:
         r"""Zero threshold :math:`\|X^\top(-\nabla\ell(0))\|_2` (:math:`\|X^\top y\|_2` for the squared
-        loss): the optimal weights are zero iff :math:`\beta\ge` this value (MATH.md §1.7)."""
-        lam0 = self.loss.dual_point(np.zeros(self.n), self.y)
-        return float(np.linalg.norm(self.X.T @ lam0))
+        loss; the spectral norm :math:`\|X^\top Y\|_2` for vector outputs): the optimal weights
+        are zero iff :math:`\beta\ge` this value (MATH.md §1.7, §3.1). For a non-smooth loss
+        this uses one subgradient at 0, so it is an upper bound on the threshold."""
+        lam0 = self.loss.dual_point(np.zeros(self.y.shape), self.y)
+        return self._dual_norm(self.X.T @ lam0)
+
+    @staticmethod
+    def _dual_norm(G: np.ndarray) -> float:
+        """Euclidean norm of a vector, spectral norm of a matrix: the dual of the penalty."""
+        return float(np.linalg.norm(G, 2)) if G.ndim == 2 else float(np.linalg.norm(G))
+
+    @property
+    def whitened(self) -> bool:
+        r"""Whether :math:`X^\top X=I` (to 1e-10), where (C3) is solved by SVT in closed form."""
+        G = self._gram_matrices()[0]
+        return bool(np.allclose(G, np.eye(self.d), rtol=0, atol=1e-10))
+
+    def _gram_matrices(self):
+        if self._gram is None:
+            Y = self.y if self.vector else self.y[:, None]
+            self._gram = (self.X.T @ self.X, self.X.T @ Y, float(np.sum(Y * Y)))
+        return self._gram
 
     # ------------------------------------------------------------------ objectives
     def _interpolates(self, resid: np.ndarray) -> bool:
@@ -139,7 +202,12 @@ class TwoLayerLinear(Problem):
                 f"weights must be [W1, w2] for a two-layer network; got {len(ws)} arrays."
             )
         W1 = as_matrix(ws[0], "W1")
-        w2 = as_vector(ws[1], "w2")
+        if self.vector:
+            w2 = as_matrix(ws[1], "W2")
+            if w2.shape[1] != self.K:
+                raise ValueError(f"W2 must have K={self.K} columns; got shape {w2.shape}.")
+        else:
+            w2 = as_vector(ws[1], "w2")
         if W1.shape[0] != self.d:
             raise ValueError(f"W1 must have d={self.d} rows; got shape {W1.shape}.")
         if W1.shape[1] != w2.shape[0]:
@@ -154,13 +222,20 @@ class TwoLayerLinear(Problem):
         if the weights interpolate (relative residual below 1e-7), else ``inf``."""
         W1, w2 = self._check_weights(weights)
         pred = self.X @ (W1 @ w2)
-        reg = 0.5 * (float(np.sum(W1 * W1)) + float(w2 @ w2))
+        reg = 0.5 * (float(np.sum(W1 * W1)) + float(np.sum(w2 * w2)))
         if self.beta == 0.0:
             return reg if self._interpolates(pred - self.y) else np.inf
         return self.loss.value(pred, self.y) + self.beta * reg
 
     def convex_objective(self, w) -> float:
-        r"""Objective of the convex program (C1), :math:`\ell(Xw)+\beta\|w\|_2`."""
+        r"""Objective of the convex program (C1), :math:`\ell(Xw)+\beta\|w\|_2`, or (C3),
+        :math:`\ell(XW)+\beta\|W\|_*`, for vector outputs."""
+        if self.vector:
+            W = as_matrix(w, "W")
+            if W.shape != (self.d, self.K):
+                raise ValueError(f"W must have shape (d, K) = {(self.d, self.K)}; got {W.shape}.")
+            nuc = float(np.linalg.svd(W, compute_uv=False).sum())
+            return self.loss.value(self.X @ W, self.y) + self.beta * nuc
         w = as_vector(w, "w", n=None)
         if w.shape[0] != self.d:
             raise ValueError(f"w must have d={self.d} entries; got {w.shape[0]}.")
@@ -174,12 +249,18 @@ class TwoLayerLinear(Problem):
         With ``beta=0``: :math:`\lambda^\top y` if :math:`\|X^\top\lambda\|_2\le1`.
         Any finite value is a lower bound on the primal optimum (weak duality), up to that
         relative 1e-9 slack: use :meth:`feasible_dual` first for a strict certificate."""
-        lam = as_vector(lam, "lam", n=self.n)
-        if np.linalg.norm(self.X.T @ lam) > self._radius_with_slack(lam):
+        lam = self._check_dual(lam)
+        if self._dual_norm(self.X.T @ lam) > self._radius_with_slack(lam):
             return -np.inf
         if self.beta == 0.0:
             return float(lam @ self.y)
         return float(self.loss.dual_value(lam, self.y))
+
+    def _check_dual(self, lam) -> np.ndarray:
+        lam = as_targets(lam, "lam", n=self.n)
+        if lam.shape != self.y.shape:
+            raise ValueError(f"lam must have the shape of y, {self.y.shape}; got {lam.shape}.")
+        return lam
 
     def _radius_with_slack(self, lam: np.ndarray) -> float:
         # float64 cannot evaluate ||X^T lam|| more accurately than 16 eps ||X||_F ||lam||
@@ -194,16 +275,16 @@ class TwoLayerLinear(Problem):
 
         Turns any residual (e.g. :math:`y-f(X)` of a trained network) into a valid certificate.
         """
-        lam = self.loss.project_dual(as_vector(lam, "lam", n=self.n), self.y)
+        lam = self.loss.project_dual(self._check_dual(lam), self.y)
         radius = self.beta if self.beta > 0 else 1.0
-        g = float(np.linalg.norm(self.X.T @ lam))
+        g = self._dual_norm(self.X.T @ lam)
         if g <= self._radius_with_slack(lam) - radius * DUAL_FEAS_TOL:
             return lam  # feasible to float64 rounding: scaling would only add rounding
         return lam * (radius / g)
 
     # ------------------------------------------------------------------ solving
     def solve(
-        self, method: str | None = None, width: int = 1, solver: str | None = None
+        self, method: str | None = None, width: int | None = None, solver: str | None = None
     ) -> Solution:
         r"""Global optimum of (P1) with its dual certificate.
 
@@ -213,23 +294,45 @@ class TwoLayerLinear(Problem):
             ``"closed_form"`` (default for the squared loss): one factorization and a scalar root
             (MATH.md §1.6). Other losses default to ``"cvxpy"``.
             ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
-        width : int
-            Width :math:`m` of the returned optimal weights (any :math:`m\ge1` is optimal).
+            For vector outputs ``"closed_form"`` is singular-value soft-thresholding and needs
+            whitened data (:math:`X^\top X=I`); ``"fista"`` (their default) is accelerated proximal
+            gradient with SVT and a duality-gap stopping rule.
+        width : int, optional
+            Width :math:`m` of the returned optimal weights: any :math:`m\ge1` for a scalar output
+            (default 1), :math:`m\ge\operatorname{rank}W^\star` for vector outputs (default the rank).
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         """
         if method in (None, "auto"):
-            method = "closed_form" if isinstance(self.loss, Squared) else "cvxpy"
+            if not isinstance(self.loss, Squared):
+                method = "cvxpy"
+            elif self.vector:
+                method = "closed_form" if self.whitened else "fista"
+            else:
+                method = "closed_form"
         if method not in self.methods:
             raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
-        width = check_positive_int(width, "width")
-        if method == "closed_form":
-            return self._solve_closed_form(width)
-        return self._solve_cvxpy(width, solver)
+        if width is not None:
+            width = check_positive_int(width, "width")
+        if method == "cvxpy":
+            return self._solve_cvxpy(width, solver)
+        if not isinstance(self.loss, Squared):
+            raise ValueError(
+                f"the {method} solver needs the squared loss; for loss={self.loss.name!r} use "
+                "solve(method='cvxpy')."
+            )
+        if method == "fista":
+            return self._solve_fista(width)
+        if self.vector:
+            return self._solve_svt(width)
+        return self._solve_closed_form(width)
 
 
     def _finish(self, w, lam, method, t0, width, tol, info) -> Solution:
-        weights = recover_weights(w, width)
+        if self.vector:
+            weights = balanced_factorization(w, width)
+        else:
+            weights = recover_weights(w, 1 if width is None else width)
         value = self.objective(weights)
         dual_value = self.dual_objective(lam)
         gap = value - dual_value
@@ -259,11 +362,37 @@ class TwoLayerLinear(Problem):
             return self._solve_closed_form(width, t0)
         return sol
 
-    def _solve_cvxpy(self, width: int, solver: str | None) -> Solution:
+    def _solve_svt(self, width) -> Solution:
+        if not self.whitened:
+            raise ValueError(
+                "the closed form for vector outputs (SVT) needs whitened data, X^T X = I; "
+                "use solve(method='fista') or whiten X first."
+            )
         t0 = time.perf_counter()
-        w = cp.Variable(self.d)
-        lam = cp.Variable(self.n)
-        if self.beta == 0.0:
+        W = svt(self._gram_matrices()[1], self.beta)
+        lam = self.feasible_dual(self.y - self.X @ W)
+        return self._finish(W, lam, "closed_form", t0, width, 1e-9, {"solver": "svt"})
+
+    def _solve_fista(self, width, tol: float = 1e-10) -> Solution:
+        t0 = time.perf_counter()
+        G, B, yy = self._gram_matrices()
+        W, _, info = nuclear_fista(G, B, yy, self.beta, tol=tol)
+        w = W if self.vector else W[:, 0]
+        lam = self.feasible_dual(self.y - self.X @ w)
+        return self._finish(w, lam, "fista", t0, width, 1e-8, info)
+
+    def _solve_cvxpy(self, width, solver: str | None) -> Solution:
+        t0 = time.perf_counter()
+        w = cp.Variable((self.d, self.K) if self.vector else self.d)
+        lam = cp.Variable(self.y.shape)
+        if self.vector:
+            primal = cp.Problem(
+                cp.Minimize(self.loss.cvxpy_value(self.X @ w, self.y) + self.beta * cp.normNuc(w))
+            )
+            dual_expr, dual_cons = self.loss.cvxpy_dual(lam, self.y)
+            dual = cp.Problem(cp.Maximize(dual_expr),
+                              [cp.sigma_max(self.X.T @ lam) <= self.beta, *dual_cons])
+        elif self.beta == 0.0:
             primal = cp.Problem(cp.Minimize(cp.norm(w, 2)), [self.X @ w == self.y])
             dual = cp.Problem(cp.Maximize(lam @ self.y), [cp.norm(self.X.T @ lam, 2) <= 1.0])
         else:
@@ -280,8 +409,9 @@ class TwoLayerLinear(Problem):
         lam_val = self.feasible_dual(lam.value)
         return self._finish(np.asarray(w.value, float), lam_val, "cvxpy", t0, width, 1e-6, info)
 
-    def path(self, betas, width: int = 1) -> list[Solution]:
-        r"""Closed-form solutions for many betas, reusing one SVD of :math:`X`.
+    def path(self, betas, width: int | None = None) -> list[Solution]:
+        r"""Solutions for many betas, reusing one factorization of :math:`X` (scalar outputs) or
+        the Gram matrices (vector outputs).
 
         Returns one :class:`Solution` per beta, each solved at that beta.
         """
@@ -290,23 +420,30 @@ class TwoLayerLinear(Problem):
             raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
         sols = []
         for b in betas:
-            sub = TwoLayerLinear(self.X, self.y, b, self.loss, _ridge_path=self.ridge_path)
+            if self.vector:
+                sub = TwoLayerLinear(self.X, self.y, b, self.loss)
+                sub._gram = self._gram_matrices()
+            else:
+                sub = TwoLayerLinear(self.X, self.y, b, self.loss, _ridge_path=self.ridge_path)
             sols.append(sub.solve(width=width))
         return sols
 
     # ------------------------------------------------------------------ the network
     def network(self, width: int = 10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
-        """A randomly initialised torch network :math:`XW_1w_2` of the given width."""
-        return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=1, seed=seed,
+        """A randomly initialised torch network :math:`XW_1w_2` (or :math:`XW_1W_2` with K
+        outputs) of the given width."""
+        return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=self.K, seed=seed,
                              init_scale=init_scale)
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` is a two-layer linear network on d inputs, one output."""
-        if not isinstance(net, DeepLinearNet) or net.depth != 2 or net.d != self.d or net.out != 1:
+        if (not isinstance(net, DeepLinearNet) or net.depth != 2 or net.d != self.d
+                or net.out != self.K or net.sphere_layers):
             got = (f"depth={net.depth}, d={net.d}, out={net.out}"
                    if isinstance(net, DeepLinearNet) else type(net).__name__)
             raise ValueError(
-                f"net must be a two-layer linear network with d={self.d} inputs and one output "
+                f"net must be a two-layer linear network with d={self.d} inputs and K={self.K} "
+                "output(s) "
                 f"(from prob.network(width)); got {got}."
             )
 
@@ -323,6 +460,6 @@ class TwoLayerLinear(Problem):
 
     def __repr__(self) -> str:
         return (
-            f"TwoLayerLinear(n={self.n}, d={self.d}, beta={self.beta:.6g}, "
+            f"TwoLayerLinear(n={self.n}, d={self.d}, K={self.K}, beta={self.beta:.6g}, "
             f"loss={self.loss.name!r}, beta_max={self.beta_max:.6g})"
         )

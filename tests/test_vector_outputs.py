@@ -1,0 +1,119 @@
+"""Two-layer linear networks with vector outputs: checks 3a-3e of MATH.md §8."""
+
+import numpy as np
+import pytest
+
+import dualkit as dk
+
+
+def _data(n, d, K, seed=0, cond=None, whiten=False):
+    rng = np.random.default_rng(seed)
+    X = dk.data.gaussian_inputs(n, d, seed=seed)
+    if whiten:
+        X, _ = np.linalg.qr(X)  # X^T X = I
+    elif cond is not None:
+        U, _, Vt = np.linalg.svd(X, full_matrices=False)
+        X = U @ np.diag(np.logspace(0, -np.log10(cond), d)) @ Vt
+    Y = X @ rng.standard_normal((d, 3)) @ rng.standard_normal((3, K)) + 0.3 * rng.standard_normal((n, K))
+    return X, Y
+
+
+@pytest.mark.parametrize("kind", ["general", "whitened", "ill_conditioned"])
+def test_3a_fista_svt_cvxpy_and_dual_agree(kind):
+    X, Y = _data(30, 10, 4, cond=1e3 if kind == "ill_conditioned" else None,
+                 whiten=kind == "whitened")
+    prob = dk.TwoLayerLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2))
+    fast, ref = prob.solve(), prob.solve(method="cvxpy")
+    assert fast.method == ("closed_form" if kind == "whitened" else "fista")
+    assert abs(ref.value - ref.dual_value) / ref.value <= 1e-6  # (C3) = (D3)
+    assert abs(fast.value - ref.value) / ref.value <= 1e-6
+    assert fast.certified and fast.rel_gap <= 1e-8
+    assert abs(prob.objective(fast.weights) - fast.value) <= 1e-12 * fast.value
+    assert abs(prob.dual_objective(fast.dual) - fast.value) <= 1e-8 * fast.value
+    assert abs(prob.convex_objective(fast.w) - fast.value) <= 1e-10 * fast.value
+    assert np.linalg.norm(X.T @ fast.dual, 2) <= prob.beta * (1 + 1e-9)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, Y = _data(30, 10, 4)
+    prob = dk.TwoLayerLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2))
+    sol = prob.solve()
+    net = prob.network(12, seed=0)
+    hist = dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
+    return X, Y, prob, sol, net, hist
+
+
+def test_3b_trained_vector_network_reaches_the_dual(trained):
+    X, Y, prob, sol, net, hist = trained
+    assert -1e-12 <= prob.relative_gap(net) <= 1e-6
+
+
+def test_3c_neurons_in_the_top_dual_subspace(trained):
+    X, Y, prob, sol, net, hist = trained
+    P, s, _ = np.linalg.svd(X.T @ sol.dual, full_matrices=False)
+    top = P[:, s >= prob.beta * (1 - 1e-4)]
+    assert top.shape[1] == np.linalg.matrix_rank(sol.w, 1e-6 * np.linalg.norm(sol.w, 2))
+    W1 = net.weights()[0]
+    assert np.linalg.norm(W1 - top @ (top.T @ W1)) / np.linalg.norm(W1) <= 1e-5
+
+
+def test_3d_balance(trained):
+    *_, net, hist = trained
+    W1, W2 = net.weights()
+    assert np.linalg.norm(W1.T @ W1 - W2 @ W2.T) <= 1e-6
+
+
+def test_3e_whitened_svt_and_trained_rank_follow_the_singular_values():
+    X, Y = _data(100, 20, 5, whiten=True)
+    sig = np.linalg.svd(X.T @ Y, compute_uv=False)
+    betas = [(sig[k] + sig[k + 1]) / 2 for k in range(3)] + [1.1 * sig[0]]
+    for beta in betas:
+        prob = dk.TwoLayerLinear(X, Y, beta)
+        svt, ref = prob.solve(), prob.solve(method="cvxpy")
+        assert svt.method == "closed_form"
+        assert np.linalg.norm(svt.w - ref.w) <= 1e-5 * max(1.0, np.linalg.norm(svt.w))
+        net = prob.network(12, seed=0)
+        dk.train(net, prob, steps=150, optimizer="lbfgs", progress=False)
+        expected = int(np.sum(sig > beta))
+        s1 = np.linalg.svd(net.weights()[0], compute_uv=False)
+        # W1 has the scale sqrt(sigma_1); far below it the layer has vanished (rank 0)
+        rank = int(np.sum(s1 > 1e-3 * s1[0])) if s1[0] > 1e-4 * np.sqrt(sig[0]) else 0
+        assert rank == expected, (beta, rank, expected)
+
+
+def test_balanced_factorization_and_width():
+    X, Y = _data(30, 10, 4)
+    prob = dk.TwoLayerLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2))
+    sol = prob.solve(width=9)
+    W1, W2 = sol.weights
+    assert W1.shape == (10, 9) and W2.shape == (9, 4)
+    assert np.allclose(W1 @ W2, sol.w) and np.allclose(W1.T @ W1, W2 @ W2.T)
+    rank = np.linalg.matrix_rank(sol.w)
+    with pytest.raises(ValueError, match=f"width must be at least rank\\(W\\*\\) = {rank}"):
+        prob.solve(width=rank - 1)
+    with pytest.raises(ValueError, match="needs whitened data"):
+        prob.solve(method="closed_form")
+    zero = dk.TwoLayerLinear(X, Y, 1.01 * prob.beta_max).solve()
+    assert np.all(zero.w == 0) and zero.value == pytest.approx(0.5 * np.sum(Y**2))
+    assert prob.beta_max == pytest.approx(np.linalg.norm(X.T @ Y, 2))
+
+
+def test_fista_scalar_output_matches_the_closed_form():
+    X, y = dk.data.gaussian(n=40, d=10, seed=0)
+    prob = dk.TwoLayerLinear(X, y, 0.1 * np.linalg.norm(X.T @ y))
+    a, b = prob.solve(), prob.solve(method="fista")
+    assert abs(a.value - b.value) <= 1e-10 * a.value and b.certified
+
+
+def test_vector_bad_input():
+    X, Y = _data(30, 10, 4)
+    prob = dk.TwoLayerLinear(X, Y, 1.0)
+    with pytest.raises(ValueError, match="W2 must have K=4 columns"):
+        prob.objective([np.ones((10, 2)), np.ones((2, 3))])
+    with pytest.raises(ValueError, match="lam must have the shape of y"):
+        prob.dual_objective(np.ones(30))
+    with pytest.raises(ValueError, match="K=4 output"):
+        dk.train(dk.TwoLayerLinear(X, Y[:, 0], 1.0).network(3), prob, steps=1, progress=False)
+    with pytest.raises(ValueError, match="Vector outputs of shape"):
+        dk.DeepLinear(X, Y, 1.0, depth=3)
