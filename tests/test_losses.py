@@ -102,3 +102,23 @@ def test_non_squared_losses_refuse_the_closed_form_and_interpolation():
         prob.solve(method="closed_form")
     with pytest.raises(ValueError, match="needs the squared loss"):
         dk.TwoLayerLinear(X[:3], Y_PM1[:3], 0.0, loss="hinge")
+
+
+@pytest.mark.parametrize("loss,y", ALL, ids=IDS)
+def test_project_dual_lands_in_the_domain(loss, y):
+    far = 5 * RNG.standard_normal(y.shape)
+    lam = loss.project_dual(far, y)
+    assert np.all(np.isfinite(lam)) and np.isfinite(loss.dual_value(lam, y))
+    assert np.isfinite(loss.dual_value(0.5 * lam, y))  # the domain is convex and holds 0
+
+
+def test_cross_entropy_projection_of_an_empty_row():
+    lam = L.CrossEntropy().project_dual(np.array([[2.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
+    assert np.all(np.isfinite(lam)) and np.allclose(lam, 0.0)
+
+
+@pytest.mark.parametrize("loss,y", SCALAR[1:], ids=IDS[1:4])
+def test_losses_above_the_threshold_give_zero(loss, y):
+    prob = dk.TwoLayerLinear(X, y, 1.0, loss=loss)
+    sol = dk.TwoLayerLinear(X, y, 1.01 * prob.beta_max, loss=loss).solve()
+    assert sol.certified and np.linalg.norm(sol.w) <= 1e-6

@@ -109,7 +109,8 @@ class TwoLayerLinear(Problem):
     X : array of shape (n, d)
         Inputs.
     y : array of shape (n,) or (n, K)
-        Targets; a matrix gives the vector-output network :math:`XW_1W_2` (MATH.md §3.1).
+        Targets; a matrix with K >= 2 columns gives the vector-output network :math:`XW_1W_2`
+        (MATH.md §3.1); a single column ``(n, 1)`` is treated as the scalar problem.
     beta : float
         Weight-decay strength :math:`\beta\ge0`; ``beta=0`` means minimum-norm interpolation
         (scalar outputs only; then :math:`y` must lie in the range of :math:`X`).
@@ -290,7 +291,7 @@ class TwoLayerLinear(Problem):
 
         Parameters
         ----------
-        method : {"closed_form", "cvxpy"}, optional
+        method : {"auto", "closed_form", "fista", "cvxpy"}, optional
             ``"closed_form"`` (default for the squared loss): one factorization and a scalar root
             (MATH.md §1.6). Other losses default to ``"cvxpy"``.
             ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
@@ -370,16 +371,44 @@ class TwoLayerLinear(Problem):
             )
         t0 = time.perf_counter()
         W = svt(self._gram_matrices()[1], self.beta)
-        lam = self.feasible_dual(self.y - self.X @ W)
+        lam = self.feasible_dual(self._polished_dual(W))
         return self._finish(W, lam, "closed_form", t0, width, 1e-9, {"solver": "svt"})
 
     def _solve_fista(self, width, tol: float = 1e-10) -> Solution:
         t0 = time.perf_counter()
+        if self.beta == 0.0:
+            raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
         G, B, yy = self._gram_matrices()
-        W, _, info = nuclear_fista(G, B, yy, self.beta, tol=tol)
+        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol)
         w = W if self.vector else W[:, 0]
-        lam = self.feasible_dual(self.y - self.X @ w)
+        lam = self.feasible_dual(self._polished_dual(w))
         return self._finish(w, lam, "fista", t0, width, 1e-8, info)
+
+    def _polished_dual(self, w) -> np.ndarray:
+        r"""Dual point for the squared loss from an approximate primal :math:`W`.
+
+        The scaled residual is first-order sensitive to the error in :math:`W`; instead correct
+        the residual :math:`R=Y-XW` to :math:`\Lambda=R+X\delta` with
+        :math:`X^\top\Lambda=\beta P_rQ_r^\top+(I-P_rP_r^\top)X^\top R(I-Q_rQ_r^\top)`
+        (:math:`W=P\Sigma Q^\top` at its numerical rank :math:`r`): on the active subspaces it is the
+        subgradient of :math:`\beta\|W\|_*`, outside them it keeps what the residual has. The dual
+        value is then off only to second order. Falls back to :math:`R` when :math:`W=0`.
+        """
+        W = w if self.vector else w[:, None]
+        R = (self.y if self.vector else self.y[:, None]) - self.X @ W
+        if not np.any(W):
+            return R if self.vector else R[:, 0]
+        P, s, Qt = np.linalg.svd(W, full_matrices=False)
+        r = int(np.sum(s > 1e-9 * s[0]))
+        P, Qt = P[:, :r], Qt[:r]
+        G, B, _ = self._gram_matrices()
+        M = B - G @ W  # X^T R
+        # the subgradient beta (P Q^T + T): keep the part of X^T R outside the active subspaces
+        T = M - P @ (P.T @ M)
+        T = T - (T @ Qt.T) @ Qt
+        delta = np.linalg.lstsq(G, self.beta * (P @ Qt) + T - M, rcond=None)[0]
+        lam = R + self.X @ delta
+        return lam if self.vector else lam[:, 0]
 
     def _solve_cvxpy(self, width, solver: str | None) -> Solution:
         t0 = time.perf_counter()
