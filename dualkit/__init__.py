@@ -23,6 +23,7 @@ from .problems import (
     TwoLayerLinear,
     deep_weights,
     recover_weights,
+    schatten_weights,
 )
 from .train import History, train, train_best
 
@@ -43,6 +44,7 @@ __all__ = [
     "DeepLinear",
     "DeepLinearWeightDecay",
     "deep_weights",
+    "schatten_weights",
     "History",
     "train",
     "train_best",

@@ -116,7 +116,7 @@ def test_vector_bad_input():
     with pytest.raises(ValueError, match="K=4 output"):
         dk.train(dk.TwoLayerLinear(X, Y[:, 0], 1.0).network(3), prob, steps=1, progress=False)
     with pytest.raises(ValueError, match="Vector outputs of shape"):
-        dk.DeepLinear(X, Y, 1.0, depth=3)
+        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)  # §3.3 is not implemented yet
 
 
 @pytest.mark.parametrize("rel_beta", [1e-4, 1e-6])

@@ -1,7 +1,7 @@
 """One module per result of the book; each defines a problem class with the common API."""
 
 from .base import Problem, Solution
-from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights
+from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatten_weights
 from .two_layer_linear import TwoLayerLinear, recover_weights
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "DeepLinear",
     "DeepLinearWeightDecay",
     "deep_weights",
+    "schatten_weights",
 ]

@@ -31,6 +31,7 @@ from scipy.optimize import brentq
 from .._validation import (
     _as_float_array,
     as_matrix,
+    as_targets,
     as_vector,
     check_beta,
     check_positive_float,
@@ -42,7 +43,7 @@ from ..solvers.closed_form import RidgePath
 from .base import Problem, Solution
 from .two_layer_linear import TwoLayerLinear
 
-__all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights"]
+__all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights", "schatten_weights"]
 
 #: relative slack on the Frobenius constraints ||W_l||_F <= t when evaluating given weights
 CONSTRAINT_TOL = 1e-9
@@ -69,6 +70,49 @@ def _check_widths(widths, depth: int) -> list[int]:
             f"widths must list depth - 1 = {depth - 1} hidden widths; got {len(widths)}: {widths}."
         )
     return widths
+
+
+def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
+    r"""Deep weights of (P2) with product :math:`W` whose cost is
+    :math:`\beta\|W\|_{S_{2/L}}/t^{L-2}` (vector outputs, MATH.md §3.2).
+
+    With :math:`W=P\,\mathrm{diag}(\varsigma)\,Q^\top` of rank :math:`r`, the constrained layers are
+    :math:`W_l=t\,U_{l-1}\mathrm{diag}(\mu^{1/(L-2)})U_l^\top` with
+    :math:`\mu_k\propto\varsigma_k^{(L-2)/L}`, :math:`\sum_k\mu_k^{2/(L-2)}=1` (so
+    :math:`\|W_l\|_F=t`), and the last two are the balanced factorization of
+    :math:`Z=\mathrm{diag}(\varsigma/(t^{L-2}\mu))`: this choice of :math:`\mu` minimizes the
+    nuclear norm of :math:`Z`, which gives the Schatten-:math:`2/L` cost (Schatten–Hölder equality).
+    Every hidden width must be at least :math:`r`.
+    """
+    W = as_matrix(W, "W")
+    L = _check_depth(depth)
+    widths = _check_widths(widths, L)
+    P, s, Qt = np.linalg.svd(W, full_matrices=False)
+    r = int(np.sum(s > 1e-12 * s[0])) if s.size and s[0] > 0 else 0
+    if r > min(widths):
+        raise ValueError(f"every hidden width must be at least rank(W) = {r}; got {widths}.")
+    d, K = W.shape
+    dims = [d, *widths, K]
+    layers = [np.zeros((dims[i], dims[i + 1])) for i in range(L)]
+    nc = L - 2
+    if nc:
+        q = 2.0 / nc
+        mu = s[:r] ** (1.0 / (q + 1)) if r else np.ones(1)
+        mu = mu / np.sum(mu**q) ** (1 / q)
+        U_prev = P[:, :r] if r else np.eye(d, 1)
+        k = max(r, 1)
+        for i in range(nc):
+            U_next = np.eye(dims[i + 1], k)
+            layers[i] = t * (U_prev * mu[:k] ** (1.0 / nc)) @ U_next.T
+            U_prev = U_next
+    else:
+        mu, U_prev = np.ones(r), P[:, :r]
+    if r:
+        z = s[:r] / (t**nc * mu[:r]) if nc else s[:r]
+        R = np.eye(dims[L - 1], r)
+        layers[L - 2] = (U_prev[:, :r] * np.sqrt(z)) @ R.T
+        layers[L - 1] = (R * np.sqrt(z)) @ Qt[:r]
+    return layers
 
 
 def _check_betas(betas) -> np.ndarray:
@@ -117,10 +161,11 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
 class _DeepLinearBase(Problem):
     """Shared data handling and weight checks of the two deep linear formulations."""
 
-    def _setup(self, X, y, beta, depth, loss):
+    def _setup(self, X, y, beta, depth, loss, vector_ok: bool = False):
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
-        self.y = as_vector(y, "y", n=self.n)
+        self.y = as_targets(y, "y", n=self.n) if vector_ok else as_vector(y, "y", n=self.n)
+        self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.beta = check_beta(beta)
         self.depth = _check_depth(depth)
 
@@ -130,7 +175,12 @@ class _DeepLinearBase(Problem):
         if len(ws) != L:
             raise ValueError(f"weights must list depth = {L} layers [W1, ..., wL]; got {len(ws)}.")
         mats = [as_matrix(W, f"W{i + 1}") for i, W in enumerate(ws[:-1])]
-        last = as_vector(ws[-1], f"w{L}")
+        if self.K > 1:
+            last = as_matrix(ws[-1], f"W{L}")
+            if last.shape[1] != self.K:
+                raise ValueError(f"W{L} must have K={self.K} columns; got shape {last.shape}.")
+        else:
+            last = as_vector(ws[-1], f"w{L}")
         prev = self.d
         for i, W in enumerate(mats):
             if W.shape[0] != prev:
@@ -158,14 +208,14 @@ class _DeepLinearBase(Problem):
         """A randomly initialised torch network of this architecture; ``widths`` is an int (all
         hidden layers) or a list of depth - 1 hidden widths (``width=`` is accepted as an alias)."""
         widths = _check_widths(widths if width is None else width, self.depth)
-        return DeepLinearNet(self.d, widths, out=1, seed=seed, init_scale=init_scale,
+        return DeepLinearNet(self.d, widths, out=self.K, seed=seed, init_scale=init_scale,
                              **self._net_kwargs())
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` has this problem's architecture."""
         want = self._net_kwargs()
         ok = (isinstance(net, DeepLinearNet) and net.depth == self.depth and net.d == self.d
-              and net.out == 1 and net.sphere_layers == want.get("sphere_layers", 0)
+              and net.out == self.K and net.sphere_layers == want.get("sphere_layers", 0)
               and (net.sphere_layers == 0 or net.radius == want.get("radius")))
         if not ok:
             got = (f"depth={net.depth}, d={net.d}, out={net.out}, sphere_layers={net.sphere_layers}"
@@ -188,6 +238,9 @@ class DeepLinear(_DeepLinearBase):
       :math:`\rho_0=X^\top\lambda^\star/\|X^\top\lambda^\star\|`; the constraints are active.
     * Zero threshold: :math:`w^\star=0\iff t^{L-2}\|X^\top y\|_2\le\beta`.
     * ``beta=0`` is minimum-norm interpolation, with value :math:`\|X^\dagger y\|_2/t^{L-2}`.
+    * Vector targets :math:`Y\in\mathbb R^{n\times K}`: for depth >= 3 the nuclear-norm dual is
+      only a lower bound and ``solve()`` reports the gap instead of claiming optimality
+      (MATH.md §3.2).
 
     Introduced in :ref:`ch-deep-linear`.
 
@@ -195,7 +248,7 @@ class DeepLinear(_DeepLinearBase):
     ----------
     X : array of shape (n, d)
         Inputs.
-    y : array of shape (n,)
+    y : array of shape (n,) or (n, K)
         Targets.
     beta : float
         Weight decay of the last two layers, :math:`\beta\ge0` (``0``: min-norm interpolation).
@@ -210,7 +263,7 @@ class DeepLinear(_DeepLinearBase):
     methods = TwoLayerLinear.methods
 
     def __init__(self, X, y, beta: float, depth: int = 3, t: float = 1.0, loss="squared"):
-        self._setup(X, y, beta, depth, loss)
+        self._setup(X, y, beta, depth, loss, vector_ok=True)
         self.t = check_positive_float(t, "t")
         #: number of Frobenius-constrained layers, L - 2
         self.n_constrained = self.depth - 2
@@ -246,7 +299,7 @@ class DeepLinear(_DeepLinearBase):
         ws = self._check_weights(weights)
         if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.n_constrained]):
             return np.inf
-        reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(ws[-1] @ ws[-1]))
+        reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         w = self._product(ws)
         if self.beta == 0.0:
             return reg if self.convex._interpolates(self.X @ w - self.y) else np.inf
@@ -258,18 +311,30 @@ class DeepLinear(_DeepLinearBase):
         With ``beta=0``: :math:`\lambda^\top y/t^{L-2}` if :math:`\|X^\top\lambda\|_2\le1`."""
         return self.convex.dual_objective(lam) * self._value_scale
 
-    def solve(self, method: str | None = None, widths=1, seed: int | None = None,
+    def solve(self, method: str | None = None, widths=None, seed: int | None = None,
               solver: str | None = None, *, width: int | None = None) -> Solution:
         r"""Global optimum of (P2) through the two-layer convex program at :math:`\beta_{\rm eff}`.
 
-        ``widths`` (an int or depth - 1 ints) sets the shape of the returned optimal weights, built
-        by :func:`deep_weights` (``seed`` picks the arbitrary unit vectors :math:`\rho_l`).
+        ``widths`` (an int or depth - 1 ints; default 1, or the rank for vector outputs) sets the
+        shape of the returned optimal weights, built by :func:`deep_weights` (``seed`` picks the
+        arbitrary unit vectors :math:`\rho_l`).
+
+        **Vector outputs, depth >= 3** (MATH.md §3.2): the nuclear-norm dual at
+        :math:`\beta_{\rm eff}` is only a lower bound, because (P2) equals the non-convex
+        Schatten problem :math:`\min_W\ell(XW)+\beta_{\rm eff}\|W\|_{S_{2/L}}` with
+        :math:`\|W\|_{S_{2/L}}=(\sum_k\sigma_k^{2/L})^{L/2}\ge\|W\|_*`. The solution then holds
+        that dual bound and the best primal point found (the nuclear-norm solution or the best
+        rescaled rank-one truncation, realized by :func:`schatten_weights`), with
+        ``certified=True`` only when the two meet, which needs a rank-one optimum.
         ``method`` is ``"closed_form"`` (default) or ``"cvxpy"``. ``width=`` is an alias of
         ``widths``.
         """
-        widths = _check_widths(widths if width is None else width, self.depth)
         t0 = time.perf_counter()
         conv = self.convex.solve(method=method, solver=solver)
+        if self.K > 1:
+            return self._solve_vector(conv, widths if width is None else width, t0)
+        widths = _check_widths(1 if widths is None and width is None else
+                               (widths if width is None else width), self.depth)
         weights = deep_weights(conv.w, widths, self.t, self.n_constrained, seed)
         value = self.objective(weights)
         dual_value = conv.dual_value * self._value_scale
@@ -282,13 +347,74 @@ class DeepLinear(_DeepLinearBase):
             beta=self.beta, w=conv.w, info={**conv.info, "beta_eff": self.beta_eff},
         )
 
+    def schatten_objective(self, W) -> float:
+        r"""(P2)'s value as a function of the end-to-end map (vector outputs):
+        :math:`\ell(XW)+\beta_{\rm eff}\|W\|_{S_{2/L}}` (MATH.md §3.2)."""
+        W = as_matrix(W, "W")
+        s = np.linalg.svd(W, compute_uv=False)
+        # rounding-level singular values are zeros: s^(2/L) would inflate them (1e-16 -> 4e-7)
+        s = s[s > 1e-12 * s[0]] if s.size and s[0] > 0 else s[:0]
+        quasi = float(np.sum(s ** (2 / self.depth)) ** (self.depth / 2)) if s.size else 0.0
+        return self.loss.value(self.X @ W, self.y) + self.beta_eff * quasi
+
+    def _best_rank_one(self, W0: np.ndarray, iters: int = 200) -> np.ndarray:
+        r"""A rank-one :math:`W=wv^\top` (:math:`\|v\|=1`) by alternating minimization of
+        :math:`\tfrac12\|XW-Y\|^2+\beta_{\rm eff}\|W\|` (all Schatten norms agree at rank one):
+        for fixed :math:`v` it is the single-group lasso with targets :math:`Yv` (closed form of
+        MATH.md §1.6); for fixed :math:`w`, :math:`v\propto Y^\top Xw`. Starts from the top
+        singular pair of ``W0``; each step cannot increase the objective."""
+        rp = RidgePath(self.X, self.y[:, 0], method="svd")
+        _, _, Qt = np.linalg.svd(W0, full_matrices=False)
+        v = Qt[0]
+        w = np.zeros(self.d)
+        prev = np.inf
+        for _ in range(iters):
+            w = rp.with_targets(self.y @ v).solve(self.beta_eff)
+            if not np.any(w):
+                break
+            g = self.y.T @ (self.X @ w)
+            v = g / np.linalg.norm(g)
+            val = self.schatten_objective(np.outer(w, v))
+            if prev - val <= 1e-15 * abs(val):
+                break
+            prev = val
+        return np.outer(w, v)
+
+    def _solve_vector(self, conv: Solution, widths, t0: float) -> Solution:
+        W_nuc = conv.w
+        cands = [W_nuc, np.zeros_like(W_nuc)]
+        if np.any(W_nuc) and isinstance(self.loss, Squared) and self.depth > 2:
+            cands.append(self._best_rank_one(W_nuc))
+        vals = [self.schatten_objective(W) for W in cands]
+        W = cands[int(np.argmin(vals))]
+        rank = int(np.linalg.matrix_rank(W, 1e-9 * max(np.linalg.norm(W, 2), 1e-300))) if np.any(W) else 0
+        widths = _check_widths(max(rank, 1) if widths is None else widths, self.depth)
+        weights = schatten_weights(W, widths, self.t, self.depth)
+        value = self.objective(weights)
+        dual_value = conv.dual_value
+        gap = value - dual_value
+        certified = bool(np.isfinite(gap) and gap <= 1e-6 * max(abs(value), np.finfo(float).tiny))
+        return Solution(
+            value=value, weights=weights, dual=conv.dual, dual_value=dual_value,
+            method=conv.method, solve_time=time.perf_counter() - t0, certified=certified,
+            beta=self.beta, w=W,
+            info={**conv.info, "beta_eff": self.beta_eff, "nuclear_value": conv.value,
+                  "candidates": {"nuclear": vals[0], "zero": vals[1],
+                                 **({"rank_one": vals[2]} if len(vals) > 2 else {})},
+                  "note": "vector outputs at depth >= 3: the dual is a lower bound (MATH.md §3.2); "
+                          "the primal is the best point found, not a certified optimum"},
+        )
+
     def path(self, betas, widths=1) -> list[Solution]:
         """Solutions for many betas, reusing one factorization of X."""
         betas = _check_betas(betas)
         out = []
         for b in betas:
             sub = DeepLinear(self.X, self.y, b, self.depth, self.t, self.loss)
-            sub.convex._path = self.convex.ridge_path
+            if self.K > 1:
+                sub.convex._gram = self.convex._gram_matrices()
+            else:
+                sub.convex._path = self.convex.ridge_path
             out.append(sub.solve(widths=widths))
         return out
 

@@ -80,6 +80,20 @@ class RidgePath:
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
         self.pinv_norm = float(np.linalg.norm(b / s2)) if s2.size else 0.0
 
+    def with_targets(self, y: np.ndarray) -> RidgePath:
+        """The same factorization of X with other targets (no new SVD); SVD route only."""
+        if self.U is None:
+            raise ValueError("with_targets needs the SVD route (method='svd').")
+        y = as_vector(y, "y", n=self.X.shape[0])
+        other = object.__new__(RidgePath)
+        other.__dict__.update(self.__dict__)
+        other.y = y
+        c = self.U.T @ y
+        other.b = np.sqrt(self.s2) * c
+        other.xty_norm = float(np.linalg.norm(self.X.T @ y))
+        other.pinv_norm = float(np.linalg.norm(other.b / self.s2)) if self.s2.size else 0.0
+        return other
+
     @property
     def rank(self) -> int:
         """Numerical rank of :math:`X`."""
