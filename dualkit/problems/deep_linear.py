@@ -405,7 +405,7 @@ class DeepLinear(_DeepLinearBase):
                           "the primal is the best point found, not a certified optimum"},
         )
 
-    def path(self, betas, widths=1) -> list[Solution]:
+    def path(self, betas, widths=None) -> list[Solution]:
         """Solutions for many betas, reusing one factorization of X."""
         betas = _check_betas(betas)
         out = []
