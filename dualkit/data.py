@@ -12,7 +12,7 @@ import numpy as np
 
 from ._validation import as_matrix, check_choice, check_positive_int
 
-__all__ = ["gaussian", "gaussian_inputs", "teacher_targets"]
+__all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression"]
 
 
 def _check_seed(seed) -> int:
@@ -112,3 +112,35 @@ def gaussian(
     X = gaussian_inputs(n, d, seed=seed)
     y = teacher_targets(X, teacher=teacher, width=width, noise=noise, seed=seed + 1)
     return X, y
+
+
+def vector_regression(
+    n: int, d: int, K: int, rank: int = 3, noise: float = 0.3, seed: int = 0,
+    whiten: bool = False, cond: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Vector-output regression data: :math:`Y=XA B+\text{noise}` with a rank-``rank`` teacher.
+
+    ``X`` comes from :func:`gaussian_inputs`; with ``whiten=True`` it is replaced by the Q factor
+    of its QR decomposition, so that :math:`X^\top X=I_d` (needs :math:`n\ge d`); with ``cond``
+    its singular values are set to a geometric sequence from 1 to ``1/cond``. :math:`A`, :math:`B`
+    and the noise are standard Gaussian from the same ``seed``.
+
+    Introduced in :ref:`ch-vector-outputs`.
+    """
+    n, d, K = (check_positive_int(v, name) for v, name in ((n, "n"), (d, "d"), (K, "K")))
+    rank = check_positive_int(rank, "rank")
+    noise = _check_noise(noise)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    X = gaussian_inputs(n, d, seed=seed)
+    if whiten:
+        if n < d:
+            raise ValueError(f"whiten=True needs n >= d so that X^T X = I; got n={n}, d={d}.")
+        X, _ = np.linalg.qr(X)
+    elif cond is not None:
+        if not np.isfinite(cond) or cond < 1:
+            raise ValueError(f"cond must be a finite number >= 1; got {cond}.")
+        U, _, Vt = np.linalg.svd(X, full_matrices=False)
+        X = U @ np.diag(np.logspace(0, -np.log10(cond), min(n, d))) @ Vt
+    Y = X @ rng.standard_normal((d, rank)) @ rng.standard_normal((rank, K))
+    return X, Y + noise * rng.standard_normal((n, K))

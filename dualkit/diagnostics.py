@@ -42,10 +42,11 @@ def singular_values(W) -> np.ndarray:
     return np.linalg.svd(_as_layer(W), compute_uv=False)
 
 
-def numerical_rank(W, rtol: float = 1e-3) -> int:
-    r"""Number of singular values with :math:`\sigma_k>\mathrm{rtol}\cdot\sigma_1` (0 for a zero layer)."""
+def numerical_rank(W, rtol: float = 1e-3, atol: float = 0.0) -> int:
+    r"""Number of singular values with :math:`\sigma_k>\mathrm{rtol}\cdot\sigma_1`; 0 when
+    :math:`\sigma_1\le` ``atol`` (a layer that has vanished)."""
     s = singular_values(W)
-    if s[0] == 0:
+    if s[0] <= atol or s[0] == 0:
         return 0
     return int(np.sum(s > rtol * s[0]))
 

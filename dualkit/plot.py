@@ -22,6 +22,8 @@ __all__ = [
     "alignment_matrices",
     "layer_structure",
     "formulations_path",
+    "rank_path",
+    "svt_spectrum",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -259,5 +261,45 @@ def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: fl
     if beta is not None:
         ax.axvline(beta, color="C3", lw=1)
         ax.set_title(f"depth L = {depth}, $\\beta$ = {beta:.4g}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def rank_path(betas, ranks, sigmas, ax=None):
+    r"""Rank of the trained first layer against :math:`\beta` (the paper's Fig. 2a analogue), with
+    the prediction :math:`\#\{k:\sigma_k(X^\top Y)>\beta\}` and dashed lines at the
+    :math:`\sigma_k(X^\top Y)`: on whitened data the rank drops exactly when :math:`\beta` crosses
+    one of them."""
+    fig, ax = _axes(ax)
+    betas = np.asarray(betas, dtype=float)
+    grid = np.geomspace(betas.min(), betas.max(), 400)
+    ax.plot(grid, [np.sum(np.asarray(sigmas) > b) for b in grid], color="gray",
+            drawstyle="steps-post", label="prediction #{k: σ_k(XᵀY) > β}")
+    ax.plot(betas, ranks, "o", color="C0", label="trained rank of $W_1$")
+    for s in sigmas:
+        ax.axvline(s, color="C3", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("weight decay $\\beta$ (dashed: singular values of $X^\\top Y$)")
+    ax.set_ylabel("rank of $W_1$")
+    ax.set_title("Rank of the first layer against β")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def svt_spectrum(X, Y, beta: float, ax=None):
+    r"""The singular values :math:`\sigma_k` of :math:`X^\top Y` and those of the optimum
+    :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, MATH.md §3.1)."""
+    fig, ax = _axes(ax)
+    sig = np.linalg.svd(np.asarray(X, float).T @ np.asarray(Y, float), compute_uv=False)
+    k = np.arange(1, sig.size + 1)
+    ax.bar(k - 0.2, sig, width=0.4, label="$\\sigma_k(X^\\top Y)$", color="C7")
+    ax.bar(k + 0.2, np.maximum(sig - beta, 0), width=0.4, label="$\\sigma_k(W^\\star)=(\\sigma_k-\\beta)_+$",
+           color="C0")
+    ax.axhline(beta, color="C3", ls="--", lw=1, label="$\\beta$")
+    ax.set_xticks(k)
+    ax.set_xlabel("index $k$")
+    ax.set_ylabel("singular value")
+    ax.set_title(f"β = {beta:.3g}: rank of the optimum = {int(np.sum(sig > beta))}")
     ax.legend(fontsize="small")
     return fig

@@ -14,7 +14,7 @@ import numpy as np
 from . import plot
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer", "depth_explorer"]
+__all__ = ["beta_explorer", "depth_explorer", "svt_explorer"]
 
 
 def beta_explorer(X, y, betas=None):
@@ -75,3 +75,24 @@ def depth_explorer(X, y, t: float = 1.0):
         description="beta", readout_format=".3g", continuous_update=False,
     )
     return widgets.interactive(show, depth=depth, beta=beta)
+
+
+def svt_explorer(X, Y):
+    r"""A slider over :math:`\beta` (log scale, :math:`10^{-2}\sigma_K` to :math:`2\sigma_1` of
+    :math:`X^\top Y`) that redraws :func:`dualkit.plot.svt_spectrum`."""
+    import ipywidgets as widgets
+
+    sig = np.linalg.svd(np.asarray(X, float).T @ np.asarray(Y, float), compute_uv=False)
+    if sig[0] == 0.0:
+        raise ValueError("X^T Y = 0: the optimum is zero for every beta; nothing to explore.")
+    lo = np.log10(max(sig[-1], 1e-3 * sig[0]) / 100)
+
+    def show(beta: float):
+        fig = plot.svt_spectrum(X, Y, float(beta))
+        plt.show()
+        return fig
+
+    slider = widgets.FloatLogSlider(value=float(np.median(sig)), base=10, min=lo,
+                                    max=np.log10(2 * sig[0]), step=0.02, description="beta",
+                                    readout_format=".3g", continuous_update=False)
+    return widgets.interactive(show, beta=slider)

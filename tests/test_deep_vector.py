@@ -8,10 +8,7 @@ import dualkit as dk
 
 
 def _data(seed=0, rank=3, noise=0.3):
-    rng = np.random.default_rng(seed)
-    X = dk.data.gaussian_inputs(30, 10, seed=seed)
-    Y = X @ rng.standard_normal((10, rank)) @ rng.standard_normal((rank, 4))
-    return X, Y + noise * rng.standard_normal((30, 4))
+    return dk.data.vector_regression(30, 10, 4, rank=rank, noise=noise, seed=seed)
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4, 5])

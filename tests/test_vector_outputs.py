@@ -7,15 +7,7 @@ import dualkit as dk
 
 
 def _data(n, d, K, seed=0, cond=None, whiten=False):
-    rng = np.random.default_rng(seed)
-    X = dk.data.gaussian_inputs(n, d, seed=seed)
-    if whiten:
-        X, _ = np.linalg.qr(X)  # X^T X = I
-    elif cond is not None:
-        U, _, Vt = np.linalg.svd(X, full_matrices=False)
-        X = U @ np.diag(np.logspace(0, -np.log10(cond), d)) @ Vt
-    Y = X @ rng.standard_normal((d, 3)) @ rng.standard_normal((3, K)) + 0.3 * rng.standard_normal((n, K))
-    return X, Y
+    return dk.data.vector_regression(n, d, K, seed=seed, cond=cond, whiten=whiten)
 
 
 @pytest.mark.parametrize("kind", ["general", "whitened", "ill_conditioned"])
