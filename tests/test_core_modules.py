@@ -143,3 +143,22 @@ def test_depth_widget_at_extreme_values(depth, factor):
     beta_slider.value = factor * bmax
     assert isinstance(w.result, plt.Figure)
     assert f"depth L = {depth}" in w.result.axes[0].get_title()
+
+
+def test_vector_plots_widget_and_data():
+    X, Y = dk.data.vector_regression(n=40, d=6, K=3, seed=0, whiten=True)
+    assert np.allclose(X.T @ X, np.eye(6), atol=1e-12)
+    sig = np.linalg.svd(X.T @ Y, compute_uv=False)
+    for fig in (dk.plot.rank_path([0.1, 1.0, 10.0], [3, 2, 0], sig),
+                dk.plot.svt_spectrum(X, Y, beta=float(sig[1]))):
+        fig.savefig(io.BytesIO(), format="png")
+        assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+    pytest.importorskip("ipywidgets")
+    w = dk.widgets.svt_explorer(X, Y)
+    for value in (w.children[0].min, w.children[0].max):
+        w.children[0].value = 10**value
+        assert isinstance(w.result, plt.Figure)
+    with pytest.raises(ValueError, match="whiten=True needs n >= d"):
+        dk.data.vector_regression(n=3, d=6, K=2, whiten=True)
+    with pytest.raises(ValueError, match="cond must be a finite number >= 1"):
+        dk.data.vector_regression(n=10, d=6, K=2, cond=0.5)

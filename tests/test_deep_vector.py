@@ -63,3 +63,38 @@ def test_depth_two_vector_is_the_nuclear_norm_problem():
     assert deep.certified and deep.value == pytest.approx(two.value, rel=1e-10)
     path = dk.DeepLinear(X, Y, beta, depth=3).path([0.5 * beta, beta])
     assert path[1].value == pytest.approx(dk.DeepLinear(X, Y, beta, depth=3).solve().value)
+
+
+def test_weight_decay_whitened_closed_form_section_3_3():
+    X, Y = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
+    wd = dk.DeepLinearWeightDecay(X, Y, 0.3, depth=4)
+    sol = wd.solve(widths=[50, 30, 40])
+    root = sol.info["layer_singular_values"]
+    r = root.size
+    for W in sol.weights:  # every layer has the singular values s*^(1/L)
+        assert np.allclose(np.linalg.svd(W, compute_uv=False)[:r], root, rtol=1e-12)
+    assert sol.value == pytest.approx(wd.end_to_end_objective(sol.w), rel=1e-12)
+    # each s_k* minimizes its 1-D problem: compare with a fine grid
+    sig = np.linalg.svd(X.T @ Y, compute_uv=False)
+    grid = np.linspace(0, 1.2 * sig[0], 200_001)
+    for sk, s_opt in zip(sig, sol.info["singular_values"], strict=True):
+        g = 0.5 * (grid - sk) ** 2 + 0.5 * 0.3 * 4 * grid ** (2 / 4)
+        g_opt = 0.5 * (s_opt - sk) ** 2 + 0.5 * 0.3 * 4 * s_opt ** 0.5
+        assert g_opt <= g.min() + 1e-12
+    # training lands on a stationary point whose layers share their singular values, never below
+    # the closed form (here it keeps a fifth direction in the non-global local minimum s > 0)
+    net = wd.network([50, 30, 40], seed=0)
+    dk.train(net, wd, steps=3000, lr=1e-2, progress=False)
+    svals = [np.linalg.svd(W, compute_uv=False)[:5] for W in net.weights()]
+    assert np.max(np.ptp(np.array(svals), axis=0)) <= 1e-5
+    assert np.allclose(svals[0][:r], root, rtol=1e-5)
+    assert wd.objective(net) >= sol.value * (1 - 1e-12)
+
+
+def test_weight_decay_vector_depth_two_is_svt_and_needs_whitening():
+    X, Y = dk.data.vector_regression(n=100, d=20, K=5, seed=0, whiten=True)
+    wd = dk.DeepLinearWeightDecay(X, Y, 1.5, depth=2).solve()
+    assert wd.value == pytest.approx(dk.TwoLayerLinear(X, Y, 1.5).solve().value, rel=1e-12)
+    Xg, Yg = dk.data.vector_regression(n=100, d=20, K=5, seed=0)
+    with pytest.raises(ValueError, match="only for whitened data"):
+        dk.DeepLinearWeightDecay(Xg, Yg, 1.0, depth=3)

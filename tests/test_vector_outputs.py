@@ -107,8 +107,8 @@ def test_vector_bad_input():
         prob.dual_objective(np.ones(30))
     with pytest.raises(ValueError, match="K=4 output"):
         dk.train(dk.TwoLayerLinear(X, Y[:, 0], 1.0).network(3), prob, steps=1, progress=False)
-    with pytest.raises(ValueError, match="Vector outputs of shape"):
-        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)  # §3.3 is not implemented yet
+    with pytest.raises(ValueError, match="only for whitened data"):
+        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)  # §3.3's closed form needs X^T X = I
 
 
 @pytest.mark.parametrize("rel_beta", [1e-4, 1e-6])

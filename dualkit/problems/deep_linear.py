@@ -115,6 +115,32 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     return layers
 
 
+def _power_shrink(sigma: float, beta: float, L: int) -> float:
+    r""":math:`\arg\min_{s\ge0}\tfrac12(s-\sigma)^2+\tfrac{\beta L}2s^{2/L}` (MATH.md §3.3).
+
+    For :math:`L=2` this is soft-thresholding. For :math:`L\ge3` the stationarity function
+    :math:`h(s)=s+\beta s^{2/L-1}-\sigma` is convex with its minimum at
+    :math:`s_0=(\beta(1-2/L))^{L/(2L-2)}`: if :math:`h(s_0)\ge0` the answer is 0, otherwise the
+    larger root of :math:`h` (the local minimum) is compared with :math:`s=0`.
+    """
+    if L == 2:
+        return max(sigma - beta, 0.0)
+    if sigma <= 0:
+        return 0.0
+    a = 2.0 / L - 1.0
+    s0 = (beta * (1 - 2.0 / L)) ** (L / (2 * L - 2))
+
+    def h(s: float) -> float:
+        return s + beta * s**a - sigma
+
+    if h(s0) >= 0:
+        return 0.0
+    hi = max(sigma, s0 * 2)
+    s = brentq(h, s0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    g = 0.5 * (s - sigma) ** 2 + 0.5 * beta * L * s ** (2.0 / L)
+    return s if g < 0.5 * sigma**2 else 0.0
+
+
 def _check_betas(betas) -> np.ndarray:
     betas = np.atleast_1d(_as_float_array(betas, "betas"))
     if betas.ndim != 1:
@@ -461,11 +487,16 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     methods = ("ridge_path",)
 
     def __init__(self, X, y, beta: float, depth: int = 3):
-        self._setup(X, y, beta, depth, "squared")
+        self._setup(X, y, beta, depth, "squared", vector_ok=True)
         if self.beta == 0.0:
             raise ValueError("beta must be > 0 for the weight-decay formulation; got 0.")
         self.loss = Squared()
         self._path: RidgePath | None = None
+        if self.K > 1 and not np.allclose(self.X.T @ self.X, np.eye(self.d), rtol=0, atol=1e-10):
+            raise ValueError(
+                "vector outputs with weight decay on every layer are solved only for whitened "
+                "data, X^T X = I (the closed form of MATH.md §3.3); whiten X, or use DeepLinear."
+            )
 
     @property
     def ridge_path(self) -> RidgePath:
@@ -481,9 +512,15 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return self.loss.value(self.X @ self._product(ws), self.y) + 0.5 * self.beta * reg
 
     def end_to_end_objective(self, w) -> float:
-        r"""The reduced objective :math:`\tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}`."""
-        w = as_vector(w, "w")
+        r"""The reduced objective :math:`\tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}`
+        (vector outputs: :math:`\tfrac{\beta L}2\sum_k\sigma_k(W)^{2/L}`)."""
         L = self.depth
+        if self.K > 1:
+            W = as_matrix(w, "W")
+            sv = np.linalg.svd(W, compute_uv=False)
+            sv = sv[sv > 1e-12 * sv[0]] if sv.size and sv[0] > 0 else sv[:0]
+            return self.loss.value(self.X @ W, self.y) + 0.5 * self.beta * L * float(np.sum(sv ** (2 / L)))
+        w = as_vector(w, "w")
         return self.loss.value(self.X @ w, self.y) + 0.5 * self.beta * L * np.linalg.norm(w) ** (2 / L)
 
     def dual_objective(self, lam) -> float:
@@ -533,14 +570,16 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
         return roots
 
-    def solve(self, method: str | None = None, widths=1, seed: int | None = None) -> Solution:
+    def solve(self, method: str | None = None, widths=None, seed: int | None = None) -> Solution:
         r"""Global optimum: the best of :math:`w=0` and the stationary points on the ridge path.
 
         Optimal layers: :math:`W_l=\|w^\star\|^{1/L}\rho_{l-1}\rho_l^\top`, all with Frobenius and
         operator norm :math:`\|w^\star\|^{1/L}`."""
         if method not in (None, "auto", "ridge_path"):
             raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
-        widths = _check_widths(widths, self.depth)
+        if self.K > 1:
+            return self._solve_whitened_vector(widths)
+        widths = _check_widths(1 if widths is None else widths, self.depth)
         t0 = time.perf_counter()
         cands = [np.zeros(self.d), *self.stationary_points()]
         vals = [self.end_to_end_objective(w) for w in cands]
@@ -557,6 +596,31 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             solve_time=time.perf_counter() - t0, certified=False, beta=self.beta, w=w,
             info={"stationary_values": vals[1:], "zero_value": vals[0],
                   "global_is_zero": k == 0},
+        )
+
+    def _solve_whitened_vector(self, widths) -> Solution:
+        r"""MATH.md §3.3: with :math:`X^\top X=I` the problem decouples over the singular values
+        :math:`\sigma_k` of :math:`X^\top Y`, :math:`s_k^\star=\arg\min_{s\ge0}\tfrac12(s-\sigma_k)^2
+        +\tfrac{\beta L}2s^{2/L}`, and every layer has the singular values :math:`s^{\star1/L}`."""
+        t0 = time.perf_counter()
+        L, beta = self.depth, self.beta
+        P, sig, Qt = np.linalg.svd(self.X.T @ self.y, full_matrices=False)
+        s_opt = np.array([_power_shrink(float(sk), beta, L) for sk in sig])
+        r = int(np.count_nonzero(s_opt))
+        widths = _check_widths(max(r, 1) if widths is None else widths, L)
+        if r > min(widths):
+            raise ValueError(f"every hidden width must be at least the optimal rank {r}; got {widths}.")
+        dims = [self.d, *widths, self.K]
+        root = s_opt[:r] ** (1 / L)
+        bases = [P[:, :r], *[np.eye(m, r) for m in widths], Qt[:r].T]
+        weights = [(bases[i] * root) @ bases[i + 1].T for i in range(L)]
+        weights = [W if W.shape == (dims[i], dims[i + 1]) else np.zeros((dims[i], dims[i + 1]))
+                   for i, W in enumerate(weights)]
+        W = (P[:, :r] * s_opt[:r]) @ Qt[:r]
+        return Solution(
+            value=self.objective(weights), weights=weights, dual=None, dual_value=float("nan"),
+            method="whitened_closed_form", solve_time=time.perf_counter() - t0, certified=False,
+            beta=beta, w=W, info={"singular_values": s_opt, "layer_singular_values": root},
         )
 
     def lower_bound(self) -> float:
