@@ -610,12 +610,9 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         widths = _check_widths(max(r, 1) if widths is None else widths, L)
         if r > min(widths):
             raise ValueError(f"every hidden width must be at least the optimal rank {r}; got {widths}.")
-        dims = [self.d, *widths, self.K]
         root = s_opt[:r] ** (1 / L)
         bases = [P[:, :r], *[np.eye(m, r) for m in widths], Qt[:r].T]
         weights = [(bases[i] * root) @ bases[i + 1].T for i in range(L)]
-        weights = [W if W.shape == (dims[i], dims[i + 1]) else np.zeros((dims[i], dims[i + 1]))
-                   for i, W in enumerate(weights)]
         W = (P[:, :r] * s_opt[:r]) @ Qt[:r]
         return Solution(
             value=self.objective(weights), weights=weights, dual=None, dual_value=float("nan"),
