@@ -1,0 +1,484 @@
+r"""A dedicated solver for the 1-D ramp program (C5) of MATH.md §5.2.
+
+The two-layer ReLU network with biases on scalar inputs is exactly the lasso over ReLU ramps with
+knots at the (sorted, distinct) data points :math:`x_1<\dots<x_n`:
+
+.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|_\omega^2
+          +\beta(\|\alpha\|_1+\|\gamma\|_1),\qquad A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+ ,
+
+where :math:`\|r\|_\omega^2=\sum_i\omega_ir_i^2` (``omega`` counts repeated inputs). Its dual is
+
+.. math:: \max_\lambda\ \lambda^\top y-\tfrac12\lambda^\top\Omega^{-1}\lambda
+          \quad\text{s.t.}\quad \mathbf 1^\top\lambda=0,\ |A^\top\lambda|\le\beta,\ |B^\top\lambda|\le\beta .
+
+The dictionary is dense (:math:`n\times2n`), but the dual constraint has a banded structure. Every
+:math:`\lambda\perp\mathbf 1` is :math:`\lambda=D^\top u+\tau q` with :math:`D` the
+:math:`(n-2)\times n` operator of slope changes at the interior points (three non-zeros per row),
+:math:`q=(e_n-e_{n-1})/(x_n-x_{n-1})` and :math:`\tau=x^\top\lambda`; then
+:math:`(A^\top\lambda)_j=u_j+\tau` and :math:`(B^\top\lambda)_j=u_j` at interior knots,
+:math:`(A^\top\lambda)_1=\tau`, :math:`(B^\top\lambda)_n=-\tau`. So the dual is a QP in
+:math:`(u,\tau)` with a pentadiagonal Hessian :math:`D\Omega^{-1}D^\top` bordered by one row and
+column, and the constraints :math:`|u_j|\le\beta`, :math:`|u_j+\tau|\le\beta`, :math:`|\tau|\le\beta`.
+With an unregularized linear skip term (§5.4) the extra constraint :math:`x^\top\lambda=0` removes
+:math:`\tau`.
+
+:func:`ramp_lasso` solves that QP by a log-barrier interior-point method: every Newton step is one
+banded Cholesky solve (``scipy.linalg.solveh_banded``), O(n) time and memory, and no
+:math:`n\times n` matrix is ever formed. The primal coefficients are the barrier multipliers
+:math:`1/(t\,s_i)` of the dual constraints (the lasso's :math:`\alpha,\gamma` are the Lagrange
+multipliers of the dual), so the duality gap on the central path is ``(number of
+constraints)/t``: the method stops when it is below ``rtol`` times the dual value.
+
+Interpolation (``beta = 0``) needs no iterations: MATH.md §5.3-5.4 give the cost in closed form,
+:func:`ramp_interpolation`.
+
+Introduced in :ref:`ch-splines-1d`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.linalg import solve_banded, solveh_banded
+
+__all__ = ["RampFit", "ramp_lasso", "ramp_interpolation", "ramp_dual_constraint", "unique_points"]
+
+
+class RampFit:
+    r"""Coefficients of a ramp expansion on sorted distinct knots ``x``.
+
+    :math:`f(t)=b_0+c\,t+\sum_j\alpha_j(t-x_j)_++\sum_j\gamma_j(x_j-t)_+` with cost
+    :math:`\|\alpha\|_1+\|\gamma\|_1` (``c`` is zero unless there is a skip term).
+    """
+
+    def __init__(self, x, alpha, gamma, b0, c=0.0, lam=None, info=None):
+        self.x, self.alpha, self.gamma = x, alpha, gamma
+        self.b0, self.c = float(b0), float(c)
+        self.lam = lam
+        self.info = {} if info is None else info
+
+    def __call__(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=float)
+        out = self.b0 + self.c * t
+        ia, ig = np.flatnonzero(self.alpha), np.flatnonzero(self.gamma)
+        if ia.size:
+            out = out + np.maximum(t[..., None] - self.x[ia], 0.0) @ self.alpha[ia]
+        if ig.size:
+            out = out + np.maximum(self.x[ig] - t[..., None], 0.0) @ self.gamma[ig]
+        return out
+
+    def at_knots(self) -> np.ndarray:
+        """:math:`f(x_j)` at the (sorted) knots in O(n) by prefix and suffix sums."""
+        x, a, g = self.x, self.alpha, self.gamma
+        left = x * np.cumsum(a) - np.cumsum(a * x)
+        right = np.cumsum((g * x)[::-1])[::-1] - x * np.cumsum(g[::-1])[::-1]
+        return self.b0 + self.c * x + left + right
+
+    def objective(self, y, w, beta) -> float:
+        r = self.at_knots() - y
+        return 0.5 * float(r @ (w * r)) + beta * self.cost
+
+    @property
+    def cost(self) -> float:
+        return float(np.abs(self.alpha).sum() + np.abs(self.gamma).sum())
+
+
+def unique_points(x, y):
+    """Sort ``x``, merge repeated inputs: returns ``xs, ybar, omega, inverse``.
+
+    ``ybar`` is the mean target of each distinct input and ``omega`` its count, so that
+    :math:`\\tfrac12\\sum_i(f(x_i)-y_i)^2=\\tfrac12\\sum_k\\omega_k(f(x_k)-\\bar y_k)^2+\\text{const}`.
+    """
+    xs, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ybar = np.bincount(inverse, weights=y, minlength=xs.size) / counts
+    return xs, ybar, counts.astype(float), inverse
+
+
+def _slope_change_operator(x):
+    """Bands of D (rows = interior knots 1..n-2): D[j, j-1], D[j, j], D[j, j+1]."""
+    h = np.diff(x)
+    left, right = 1.0 / h[:-1], 1.0 / h[1:]
+    return left, -(left + right), right
+
+
+def _apply_DT(u, bands, n):
+    left, mid, right = bands
+    lam = np.zeros(n)
+    lam[:-2] += left * u
+    lam[1:-1] += mid * u
+    lam[2:] += right * u
+    return lam
+
+
+def _apply_D(v, bands):
+    left, mid, right = bands
+    return left * v[:-2] + mid * v[1:-1] + right * v[2:]
+
+
+def _gram_bands(bands, winv):
+    """Upper banded storage (3, m) of D diag(winv) D^T (pentadiagonal)."""
+    left, mid, right = bands
+    m = left.size
+    ab = np.zeros((3, m))
+    ab[2] = left**2 * winv[:-2] + mid**2 * winv[1:-1] + right**2 * winv[2:]
+    if m > 1:
+        # row j, column j+1: D[j, j] D[j+1, j] w_j + D[j, j+1] D[j+1, j+1] w_{j+1}
+        ab[1, 1:] = mid[:-1] * left[1:] * winv[1:-2] + right[:-1] * mid[1:] * winv[2:-1]
+    if m > 2:
+        ab[0, 2:] = right[:-2] * left[2:] * winv[2:-2]
+    return ab
+
+
+def _newton_solve(bands, winv, gram, t, du, rhs):
+    r"""Solve :math:`(t\,DWD^\top+\operatorname{diag}(du))X=\text{rhs}`: banded Cholesky of the
+    pentadiagonal matrix (fast), checked by its residual computed from D itself; when inputs a
+    hair apart make the formed matrix lose its digits, the augmented form below instead."""
+    ab = t * gram
+    ab[2] = ab[2] + du
+    try:
+        X = solveh_banded(ab, rhs, check_finite=False)
+    except np.linalg.LinAlgError:
+        return _augmented_solve(bands, winv, t, du, rhs)
+    n = bands[0].size + 2
+    Xc = X.reshape(X.shape[0], -1)
+    R = rhs.reshape(rhs.shape[0], -1).copy()
+    for k in range(Xc.shape[1]):
+        R[:, k] -= t * _apply_D(winv * _apply_DT(Xc[:, k], bands, n), bands) + du * Xc[:, k]
+    if np.abs(R).max() <= 1e-9 * np.abs(rhs).max():
+        return X
+    return _augmented_solve(bands, winv, t, du, rhs)
+
+
+def _augmented_solve(bands, winv, t, du, rhs):
+    r"""Solve :math:`(t\,DWD^\top+\operatorname{diag}(du))X=\text{rhs}` without forming
+    :math:`DWD^\top`: through the augmented system
+    :math:`\begin{pmatrix}(tW)^{-1}&-D^\top\\D&\operatorname{diag}(du)\end{pmatrix}
+    \begin{pmatrix}p\\X\end{pmatrix}=\begin{pmatrix}0\\\text{rhs}\end{pmatrix}`, with
+    unknowns interleaved so that it is banded (3 sub- and super-diagonals), by LU with partial
+    pivoting. Forming :math:`DWD^\top` squares the entries :math:`1/h` of D: with two inputs
+    1e-8 apart that loses every other digit of the Newton system, the augmented form does not."""
+    left, mid, right = bands
+    m = left.size
+    n = m + 2
+    N = n + m
+    pos_l = np.concatenate([[0], 2 * np.arange(1, n) - 1])
+    pos_u = 2 * np.arange(m) + 2
+    ab = np.zeros((7, N))
+    ab[3, pos_l] = 1.0 / (t * winv)
+    ab[3, pos_u] = du
+    j = np.arange(m)
+    for k_off, val in ((0, left), (1, mid), (2, right)):
+        pl, pu = pos_l[j + k_off], pos_u
+        ab[3 + pl - pu, pu] = -val   # row lambda_k, column u_j: -D[j, k]
+        ab[3 + pu - pl, pl] = val    # row u_j, column lambda_k: D[j, k]
+    b = np.zeros((N,) + rhs.shape[1:])
+    b[pos_u] = rhs
+    return solve_banded((3, 3), ab, b, check_finite=False)[pos_u]
+
+
+def ramp_dual_constraint(x, lam):
+    r"""``a = A^T lam`` and ``x^T lam`` for sorted knots ``x`` in O(n).
+
+    :math:`a_j=\sum_i(x_i-x_j)_+\lambda_i` and :math:`(B^\top\lambda)_j=a_j-x^\top\lambda+x_j\mathbf 1^\top\lambda`.
+    """
+    # a_j = sum_{i>j} (x_i - x_j) lam_i = S1_j - x_j S0_j with suffix sums over i > j
+    s0 = np.concatenate([np.cumsum(lam[::-1])[::-1][1:], [0.0]])
+    s1 = np.concatenate([np.cumsum((x * lam)[::-1])[::-1][1:], [0.0]])
+    a = s1 - x * s0
+    b = a - float(x @ lam) + x * float(lam.sum())
+    return a, b
+
+
+def ramp_interpolation(x, y, skip: bool = False) -> RampFit:
+    r"""Minimum-cost ramp interpolant of distinct sorted points (``beta = 0``), in closed form.
+
+    With slopes :math:`s_i` of the linear spline and interior slope changes
+    :math:`\delta_j=s_j-s_{j-1}`, let :math:`P=\sum_j(\delta_j)_+`, :math:`N=\sum_j(-\delta_j)_+`.
+    The cost is :math:`\mathrm{TV}=P+N` with a skip term and
+    :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-P,N])` without (MATH.md §5.3-5.4; this equals
+    Savarese et al.'s :math:`R` minimized over the extrapolation slopes). The returned
+    coefficients attain it: interior kinks split between :math:`\alpha` and :math:`\gamma` so that
+    the linear part needs the least extra ramp :math:`(x-x_1)_+`.
+    """
+    n = x.size
+    alpha, gamma = np.zeros(n), np.zeros(n)
+    if n == 1:
+        return RampFit(x, alpha, gamma, y[0], info={"iterations": 0})
+    s = np.diff(y) / np.diff(x)
+    fit = _from_kinks(x, y[0], s[0], np.concatenate([[0.0], np.diff(s), [0.0]]), skip)
+    fit.info["iterations"] = 0
+    return fit
+
+
+def _from_kinks(x, f1, s1, delta, skip) -> RampFit:
+    """The cheapest ramp coefficients of the function with value ``f1`` and slope ``s1`` at x_1
+    and slope changes ``delta`` (length n, zero at the ends) at the knots."""
+    n = x.size
+    alpha, gamma = np.zeros(n), np.zeros(n)
+    if skip:
+        alpha[:] = delta
+        return RampFit(x, alpha, gamma, f1 - s1 * x[0], c=s1)
+    # gamma_j in [min(0, delta_j), max(0, delta_j)] costs |delta_j| in all; their sum G must
+    # cancel the first slope: s_1 = alpha_1 - G (the ramps (x_j - t)_+ slope down on the left)
+    P, N = np.maximum(delta, 0).sum(), np.maximum(-delta, 0).sum()
+    G = float(np.clip(-s1, -N, P))
+    side = delta > 0 if G > 0 else delta < 0
+    total = np.abs(delta[side]).sum()
+    if total > 0:
+        gamma[side] = delta[side] * (abs(G) / total)
+    alpha[:] = delta - gamma
+    alpha[0] += s1 + G
+    # f(x_1) = b0 + sum_j gamma_j (x_j - x_1)
+    return RampFit(x, alpha, gamma, f1 - float(gamma @ (x - x[0])))
+
+
+def _polish(x, y, w, beta, skip, active, sign, tau_state):
+    """Exact minimizer over functions with kinks only at the ``active`` interior knots, of signs
+    ``sign``: a tridiagonal least-squares problem in the values at the knots (hat basis)."""
+    n = x.size
+    K = np.concatenate([[0], np.flatnonzero(active), [n - 1]])
+    xk = x[K]
+    g = np.diff(xk)
+    seg = np.clip(np.searchsorted(xk, x, side="right") - 1, 0, K.size - 2)
+    th = (x - xk[seg]) / g[seg]
+    # normal matrix H^T W H (tridiagonal) and right-hand side H^T W y
+    nk = K.size
+    d0 = np.bincount(seg, w * (1 - th) ** 2, nk) + np.bincount(seg + 1, w * th**2, nk)
+    d1 = np.bincount(seg, w * (1 - th) * th, nk)[:-1]
+    rhs = np.bincount(seg, w * (1 - th) * y, nk) + np.bincount(seg + 1, w * th * y, nk)
+    # linear cost l^T c: sum_p sign_p delta_p (+ the boundary term when |tau| = beta)
+    sg = np.zeros(nk)
+    sg[1:-1] = sign
+    coef = sg.copy()
+    if tau_state > 0:    # extra cost s_1 - N, N = -sum_{sign<0} delta
+        coef[1:-1] += np.where(sign < 0, 1.0, 0.0)
+    elif tau_state < 0:  # extra cost -s_1 - P
+        coef[1:-1] -= np.where(sign > 0, 1.0, 0.0)
+    ell = np.zeros(nk)
+    # delta_p = (c_{p+1} - c_p)/g_p - (c_p - c_{p-1})/g_{p-1}
+    ell[2:] += coef[1:-1] / g[1:]
+    ell[1:-1] -= coef[1:-1] * (1 / g[1:] + 1 / g[:-1])
+    ell[:-2] += coef[1:-1] / g[:-1]
+    if tau_state:
+        ell[1] += tau_state / g[0]
+        ell[0] -= tau_state / g[0]
+    ab = np.zeros((2, nk))
+    ab[1] = d0
+    ab[0, 1:] = d1
+    c = solveh_banded(ab, rhs - beta * ell, check_finite=False)
+    sl = np.diff(c) / g
+    delta = np.zeros(n)
+    delta[K[1:-1]] = np.diff(sl)
+    return _from_kinks(x, c[0], sl[0], delta, skip)
+
+
+def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 1e-9,
+               max_newton: int = 400, coef_rtol: float = 1e-9) -> RampFit:
+    r"""Solve (C5) for sorted distinct ``x`` by the banded barrier method described above.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Sorted distinct inputs and their (mean) targets.
+    beta : float
+        Regularization strength, > 0 (use :func:`ramp_interpolation` for 0).
+    omega : ndarray, optional
+        Weight of each point (the count of a repeated input); default all ones.
+    skip : bool
+        Add an unregularized linear term :math:`c\,x` (MATH.md §5.4).
+    rtol : float
+        Stop when the central-path duality gap is below ``rtol`` times the dual value.
+    coef_rtol : float
+        Coefficients below ``coef_rtol`` times the largest are set to zero at the end.
+
+    Returns
+    -------
+    RampFit
+        With ``lam`` (a strictly dual-feasible point) and ``info`` (``newton``, ``t``,
+        ``barrier_gap``, ``converged``).
+    """
+    t_start = time.perf_counter()
+    n = x.size
+    w = np.ones(n) if omega is None else np.asarray(omega, dtype=float)
+    winv = 1.0 / w
+    use_tau = not skip
+    m = max(n - 2, 0)
+    bands = _slope_change_operator(x) if m else None
+    q = np.zeros(n)
+    if n >= 2:
+        q[-1], q[-2] = 1.0 / (x[-1] - x[-2]), -1.0 / (x[-1] - x[-2])
+    wq = winv * q
+    gram = _gram_bands(bands, winv) if m else None
+    Dwq = _apply_D(wq, bands) if m else np.zeros(0)
+    qwq = float(q @ wq)
+    yw = y  # targets (already means of repeated inputs)
+
+    def lam_of(u, tau):
+        lam = _apply_DT(u, bands, n) if m else np.zeros(n)
+        return lam + tau * q if use_tau else lam
+
+    def fval(u, tau):
+        lam = lam_of(u, tau)
+        return 0.5 * float(lam @ (winv * lam)) - float(lam @ yw)
+
+    def slacks(u, tau):
+        s = [beta - u, beta + u]
+        if use_tau:
+            s += [beta - u - tau, beta + u + tau, np.array([beta - tau, beta + tau])]
+        return s
+
+    ncons = 2 * m + (2 * m + 2 if use_tau else 0)
+    u, tau = np.zeros(m), 0.0
+    if ncons == 0:  # n <= 2 with a skip: the fit is exact
+        fit = ramp_interpolation(x, y, skip=True)
+        fit.lam = np.zeros(n)
+        fit.info = {"newton": 0, "t": np.inf, "barrier_gap": 0.0, "converged": True,
+                    "time": time.perf_counter() - t_start}
+        return fit
+    scale = max(0.5 * float(yw @ (w * yw)), np.finfo(float).tiny)
+    t = ncons / scale
+    mu = 50.0
+    newton = 0
+    converged = False
+    while True:
+        # centering by damped Newton
+        for _ in range(50):
+            lam = lam_of(u, tau)
+            r = winv * lam - yw                      # gradient of f w.r.t. lam
+            su1, su2 = beta - u, beta + u
+            gu = t * (_apply_D(r, bands) if m else np.zeros(0)) + 1 / su1 - 1 / su2
+            du = 1 / su1**2 + 1 / su2**2
+            if use_tau:
+                sa1, sa2 = beta - u - tau, beta + u + tau
+                st1, st2 = beta - tau, beta + tau
+                gu = gu + 1 / sa1 - 1 / sa2
+                e = 1 / sa1**2 + 1 / sa2**2
+                du = du + e
+                gt = t * float(q @ r) + float((1 / sa1 - 1 / sa2).sum()) + 1 / st1 - 1 / st2
+                htt = t * qwq + float(e.sum()) + 1 / st1**2 + 1 / st2**2
+                hut = t * Dwq + e
+            if m:
+                if use_tau:
+                    sol = _newton_solve(bands, winv, gram, t, du, np.column_stack([-gu, hut]))
+                    x1, x2 = sol[:, 0], sol[:, 1]
+                    dtau = (-gt - hut @ x1) / (htt - hut @ x2)
+                    dU = x1 - x2 * dtau
+                else:
+                    dU = _newton_solve(bands, winv, gram, t, du, -gu)
+                    dtau = 0.0
+            else:
+                dU = np.zeros(0)
+                dtau = -gt / htt
+            dec = -(gu @ dU + (gt * dtau if use_tau else 0.0))
+            newton += 1
+            if dec / 2 <= 1e-6:
+                break
+            # largest step keeping every slack positive, then a line search on the directional
+            # derivative (the barrier function is convex along the line; comparing its values
+            # would lose all precision once t * f is ~1e12 times larger than the decrease)
+            pairs = [(su1, -dU), (su2, dU)]
+            if use_tau:
+                pairs += [(sa1, -dU - dtau), (sa2, dU + dtau),
+                          (np.array([st1, st2]), np.array([-dtau, dtau]))]
+            step = 1.0
+            for s, ds in pairs:
+                neg = ds < 0
+                if neg.any():
+                    step = min(step, 0.99 * float((-s[neg] / ds[neg]).min()))
+            dlam = lam_of(dU, dtau)
+            wdl = winv * dlam
+
+            def slope(a):
+                g = t * float(dlam @ (r + a * wdl))
+                return g - sum(float((ds / (s + a * ds)).sum()) for s, ds in pairs)
+
+            if slope(step) > 0:
+                lo, hi = 0.0, step
+                for _ in range(30):
+                    mid = 0.5 * (lo + hi)
+                    if slope(mid) > 0:
+                        hi = mid
+                    else:
+                        lo = mid
+                step = lo
+            while True:  # rounding at the boundary of a very ill-conditioned step
+                un, tn = u + step * dU, tau + step * dtau
+                if min(float(sl.min(initial=np.inf)) for sl in slacks(un, tn)) > 0 or step == 0:
+                    break
+                step *= 0.5
+            u, tau = un, tn
+            if newton >= max_newton:
+                break
+        dual_value = -fval(u, tau)
+        gap = ncons / t
+        if gap <= rtol * max(abs(dual_value), np.finfo(float).tiny):
+            converged = True
+            break
+        if newton >= max_newton:
+            break
+        t *= mu
+    lam = lam_of(u, tau)
+    info = {"newton": newton, "t": t, "barrier_gap": ncons / t, "converged": converged}
+    ss = slacks(u, tau)
+    mult = [1.0 / (t * s) for s in ss]
+    # primal candidates: the barrier multipliers, and exact fits on the active sets that the
+    # dual point exposes at a few tolerances; keep the best
+    cands = [_multiplier_fit(x, y, w, mult, skip, coef_rtol)]
+    for eps in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
+        on_g = np.abs(u) >= beta * (1 - eps)
+        score = np.abs(u)
+        sign = np.sign(u)
+        tau_state = 0
+        if use_tau:
+            on_a = np.abs(u + tau) >= beta * (1 - eps)
+            sign = np.where(on_a & (np.abs(u + tau) > score), np.sign(u + tau), sign)
+            on_g = on_g | on_a
+            tau_state = int(np.sign(tau)) if abs(tau) >= beta * (1 - eps) else 0
+        active = np.zeros(n, dtype=bool)
+        active[1:-1] = on_g
+        try:
+            cands.append(_polish(x, y, w, beta, skip, active, sign[on_g], tau_state))
+        except (np.linalg.LinAlgError, ValueError):
+            continue
+    vals = [f.objective(y, w, beta) for f in cands]
+    best = cands[int(np.argmin(vals))]
+    best.info = info
+    # dual candidates: the barrier point (strictly feasible) and the scaled residual of the fit
+    lam_fit = w * (y - best.at_knots())
+    a, b = ramp_dual_constraint(x, lam_fit)
+    viol = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))
+    ok = abs(lam_fit.sum()) <= 1e-12 * np.abs(lam_fit).sum() and (
+        not skip or abs(x @ lam_fit) <= 1e-12 * np.abs(x * lam_fit).sum())
+    best.lam = lam
+    if ok and viol > 0:
+        lam_fit = lam_fit * min(1.0, beta / viol)
+        dval = lambda lm: float(lm @ y) - 0.5 * float(lm @ (lm / w))  # noqa: E731
+        if dval(lam_fit) > dval(lam):
+            best.lam = lam_fit
+    best.info["time"] = time.perf_counter() - t_start
+    return best
+
+
+def _multiplier_fit(x, y, w, mult, skip, coef_rtol) -> RampFit:
+    """The lasso coefficients as the barrier multipliers of the dual constraints."""
+    n = x.size
+    alpha, gamma = np.zeros(n), np.zeros(n)
+    if skip:
+        alpha[1:-1] = mult[0] - mult[1]  # the kink at x_j: one ramp with a skip
+    else:
+        gamma[1:-1] = mult[0] - mult[1]
+        alpha[1:-1] = mult[2] - mult[3]
+        alpha[0] = mult[4][0] - mult[4][1]
+    big = max(np.abs(alpha).max(initial=0.0), np.abs(gamma).max(initial=0.0))
+    alpha[np.abs(alpha) <= coef_rtol * big] = 0.0
+    gamma[np.abs(gamma) <= coef_rtol * big] = 0.0
+    fit = RampFit(x, alpha, gamma, 0.0, 0.0)
+    resid = y - fit.at_knots()
+    if skip and n >= 2:
+        M = np.column_stack([np.ones(n), x - x.mean()]) * np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(M, resid * np.sqrt(w), rcond=None)[0]
+        fit.b0, fit.c = float(coef[0] - coef[1] * x.mean()), float(coef[1])
+    else:
+        fit.b0 = float(w @ resid / w.sum())
+    return fit
