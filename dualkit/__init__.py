@@ -14,12 +14,14 @@ torch network and measures how far a trained network is from the global optimum:
     prob.gap(net)
 """
 
-from . import data, diagnostics, losses, nets, plot, solvers, widgets
+from . import data, diagnostics, losses, nets, plot, solvers, splines, widgets
 from .problems import (
     DeepLinear,
     DeepLinearWeightDecay,
     Problem,
+    ReLU1D,
     Solution,
+    SplineSolution,
     TwoLayerLinear,
     deep_weights,
     recover_weights,
@@ -37,6 +39,7 @@ __all__ = [
     "plot",
     "solvers",
     "widgets",
+    "splines",
     "Problem",
     "Solution",
     "TwoLayerLinear",
@@ -45,6 +48,8 @@ __all__ = [
     "DeepLinearWeightDecay",
     "deep_weights",
     "schatten_weights",
+    "ReLU1D",
+    "SplineSolution",
     "History",
     "train",
     "train_best",

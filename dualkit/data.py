@@ -12,7 +12,8 @@ import numpy as np
 
 from ._validation import as_matrix, check_choice, check_positive_int
 
-__all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression"]
+__all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression", "zigzag",
+           "points_1d", "rank_one", "reflection_example"]
 
 
 def _check_seed(seed) -> int:
@@ -144,3 +145,70 @@ def vector_regression(
         X = U @ np.diag(np.logspace(0, -np.log10(cond), min(n, d))) @ Vt
     Y = X @ rng.standard_normal((d, rank)) @ rng.standard_normal((rank, K))
     return X, Y + noise * rng.standard_normal((n, K))
+
+
+def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
+           jitter: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    r"""1-D zig-zag data: ``n`` sorted inputs in ``[lo, hi]`` (an even grid moved by up to
+    ``jitter`` of a spacing) and targets that alternate up and down, so that the slope changes
+    of the linear spline alternate in sign and the minimum-norm interpolant is unique
+    (MATH.md §5.3).
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    n = check_positive_int(n, "n")
+    seed = _check_seed(seed)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi; got lo={lo}, hi={hi}.")
+    if not 0 <= jitter < 0.5:
+        raise ValueError(f"jitter must be in [0, 0.5); got {jitter}.")
+    rng = np.random.default_rng(seed)
+    x = np.linspace(lo, hi, n)
+    if n > 1:
+        x = x + jitter * (x[1] - x[0]) * rng.uniform(-1, 1, n)
+    y = np.where(np.arange(n) % 2 == 0, -1.0, 1.0) * rng.uniform(0.5, 1.5, n)
+    return x, y
+
+
+def points_1d(n: int, seed: int = 0, lo: float = -1.0, hi: float = 1.0, noise: float = 0.3,
+              grid: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""1-D regression data :math:`y=\sin(6x)+\text{noise}`: ``n`` sorted inputs, uniform at
+    random in ``[lo, hi]`` (or an even grid with ``grid=True``).
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    n = check_positive_int(n, "n")
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi; got lo={lo}, hi={hi}.")
+    x = np.linspace(lo, hi, n) if grid else np.sort(rng.uniform(lo, hi, n))
+    return x, np.sin(6 * (x - lo) / (hi - lo) * 2 - 6) + noise * rng.standard_normal(n)
+
+
+def reflection_example() -> tuple[np.ndarray, np.ndarray]:
+    """The data of MATH.md §5.6's caveat (Zeger & Pilanci 2024): ``x = (0, 4, 5, 7, 10, 11)``,
+    ``y = (0, 0, 0, 2, 3, 3)``.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    return np.array([0.0, 4.0, 5.0, 7.0, 10.0, 11.0]), np.array([0.0, 0.0, 0.0, 2.0, 3.0, 3.0])
+
+
+def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: float = 0.1,
+             teacher_scale: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Rank-one inputs :math:`X=c\,a^\top` and targets :math:`y=\text{teacher\_scale}\cdot c+\text{noise}`.
+
+    :math:`c=|g|` with :math:`g\sim\mathcal N(0,I_n)` (so :math:`c\ge0`, MATH.md §4.3), or
+    :math:`c=g` of mixed sign with ``mixed_sign=True`` (the caveat of §4.5);
+    :math:`a\sim\mathcal N(0,I_d)`.
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+    n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+    g = rng.standard_normal(n)
+    c = g if mixed_sign else np.abs(g)
+    a = rng.standard_normal(d)
+    return np.outer(c, a), teacher_scale * c + noise * rng.standard_normal(n)

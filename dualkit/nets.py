@@ -16,7 +16,7 @@ from torch import nn
 
 from ._validation import check_positive_int
 
-__all__ = ["DeepLinearNet"]
+__all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 
 
 class DeepLinearNet(nn.Module):
@@ -110,3 +110,179 @@ class DeepLinearNet(nn.Module):
     def extra_repr(self) -> str:
         sphere = f", sphere_layers={self.sphere_layers}, radius={self.radius:g}"
         return f"d={self.d}, widths={self.widths}, out={self.out}" + (sphere if self.sphere_layers else "")
+
+
+class ReLUWeights(list):
+    r"""Layer weights of a ReLU network: a list :math:`[W_1,\dots,W_{L-1},w_L]` (so every
+    function that takes a list of layers works on it) that also carries the biases.
+
+    Attributes
+    ----------
+    biases : list
+        ``biases[l]`` is the bias vector of layer ``l + 1`` or None; ``biases[-1]`` is the
+        output bias (a float) or None.
+    skip : float or None
+        Coefficient :math:`c` of an unregularized linear skip term :math:`c\,x` (1-D inputs).
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+
+    def __init__(self, layers, biases=None, skip=None):
+        super().__init__(np.asarray(W, dtype=np.float64) for W in layers)
+        if biases is None:
+            biases = [None] * len(self)
+        if len(biases) != len(self):
+            raise ValueError(f"biases must have one entry per layer ({len(self)}); got {len(biases)}.")
+        self.biases = [None if b is None else np.asarray(b, dtype=np.float64) for b in biases]
+        self.skip = None if skip is None else float(skip)
+
+    def forward(self, X) -> np.ndarray:
+        """The network's output on inputs ``X`` of shape (n, d) (NumPy)."""
+        A = np.asarray(X, dtype=np.float64)
+        for W, b in zip(self[:-1], self.biases[:-1]):
+            A = A @ W
+            if b is not None:
+                A = A + b
+            A = np.maximum(A, 0.0)
+        out = A @ self[-1]
+        if self.biases[-1] is not None:
+            out = out + self.biases[-1]
+        if self.skip is not None:
+            out = out + self.skip * np.asarray(X, dtype=np.float64)[:, 0]
+        return out
+
+    def __repr__(self) -> str:
+        return (f"ReLUWeights(shapes={[W.shape for W in self]}, "
+                f"biases={[None if b is None else b.shape for b in self.biases]}, skip={self.skip})")
+
+
+class DeepReLUNet(nn.Module):
+    r"""Deep ReLU network :math:`A_0=X`, :math:`A_l=(A_{l-1}W_l+b_l)_+`, :math:`f=A_{L-1}w_L+b_L`.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    widths : int or list of int
+        Hidden widths :math:`m_1,\dots,m_{L-1}`; the depth is ``L = len(widths) + 1``.
+    seed, init_scale :
+        As for :class:`DeepLinearNet` (He-style :math:`\mathcal N(0, s^2/m_{l-1})`).
+    sphere_layers : int
+        The first ``sphere_layers`` layers are parametrized on the Frobenius sphere of radius
+        ``radius`` (the constraint :math:`\|W_l\|_F\le t` of MATH.md §4.1 and §5.6).
+    radius : float
+        The bound :math:`t`.
+    bias : {"none", "last", "all"}
+        Which hidden layers have a (free) bias: none (MATH.md §4.3), only layer :math:`L-1`
+        (§4.4, §5.6; for depth 2 this is the usual two-layer network with biases), or all
+        (the standard deep network of the §5.6 caveat).
+    output_bias : bool
+        A free output bias :math:`b_L`.
+    skip : bool
+        A free linear skip term :math:`c\,x_1` added to the output (1-D inputs, §5.4).
+    nonneg : bool
+        Initialise the sphere layers with non-negative entries (MATH.md §8, check 5f).
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+
+    def __init__(self, d: int, widths, seed: int = 0, init_scale: float = 1.0,
+                 sphere_layers: int = 0, radius: float = 1.0, bias: str = "last",
+                 output_bias: bool = True, skip: bool = False, nonneg: bool = False):
+        super().__init__()
+        d = check_positive_int(d, "d")
+        if isinstance(widths, (int, np.integer)):
+            widths = [widths]
+        widths = [check_positive_int(m, "width") for m in widths]
+        if not widths:
+            raise ValueError("widths must list at least one hidden width (depth >= 2).")
+        if bias not in ("none", "last", "all"):
+            raise ValueError(f"bias must be 'none', 'last' or 'all'; got {bias!r}.")
+        if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
+                or not 0 <= sphere_layers <= len(widths) - 1):
+            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
+                             f"got {sphere_layers}.")
+        if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
+            raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
+        gen = torch.Generator().manual_seed(int(seed))
+        dims = [d, *widths, 1]
+        self.d, self.widths = d, widths
+        self.sphere_layers, self.radius = int(sphere_layers), float(radius)
+        self.bias_mode, self.has_output_bias, self.has_skip = bias, bool(output_bias), bool(skip)
+        layers = []
+        for i in range(len(dims) - 1):
+            W = init_scale * torch.randn(dims[i], dims[i + 1], generator=gen,
+                                         dtype=torch.float64) / np.sqrt(dims[i])
+            if nonneg and i < self.sphere_layers:
+                W = W.abs()
+            layers.append(nn.Parameter(W))
+        self.layers = nn.ParameterList(layers)
+        L = len(widths) + 1
+        self.bias_layers = {"none": [], "last": [L - 2], "all": list(range(L - 1))}[bias]
+        self.biases = nn.ParameterDict({
+            str(i): nn.Parameter(0.1 * torch.randn(dims[i + 1], generator=gen, dtype=torch.float64))
+            for i in self.bias_layers
+        })
+        self.out_bias = nn.Parameter(torch.zeros((), dtype=torch.float64)) if output_bias else None
+        self.skip = nn.Parameter(torch.zeros((), dtype=torch.float64)) if skip else None
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    def layer_tensors(self) -> list[torch.Tensor]:
+        """The weight matrices used in the forward pass (sphere layers already normalised)."""
+        k = self.sphere_layers
+        return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        A = X
+        Ws = self.layer_tensors()
+        for i, W in enumerate(Ws[:-1]):
+            A = A @ W
+            if str(i) in self.biases:
+                A = A + self.biases[str(i)]
+            A = torch.relu(A)
+        out = (A @ Ws[-1])[:, 0]
+        if self.out_bias is not None:
+            out = out + self.out_bias
+        if self.skip is not None:
+            out = out + self.skip * X[:, 0]
+        return out
+
+    @torch.no_grad()
+    def place_kinks(self, lo: float, hi: float, seed: int = 0) -> None:
+        r"""Set the biases of layer :math:`L-1` so that the kinks of a 1-D network lie uniformly
+        at random in ``[lo, hi]`` (the data range).
+
+        On inputs :math:`x\ge0` (or any :math:`x` at depth 2) neuron :math:`j` of layer
+        :math:`L-1` computes :math:`(s_jx+b_j)_+` with :math:`s_j` its slope through the earlier
+        layers; :math:`b_j=-s_jk_j` puts its kink at :math:`k_j`. MATH.md §8: kinks outside the
+        data range left a 19-57% gap after training; inside it, 1-3%.
+        """
+        if self.d != 1 or (self.depth - 2) not in self.bias_layers:
+            raise ValueError("place_kinks needs a 1-D network with a bias in layer L-1.")
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+            raise ValueError(f"need finite lo <= hi; got lo={lo}, hi={hi}.")
+        Ws = self.layer_tensors()
+        h = torch.ones(1, 1, dtype=torch.float64)
+        for W in Ws[:-2]:
+            h = torch.relu(h @ W)
+        s = (h @ Ws[-2])[0]
+        gen = torch.Generator().manual_seed(int(seed))
+        k = lo + (hi - lo) * torch.rand(s.shape[0], generator=gen, dtype=torch.float64)
+        self.biases[str(self.depth - 2)].copy_(-s * k)
+
+    def weights(self) -> ReLUWeights:
+        """Weights and biases as float64 NumPy arrays (:class:`ReLUWeights`)."""
+        ws = [W.detach().cpu().numpy().astype(np.float64) for W in self.layer_tensors()]
+        ws[-1] = ws[-1][:, 0]
+        biases = [self.biases[str(i)].detach().cpu().numpy().copy() if str(i) in self.biases
+                  else None for i in range(self.depth - 1)]
+        biases.append(float(self.out_bias.detach()) if self.out_bias is not None else None)
+        return ReLUWeights(ws, biases, float(self.skip.detach()) if self.skip is not None else None)
+
+    def extra_repr(self) -> str:
+        return (f"d={self.d}, widths={self.widths}, bias={self.bias_mode!r}, "
+                f"output_bias={self.has_output_bias}, skip={self.has_skip}, "
+                f"sphere_layers={self.sphere_layers}, radius={self.radius:g}")

@@ -2,6 +2,7 @@
 
 from .base import Problem, Solution
 from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatten_weights
+from .relu_1d import ReLU1D, SplineSolution
 from .two_layer_linear import TwoLayerLinear, recover_weights
 
 __all__ = [
@@ -13,4 +14,6 @@ __all__ = [
     "DeepLinearWeightDecay",
     "deep_weights",
     "schatten_weights",
+    "ReLU1D",
+    "SplineSolution",
 ]

@@ -424,7 +424,8 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     mult = [1.0 / (t * s) for s in ss]
     # primal candidates: the barrier multipliers, and exact fits on the active sets that the
     # dual point exposes at a few tolerances; keep the best
-    cands = [_multiplier_fit(x, y, w, mult, skip, coef_rtol)]
+    cands = [_multiplier_fit(x, y, w, mult, skip, coef_rtol),
+             _multiplier_fit(x, y, w, [np.zeros_like(v) for v in mult], skip, coef_rtol)]
     for eps in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
         on_g = np.abs(u) >= beta * (1 - eps)
         score = np.abs(u)

@@ -1,0 +1,451 @@
+r"""ReLU networks on 1-D data fit linear splines (MATH.md §5).
+
+Primal, a two-layer ReLU network with free biases, a free output bias and weight decay on the
+weights (optionally a free linear skip term :math:`c\,x`):
+
+.. math:: P^\star=\min\ \tfrac12\sum_i\big(f(x_i)-y_i\big)^2+\tfrac\beta2\sum_j(w_{1,j}^2+w_{2,j}^2),
+          \qquad f(x)=\sum_jw_{2,j}(w_{1,j}x+b_j)_++b_0\,[+\,c\,x].
+
+It is exactly the finite convex program (C5) over ReLU ramps with knots at the data points,
+
+.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|^2+\beta(\|\alpha\|_1+\|\gamma\|_1),
+          \quad A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+,
+
+whose dual is :math:`\max_\lambda-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2` s.t.
+:math:`\mathbf 1^\top\lambda=0` (:math:`x^\top\lambda=0` with a skip),
+:math:`|A^\top\lambda|\le\beta`, :math:`|B^\top\lambda|\le\beta`. With ``beta=0`` the problem
+is minimum-norm interpolation and its value is the spline cost of §5.3-5.4.
+
+Deeper networks (``depth > 2``) use the architecture of §5.6: inputs :math:`x\ge0`, layers
+:math:`1..L-2` without biases and with :math:`\|W_l\|_F\le t`, a bias in layer :math:`L-1`
+and the output, weight decay on :math:`W_{L-1},w_L`; then
+:math:`P^\star_{\rm deep}(\beta)=P^\star_{(C5)}(\beta/t^{L-2})`.
+
+Introduced in :ref:`ch-splines-1d`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import torch
+
+from .._validation import as_vector, check_beta, check_positive_float, check_positive_int
+from ..nets import DeepReLUNet, ReLUWeights
+from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
+from ..splines import PiecewiseLinear, network_function
+from .base import Problem, Solution
+
+__all__ = ["ReLU1D", "SplineSolution"]
+
+#: relative slack allowed in the dual constraints when evaluating a dual point
+DUAL_FEAS_TOL = 1e-9
+#: relative certificate gap below which a solution counts as certified
+CERT_TOL = 1e-6
+#: interpolation tolerance (relative residual) for beta = 0
+INTERP_TOL = 1e-7
+CONSTRAINT_TOL = 1e-9
+
+
+@dataclass(repr=False)
+class SplineSolution(Solution):
+    """A :class:`Solution` of :class:`ReLU1D` that also knows the fitted function.
+
+    ``sol.function`` is the fitted :class:`~dualkit.splines.PiecewiseLinear` (exact for
+    :math:`x\\ge0` at depth > 2); ``sol.predict(x_new)``, ``sol.knots``, ``sol.slopes``.
+    """
+
+    function: PiecewiseLinear | None = None
+
+    def predict(self, x_new) -> np.ndarray:
+        """The optimal network's output at new inputs."""
+        x_new = np.asarray(x_new, dtype=float)
+        return self.weights.forward(x_new.reshape(-1, 1)).reshape(x_new.shape)
+
+    @property
+    def knots(self) -> np.ndarray:
+        """Kink locations of the fitted function (data points, MATH.md §5.2)."""
+        return self.function.knots
+
+    @property
+    def slopes(self) -> np.ndarray:
+        """Slopes of the fitted function on its pieces, left to right."""
+        return self.function.slopes
+
+
+class ReLU1D(Problem):
+    r"""Regularized ReLU network on scalar inputs; its convex program (C5) and dual.
+
+    Parameters
+    ----------
+    x : array of shape (n,) or (n, 1)
+        Scalar inputs (repeated values are allowed: their targets are averaged in the convex
+        program, which changes nothing in the objective).
+    y : array of shape (n,)
+        Targets.
+    beta : float
+        Weight decay strength, >= 0. ``beta=0`` is minimum-norm interpolation (needs distinct
+        inputs, or equal targets at repeated ones).
+    depth : int
+        2 for the usual two-layer network; ``depth > 2`` for the architecture of MATH.md §5.6
+        (needs :math:`x\ge0`).
+    t : float
+        Frobenius bound of layers :math:`1..L-2` (depth > 2 only).
+    skip : bool
+        Add a free linear skip term :math:`c\,x` (MATH.md §5.4): the interpolation cost becomes
+        the interior total variation of the slope.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+
+    def __init__(self, x, y, beta: float, depth: int = 2, t: float = 1.0, skip: bool = False):
+        x = np.asarray(x) if not isinstance(x, (list, tuple)) else np.asarray(x, dtype=float)
+        if x.ndim == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.ndim != 1:
+            raise ValueError(f"x must hold scalar inputs, shape (n,) or (n, 1); got {x.shape}.")
+        self.x = as_vector(x, "x")
+        self.y = as_vector(y, "y", n=self.x.size)
+        self.beta = check_beta(beta)
+        self.depth = check_positive_int(depth, "depth")
+        if self.depth < 2:
+            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.t = check_positive_float(t, "t")
+        if not isinstance(skip, (bool, np.bool_)):
+            raise ValueError(f"skip must be True or False; got {skip!r}.")
+        self.skip = bool(skip)
+        if self.depth > 2 and self.x.min() < 0:
+            raise ValueError(
+                f"depth={self.depth} uses the architecture of MATH.md §5.6, which needs inputs "
+                f"x >= 0 (min x = {self.x.min():.4g}); shift them, e.g. x - x.min() + 0.1."
+            )
+        self.X = self.x[:, None]
+        self.n = self.x.size
+        self.xs, self.ybar, self.omega, self.inverse = unique_points(self.x, self.y)
+        self._const = 0.5 * float(np.sum((self.y - self.ybar[self.inverse]) ** 2))
+        if self.beta == 0.0 and self._const > INTERP_TOL**2 * max(float(self.y @ self.y), 1e-300):
+            raise ValueError("beta=0 asks for an interpolating network, but repeated inputs have "
+                             "different targets; use beta > 0.")
+        self.loss = None
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def value_scale(self) -> float:
+        r""":math:`t^{L-2}`: the deep problem is (C5) at :math:`\beta/t^{L-2}` (MATH.md §5.6)."""
+        return self.t ** (self.depth - 2)
+
+    @property
+    def beta_eff(self) -> float:
+        return self.beta / self.value_scale
+
+    def __repr__(self) -> str:
+        return (f"ReLU1D(n={self.n}, beta={self.beta:.6g}, depth={self.depth}, t={self.t:g}, "
+                f"skip={self.skip})")
+
+    def beta_max(self) -> float:
+        r"""Smallest :math:`\beta` at which the optimal network has no active neuron: the fit is
+        the mean (or, with a skip, the least-squares line) and :math:`\beta_{\rm eff}` exceeds
+        :math:`\max(|A^\top r|,|B^\top r|)` for its residual :math:`r`."""
+        r = self._affine_residual()
+        lam = np.bincount(self.inverse, weights=r, minlength=self.xs.size)
+        a, b = ramp_dual_constraint(self.xs, lam)
+        return float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))) * self.value_scale
+
+    def _affine_residual(self) -> np.ndarray:
+        if self.skip and self.xs.size >= 2:
+            M = np.column_stack([np.ones(self.n), self.x - self.x.mean()])
+            return self.y - M @ np.linalg.lstsq(M, self.y, rcond=None)[0]
+        return self.y - self.y.mean()
+
+    # ------------------------------------------------------------------ objectives
+    def _check_weights(self, weights) -> ReLUWeights:
+        if isinstance(weights, DeepReLUNet):
+            self.check_network(weights)
+            weights = weights.weights()
+        if not isinstance(weights, ReLUWeights):
+            raise ValueError("weights must be a ReLUWeights (e.g. sol.weights or net.weights()) or "
+                             f"a DeepReLUNet from prob.network(); got {type(weights).__name__}.")
+        if len(weights) != self.depth:
+            raise ValueError(f"expected {self.depth} layers; got {len(weights)}.")
+        if np.shape(weights[0])[0] != 1:
+            raise ValueError(f"the first layer must have one input row; got {np.shape(weights[0])}.")
+        if any(b is not None for b in weights.biases[: self.depth - 2]):
+            raise ValueError("layers 1..L-2 have no biases in this architecture (MATH.md §5.6).")
+        return weights
+
+    def objective(self, weights) -> float:
+        r"""Primal objective at a network or its :class:`~dualkit.nets.ReLUWeights`:
+        :math:`\tfrac12\|f(x)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)`; ``inf`` if a
+        constraint :math:`\|W_l\|_F\le t` is violated. With ``beta=0``:
+        :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the network interpolates, else ``inf``."""
+        ws = self._check_weights(weights)
+        if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+            return np.inf
+        reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
+        r = ws.forward(self.X) - self.y
+        if self.beta == 0.0:
+            ok = np.linalg.norm(r) <= INTERP_TOL * max(np.linalg.norm(self.y), 1e-300)
+            return reg if ok else np.inf
+        return 0.5 * float(r @ r) + self.beta * reg
+
+    def _dual_parts(self, lam):
+        lam = as_vector(lam, "lam", n=self.n)
+        merged = np.bincount(self.inverse, weights=lam, minlength=self.xs.size)
+        a, b = ramp_dual_constraint(self.xs, merged)
+        viol = float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0)))
+        scale = float(np.abs(lam).sum()) + 1e-300
+        tol = 1e-9 * scale * max(1.0, float(np.abs(self.xs).max()))
+        eq = abs(float(lam.sum())) <= tol and (not self.skip or abs(float(self.x @ lam)) <= tol)
+        return lam, viol, eq
+
+    def dual_objective(self, lam) -> float:
+        r"""Dual objective :math:`t^{L-2}`-scaled: :math:`-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2`
+        if :math:`\mathbf 1^\top\lambda=0` (and :math:`x^\top\lambda=0` with a skip) and
+        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}` (to a relative 1e-9), else
+        ``-inf``; with ``beta=0``: :math:`t^{-(L-2)}\lambda^\top y` if the constraints hold with
+        bound 1. Any finite value is a lower bound on the primal optimum."""
+        lam, viol, eq = self._dual_parts(lam)
+        radius = self.beta_eff if self.beta > 0 else 1.0
+        rounding = 64 * np.finfo(float).eps * float(np.abs(lam).sum()) * float(np.ptp(self.xs) + 1)
+        if not eq or viol > radius * (1 + DUAL_FEAS_TOL) + rounding:
+            return -np.inf
+        if self.beta == 0.0:
+            return float(lam @ self.y) / self.value_scale
+        return (-0.5 * float(np.sum((lam - self.y) ** 2)) + 0.5 * float(self.y @ self.y))
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Make a residual (e.g. :math:`y-f(x)` of a trained network) a dual certificate: remove
+        its mean (and its component along :math:`x` with a skip), then scale it into
+        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}`."""
+        lam = as_vector(lam, "lam", n=self.n).copy()
+        if self.skip and self.xs.size >= 2:
+            M = np.column_stack([np.ones(self.n), self.x - self.x.mean()])
+            lam = lam - M @ np.linalg.lstsq(M, lam, rcond=None)[0]
+        else:
+            lam = lam - lam.mean()
+        _, viol, _ = self._dual_parts(lam)
+        radius = self.beta_eff if self.beta > 0 else 1.0
+        return lam if viol <= radius else lam * (radius / viol)
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, method: str | None = None, width: int | None = None, seed: int = 0,
+              solver: str | None = None) -> SplineSolution:
+        """Global optimum through (C5).
+
+        Parameters
+        ----------
+        method : {None, "ramp", "cvxpy"}
+            ``"ramp"`` (default): the banded interior-point solver of
+            :mod:`dualkit.solvers.ramp` (closed form for ``beta=0``); ``"cvxpy"``: (C5) with
+            dense ramp matrices (reference; n up to a few thousand).
+        width : int, optional
+            Width of the returned network (hidden layer :math:`L-1`); default the number of
+            active ramps. Must be at least that number; extra neurons are zero.
+        seed : int
+            Seeds the non-negative unit vectors :math:`\\varphi_l` of the deep construction.
+        solver : str, optional
+            cvxpy solver for ``method="cvxpy"`` (Clarabel with tight tolerances by default).
+        """
+        method = "ramp" if method is None else method
+        if method not in ("ramp", "cvxpy"):
+            raise ValueError(f"method must be 'ramp' or 'cvxpy'; got {method!r}.")
+        t0 = time.perf_counter()
+        xs, yb, om = self.xs, self.ybar, self.omega
+        if method == "ramp":
+            if self.beta == 0.0:
+                fit = ramp_interpolation(xs, yb, skip=self.skip)
+                lam_u = self._interpolation_dual(xs, yb)
+            elif xs.size == 1:
+                fit = RampFit(xs, np.zeros(1), np.zeros(1), yb[0])
+                lam_u = np.zeros(1)
+            else:
+                fit = ramp_lasso(xs, yb, self.beta_eff, omega=om, skip=self.skip)
+                lam_u = fit.lam
+            info = dict(fit.info)
+        else:
+            fit, lam_u, info = self._solve_cvxpy(solver)
+        weights = self.ramp_weights(fit, width=width, seed=seed)
+        value = self.objective(weights)
+        lam = self._expand_dual(lam_u)
+        if self.beta > 0:
+            lam = self.feasible_dual(lam)
+        dual_value = self.dual_objective(lam)
+        elapsed = time.perf_counter() - t0
+        gap = (value - dual_value) / max(abs(dual_value), 1e-300)
+        sol = SplineSolution(
+            value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
+            solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),
+            beta=self.beta, info=info, function=network_function(weights),
+        )
+        return sol
+
+    def _interpolation_dual(self, xs, yb):
+        """The LP dual of minimum-norm interpolation in closed form (see the chapter)."""
+        n = xs.size
+        if n <= 1:
+            return np.zeros(n)
+        s = np.diff(yb) / np.diff(xs)
+        delta = np.diff(s)
+        h = np.diff(xs)
+        u = np.sign(delta)
+        tau = 0.0
+        if not self.skip:
+            P, N = np.maximum(delta, 0).sum(), np.maximum(-delta, 0).sum()
+            if s[0] > N:
+                tau = 1.0
+            elif s[0] < -P:
+                tau = -1.0
+            # |u_j| <= 1 and |u_j + tau| <= 1
+            u = np.where(delta > 0, 1.0 - max(tau, 0.0), -1.0 - min(tau, 0.0))
+            u[delta == 0] = -tau / 2
+        lam = np.zeros(n)
+        if n > 2:
+            lam[:-2] += u / h[:-1]
+            lam[1:-1] -= u * (1 / h[:-1] + 1 / h[1:])
+            lam[2:] += u / h[1:]
+        lam[-1] += tau / h[-1]
+        lam[-2] -= tau / h[-1]
+        return lam
+
+    def _expand_dual(self, lam_u):
+        """A dual point on the original (possibly repeated) inputs from one on the distinct
+        inputs: :math:`\\lambda_i=\\lambda_k/\\omega_k+(y_i-\\bar y_k)`, which has the same
+        constraint sums and the same dual value up to the constant of the repeated targets."""
+        lam_u = np.asarray(lam_u, dtype=float)
+        if self.beta == 0.0:
+            return (lam_u / self.omega)[self.inverse]
+        return (lam_u / self.omega)[self.inverse] + (self.y - self.ybar[self.inverse])
+
+    def _solve_cvxpy(self, solver=None):
+        xs, yb, om = self.xs, self.ybar, self.omega
+        n = xs.size
+        A = np.maximum(xs[:, None] - xs[None, :], 0.0)
+        B = np.maximum(xs[None, :] - xs[:, None], 0.0)
+        al, ga, b0 = cp.Variable(n), cp.Variable(n), cp.Variable()
+        pred = A @ al + B @ ga + b0
+        c = None
+        if self.skip:
+            c = cp.Variable()
+            pred = pred + c * xs
+        if self.beta == 0.0:
+            cons = [pred == yb]
+            prob = cp.Problem(cp.Minimize(cp.norm1(al) + cp.norm1(ga)), cons)
+        else:
+            cons = []
+            prob = cp.Problem(cp.Minimize(
+                0.5 * cp.sum(cp.multiply(om, cp.square(pred - yb)))
+                + self.beta_eff * (cp.norm1(al) + cp.norm1(ga))))
+        _, res = solve_cvxpy(prob, solver=solver, what="(C5) 1-D ramp program",
+                             **({"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
+                                 "max_iter": 500} if solver in (None, "CLARABEL") else {}))
+        alpha, gamma = np.asarray(al.value).ravel(), np.asarray(ga.value).ravel()
+        big = max(np.abs(alpha).max(), np.abs(gamma).max(), 1e-300)
+        alpha[np.abs(alpha) <= 1e-9 * big] = 0.0
+        gamma[np.abs(gamma) <= 1e-9 * big] = 0.0
+        fit = RampFit(xs, alpha, gamma, float(b0.value), float(c.value) if c is not None else 0.0)
+        if self.beta == 0.0:
+            lam_u = -np.asarray(cons[0].dual_value).ravel()
+            if lam_u @ yb < 0:
+                lam_u = -lam_u
+        else:
+            lam_u = om * (yb - fit.at_knots())
+        return fit, lam_u, dict(res)
+
+    def path(self, betas, width: int | None = None) -> list[SplineSolution]:
+        """Solutions along several betas (each by the ramp solver)."""
+        betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        return [ReLU1D(self.x, self.y, float(b), self.depth, self.t, self.skip).solve(width=width)
+                for b in betas]
+
+    # ------------------------------------------------------------------ networks
+    def ramp_weights(self, fit: RampFit, width: int | None = None, seed: int = 0) -> ReLUWeights:
+        r"""Network weights realizing a ramp expansion (MATH.md §5.2, and §5.6 for depth > 2).
+
+        Depth 2: one neuron per non-zero coefficient :math:`z` at knot :math:`x_j` with
+        orientation :math:`s=\pm1`: :math:`w_1=s\sqrt{|z|}`, :math:`b=-s\sqrt{|z|}x_j`,
+        :math:`w_2=\operatorname{sign}(z)\sqrt{|z|}`. Depth > 2: :math:`W_1=t\varphi_1^\top`,
+        :math:`W_l=t\varphi_{l-1}\varphi_l^\top` with non-negative unit :math:`\varphi_l`, and per
+        coefficient a column :math:`s\,r\,\varphi_{L-2}` of :math:`W_{L-1}`, bias
+        :math:`-s\,r\,t^{L-2}x_j`, output weight :math:`\operatorname{sign}(z)r`,
+        :math:`r=\sqrt{|z|/t^{L-2}}`.
+        """
+        idx_a, idx_g = np.flatnonzero(fit.alpha), np.flatnonzero(fit.gamma)
+        z = np.concatenate([fit.alpha[idx_a], fit.gamma[idx_g]])
+        knots = np.concatenate([fit.x[idx_a], fit.x[idx_g]])
+        s = np.concatenate([np.ones(idx_a.size), -np.ones(idx_g.size)])
+        k = z.size
+        m = max(k, 1) if width is None else check_positive_int(width, "width")
+        if m < k:
+            raise ValueError(f"width={m} is below the number of active ramps ({k}) of the optimum.")
+        L = self.depth
+        ts = self.value_scale
+        r = np.sqrt(np.abs(z) / ts)
+        rng = np.random.default_rng(seed)
+        layers, biases = [], []
+        if L == 2:
+            w1 = np.zeros((1, m))
+            w1[0, :k] = s * r
+            b = np.zeros(m)
+            b[:k] = -s * r * knots
+            layers, biases = [w1], [b]
+        else:
+            width_l = m
+            phis = []
+            for _ in range(L - 2):
+                p = np.abs(rng.standard_normal(width_l))
+                phis.append(p / np.linalg.norm(p))
+            layers.append(self.t * phis[0][None, :])
+            biases.append(None)
+            for l_ in range(1, L - 2):
+                layers.append(self.t * np.outer(phis[l_ - 1], phis[l_]))
+                biases.append(None)
+            WL1 = np.zeros((width_l, m))
+            WL1[:, :k] = np.outer(phis[-1], s * r)
+            b = np.zeros(m)
+            b[:k] = -s * r * ts * knots
+            layers.append(WL1)
+            biases.append(b)
+        wL = np.zeros(m)
+        wL[:k] = np.sign(z) * r
+        layers.append(wL)
+        biases.append(fit.b0)
+        return ReLUWeights(layers, biases, fit.c if self.skip else None)
+
+    def network(self, width=200, seed: int = 0, init_scale: float = 1.0,
+                place_kinks: bool = True) -> DeepReLUNet:
+        """The primal network: hidden widths ``width`` (an int for every hidden layer or a
+        list), a bias in layer L-1 and the output, the sphere constraint on layers 1..L-2 (with
+        non-negative initialization), and kinks initialized uniformly inside the data range
+        (MATH.md §8 initialization notes)."""
+        widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
+        if len(widths) != self.depth - 1:
+            raise ValueError(f"need {self.depth - 1} hidden widths for depth={self.depth}; got {widths}.")
+        net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale,
+                          sphere_layers=self.depth - 2, radius=self.t, bias="last",
+                          output_bias=True, skip=self.skip, nonneg=True)
+        if place_kinks:
+            net.place_kinks(float(self.x.min()), float(self.x.max()), seed=seed)
+        with torch.no_grad():
+            net.out_bias.fill_(float(self.y.mean()))
+        return net
+
+    def check_network(self, net) -> None:
+        if not isinstance(net, DeepReLUNet) or net.d != 1 or net.depth != self.depth:
+            raise ValueError(f"net must be a 1-D DeepReLUNet of depth {self.depth} "
+                             "(use prob.network(width)).")
+        if net.bias_mode != "last" or net.sphere_layers != self.depth - 2 or net.has_skip != self.skip:
+            raise ValueError("net does not have this problem's architecture; use prob.network(width).")
+        if self.depth > 2 and not np.isclose(net.radius, self.t):
+            raise ValueError(f"net.radius={net.radius} differs from t={self.t}.")
+
+    def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss plus weight decay on the last two layers (biases free), in torch."""
+        if self.beta == 0.0:
+            raise ValueError("beta=0 is a constrained (interpolation) problem; train with beta > 0.")
+        Ws = net.layer_tensors()
+        r = net(X) - y
+        return 0.5 * (r @ r) + 0.5 * self.beta * ((Ws[-2] ** 2).sum() + (Ws[-1] ** 2).sum())

@@ -1,0 +1,183 @@
+r"""Linear splines and the functions that 1-D ReLU networks compute (MATH.md §5).
+
+A two-layer ReLU network with biases on scalar inputs,
+:math:`f(x)=\sum_jw_{2,j}(w_{1,j}x+b_j)_++b_0`, is a continuous piecewise-linear function: a
+:class:`PiecewiseLinear`. Savarese et al. showed that the least weight decay
+:math:`\min\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` that represents :math:`f` is
+
+.. math:: R(f)=\max\Big(\int|f''(x)|\,dx,\ |f'(-\infty)+f'(+\infty)|\Big),
+
+and hence that the minimum-norm interpolant of 1-D data is a linear spline.
+
+Introduced in :ref:`ch-splines-1d`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import as_vector, check_positive_float
+from .solvers.ramp import ramp_interpolation
+
+__all__ = ["PiecewiseLinear", "linear_spline", "spline_cost", "network_function", "kinks",
+           "sorted_points"]
+
+
+@dataclass
+class PiecewiseLinear:
+    r""":math:`f(x)=\text{offset}+\text{slope\_left}\cdot x+\sum_k\text{kinks}_k\,(x-\text{knots}_k)_+`.
+
+    Attributes
+    ----------
+    knots : ndarray
+        Sorted kink locations.
+    kinks : ndarray
+        Slope change at each knot (:math:`f'` jumps by ``kinks[k]`` at ``knots[k]``).
+    slope_left : float
+        :math:`f'(-\infty)`.
+    offset : float
+        Value of the affine part at 0.
+    """
+
+    knots: np.ndarray
+    kinks: np.ndarray
+    slope_left: float
+    offset: float
+
+    def __call__(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return (self.offset + self.slope_left * x
+                + np.maximum(x[..., None] - self.knots, 0.0) @ self.kinks)
+
+    @property
+    def slope_right(self) -> float:
+        r""":math:`f'(+\infty)`."""
+        return float(self.slope_left + self.kinks.sum())
+
+    @property
+    def slopes(self) -> np.ndarray:
+        """Slopes on the ``len(knots) + 1`` pieces, left to right."""
+        return self.slope_left + np.concatenate([[0.0], np.cumsum(self.kinks)])
+
+    @property
+    def total_variation(self) -> float:
+        r""":math:`\int|f''|=\sum_k|\text{kinks}_k|`."""
+        return float(np.abs(self.kinks).sum())
+
+    @property
+    def savarese_norm(self) -> float:
+        r"""Savarese et al.'s :math:`R(f)=\max(\int|f''|,\ |f'(-\infty)+f'(+\infty)|)`: the least
+        :math:`\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` of a two-layer network (biases free) equal
+        to :math:`f`."""
+        return max(self.total_variation, abs(self.slope_left + self.slope_right))
+
+    def merged(self, tol: float = 1e-12) -> "PiecewiseLinear":
+        """The same function with coincident knots merged and zero kinks dropped."""
+        if self.knots.size == 0:
+            return self
+        scale = max(np.abs(self.knots).max(), 1.0)
+        groups = np.concatenate([[0], np.cumsum(np.diff(self.knots) > tol * scale)])
+        knots = np.array([self.knots[groups == g].mean() for g in range(groups[-1] + 1)])
+        kinks = np.bincount(groups, weights=self.kinks)
+        keep = np.abs(kinks) > tol * max(np.abs(kinks).max(initial=0.0), 1e-300)
+        return PiecewiseLinear(knots[keep], kinks[keep], self.slope_left, self.offset)
+
+
+def sorted_points(x, y, name_x: str = "x", name_y: str = "y"):
+    """Validate 1-D data and return it sorted by ``x``."""
+    x = as_vector(x, name_x)
+    y = as_vector(y, name_y, n=x.size)
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order]
+
+
+def linear_spline(x, y) -> PiecewiseLinear:
+    r"""The linear-spline interpolant of distinct points (``np.interp`` inside the data range),
+    extended linearly with the end slopes :math:`s_1`, :math:`s_{n-1}` outside it.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    x, y = sorted_points(x, y)
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must have distinct values to interpolate; average repeated inputs.")
+    if x.size == 1:
+        return PiecewiseLinear(np.zeros(0), np.zeros(0), 0.0, float(y[0]))
+    s = np.diff(y) / np.diff(x)
+    return PiecewiseLinear(x[1:-1].copy(), np.diff(s), float(s[0]), float(y[0] - s[0] * x[0]))
+
+
+def spline_cost(x, y, skip: bool = False) -> float:
+    r"""Least weight decay :math:`\min\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` of a two-layer ReLU
+    network with free biases that interpolates the points (MATH.md §5.3-5.4).
+
+    With a skip term it is the interior total variation :math:`\sum_{i=2}^{n-1}|s_i-s_{i-1}|`
+    of the spline's slopes; without, Savarese's :math:`R` minimized over the extrapolation
+    slopes, :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-P,N])` with :math:`P`, :math:`N` the
+    sums of the positive and negative slope changes.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    x, y = sorted_points(x, y)
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must have distinct values to interpolate; average repeated inputs.")
+    return ramp_interpolation(x, y, skip=bool(skip)).cost
+
+
+def network_function(weights) -> PiecewiseLinear:
+    r"""The piecewise-linear function computed by a 1-D ReLU network with a bias in layer
+    :math:`L-1` only (depth 2, or the architecture of MATH.md §5.6 on inputs :math:`x\ge0`).
+
+    Neuron :math:`j` of layer :math:`L-1` computes :math:`w_j(s_jx+b_j)_+` with :math:`s_j`
+    its slope through the bias-free earlier layers (:math:`h(x)=x\,h(1)` for :math:`x\ge0` by
+    positive homogeneity); its kink is at :math:`-b_j/s_j`. Deeper networks are exact only for
+    :math:`x\ge0`.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    if hasattr(weights, "weights") and callable(weights.weights):
+        weights = weights.weights()
+    biases = getattr(weights, "biases", None)
+    if biases is None or len(weights) < 2 or np.shape(weights[0])[0] != 1:
+        raise ValueError("network_function needs the ReLUWeights of a 1-D ReLU network.")
+    if any(b is not None for b in biases[:-2]):
+        raise ValueError("network_function covers networks with a bias in layer L-1 only "
+                         "(biases in earlier layers create kinks at reflected points, §5.6).")
+    h = np.ones(1)
+    for W in weights[:-2]:
+        h = np.maximum(h @ W, 0.0)
+    s = h @ weights[-2]
+    b = biases[-2] if biases[-2] is not None else np.zeros_like(s)
+    w = np.asarray(weights[-1])
+    b0 = 0.0 if biases[-1] is None else float(biases[-1])
+    c = 0.0 if weights.skip is None else weights.skip
+    slope_left, offset = c, b0
+    active = (s != 0) & (w != 0)
+    # flat neurons (s = 0) add the constant w (b)_+
+    offset += float((w[~active] * np.maximum(b[~active], 0.0)).sum())
+    s, b, w = s[active], b[active], w[active]
+    k = -b / s
+    amp = w * np.abs(s)           # kink size at k
+    neg = s < 0                   # w |s| (k - x)_+ = w |s| ((x - k)_+ - (x - k))
+    slope_left -= float(amp[neg].sum())
+    offset += float((amp[neg] * k[neg]).sum())
+    order = np.argsort(k)
+    return PiecewiseLinear(k[order], amp[order], float(slope_left), float(offset)).merged()
+
+
+def kinks(weights, rtol: float = 1e-3, lo: float | None = None, hi: float | None = None):
+    r"""Locations of the active kinks of a 1-D ReLU network: knots of :func:`network_function`
+    whose slope change is above ``rtol`` times the largest, optionally only inside ``[lo, hi]``.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    rtol = check_positive_float(rtol, "rtol")
+    f = network_function(weights)
+    big = np.abs(f.kinks).max(initial=0.0)
+    keep = np.abs(f.kinks) > rtol * big
+    if lo is not None:
+        keep &= f.knots >= lo
+    if hi is not None:
+        keep &= f.knots <= hi
+    return f.knots[keep]
