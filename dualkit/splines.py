@@ -77,7 +77,7 @@ class PiecewiseLinear:
         """The same function with coincident knots merged and zero kinks dropped."""
         if self.knots.size == 0:
             return self
-        scale = max(np.abs(self.knots).max(), 1.0)
+        scale = np.maximum(np.abs(self.knots[1:]), 1.0)
         groups = np.concatenate([[0], np.cumsum(np.diff(self.knots) > tol * scale)])
         knots = np.array([self.knots[groups == g].mean() for g in range(groups[-1] + 1)])
         kinks = np.bincount(groups, weights=self.kinks)
