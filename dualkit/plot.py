@@ -24,6 +24,8 @@ __all__ = [
     "formulations_path",
     "rank_path",
     "svt_spectrum",
+    "spline_fit",
+    "knot_path",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -302,4 +304,70 @@ def svt_spectrum(X, Y, beta: float, ax=None):
     ax.set_ylabel("singular value")
     ax.set_title(f"β = {beta:.3g}: rank of the optimum = {int(np.sum(sig > beta))}")
     ax.legend(fontsize="small")
+    return fig
+
+
+def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: float = 0.15,
+               title: str | None = None):
+    r"""1-D data, fitted functions and their kinks (MATH.md §5).
+
+    Parameters
+    ----------
+    x, y : array
+        The data (drawn as black dots; dotted vertical lines at the inputs).
+    fits : dict
+        ``label -> callable`` (a :class:`~dualkit.splines.PiecewiseLinear`, ``sol.predict``,
+        ``np.interp``-style lambdas, ...), drawn over the data range plus ``margin``.
+    knots : dict, optional
+        ``label -> kink locations`` drawn as markers on the matching curve.
+    """
+    fig, ax = _axes(ax)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    span = np.ptp(x) if x.size > 1 else 1.0
+    grid = np.linspace(x.min() - margin * span, x.max() + margin * span, 1201)
+    styles = ["-", "--", "-.", ":"]
+    for i, (label, f) in enumerate(fits.items()):
+        ax.plot(grid, f(grid), styles[i % 4], lw=2.2 - 0.4 * (i % 3), label=label, color=f"C{i}")
+        if knots and label in knots and len(knots[label]):
+            k = np.asarray(knots[label], float)
+            ax.plot(k, f(k), "v", ms=8, color=f"C{i}", mfc="none", label=f"kinks: {label}")
+    for xi in x:
+        ax.axvline(xi, color="gray", lw=0.5, ls=":")
+    ax.plot(x, y, "ko", ms=5, label="data", zorder=5)
+    ax.set_xlabel("input $x$")
+    ax.set_ylabel("output $f(x)$")
+    ax.set_title(title or "Fits on 1-D data (dotted: data inputs)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return fig
+
+
+def knot_path(x, y, betas, skip: bool = False, axes=None):
+    r"""The regularization path of the 1-D problem: the optimal fits at several :math:`eta`
+    (left) and the number of active knots against :math:`eta` (right); every knot is a data
+    point, and the count falls to zero at :math:`eta_{\max}`."""
+    from .problems.relu_1d import ReLU1D
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    else:
+        fig = axes[0].figure
+    betas = np.sort(np.asarray(betas, dtype=float))
+    sols = ReLU1D(x, y, float(betas[0]), skip=skip).path(betas)
+    x = np.asarray(x, float)
+    grid = np.linspace(x.min(), x.max(), 801)
+    axes[0].plot(x, y, "ko", ms=4, label="data", zorder=5)
+    for i, (b, sol) in enumerate(zip(betas, sols)):
+        if i % max(1, len(betas) // 5) == 0 or i == len(betas) - 1:
+            axes[0].plot(grid, sol.predict(grid), label=f"β = {b:.2g} ({len(sol.knots)} knots)")
+    axes[0].set_xlabel("input $x$")
+    axes[0].set_ylabel("optimal fit $f^\\star(x)$")
+    axes[0].set_title("Optimal fits along the path")
+    axes[0].legend(fontsize="x-small")
+    axes[0].grid(True, alpha=0.3)
+    axes[1].semilogx(betas, [len(s.knots) for s in sols], "o-")
+    axes[1].set_xlabel("weight decay $\\beta$")
+    axes[1].set_ylabel("number of knots (active neurons)")
+    axes[1].set_title("Fewer knots as β grows")
+    axes[1].grid(True, which="both", alpha=0.3)
     return fig

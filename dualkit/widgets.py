@@ -14,7 +14,7 @@ import numpy as np
 from . import plot
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer", "depth_explorer", "svt_explorer"]
+__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer"]
 
 
 def beta_explorer(X, y, betas=None):
@@ -95,4 +95,35 @@ def svt_explorer(X, Y):
     slider = widgets.FloatLogSlider(value=float(np.median(sig)), base=10, min=lo,
                                     max=np.log10(2 * sig[0]), step=0.02, description="beta",
                                     readout_format=".3g", continuous_update=False)
+    return widgets.interactive(show, beta=slider)
+
+
+def spline_explorer(x, y, skip: bool = False):
+    r"""A slider over :math:`\beta` (log scale, :math:`10^{-5}` to :math:`2\beta_{\max}`) that
+    redraws :func:`dualkit.plot.spline_fit` with the optimal 1-D fit, its knots and the linear
+    spline.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    import ipywidgets as widgets
+
+    from .problems.relu_1d import ReLU1D
+    from .splines import linear_spline
+
+    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max()
+    spline = linear_spline(x, y)
+
+    def show(beta: float):
+        sol = ReLU1D(x, y, float(beta), skip=skip).solve()
+        fig = plot.spline_fit(x, y, {"linear spline": spline, "optimal network": sol.predict},
+                              knots={"optimal network": sol.knots},
+                              title=f"β = {beta:.3g}: {len(sol.knots)} knots, "
+                                    f"P* = {sol.value:.4g}")
+        plt.show()
+        return fig
+
+    slider = widgets.FloatLogSlider(
+        value=1e-2 * bmax, base=10, min=np.log10(bmax) - 5, max=np.log10(2 * bmax), step=0.05,
+        description="beta", readout_format=".3g", continuous_update=False,
+    )
     return widgets.interactive(show, beta=slider)

@@ -415,12 +415,18 @@ class ReLU1D(Problem):
         biases.append(fit.b0)
         return ReLUWeights(layers, biases, fit.c if self.skip else None)
 
-    def network(self, width=200, seed: int = 0, init_scale: float = 1.0,
+    def network(self, width=200, seed: int = 0, init_scale: float | None = None,
                 place_kinks: bool = True) -> DeepReLUNet:
         """The primal network: hidden widths ``width`` (an int for every hidden layer or a
         list), a bias in layer L-1 and the output, the sphere constraint on layers 1..L-2 (with
         non-negative initialization), and kinks initialized uniformly inside the data range
-        (MATH.md §8 initialization notes)."""
+        (MATH.md §8 initialization notes).
+
+        ``init_scale`` defaults to 1 at depth 2 and 5 deeper: on the chapter's depth-4 example
+        (widths 30-30-200, Adam lr 3e-3, 8000 steps) scale 1 left relative gaps of 30-110%,
+        scale 5 gaps of 1-3%."""
+        if init_scale is None:
+            init_scale = 1.0 if self.depth == 2 else 5.0
         widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
         if len(widths) != self.depth - 1:
             raise ValueError(f"need {self.depth - 1} hidden widths for depth={self.depth}; got {widths}.")
@@ -449,3 +455,92 @@ class ReLU1D(Problem):
         Ws = net.layer_tensors()
         r = net(X) - y
         return 0.5 * (r @ r) + 0.5 * self.beta * ((Ws[-2] ** 2).sum() + (Ws[-1] ** 2).sum())
+
+
+class StandardDeepReLU1D(Problem):
+    r"""The *standard* deep ReLU network on scalar inputs: biases in every layer, weight decay
+    on every weight matrix (biases free),
+
+    .. math:: \min\ \tfrac12\sum_i(f(x_i)-y_i)^2+\tfrac\beta2\sum_{l=1}^L\|W_l\|_F^2 .
+
+    It is here to show where the spline theorem stops (MATH.md §5.6): its optimum can have kinks
+    at *reflections* :math:`2x_j-x_i` of data points (Zeger & Pilanci 2024), so no convex
+    program with knots at the data points describes it. ``solve`` and ``lower_bound`` raise
+    ``NotImplementedError``; :meth:`capped_ramp` builds the explicit interpolant of the
+    chapter's example, and :func:`~dualkit.train` trains it (without a gap).
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+
+    def __init__(self, x, y, beta: float, depth: int = 4):
+        base = ReLU1D(x, y, beta)
+        self.x, self.y, self.X, self.n, self.beta = base.x, base.y, base.X, base.n, base.beta
+        self.depth = check_positive_int(depth, "depth")
+        if self.depth < 2:
+            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.loss = None
+
+    _WHY = ("the standard deep ReLU network (biases in every layer) has no convex program with "
+            "knots at the data points: its optimum can have kinks at reflected points 2x_j - x_i "
+            "(MATH.md §5.6; Zeger & Pilanci 2024). Use ReLU1D(..., depth=L) for the architecture "
+            "in which the spline theorem holds.")
+
+    def solve(self, method=None, **kwargs):
+        raise NotImplementedError(self._WHY)
+
+    def lower_bound(self) -> float:
+        raise NotImplementedError(self._WHY)
+
+    def objective(self, weights) -> float:
+        """:math:`\\tfrac12\\|f(x)-y\\|^2+\\tfrac\\beta2\\sum_l\\|W_l\\|_F^2` (biases free)."""
+        if isinstance(weights, DeepReLUNet):
+            weights = weights.weights()
+        if not isinstance(weights, ReLUWeights) or len(weights) != self.depth:
+            raise ValueError(f"weights must be the ReLUWeights of a depth-{self.depth} network.")
+        r = weights.forward(self.X) - self.y
+        reg = 0.5 * sum(float(np.sum(W**2)) for W in weights)
+        return 0.5 * float(r @ r) + self.beta * reg
+
+    def network(self, width=20, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        """A standard network (biases in all layers) with first-layer kinks inside the data range."""
+        widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
+        net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale, bias="all")
+        gen = torch.Generator().manual_seed(int(seed))
+        with torch.no_grad():
+            w = net.layers[0][0]
+            k = float(self.x.min()) + float(np.ptp(self.x)) * torch.rand(
+                w.shape[0], generator=gen, dtype=torch.float64)
+            net.biases["0"].copy_(-w * k)
+            net.out_bias.fill_(float(self.y.mean()))
+        return net
+
+    def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r = net(X) - y
+        return 0.5 * (r @ r) + 0.5 * self.beta * sum((W**2).sum() for W in net.layer_tensors())
+
+    def capped_ramp(self, start: float, end: float, low: float, high: float) -> ReLUWeights:
+        r"""A width-1 standard network computing the capped ramp from ``(start, low)`` to
+        ``(end, high)`` (``start < end``, ``low < high``): layer 1 gives
+        :math:`(x-\text{start})_+`, layer 2 caps it, :math:`(\text{end}-\text{start}-h)_+`, the
+        remaining layers pass it on, and the output flips it back. Every weight has magnitude
+        :math:`\rho=(\text{slope})^{1/L}` (balanced), so the weight decay term is
+        :math:`\tfrac L2\,\text{slope}^{2/L}`; its kinks are at ``start`` and ``end``."""
+        if not (start < end and low < high):
+            raise ValueError("need start < end and low < high.")
+        L = self.depth
+        if L < 3:
+            raise ValueError("a capped ramp needs depth >= 3 in this construction.")
+        slope = (high - low) / (end - start)
+        rho = slope ** (1.0 / L)
+        width = end - start
+        layers = [np.array([[rho]])]
+        biases = [np.array([-rho * start])]           # h1 = rho (x - start)_+
+        layers.append(np.array([[-rho]]))
+        biases.append(np.array([rho**2 * width]))     # h2 = rho^2 (width - (x - start)_+)_+
+        for _ in range(L - 3):
+            layers.append(np.array([[rho]]))
+            biases.append(np.array([0.0]))            # pass on (non-negative)
+        layers.append(np.array([-rho]))
+        # f = -rho^L (width - min(...)) + high = low + slope * clip(x - start, 0, width)
+        biases.append(float(high))
+        return ReLUWeights(layers, biases)
