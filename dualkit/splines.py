@@ -22,7 +22,7 @@ from ._validation import as_vector, check_positive_float
 from .solvers.ramp import ramp_interpolation
 
 __all__ = ["PiecewiseLinear", "linear_spline", "spline_cost", "network_function", "kinks",
-           "sorted_points"]
+           "bends", "sorted_points"]
 
 
 @dataclass
@@ -181,3 +181,25 @@ def kinks(weights, rtol: float = 1e-3, lo: float | None = None, hi: float | None
     if hi is not None:
         keep &= f.knots <= hi
     return f.knots[keep]
+
+
+def bends(weights, lo: float, hi: float, top: int = 3, resolution: int = 4001) -> np.ndarray:
+    r"""Where any 1-D ReLU network (biases in every layer allowed) bends most on ``[lo, hi]``:
+    the ``top`` grid points with the largest :math:`|\Delta^2 f|`, at least 2% of the range
+    apart. For networks outside :func:`network_function`'s class, e.g. the standard deep
+    networks of the §5.6 caveat.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    if hasattr(weights, "weights") and callable(weights.weights):
+        weights = weights.weights()
+    g = np.linspace(lo, hi, resolution)
+    curv = np.abs(np.diff(weights.forward(g[:, None]), 2))
+    order = np.argsort(curv)[::-1]
+    picked = []
+    for i in order:
+        if all(abs(g[i + 1] - p) > 0.02 * (hi - lo) for p in picked):
+            picked.append(g[i + 1])
+        if len(picked) == top:
+            break
+    return np.sort(np.array(picked))

@@ -2,7 +2,7 @@
 
 from .base import Problem, Solution
 from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatten_weights
-from .relu_1d import ReLU1D, SplineSolution
+from .relu_1d import ReLU1D, SplineSolution, StandardDeepReLU1D
 from .two_layer_linear import TwoLayerLinear, recover_weights
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "schatten_weights",
     "ReLU1D",
     "SplineSolution",
+    "StandardDeepReLU1D",
 ]

@@ -40,7 +40,7 @@ from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ra
 from ..splines import PiecewiseLinear, network_function
 from .base import Problem, Solution
 
-__all__ = ["ReLU1D", "SplineSolution"]
+__all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D"]
 
 #: relative slack allowed in the dual constraints when evaluating a dual point
 DUAL_FEAS_TOL = 1e-9

@@ -1,0 +1,66 @@
+"""The numbers the 1-D chapter (chapters/splines_1d.md) shows, on the chapter's own data."""
+
+import numpy as np
+import pytest
+
+import dualkit as dk
+
+
+def test_dual_constraint_touches_beta_only_at_the_optimal_knots():
+    x, y = dk.data.zigzag(8, seed=0)
+    prob = dk.ReLU1D(x, y, beta=1e-2)
+    sol = prob.solve()
+    k = np.linspace(x.min() - 0.2, x.max() + 0.2, 4001)
+    right = np.abs(np.maximum(x[None, :] - k[:, None], 0) @ sol.dual)
+    left = np.abs(np.maximum(k[:, None] - x[None, :], 0) @ sol.dual)
+    top = np.maximum(right, left)
+    assert top.max() <= prob.beta * (1 + 1e-9)                 # dual feasible over all knots
+    def at(kk):
+        kk = np.atleast_1d(kk)
+        r = np.abs(np.maximum(x[None, :] - kk[:, None], 0) @ sol.dual)
+        l_ = np.abs(np.maximum(kk[:, None] - x[None, :], 0) @ sol.dual)
+        return np.maximum(r, l_)
+
+    # it equals beta at the optimal knots, which are data points ...
+    assert sol.knots.size > 0
+    assert np.allclose(at(sol.knots), prob.beta, rtol=1e-9)
+    # ... and, being piecewise linear in k with breakpoints at the data, peaks next to a data point
+    peak = k[np.argmax(top)]
+    assert np.abs(peak - x).min() <= k[1] - k[0]
+
+
+@pytest.mark.slow
+def test_5f_deep_network_training_reaches_the_convex_optimum():
+    x, y = dk.data.zigzag(8, seed=0, lo=0.1, hi=2.1)
+    deep = dk.ReLU1D(x, y, beta=1e-2, depth=4, t=1.0)
+    dsol = deep.solve(width=300)
+    two = dk.ReLU1D(x, y, beta=1e-2).solve()
+    assert dsol.value == pytest.approx(two.value, rel=1e-10)
+    net = deep.network([30, 30, 200], seed=1)
+    dk.train(net, deep, steps=8000, lr=3e-3, progress=False)
+    gap = deep.relative_gap(net)
+    assert -1e-9 <= gap < 0.10                                    # MATH §8 check 5f
+    ks = dk.splines.kinks(net, lo=x.min(), hi=x.max())
+    assert np.abs(ks[:, None] - x[None, :]).min(axis=1).max() <= 1e-3 * np.diff(x).min()
+
+
+@pytest.mark.slow
+def test_reflection_example():
+    xr, yr = dk.data.reflection_example()
+    std = dk.StandardDeepReLU1D(xr, yr, beta=1e-3, depth=4)
+    capped = std.capped_ramp(5.0, 8.0, 0.0, 3.0)
+    assert np.abs(capped.forward(xr[:, None]) - yr).max() < 1e-12     # interpolates
+    # its weight decay is L/2 slope^(2/L) = 2, the two-layer spline cost of the same data
+    assert std.objective(capped) == pytest.approx(1e-3 * 2.0, rel=1e-12)
+    assert dk.ReLU1D(xr, yr, 0.0).solve().value == pytest.approx(2.0, rel=1e-12)
+    g = np.linspace(0, 11, 1101)
+    f = capped.forward(g[:, None])
+    assert np.allclose(f, np.clip(g - 5, 0, 3))                        # kinks at 5 and 8
+    with pytest.raises(NotImplementedError, match="reflect"):
+        std.solve()
+    for seed in (0, 1):
+        net = std.network(20, seed=seed)
+        hist = dk.train(net, std, steps=6000, lr=3e-3, bound=None, progress=False)
+        bends = dk.splines.bends(net, lo=xr.min(), hi=xr.max(), top=3)
+        assert np.abs(bends[:, None] - xr[None, :]).min(axis=1).max() > 0.25
+        assert hist.final_objective > std.objective(capped)            # training is not optimal
