@@ -139,7 +139,7 @@ class ReLUWeights(list):
     def forward(self, X) -> np.ndarray:
         """The network's output on inputs ``X`` of shape (n, d) (NumPy)."""
         A = np.asarray(X, dtype=np.float64)
-        for W, b in zip(self[:-1], self.biases[:-1]):
+        for W, b in zip(self[:-1], self.biases[:-1], strict=True):
             A = A @ W
             if b is not None:
                 A = A + b

@@ -357,7 +357,7 @@ def knot_path(x, y, betas, skip: bool = False, axes=None):
     x = np.asarray(x, float)
     grid = np.linspace(x.min(), x.max(), 801)
     axes[0].plot(x, y, "ko", ms=4, label="data", zorder=5)
-    for i, (b, sol) in enumerate(zip(betas, sols)):
+    for i, (b, sol) in enumerate(zip(betas, sols, strict=True)):
         if i % max(1, len(betas) // 5) == 0 or i == len(betas) - 1:
             axes[0].plot(grid, sol.predict(grid), label=f"β = {b:.2g} ({len(sol.knots)} knots)")
     axes[0].set_xlabel("input $x$")

@@ -16,11 +16,11 @@ def savarese_min_over_slopes(x, y):
     tv = np.abs(np.diff(s)).sum()
     # variables v = [sm, sp, r, e1, e2]; minimize r
     # r >= tv + e1 + e2, e1 >= |s1 - sm|, e2 >= |sp - s_last|, r >= |sm + sp|
-    A, b = [], []
-    A += [[0, 0, -1, 1, 1]]; b += [-tv]
-    A += [[-1, 0, 0, -1, 0], [1, 0, 0, -1, 0]]; b += [-s[0], s[0]]
-    A += [[0, 1, 0, 0, -1], [0, -1, 0, 0, -1]]; b += [s[-1], -s[-1]]
-    A += [[1, 1, -1, 0, 0], [-1, -1, -1, 0, 0]]; b += [0, 0]
+    A = [[0, 0, -1, 1, 1],
+         [-1, 0, 0, -1, 0], [1, 0, 0, -1, 0],
+         [0, 1, 0, 0, -1], [0, -1, 0, 0, -1],
+         [1, 1, -1, 0, 0], [-1, -1, -1, 0, 0]]
+    b = [-tv, -s[0], s[0], s[-1], -s[-1], 0, 0]
     res = linprog([0, 0, 1, 0, 0], A_ub=A, b_ub=b, bounds=[(None, None)] * 5)
     assert res.status == 0
     return res.fun
@@ -213,7 +213,7 @@ def test_5d_trained_function_equals_convex_fit(trained_zigzag):
     # and, as beta -> 0, the convex fit approaches the linear spline
     dists = [np.abs(s.predict(grid) - np.interp(grid, x, y)).max()
              for s in prob.path([1e-2, 1e-3, 1e-4, 1e-5])]
-    assert all(a > b for a, b in zip(dists, dists[1:])) and dists[-1] < 1e-3
+    assert all(a > b for a, b in zip(dists, dists[1:], strict=False)) and dists[-1] < 1e-3
 
 
 # ---------------------------------------------------------------- splines and networks

@@ -8,7 +8,8 @@ weights (optionally a free linear skip term :math:`c\,x`):
 
 It is exactly the finite convex program (C5) over ReLU ramps with knots at the data points,
 
-.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|^2+\beta(\|\alpha\|_1+\|\gamma\|_1),
+.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|^2
+          +\beta(\|\alpha\|_1+\|\gamma\|_1),
           \quad A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+,
 
 whose dual is :math:`\max_\lambda-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2` s.t.
@@ -63,8 +64,7 @@ class SplineSolution(Solution):
 
     def predict(self, x_new) -> np.ndarray:
         """The optimal network's output at new inputs."""
-        x_new = np.asarray(x_new, dtype=float)
-        return self.weights.forward(x_new.reshape(-1, 1)).reshape(x_new.shape)
+        return ReLU1D._predict(self.weights, x_new)
 
     @property
     def knots(self) -> np.ndarray:
@@ -182,15 +182,31 @@ class ReLU1D(Problem):
         :math:`\tfrac12\|f(x)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)`; ``inf`` if a
         constraint :math:`\|W_l\|_F\le t` is violated. With ``beta=0``:
         :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the network interpolates, else ``inf``."""
-        ws = self._check_weights(weights)
+        return self._objective(self._check_weights(weights))
+
+    def _objective(self, ws: ReLUWeights, function: PiecewiseLinear | None = None) -> float:
         if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
             return np.inf
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
-        r = ws.forward(self.X) - self.y
+        pred = self._predict(ws, self.x) if function is None else function(self.x)
+        r = pred - self.y
         if self.beta == 0.0:
-            ok = np.linalg.norm(r) <= INTERP_TOL * max(np.linalg.norm(self.y), 1e-300)
+            # rounding of sum_j z_j (x - k_j)_+ is about eps * sum|z_j| * range per point: with
+            # inputs 1e-11 apart the kinks reach 1e10 and that exceeds the relative 1e-7
+            rounding = (16 * np.finfo(float).eps * np.sqrt(self.n) * 2 * reg * self.value_scale
+                        * (float(np.ptp(self.x)) + 1.0))
+            ok = np.linalg.norm(r) <= INTERP_TOL * max(np.linalg.norm(self.y), 1e-300) + rounding
             return reg if ok else np.inf
         return 0.5 * float(r @ r) + self.beta * reg
+
+    @staticmethod
+    def _predict(ws: ReLUWeights, x) -> np.ndarray:
+        """The network at inputs x; for wide networks on many points through the piecewise-linear
+        function (O((n + m) log m), no n-by-m activations), exact on this problem's inputs."""
+        x = np.asarray(x, dtype=float)
+        if x.size * ws[-1].size <= 2_000_000:
+            return ws.forward(x.reshape(-1, 1)).reshape(x.shape)
+        return network_function(ws)(x)
 
     def _dual_parts(self, lam):
         lam = as_vector(lam, "lam", n=self.n)
@@ -248,7 +264,8 @@ class ReLU1D(Problem):
         seed : int
             Seeds the non-negative unit vectors :math:`\\varphi_l` of the deep construction.
         solver : str, optional
-            cvxpy solver for ``method="cvxpy"`` (Clarabel with tight tolerances by default).
+            cvxpy solver for ``method="cvxpy"``; by default HiGHS for the interpolation LP
+            (``beta=0``) and Clarabel with tight tolerances otherwise.
         """
         method = "ramp" if method is None else method
         if method not in ("ramp", "cvxpy"):
@@ -269,7 +286,8 @@ class ReLU1D(Problem):
         else:
             fit, lam_u, info = self._solve_cvxpy(solver)
         weights = self.ramp_weights(fit, width=width, seed=seed)
-        value = self.objective(weights)
+        function = network_function(weights)
+        value = self._objective(weights, function)
         lam = self._expand_dual(lam_u)
         if self.beta > 0:
             lam = self.feasible_dual(lam)
@@ -279,7 +297,7 @@ class ReLU1D(Problem):
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),
-            beta=self.beta, info=info, function=network_function(weights),
+            beta=self.beta, info=info, function=function,
         )
         return sol
 
@@ -339,9 +357,13 @@ class ReLU1D(Problem):
             prob = cp.Problem(cp.Minimize(
                 0.5 * cp.sum(cp.multiply(om, cp.square(pred - yb)))
                 + self.beta_eff * (cp.norm1(al) + cp.norm1(ga))))
-        _, res = solve_cvxpy(prob, solver=solver, what="(C5) 1-D ramp program",
-                             **({"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
-                                 "max_iter": 500} if solver in (None, "CLARABEL") else {}))
+        if solver is None:
+            # the interpolation LP defeats Clarabel from n ~ 200 (dense ramps, "solver failed");
+            # HiGHS, an LP solver, solves it
+            solver = "HIGHS" if self.beta == 0.0 and "HIGHS" in cp.installed_solvers() else "CLARABEL"
+        opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
+                "max_iter": 500} if solver == "CLARABEL" else {}
+        _, res = solve_cvxpy(prob, solver=solver, what="(C5) 1-D ramp program", **opts)
         alpha, gamma = np.asarray(al.value).ravel(), np.asarray(ga.value).ravel()
         big = max(np.abs(alpha).max(), np.abs(gamma).max(), 1e-300)
         alpha[np.abs(alpha) <= 1e-9 * big] = 0.0

@@ -130,6 +130,28 @@ def _gram_bands(bands, winv):
     return ab
 
 
+def _line_search(step, t, dlam, r, wdl, pairs):
+    """Largest step in (0, step] at which the barrier function stops decreasing along the Newton
+    direction, found by bisection on its directional derivative (the function is convex along
+    the line; comparing its values would lose all precision once ``t * f`` is ~1e12 times larger
+    than the decrease)."""
+
+    def slope(a):
+        g = t * float(dlam @ (r + a * wdl))
+        return g - sum(float((ds / (s + a * ds)).sum()) for s, ds in pairs)
+
+    if slope(step) <= 0:
+        return step
+    lo, hi = 0.0, step
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if slope(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
 def _newton_solve(bands, winv, gram, t, du, rhs):
     r"""Solve :math:`(t\,DWD^\top+\operatorname{diag}(du))X=\text{rhs}`: banded Cholesky of the
     pentadiagonal matrix (fast), checked by its residual computed from D itself; when inputs a
@@ -180,7 +202,8 @@ def _augmented_solve(bands, winv, t, du, rhs):
 def ramp_dual_constraint(x, lam):
     r"""``a = A^T lam`` and ``x^T lam`` for sorted knots ``x`` in O(n).
 
-    :math:`a_j=\sum_i(x_i-x_j)_+\lambda_i` and :math:`(B^\top\lambda)_j=a_j-x^\top\lambda+x_j\mathbf 1^\top\lambda`.
+    :math:`a_j=\sum_i(x_i-x_j)_+\lambda_i` and
+    :math:`(B^\top\lambda)_j=a_j-x^\top\lambda+x_j\mathbf 1^\top\lambda`.
     """
     # a_j = sum_{i>j} (x_i - x_j) lam_i = S1_j - x_j S0_j with suffix sums over i > j
     s0 = np.concatenate([np.cumsum(lam[::-1])[::-1][1:], [0.0]])
@@ -387,21 +410,7 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
                 if neg.any():
                     step = min(step, 0.99 * float((-s[neg] / ds[neg]).min()))
             dlam = lam_of(dU, dtau)
-            wdl = winv * dlam
-
-            def slope(a):
-                g = t * float(dlam @ (r + a * wdl))
-                return g - sum(float((ds / (s + a * ds)).sum()) for s, ds in pairs)
-
-            if slope(step) > 0:
-                lo, hi = 0.0, step
-                for _ in range(30):
-                    mid = 0.5 * (lo + hi)
-                    if slope(mid) > 0:
-                        hi = mid
-                    else:
-                        lo = mid
-                step = lo
+            step = _line_search(step, t, dlam, r, winv * dlam, pairs)
             while True:  # rounding at the boundary of a very ill-conditioned step
                 un, tn = u + step * dU, tau + step * dtau
                 if min(float(sl.min(initial=np.inf)) for sl in slacks(un, tn)) > 0 or step == 0:
