@@ -26,6 +26,8 @@ __all__ = [
     "svt_spectrum",
     "spline_fit",
     "knot_path",
+    "rank_history",
+    "ramp_function",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -370,4 +372,46 @@ def knot_path(x, y, betas, skip: bool = False, axes=None):
     axes[1].set_ylabel("number of knots (active neurons)")
     axes[1].set_title("Fewer knots as β grows")
     axes[1].grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def rank_history(hist, ax=None, names=None):
+    r"""The rank-one ratio :math:`\sigma_2/\sigma_1` of every weight matrix during training (the
+    paper's Fig. 3b analogue, MATH.md §6.2): on rank-one data with :math:`c\ge0` every layer of
+    an optimum is rank one, so every curve falls to rounding level."""
+    fig, ax = _axes(ax)
+    n_layers = len(hist.singular_values[0])
+    for l_ in range(n_layers):
+        sv = hist.singular_values_of(l_)
+        ratio = sv[:, 1] / np.maximum(sv[:, 0], np.finfo(float).tiny)
+        label = names[l_] if names else f"$W_{l_ + 1}$"
+        ax.semilogy(hist.steps, np.maximum(ratio, LOG_FLOOR), label=label)
+    ax.axhline(1e-4, color="gray", ls=":", lw=1, label="rank-one test $10^{-4}$")
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel("$\\sigma_2(W_l)/\\sigma_1(W_l)$")
+    ax.set_title("Every layer becomes rank one")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small", ncol=2)
+    return fig
+
+
+def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, label="trained network"):
+    r"""A network on new inputs :math:`\hat x=s\,\hat a+z` (:math:`z\perp\hat a` random) against
+    :math:`\hat a^\top\hat x`, with the single ramp :math:`\tfrac{\kappa^\star}{\|a\|}(\hat a^\top\hat x)_+`
+    of the optimum (MATH.md §4.3)."""
+    fig, ax = _axes(ax)
+    rng = np.random.default_rng(seed)
+    s = np.linspace(-3, 3, n_points)
+    Z = rng.standard_normal((n_points, prob.d))
+    Z -= np.outer(Z @ prob.a_hat, prob.a_hat)
+    Xn = np.outer(s, prob.a_hat) + Z
+    kappa = prob.kappa()
+    ax.plot(s, kappa / np.linalg.norm(prob.a) * np.maximum(s, 0), color="C3", lw=3, alpha=0.5,
+            label="single ramp $\\kappa^\\star(\\hat a^\\top x)_+/\\|a\\|$")
+    ax.plot(s, weights.forward(Xn), ".", ms=3, color="C0", label=f"{label} at random inputs")
+    ax.set_xlabel("projection $\\hat a^\\top x$ of a new input")
+    ax.set_ylabel("network output $f(x)$")
+    ax.set_title("The learned function is one ramp along $a$")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
     return fig

@@ -14,7 +14,7 @@ import numpy as np
 from . import plot
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer"]
+__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer", "rank_one_explorer"]
 
 
 def beta_explorer(X, y, betas=None):
@@ -127,3 +127,42 @@ def spline_explorer(x, y, skip: bool = False):
         description="beta", readout_format=".3g", continuous_update=False,
     )
     return widgets.interactive(show, beta=slider)
+
+
+def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0):
+    r"""Sliders over :math:`\beta` and :math:`t` for rank-one data: the optimal fit
+    :math:`\kappa^\star c` against the targets, as a function of :math:`c`, with and without the
+    bias of MATH.md §4.4 (then a linear spline in :math:`c`).
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+    import ipywidgets as widgets
+
+    from .problems.rank_one_relu import RankOneReLU
+
+    base = RankOneReLU(X, y, 1.0, depth=depth, t=t)
+    order = np.argsort(base.c)
+
+    def show(beta: float, t: float):
+        p = RankOneReLU(X, y, float(beta), depth=depth, t=float(t))
+        pb = RankOneReLU(X, y, float(beta), depth=depth, t=float(t), bias=True)
+        s, sb = p.solve(), pb.solve()
+        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+        ax.plot(p.c, y, "ko", ms=4, label="data")
+        ax.plot(p.c[order], s.weights.forward(X)[order], label=f"no bias: P* = {s.value:.4g}")
+        ax.plot(p.c[order], sb.weights.forward(X)[order], "--", label=f"with bias: P* = {sb.value:.4g}")
+        ax.set(xlabel="$c_i$ (the data's only coordinate)", ylabel="output",
+               title=f"β = {beta:.3g}, t = {t:.2g}, κ* = {p.kappa():.4g}")
+        ax.legend(fontsize="small")
+        plt.show()
+        return fig
+
+    bmax = base.beta_max
+    return widgets.interactive(
+        show,
+        beta=widgets.FloatLogSlider(value=0.05 * bmax, base=10, min=np.log10(bmax) - 4,
+                                    max=np.log10(2 * bmax), step=0.05, description="beta",
+                                    continuous_update=False, readout_format=".3g"),
+        t=widgets.FloatSlider(value=t, min=0.5, max=2.0, step=0.05, description="t",
+                              continuous_update=False),
+    )

@@ -162,3 +162,55 @@ def test_vector_plots_widget_and_data():
         dk.data.vector_regression(n=3, d=6, K=2, whiten=True)
     with pytest.raises(ValueError, match="cond must be a finite number >= 1"):
         dk.data.vector_regression(n=10, d=6, K=2, cond=0.5)
+
+
+def test_spline_and_rank_one_plots_and_widgets():
+    x, y = dk.data.zigzag(8, seed=1)
+    prob = dk.ReLU1D(x, y, 0.05)
+    sol = prob.solve()
+    net = prob.network(20, seed=0)
+    X1, y1 = dk.data.rank_one(15, 4, seed=0)
+    p1 = dk.RankOneReLU(X1, y1, 0.5, depth=3)
+    n1 = p1.network([5, 4], seed=1)
+    h1 = dk.train(n1, p1, steps=30, progress=False)
+    figs = [
+        dk.plot.spline_fit(x, y, {"fit": sol.predict, "net": dk.splines.network_function(net)},
+                           knots={"fit": sol.knots}),
+        dk.plot.knot_path(x, y, [1e-3, 0.1, 10.0]),
+        dk.plot.rank_history(h1),
+        dk.plot.ramp_function(p1, n1.weights()),
+    ]
+    for fig in figs:
+        fig.savefig(io.BytesIO(), format="png")
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+    pytest.importorskip("ipywidgets")
+    w = dk.widgets.spline_explorer(x, y)
+    for value in (w.children[0].min, w.children[0].max):     # extreme slider values
+        w.children[0].value = 10**value
+        assert isinstance(w.result, plt.Figure)
+        assert "knots" in w.result.axes[0].get_title()
+    w = dk.widgets.rank_one_explorer(X1, y1, depth=3)
+    for beta_exp, t in ((w.children[0].min, 0.5), (w.children[0].max, 2.0)):
+        w.children[0].value = 10**beta_exp
+        w.children[1].value = t
+        assert isinstance(w.result, plt.Figure)
+
+
+def test_relu_data_sets_are_seeded_and_well_formed():
+    x1, y1 = dk.data.zigzag(9, seed=3)
+    x2, y2 = dk.data.zigzag(9, seed=3)
+    assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+    assert np.all(np.diff(x1) > 0)
+    s = np.diff(y1) / np.diff(x1)
+    assert np.all(np.diff(s)[:-1] * np.diff(s)[1:] < 0)       # slope changes alternate in sign
+    x, y = dk.data.points_1d(30, seed=1, lo=0.1, hi=2.1)
+    assert x.min() >= 0.1 and x.max() <= 2.1 and np.all(np.diff(x) >= 0)
+    X, y = dk.data.rank_one(12, 5, seed=2)
+    assert np.linalg.matrix_rank(X) == 1
+    Xm, _ = dk.data.rank_one(12, 5, seed=2, mixed_sign=True)
+    _, s_, vt = np.linalg.svd(Xm)
+    u = Xm @ vt[0]
+    assert (u > 0).any() and (u < 0).any()
+    with pytest.raises(ValueError, match="jitter"):
+        dk.data.zigzag(5, jitter=0.7)

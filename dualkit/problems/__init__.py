@@ -2,6 +2,7 @@
 
 from .base import Problem, Solution
 from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatten_weights
+from .rank_one_relu import RankOneReLU, RankOneReLUMixed, rank_one_factors
 from .relu_1d import ReLU1D, SplineSolution, StandardDeepReLU1D
 from .two_layer_linear import TwoLayerLinear, recover_weights
 
@@ -17,4 +18,7 @@ __all__ = [
     "ReLU1D",
     "SplineSolution",
     "StandardDeepReLU1D",
+    "RankOneReLU",
+    "RankOneReLUMixed",
+    "rank_one_factors",
 ]

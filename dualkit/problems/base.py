@@ -8,7 +8,7 @@ import numpy as np
 
 from ..diagnostics import relative_gap
 
-__all__ = ["Solution", "Problem"]
+__all__ = ["Solution", "Problem", "last_two_decay_objective"]
 
 
 @dataclass
@@ -121,3 +121,14 @@ class Problem:
             "weights must be a list of layer arrays (e.g. sol.weights) or a dualkit network; "
             f"got {type(weights).__name__}."
         )
+
+
+def last_two_decay_objective(net, X, y, beta: float):
+    r"""Torch objective of the formulations with weight decay on the last two layers only:
+    :math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)` (biases and sphere
+    layers free of decay). ``beta=0`` is refused: it is a constrained interpolation problem."""
+    if beta == 0.0:
+        raise ValueError("beta=0 is a constrained (interpolation) problem; train with beta > 0.")
+    Ws = net.layer_tensors()
+    r = net(X) - y
+    return 0.5 * (r @ r) + 0.5 * beta * ((Ws[-2] ** 2).sum() + (Ws[-1] ** 2).sum())

@@ -39,7 +39,7 @@ from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
-from .base import Problem, Solution
+from .base import Problem, Solution, last_two_decay_objective
 
 __all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D"]
 
@@ -472,11 +472,7 @@ class ReLU1D(Problem):
 
     def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Loss plus weight decay on the last two layers (biases free), in torch."""
-        if self.beta == 0.0:
-            raise ValueError("beta=0 is a constrained (interpolation) problem; train with beta > 0.")
-        Ws = net.layer_tensors()
-        r = net(X) - y
-        return 0.5 * (r @ r) + 0.5 * self.beta * ((Ws[-2] ** 2).sum() + (Ws[-1] ** 2).sum())
+        return last_two_decay_objective(net, X, y, self.beta)
 
 
 class StandardDeepReLU1D(Problem):

@@ -1,0 +1,441 @@
+r"""Deep ReLU networks on rank-one data :math:`X=c\,a^\top` (MATH.md §4).
+
+The network has a ReLU after every hidden layer, no biases in layers :math:`1..L-2`, the
+Frobenius bound :math:`\|W_l\|_F\le t` on those layers and weight decay on the last two:
+
+.. math:: P^\star=\min\ \tfrac12\|A_{L-1}w_L-y\|^2+\tfrac\beta2\big(\|W_{L-1}\|_F^2+\|w_L\|^2\big),
+          \qquad A_l=(A_{l-1}W_l)_+,\ A_0=X=c\,a^\top .
+
+For :math:`c\ge0` every hidden layer equals :math:`c\,h_l^\top` with :math:`h_l\ge0`, because
+:math:`(c\,g^\top)_+=c\,g_+^\top`; the ReLUs act linearly on the path, and with
+:math:`\beta_{\rm eff}=\beta/(t^{L-2}\|a\|)`
+
+.. math:: P^\star=\min_\kappa\ \tfrac12\|\kappa c-y\|^2+\beta_{\rm eff}|\kappa|
+          =\max_\lambda\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2
+          \ \text{ s.t. }\ |c^\top\lambda|\le\beta_{\rm eff},
+
+:math:`\kappa^\star=\operatorname{sign}(c^\top y)(|c^\top y|-\beta_{\rm eff})_+/\|c\|^2`. With a bias in
+layer :math:`L-1` and the output (§4.4) the problem is exactly the two-layer 1-D problem of
+:class:`~dualkit.ReLU1D` in the variable :math:`c`. With :math:`c` of mixed sign strong duality
+fails (§4.5): :class:`RankOneReLUMixed`.
+
+Introduced in :ref:`ch-rank-one-relu`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cvxpy as cp
+import numpy as np
+import torch
+from scipy.optimize import minimize
+
+from .._validation import as_matrix, as_vector, check_beta, check_positive_float, check_positive_int
+from ..nets import DeepReLUNet, ReLUWeights
+from ..solvers.cvxpy_ref import solve_cvxpy
+from .base import Problem, Solution, last_two_decay_objective
+from .relu_1d import ReLU1D
+
+__all__ = ["RankOneReLU", "RankOneReLUMixed", "rank_one_factors"]
+
+#: relative size of the second singular value below which X counts as rank one
+RANK_TOL = 1e-10
+#: relative size of a negative entry of c below which it counts as rounding
+SIGN_TOL = 1e-12
+CONSTRAINT_TOL = 1e-9
+DUAL_FEAS_TOL = 1e-9
+CERT_TOL = 1e-9
+CAVEAT = "see the section 'Mixed signs: where strong duality fails' of the rank-one chapter"
+
+
+def rank_one_factors(X, allow_mixed: bool = False):
+    r"""Factor a rank-one matrix as :math:`X=c\,a^\top` with :math:`\|a\|_2=1` and
+    :math:`c\ge0` (the global sign is chosen so).
+
+    Raises ``ValueError`` when :math:`X` is not rank one (:math:`\sigma_2>10^{-10}\sigma_1`) or,
+    unless ``allow_mixed``, when its rows are not non-negative multiples of one vector.
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+    X = as_matrix(X, "X")
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    if s[0] == 0:
+        raise ValueError("X is zero: it has no rank-one factorization c a^T with a != 0.")
+    if s.size > 1 and s[1] > RANK_TOL * s[0]:
+        raise ValueError(
+            f"X is not rank one: sigma_2 / sigma_1 = {s[1] / s[0]:.2e} > {RANK_TOL:g}. "
+            "RankOneReLU needs X = c a^T (e.g. dk.data.rank_one); for general X see TwoLayerReLU "
+            "or the linear chapters."
+        )
+    c, a = s[0] * U[:, 0], Vt[0]
+    if c.sum() < 0:
+        c, a = -c, -a
+    tiny = SIGN_TOL * np.abs(c).max()
+    if (c < -tiny).any():
+        if not allow_mixed:
+            raise ValueError(
+                "X = c a^T has rows that are negative multiples of a (c has mixed signs: "
+                f"{int((c < -tiny).sum())} negative, {int((c > tiny).sum())} positive entries). "
+                "Strong duality needs c >= 0; " + CAVEAT + " (RankOneReLUMixed computes that case)."
+            )
+        return c, a
+    return np.maximum(c, 0.0), a
+
+
+class RankOneReLU(Problem):
+    r"""Deep ReLU network on rank-one data with :math:`c\ge0`: closed form, dual, optimal layers.
+
+    Parameters
+    ----------
+    X : array (n, d)
+        Rank-one inputs :math:`c\,a^\top` with :math:`c\ge0` up to a global sign (detected).
+    y : array (n,)
+        Targets.
+    beta : float
+        Weight decay on the last two layers, > 0 (>= 0 with ``bias=True``).
+    depth : int
+        Number of layers :math:`L\ge2`.
+    t : float
+        Frobenius bound of layers :math:`1..L-2`.
+    bias : bool
+        A free bias in layer :math:`L-1` and at the output (MATH.md §4.4): the problem is then the
+        two-layer 1-D problem in :math:`c` at :math:`\beta_{\rm eff}`, solved by
+        :class:`~dualkit.ReLU1D`.
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+
+    def __init__(self, X, y, beta: float, depth: int = 4, t: float = 1.0, bias: bool = False):
+        self.X = as_matrix(X, "X")
+        self.n, self.d = self.X.shape
+        self.y = as_vector(y, "y", n=self.n)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise ValueError(f"bias must be True or False; got {bias!r}.")
+        self.bias = bool(bias)
+        self.beta = check_beta(beta, allow_zero=self.bias)
+        self.depth = check_positive_int(depth, "depth")
+        if self.depth < 2:
+            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.t = check_positive_float(t, "t")
+        self.c, self.a = rank_one_factors(self.X)
+        self.a_hat = self.a / np.linalg.norm(self.a)
+        self.loss = None
+        self._one_d = ReLU1D(self.c, self.y, self.beta_eff) if self.bias else None
+
+    @property
+    def scale(self) -> float:
+        r""":math:`t^{L-2}\|a\|`, the largest value of :math:`\|h_{L-2}\|` (MATH.md §4.3)."""
+        return self.t ** (self.depth - 2) * float(np.linalg.norm(self.a))
+
+    @property
+    def beta_eff(self) -> float:
+        return self.beta / self.scale
+
+    @property
+    def beta_max(self) -> float:
+        r"""Zero threshold (no bias): :math:`\kappa^\star=0` iff :math:`\beta\ge t^{L-2}\|a\|\,|c^\top y|`."""
+        return self.scale * abs(float(self.c @ self.y))
+
+    def __repr__(self) -> str:
+        return (f"RankOneReLU(n={self.n}, d={self.d}, beta={self.beta:.6g}, depth={self.depth}, "
+                f"t={self.t:g}, bias={self.bias})")
+
+    # ------------------------------------------------------------------ closed form
+    def kappa(self) -> float:
+        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\beta_{\rm eff})_+/\|c\|^2`."""
+        cy = float(self.c @ self.y)
+        return float(np.sign(cy) * max(abs(cy) - self.beta_eff, 0.0) / float(self.c @ self.c))
+
+    # ------------------------------------------------------------------ objectives
+    def _check_weights(self, weights) -> ReLUWeights:
+        if isinstance(weights, DeepReLUNet):
+            self.check_network(weights)
+            weights = weights.weights()
+        if not isinstance(weights, ReLUWeights):
+            raise ValueError("weights must be a ReLUWeights (sol.weights, net.weights()) or a "
+                             f"DeepReLUNet from prob.network(); got {type(weights).__name__}.")
+        if len(weights) != self.depth or np.shape(weights[0])[0] != self.d:
+            raise ValueError(f"expected {self.depth} layers with a first layer of {self.d} rows; "
+                             f"got shapes {[np.shape(W) for W in weights]}.")
+        if any(b is not None for b in weights.biases[: self.depth - 2]):
+            raise ValueError("layers 1..L-2 have no biases in this architecture (MATH.md §4.1).")
+        if not self.bias and any(b is not None for b in weights.biases[-2:]):
+            raise ValueError("this problem has no biases (bias=False); use bias=True for §4.4.")
+        return weights
+
+    def objective(self, weights) -> float:
+        r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)`; ``inf`` if a
+        constraint :math:`\|W_l\|_F\le t` is violated (relative 1e-9)."""
+        ws = self._check_weights(weights)
+        if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+            return np.inf
+        reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
+        r = ws.forward(self.X) - self.y
+        if self.beta == 0.0:
+            return reg if np.linalg.norm(r) <= 1e-7 * max(np.linalg.norm(self.y), 1e-300) else np.inf
+        return 0.5 * float(r @ r) + self.beta * reg
+
+    def dual_objective(self, lam) -> float:
+        r""":math:`\tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` if :math:`|c^\top\lambda|\le\beta_{\rm eff}`
+        (relative 1e-9), else ``-inf``; with ``bias=True`` the dual of the 1-D problem in
+        :math:`c` (:meth:`ReLU1D.dual_objective`)."""
+        if self.bias:
+            return self._one_d.dual_objective(lam)
+        lam = as_vector(lam, "lam", n=self.n)
+        rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
+        if abs(float(self.c @ lam)) > self.beta_eff * (1 + DUAL_FEAS_TOL) + rounding:
+            return -np.inf
+        return 0.5 * float(self.y @ self.y) - 0.5 * float(np.sum((lam - self.y) ** 2))
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\beta_{\rm eff}`."""
+        if self.bias:
+            return self._one_d.feasible_dual(lam)
+        lam = as_vector(lam, "lam", n=self.n)
+        g = abs(float(self.c @ lam))
+        return lam if g <= self.beta_eff else lam * (self.beta_eff / g)
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, method: str | None = None, widths=None, seed: int = 0) -> Solution:
+        r"""Global optimum: the closed form :math:`\kappa^\star` (default) or cvxpy
+        (``method="cvxpy"``: the scalar primal and the dual program, solved separately); with
+        ``bias=True`` the 1-D solver of :class:`~dualkit.ReLU1D` in the variable :math:`c`.
+
+        ``widths`` (an int for every hidden layer, or a list of :math:`L-1` widths) sets the
+        shape of the returned optimal weights; ``seed`` picks the non-negative unit vectors
+        :math:`\varphi_l`. ``sol.w`` holds :math:`\kappa^\star` (no bias).
+        """
+        method = "closed_form" if method is None else method
+        if method not in ("closed_form", "cvxpy"):
+            raise ValueError(f"method must be 'closed_form' or 'cvxpy'; got {method!r}.")
+        t0 = time.perf_counter()
+        widths = self._widths(widths)
+        if self.bias:
+            sol1 = self._one_d.solve(method=None if method == "closed_form" else "cvxpy")
+            weights = self.bias_weights(sol1.weights, widths, seed)
+            value = self.objective(weights)
+            return Solution(value=value, weights=weights, dual=sol1.dual, dual_value=sol1.dual_value,
+                            method=sol1.method, solve_time=time.perf_counter() - t0,
+                            certified=sol1.certified and abs(value - sol1.value) <= 1e-9 * abs(value),
+                            beta=self.beta, info={"one_d": sol1})
+        info = {}
+        if method == "closed_form":
+            kappa = self.kappa()
+            lam = self.y - kappa * self.c
+        else:
+            k = cp.Variable()
+            p = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(k * self.c - self.y)
+                                       + self.beta_eff * cp.abs(k)))
+            _, info["primal_time"] = solve_cvxpy(p, what="rank-one primal (scalar kappa)")
+            lv = cp.Variable(self.n)
+            dp = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lv - self.y)),
+                            [cp.abs(self.c @ lv) <= self.beta_eff])
+            _, info["dual_time"] = solve_cvxpy(dp, what="rank-one dual program")
+            kappa, lam = float(k.value), np.asarray(lv.value).ravel()
+        lam = self.feasible_dual(lam)
+        weights = self.optimal_weights(kappa, widths, seed)
+        value = self.objective(weights)
+        dual_value = self.dual_objective(lam)
+        gap = (value - dual_value) / max(abs(dual_value), 1e-300)
+        return Solution(value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
+                        solve_time=time.perf_counter() - t0,
+                        certified=bool(np.isfinite(gap) and gap <= CERT_TOL), beta=self.beta,
+                        w=np.array([kappa]), info=info)
+
+    def path(self, betas, widths=None) -> list[Solution]:
+        """Solutions along several betas."""
+        return [RankOneReLU(self.X, self.y, float(b), self.depth, self.t, self.bias).solve(widths=widths)
+                for b in np.atleast_1d(np.asarray(betas, dtype=float))]
+
+    def _widths(self, widths):
+        if widths is None:
+            return [1] * (self.depth - 1)
+        if isinstance(widths, (int, np.integer)):
+            return [check_positive_int(widths, "widths")] * (self.depth - 1)
+        widths = [check_positive_int(m, "widths") for m in widths]
+        if len(widths) != self.depth - 1:
+            raise ValueError(f"need {self.depth - 1} hidden widths for depth={self.depth}; got {widths}.")
+        return widths
+
+    def _path_layers(self, widths, rng):
+        """Layers 1..L-2 of an optimum: W_1 = t a_hat phi_1^T, W_l = t phi_{l-1} phi_l^T, phi >= 0."""
+        phis = []
+        for m in widths[: self.depth - 2]:
+            p = np.abs(rng.standard_normal(m)) + 1e-3
+            phis.append(p / np.linalg.norm(p))
+        layers, prev = [], self.a_hat
+        for p in phis:
+            layers.append(self.t * np.outer(prev, p))
+            prev = p
+        return layers, prev
+
+    def optimal_weights(self, kappa: float, widths=None, seed: int = 0) -> ReLUWeights:
+        r"""The rank-one optimum of MATH.md §4.3 for a given :math:`\kappa`:
+        :math:`W_1=t\hat a\varphi_1^\top`, :math:`W_l=t\varphi_{l-1}\varphi_l^\top`,
+        :math:`W_{L-1}=\varphi_{L-2}r^\top`, :math:`w_L=\operatorname{sign}(\kappa)r` with
+        non-negative unit :math:`\varphi_l`, :math:`r\ge0` and
+        :math:`\|r\|^2=|\kappa|/(t^{L-2}\|a\|)`; the network computes :math:`\kappa c` on the data
+        and :math:`\tfrac{\kappa}{\|a\|}(\hat a^\top x)_+` on a new input :math:`x`."""
+        widths = self._widths(widths)
+        rng = np.random.default_rng(seed)
+        layers, prev = self._path_layers(widths, rng)
+        r = np.abs(rng.standard_normal(widths[-1])) + 1e-3
+        r *= np.sqrt(abs(kappa) / self.scale) / np.linalg.norm(r)
+        layers += [np.outer(prev, r), np.sign(kappa) * r]
+        return ReLUWeights(layers)
+
+    def bias_weights(self, weights_1d: ReLUWeights, widths=None, seed: int = 0) -> ReLUWeights:
+        r"""Deep weights with a bias in layer :math:`L-1` and the output from an optimal
+        two-layer 1-D network in :math:`c` (MATH.md §4.4): layers :math:`1..L-2` as in
+        :meth:`optimal_weights`, then per ramp :math:`z\,(s(c-c_j))_+` a neuron with column
+        :math:`s\rho\varphi_{L-2}`, bias :math:`-s\rho T c_j` and output weight
+        :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`."""
+        widths = self._widths(widths)
+        w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
+        active = (w1 != 0) & (w2 != 0)
+        z = np.abs(w1[active] * w2[active]) * np.sign(w2[active])
+        s = np.sign(w1[active])
+        knots = -b1[active] / w1[active]
+        k = z.size
+        m = max(widths[-1], k)
+        rng = np.random.default_rng(seed)
+        layers, prev = self._path_layers(widths, rng)
+        T = self.scale
+        rho = np.sqrt(np.abs(z) / T)
+        WL1 = np.zeros((prev.size, m))
+        WL1[:, :k] = np.outer(prev, s * rho)
+        b = np.zeros(m)
+        b[:k] = -s * rho * T * knots
+        wL = np.zeros(m)
+        wL[:k] = np.sign(z) * rho
+        return ReLUWeights(layers + [WL1, wL], [None] * (self.depth - 2) + [b, weights_1d.biases[-1]])
+
+    # ------------------------------------------------------------------ networks
+    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        """The primal torch network: sphere layers 1..L-2 of radius t (non-negative
+        initialization), no biases (or a bias in layer L-1 and the output with ``bias=True``)."""
+        widths = self._widths(widths)
+        net = DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale,
+                          sphere_layers=self.depth - 2, radius=self.t,
+                          bias="last" if self.bias else "none", output_bias=self.bias, nonneg=True)
+        if self.bias:
+            with torch.no_grad():
+                net.out_bias.fill_(float(self.y.mean()))
+        return net
+
+    def check_network(self, net) -> None:
+        if (not isinstance(net, DeepReLUNet) or net.d != self.d or net.depth != self.depth
+                or net.sphere_layers != self.depth - 2 or net.has_skip
+                or net.bias_mode != ("last" if self.bias else "none")
+                or net.has_output_bias != self.bias):
+            raise ValueError("net does not have this problem's architecture; use prob.network(widths).")
+        if self.depth > 2 and not np.isclose(net.radius, self.t):
+            raise ValueError(f"net.radius={net.radius} differs from t={self.t}.")
+
+    def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss plus weight decay on the last two layers, in torch."""
+        return last_two_decay_objective(net, X, y, self.beta)
+
+
+class RankOneReLUMixed(Problem):
+    r"""Three-layer ReLU network on rank-one data with :math:`c` of **mixed sign**: strong duality
+    fails (MATH.md §4.5).
+
+    The network outputs :math:`\alpha c_++\gamma c_-` (:math:`c_\pm=\max(\pm c,0)`). With
+    :math:`\|W_1\|_F\le t`, :math:`\|a\|=1` and weight decay on :math:`W_2,w_3`, the least
+    weight decay that produces :math:`(\alpha,\gamma)` is :math:`C(\alpha,\gamma)/t` with
+    :math:`C=|\alpha|+|\gamma|` if :math:`\alpha\gamma\ge0` and
+    :math:`C=(|\alpha|^{2/3}+|\gamma|^{2/3})^{3/2}` if :math:`\alpha\gamma<0`, so
+
+    .. math:: P^\star=\min_{\alpha,\gamma}\ \tfrac12\|\alpha c_++\gamma c_--y\|^2
+              +\tfrac\beta t C(\alpha,\gamma),
+
+    while the Lagrangian dual is the same problem with :math:`C=|\alpha|+|\gamma|` always: a lower
+    bound that is strictly smaller whenever the fit needs opposite signs.
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+
+    depth = 3
+
+    def __init__(self, X, y, beta: float, t: float = 1.0):
+        self.X = as_matrix(X, "X")
+        self.n, self.d = self.X.shape
+        self.y = as_vector(y, "y", n=self.n)
+        self.beta = check_beta(beta, allow_zero=False)
+        self.t = check_positive_float(t, "t")
+        c, a = rank_one_factors(self.X, allow_mixed=True)
+        self.c, self.a = c, a            # ||a|| = 1
+        self.c_plus, self.c_minus = np.maximum(c, 0.0), np.maximum(-c, 0.0)
+        self.loss = None
+
+    @staticmethod
+    def cost(alpha: float, gamma: float) -> float:
+        r""":math:`C(\alpha,\gamma)`: :math:`|\alpha|+|\gamma|` for equal signs, the
+        :math:`\ell_{2/3}` expression :math:`(|\alpha|^{2/3}+|\gamma|^{2/3})^{3/2}` otherwise."""
+        if alpha * gamma >= 0:
+            return abs(alpha) + abs(gamma)
+        return (abs(alpha) ** (2 / 3) + abs(gamma) ** (2 / 3)) ** 1.5
+
+    def _reduced(self, v, exact: bool) -> float:
+        alpha, gamma = v
+        r = alpha * self.c_plus + gamma * self.c_minus - self.y
+        C = self.cost(alpha, gamma) if exact else abs(alpha) + abs(gamma)
+        return 0.5 * float(r @ r) + self.beta / self.t * C
+
+    def _minimize(self, exact: bool):
+        # two variables: a grid over both signs, then a local polish from the best points
+        cp_, cm = self.c_plus, self.c_minus
+        scale = max(abs(float(cp_ @ self.y)) / max(float(cp_ @ cp_), 1e-300),
+                    abs(float(cm @ self.y)) / max(float(cm @ cm), 1e-300), 1e-12)
+        g = np.linspace(-2 * scale, 2 * scale, 81)
+        vals = np.array([[self._reduced((a_, b_), exact) for b_ in g] for a_ in g])
+        best = None
+        for idx in np.argsort(vals, axis=None)[:8]:
+            i, j = np.unravel_index(idx, vals.shape)
+            res = minimize(lambda v: self._reduced(v, exact), [g[i], g[j]], method="Nelder-Mead",
+                           options={"xatol": 1e-14, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000})
+            if best is None or res.fun < best.fun:
+                best = res
+        return float(best.fun), best.x
+
+    def primal_value(self):
+        r""":math:`P^\star` by the :math:`\ell_{2/3}` formula: ``(value, (alpha, gamma))``."""
+        return self._minimize(exact=True)
+
+    def dual_value(self) -> float:
+        r"""The Lagrangian dual :math:`D^\star` (the same problem with :math:`C=|\alpha|+|\gamma|`),
+        solved as the convex program
+        :math:`\max\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` s.t.
+        :math:`|c_\pm^\top\lambda|\le\beta/t`."""
+        lam = cp.Variable(self.n)
+        p = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lam - self.y)),
+                       [cp.abs(self.c_plus @ lam) <= self.beta / self.t,
+                        cp.abs(self.c_minus @ lam) <= self.beta / self.t])
+        value, _ = solve_cvxpy(p, what="mixed-sign rank-one dual")
+        return value
+
+    def lower_bound(self) -> float:
+        if self._bound_cache is None:
+            self._bound_cache = self.dual_value()
+        return self._bound_cache
+
+    def objective(self, weights) -> float:
+        if isinstance(weights, DeepReLUNet):
+            weights = weights.weights()
+        if not isinstance(weights, ReLUWeights) or len(weights) != 3:
+            raise ValueError("weights must be the ReLUWeights of a 3-layer network.")
+        if np.linalg.norm(weights[0]) > self.t * (1 + CONSTRAINT_TOL):
+            return np.inf
+        r = weights.forward(self.X) - self.y
+        return 0.5 * float(r @ r) + 0.5 * self.beta * (float(np.sum(weights[1] ** 2))
+                                                       + float(np.sum(weights[2] ** 2)))
+
+    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        widths = [widths, widths] if isinstance(widths, (int, np.integer)) else list(widths)
+        return DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale, sphere_layers=1,
+                           radius=self.t, bias="none", output_bias=False)
+
+    def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return last_two_decay_objective(net, X, y, self.beta)

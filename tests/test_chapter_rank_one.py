@@ -1,0 +1,52 @@
+"""The numbers the rank-one chapter (chapters/rank_one_relu.md) shows, on the chapter's data."""
+
+import numpy as np
+import pytest
+
+import dualkit as dk
+from dualkit.diagnostics import rank_one_ratio, top_singular_vectors
+
+
+@pytest.fixture(scope="module")
+def five_layer():
+    X, y = dk.data.rank_one(n=50, d=10, seed=1)
+    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
+    prob = dk.RankOneReLU(X, y, beta=0.05 * probe.beta_max, depth=5, t=1.0)
+    net, hist, finals = dk.train_best(prob, widths=[50, 40, 30, 20], seeds=(0, 1, 2), steps=4000,
+                                      lr=1e-2, tol=1e-13, progress=False)
+    return X, y, probe, prob, net, hist, finals
+
+
+@pytest.mark.slow
+def test_five_layer_network_reaches_closed_form_with_rank_one_layers(five_layer):
+    X, y, probe, prob, net, hist, finals = five_layer
+    assert -1e-12 <= prob.relative_gap(net) <= 1e-6
+    ws = net.weights()
+    assert max(rank_one_ratio(W) for W in ws[:-1]) < 1e-4          # Fig. 3b: every layer rank one
+    for W in ws[:-1]:
+        _, q = top_singular_vectors(W)
+        assert (q * np.sign(q.sum())).min() >= -1e-6                # non-negative right vectors
+    # the curves of the rank figure end below the 1e-4 line
+    for layer in range(4):
+        sv = hist.singular_values_of(layer)[-1]
+        assert sv[1] / sv[0] < 1e-4
+    # the learned function on new inputs is the single ramp
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((400, prob.d))
+    Z -= np.outer(Z @ prob.a_hat, prob.a_hat)
+    Xn = np.outer(np.linspace(-3, 3, 400), prob.a_hat) + Z
+    ramp = prob.kappa() / np.linalg.norm(prob.a) * np.maximum(Xn @ prob.a_hat, 0)
+    assert np.abs(ws.forward(Xn) - ramp).max() <= 1e-4 * np.abs(ramp).max()
+    # a seed that stalls at the zero network is what train_best guards against
+    assert max(finals.values()) <= 0.5 * y @ y * (1 + 1e-9)
+
+
+def test_bias_variant_spline_in_c():
+    X, y = dk.data.rank_one(n=50, d=10, seed=1)
+    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
+    pb = dk.RankOneReLU(X, y, beta=0.01 * probe.beta_max, depth=5, t=1.0, bias=True)
+    sb = pb.solve(widths=[50, 40, 30, 20])
+    one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_eff).solve()
+    assert sb.certified and sb.value == pytest.approx(one_d.value, rel=1e-10)
+    assert len(one_d.knots) > 0
+    assert np.abs(one_d.knots[:, None] - pb.c[None, :]).min(axis=1).max() < 1e-10

@@ -1,0 +1,163 @@
+"""Deep ReLU networks with rank-one data: MATH.md §4 and checks 4a-4c of §8."""
+
+import numpy as np
+import pytest
+
+import dualkit as dk
+from dualkit.diagnostics import rank_one_ratio, top_singular_vectors
+
+
+def make(depth=4, t=1.3, frac=0.05, seed=0, n=20, d=6, bias=False):
+    X, y = dk.data.rank_one(n, d, seed=seed)
+    base = dk.RankOneReLU(X, y, 1.0, depth=depth, t=t)
+    return X, y, dk.RankOneReLU(X, y, frac * base.beta_max, depth=depth, t=t, bias=bias)
+
+
+# ---------------------------------------------------------------- closed form, dual, weights
+@pytest.mark.parametrize("depth", [3, 4, 5, 6])
+def test_closed_form_equals_cvxpy_and_constructed_weights(depth):
+    X, y, prob = make(depth=depth)
+    sol = prob.solve(widths=7)
+    ref = prob.solve(method="cvxpy")
+    assert sol.certified and abs(sol.rel_gap) < 1e-12
+    assert sol.value == pytest.approx(ref.value, rel=1e-7)
+    assert ref.dual_value == pytest.approx(sol.value, rel=1e-7)
+    assert prob.objective(sol.weights) == pytest.approx(sol.value, rel=1e-12)
+    assert prob.dual_objective(sol.dual) == pytest.approx(sol.dual_value, rel=1e-12)
+    # kappa* closed form, written out independently
+    c, beff = prob.c, prob.beta / (prob.t ** (depth - 2) * np.linalg.norm(prob.a))
+    kappa = np.sign(c @ y) * max(abs(c @ y) - beff, 0) / (c @ c)
+    assert sol.w[0] == pytest.approx(kappa, rel=1e-12)
+    assert sol.value == pytest.approx(0.5 * np.sum((kappa * c - y) ** 2) + beff * abs(kappa), rel=1e-12)
+    # the optimal network on new inputs is a single ramp along a
+    Z = np.random.default_rng(3).standard_normal((9, X.shape[1]))
+    ramp = kappa / np.linalg.norm(prob.a) * np.maximum(Z @ prob.a_hat, 0)
+    assert np.abs(sol.weights.forward(Z) - ramp).max() < 1e-12
+    # and on the data it computes kappa c
+    assert np.allclose(sol.weights.forward(X), kappa * c, atol=1e-12)
+
+
+def test_factorization_is_invariant_to_scaling_of_c_and_a():
+    X, y, prob = make()
+    c, a = prob.c, prob.a
+    assert np.allclose(np.outer(c, a), X) and np.linalg.norm(a) == pytest.approx(1.0)
+    assert (c >= 0).all()
+    flipped = dk.RankOneReLU(-X, y, prob.beta, depth=4, t=1.3)   # c <= 0: global sign detected
+    assert flipped.solve().value == pytest.approx(prob.solve().value, rel=1e-12)
+
+
+def test_zero_threshold():
+    X, y, prob = make()
+    bmax = prob.beta_max
+    above = dk.RankOneReLU(X, y, 1.001 * bmax, depth=4, t=1.3).solve()
+    below = dk.RankOneReLU(X, y, 0.999 * bmax, depth=4, t=1.3).solve()
+    assert above.w[0] == 0.0 and above.value == pytest.approx(0.5 * y @ y)
+    assert below.w[0] != 0.0 and below.value < 0.5 * y @ y
+
+
+@pytest.mark.parametrize("depth", [3, 4, 5])
+def test_bias_variant_is_the_one_dimensional_problem_in_c(depth):
+    X, y, prob = make(depth=depth, bias=True, frac=0.02)
+    sol = prob.solve(widths=12)
+    one = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve()
+    ref = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve(method="cvxpy")
+    assert sol.value == pytest.approx(one.value, rel=1e-10)
+    assert sol.value == pytest.approx(ref.value, rel=1e-6)
+    assert prob.objective(sol.weights) == pytest.approx(sol.value, rel=1e-12)
+    assert sol.certified
+    # the network is a linear spline in c with kinks at data points of c
+    assert np.allclose(sol.weights.forward(X), one.predict(prob.c), atol=1e-10)
+    # with the bias the fit is never worse than without it
+    no_bias = dk.RankOneReLU(X, y, prob.beta, depth=depth, t=1.3).solve()
+    assert sol.value <= no_bias.value * (1 + 1e-12)
+
+
+# ---------------------------------------------------------------- 4a, 4b: training
+@pytest.fixture(scope="module")
+def trained():
+    X, y, prob = make(depth=4, t=1.3)
+    net, hist, finals = dk.train_best(prob, widths=[10, 8, 6], seeds=range(5), steps=4000, lr=2e-2,
+                                      tol=1e-12, progress=False)
+    return prob, prob.solve(), net, hist, finals
+
+
+def test_4a_trained_reaches_kappa_closed_form(trained):
+    prob, sol, net, hist, finals = trained
+    assert -1e-12 <= prob.relative_gap(net) <= 1e-6
+    assert min(finals.values()) == pytest.approx(hist.final_objective)
+
+
+def test_4b_rank_one_nonnegative_aligned(trained):
+    prob, sol, net, hist, finals = trained
+    ws = net.weights()
+    assert max(rank_one_ratio(W) for W in ws[:-1]) < 1e-4
+    p11, _ = top_singular_vectors(ws[0])
+    assert abs(p11 @ prob.a_hat) >= 1 - 1e-6                       # first layer along a
+    for W in ws[:-1]:
+        _, q = top_singular_vectors(W)
+        q = q * np.sign(q.sum())                                    # fix the sign
+        assert q.min() >= -1e-6                                     # non-negative: ReLU = identity
+    for W in ws[: prob.depth - 2]:
+        assert np.linalg.norm(W) == pytest.approx(prob.t, rel=1e-9)  # constraints active
+
+
+# ---------------------------------------------------------------- 4c: mixed signs
+@pytest.fixture(scope="module")
+def mixed():
+    X, y = dk.data.rank_one(20, 5, seed=0, mixed_sign=True)
+    probe = dk.RankOneReLUMixed(X, y, 1.0)
+    prob = dk.RankOneReLUMixed(X, y, 0.05 * abs(probe.c @ y))
+    net, hist, finals = dk.train_best(prob, widths=10, seeds=range(4), steps=4000, lr=1e-2,
+                                      progress=False)
+    dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
+    return prob, net
+
+
+def test_4c_mixed_sign_gap_matches_l23_formula(mixed):
+    prob, net = mixed
+    P, (alpha, gamma) = prob.primal_value()
+    D = prob.dual_value()
+    trained = prob.objective(net)
+    assert alpha * gamma < 0                                  # the fit needs opposite signs
+    assert trained == pytest.approx(P, rel=1e-8)              # the l_{2/3} formula
+    assert trained - D > 0.1 * D                              # a real duality gap
+    # the l1 (dual) reduced problem is what the dual computes
+    assert D == pytest.approx(prob._minimize(exact=False)[0], rel=1e-7)
+
+
+def test_mixed_cost_formula_cases():
+    C = dk.RankOneReLUMixed.cost
+    assert C(2.0, 3.0) == 5.0 and C(-2.0, -1.0) == 3.0
+    assert C(1.0, -1.0) == pytest.approx(2 ** 1.5)
+    assert C(1.0, -1.0) > abs(1.0) + abs(-1.0)                # dearer than the dual's l1
+
+
+# ---------------------------------------------------------------- validation
+def test_validation():
+    X, y = dk.data.rank_one(10, 4, seed=1)
+    with pytest.raises(ValueError, match="not rank one"):
+        dk.RankOneReLU(dk.data.gaussian_inputs(10, 4), y, 0.1)
+    Xm, ym = dk.data.rank_one(10, 4, seed=1, mixed_sign=True)
+    with pytest.raises(ValueError, match="mixed signs.*Mixed signs"):
+        dk.RankOneReLU(Xm, ym, 0.1)
+    with pytest.raises(ValueError, match="zero"):
+        dk.RankOneReLU(np.zeros((5, 3)), np.ones(5), 0.1)
+    with pytest.raises(ValueError, match="beta"):
+        dk.RankOneReLU(X, y, 0.0)
+    with pytest.raises(ValueError, match="beta"):
+        dk.RankOneReLU(X, y, -1.0, bias=True)
+    with pytest.raises(ValueError, match="depth"):
+        dk.RankOneReLU(X, y, 0.1, depth=1)
+    with pytest.raises(ValueError, match="y"):
+        dk.RankOneReLU(X, y[:-1], 0.1)
+    with pytest.raises(ValueError, match="X"):
+        dk.RankOneReLU(np.where(X > 0, np.nan, X), y, 0.1)
+    prob = dk.RankOneReLU(X, y, 0.1, depth=3)
+    with pytest.raises(ValueError, match="widths"):
+        prob.solve(widths=[3])
+    with pytest.raises(ValueError, match="method"):
+        prob.solve(method="fista")
+    with pytest.raises(ValueError, match="architecture"):
+        prob.check_network(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).network(4))
+    with pytest.raises(ValueError, match="biases"):
+        prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(widths=4).weights)
