@@ -48,7 +48,7 @@ def interpolation_rows(n: int, with_cvxpy: bool) -> list[dict]:
 
 def regularized_rows(n: int, with_cvxpy: bool, train_cap: float | None) -> list[dict]:
     x, y = dk.data.points_1d(n, seed=0)
-    beta = 0.01 * dk.ReLU1D(x, y, 1.0).beta_max()
+    beta = 0.01 * dk.ReLU1D(x, y, 1.0).beta_max
     prob = dk.ReLU1D(x, y, beta)
     t_r, sol = timed(lambda: dk.ReLU1D(x, y, beta).solve())
     rows = [dict(method="solve() banded barrier", time=t_r, gap=sol.rel_gap,

@@ -158,6 +158,7 @@ class ReLUWeights(list):
 
 class DeepReLUNet(nn.Module):
     r"""Deep ReLU network :math:`A_0=X`, :math:`A_l=(A_{l-1}W_l+b_l)_+`, :math:`f=A_{L-1}w_L+b_L`.
+    Introduced in :ref:`ch-splines-1d`.
 
     Parameters
     ----------
@@ -182,8 +183,6 @@ class DeepReLUNet(nn.Module):
         A free linear skip term :math:`c\,x_1` added to the output (1-D inputs, §5.4).
     nonneg : bool
         Initialise the sphere layers with non-negative entries (MATH.md §8, check 5f).
-
-    Introduced in :ref:`ch-splines-1d`.
     """
 
     def __init__(self, d: int, widths, seed: int = 0, init_scale: float = 1.0,
@@ -196,6 +195,8 @@ class DeepReLUNet(nn.Module):
         widths = [check_positive_int(m, "width") for m in widths]
         if not widths:
             raise ValueError("widths must list at least one hidden width (depth >= 2).")
+        if skip and d != 1:
+            raise ValueError(f"skip=True adds c*x for scalar inputs only; got d={d}.")
         if bias not in ("none", "last", "all"):
             raise ValueError(f"bias must be 'none', 'last' or 'all'; got {bias!r}.")
         if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))

@@ -47,18 +47,30 @@ class PiecewiseLinear:
     offset: float
 
     def __call__(self, x) -> np.ndarray:
-        """Evaluate in O((n + k) log k) through the values at the knots (no n-by-k matrix)."""
+        r"""Evaluate in O((n + k) log k), without an n-by-k matrix.
+
+        The values at the knots are accumulated outward from 0 and each point is evaluated from
+        its nearer neighbouring knot, so that knots far away (the kink of a dead neuron with
+        :math:`s_j\approx0` sits at :math:`-b_j/s_j\approx\pm10^{100}`) cost no precision."""
         x = np.asarray(x, dtype=float)
         if self.knots.size == 0:
             return self.offset + self.slope_left * x
-        slopes = self.slopes
-        k = self.knots
-        v = np.empty(k.size)
-        v[0] = self.offset + self.slope_left * k[0]
-        v[1:] = v[0] + np.cumsum(slopes[1:-1] * np.diff(k))
+        k, slopes = self.knots, self.slopes
+        K = k.size
+        pos = int(np.searchsorted(k, 0.0, side="right"))          # knots k[:pos] <= 0 < k[pos:]
+        f0 = self.offset + float(self.kinks[:pos] @ (-k[:pos]))
+        v = np.empty(K)
+        if pos < K:
+            v[pos:] = f0 + np.cumsum(slopes[pos:K] * np.diff(np.concatenate([[0.0], k[pos:]])))
+        if pos > 0:
+            steps = slopes[1:pos + 1] * np.diff(np.concatenate([k[:pos], [0.0]]))
+            v[:pos] = f0 - np.cumsum(steps[::-1])[::-1]
         idx = np.searchsorted(k, x, side="right")
-        left = np.maximum(idx - 1, 0)
-        return v[left] + slopes[idx] * (x - k[left])
+        left, right = np.maximum(idx - 1, 0), np.minimum(idx, K - 1)
+        use_left = (idx >= 1) & ((idx >= K) | (x - k[left] <= k[right] - x))
+        from_left = v[left] + slopes[idx] * (x - k[left])
+        from_right = v[right] - slopes[idx] * (k[right] - x)
+        return np.where(use_left, from_left, from_right)
 
     @property
     def slope_right(self) -> float:
@@ -82,8 +94,9 @@ class PiecewiseLinear:
         to :math:`f`."""
         return max(self.total_variation, abs(self.slope_left + self.slope_right))
 
-    def merged(self, tol: float = 1e-12) -> PiecewiseLinear:
-        """The same function with coincident knots merged and zero kinks dropped."""
+    def merged(self, tol: float = 4 * np.finfo(float).eps) -> PiecewiseLinear:
+        """The same function with coincident knots merged (within ``tol`` relative: rounding of
+        ``-b/w``) and exactly cancelling kinks dropped."""
         if self.knots.size == 0:
             return self
         scale = np.maximum(np.abs(self.knots[1:]), 1.0)
@@ -91,7 +104,7 @@ class PiecewiseLinear:
         counts = np.bincount(groups)
         knots = np.bincount(groups, weights=self.knots) / counts
         kinks = np.bincount(groups, weights=self.kinks)
-        keep = np.abs(kinks) > tol * max(np.abs(kinks).max(initial=0.0), 1e-300)
+        keep = kinks != 0
         return PiecewiseLinear(knots[keep], kinks[keep], self.slope_left, self.offset)
 
 

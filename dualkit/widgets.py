@@ -110,7 +110,7 @@ def spline_explorer(x, y, skip: bool = False):
     from .problems.relu_1d import ReLU1D
     from .splines import linear_spline
 
-    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max()
+    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max
     spline = linear_spline(x, y)
 
     def show(beta: float):

@@ -161,3 +161,13 @@ def test_validation():
         prob.check_network(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).network(4))
     with pytest.raises(ValueError, match="biases"):
         prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(widths=4).weights)
+
+
+@pytest.mark.parametrize("t", [0.5, 2.0])
+def test_bias_interpolation_value_scales_with_t(t):
+    X, y = dk.data.rank_one(12, 4, seed=0)
+    prob = dk.RankOneReLU(X, y, 0.0, depth=4, t=t, bias=True)
+    sol = prob.solve()
+    assert sol.certified and sol.value == pytest.approx(sol.dual_value, rel=1e-9)
+    base = dk.ReLU1D(prob.c, y, 0.0).solve().value
+    assert sol.value == pytest.approx(base / t**2, rel=1e-9)

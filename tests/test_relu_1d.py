@@ -105,7 +105,7 @@ def test_ramp_solver_matches_cvxpy(skip, seed):
     x, y = dk.data.points_1d(25, seed=seed)
     prob0 = dk.ReLU1D(x, y, 1.0, skip=skip)
     for frac in (1e-3, 0.05, 0.3, 0.9, 1.2):
-        prob = dk.ReLU1D(x, y, frac * prob0.beta_max(), skip=skip)
+        prob = dk.ReLU1D(x, y, frac * prob0.beta_max, skip=skip)
         sol = prob.solve()
         ref = prob.solve(method="cvxpy")
         assert sol.certified, (frac, sol)
@@ -120,7 +120,7 @@ def test_ramp_solver_matches_cvxpy(skip, seed):
 def test_knots_thin_out_as_beta_grows_and_vanish_at_beta_max():
     x, y = dk.data.points_1d(40, seed=4)
     prob = dk.ReLU1D(x, y, 1.0)
-    bmax = prob.beta_max()
+    bmax = prob.beta_max
     counts = [len(s.knots) for s in prob.path(bmax * np.array([1e-3, 1e-2, 0.1, 0.5, 1.01]))]
     assert counts[-1] == 0 and counts[0] > counts[2] > 0
     below = dk.ReLU1D(x, y, 0.95 * bmax).solve()
@@ -266,3 +266,54 @@ def test_validation_messages():
         dk.ReLU1D(x, y, 0.1, skip=True).check_network(prob.network(5))
     with pytest.raises(ValueError, match="ReLUWeights"):
         prob.objective([np.ones((1, 3)), np.ones(3)])
+
+
+# ---------------------------------------------------------------- edge cases found in review
+def test_dual_check_does_not_depend_on_shifting_x():
+    x = 1e9 + np.array([0.0, 1.0, 2.0])
+    prob = dk.ReLU1D(x, [1.0, 2.0, 1.0], 1.0)
+    assert prob.dual_objective(np.full(3, 1 / 3)) == -np.inf      # 1^T lam = 1 != 0
+    sol = prob.solve()
+    assert sol.certified and sol.dual_value <= sol.value * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("y, skip", [([1.0, 1.0, 1.0], False), ([0.0, 0.0, 0.0], False),
+                                     ([1.0, 3.0, 5.0], True)])
+def test_zero_optimum_is_solved_and_certified(y, skip):
+    sol = dk.ReLU1D([0.0, 1.0, 2.0], y, 0.5, skip=skip).solve()
+    assert sol.value == pytest.approx(0.0, abs=1e-12) and sol.certified
+
+
+def test_tiny_optimum_is_not_lost_to_cancellation():
+    y = 1 + 1e-10 * np.random.default_rng(0).standard_normal(6)
+    sol = dk.ReLU1D(np.arange(6.0), y, 0.1).solve()
+    # the dual was 1.8e-15 against a value of 1.7e-20 when computed as |y|^2/2 - |lam - y|^2/2
+    assert 0 < sol.dual_value <= sol.value * (1 + 1e-9)
+    assert sol.value - sol.dual_value <= 1e-4 * sol.value and sol.certified
+
+
+def test_ramp_solver_rejects_bad_input():
+    from dualkit.solvers.ramp import ramp_interpolation, ramp_lasso
+    with pytest.raises(ValueError, match="sorted"):
+        ramp_lasso(np.array([1.0, 0.0, 2.0]), np.ones(3), 1.0)
+    with pytest.raises(ValueError, match="sorted"):
+        ramp_interpolation(np.array([1.0, 0.0, 2.0]), np.ones(3))
+    with pytest.raises(ValueError, match="beta"):
+        ramp_lasso(np.arange(3.0), np.ones(3), -1.0)
+    with pytest.raises(ValueError, match="finite"):
+        ramp_lasso(np.arange(3.0), np.array([1.0, np.nan, 0.0]), 1.0)
+
+
+def test_knots_a_hair_apart_keep_their_kinks():
+    x = np.array([0.0, 1e-11, 1.0, 2.0, 3.0])
+    y = np.array([0.0, 1.0, 1.0, 1.02, 1.0])
+    sol = dk.ReLU1D(x, y, 0.0).solve()
+    assert sol.certified and np.isfinite(sol.value)
+    assert sol.function(2.0) == pytest.approx(1.02, abs=1e-4)
+
+
+def test_deep_predictions_do_not_depend_on_batch_size():
+    x, y = dk.data.zigzag(8, seed=0, lo=0.1, hi=2.1)
+    sol = dk.ReLU1D(x, y, 0.01, depth=4).solve(width=3000)
+    assert sol.predict(np.full(5, -1.0))[0] == sol.predict(np.full(700, -1.0))[0]
+    assert sol.predict(np.full(700, 1.0))[0] == pytest.approx(sol.predict(np.full(5, 1.0))[0], rel=1e-12)

@@ -54,7 +54,8 @@ def rank_one_factors(X, allow_mixed: bool = False):
     :math:`c\ge0` (the global sign is chosen so).
 
     Raises ``ValueError`` when :math:`X` is not rank one (:math:`\sigma_2>10^{-10}\sigma_1`) or,
-    unless ``allow_mixed``, when its rows are not non-negative multiples of one vector.
+    unless ``allow_mixed``, when its rows are not non-negative multiples of one vector. Within
+    that tolerance the returned factors describe the rank-one part of :math:`X`.
 
     Introduced in :ref:`ch-rank-one-relu`.
     """
@@ -85,6 +86,11 @@ def rank_one_factors(X, allow_mixed: bool = False):
 
 class RankOneReLU(Problem):
     r"""Deep ReLU network on rank-one data with :math:`c\ge0`: closed form, dual, optimal layers.
+    Introduced in :ref:`ch-rank-one-relu`.
+
+    An :math:`X` within :math:`10^{-10}` (relative :math:`\sigma_2/\sigma_1`) of rank one is
+    treated as its rank-one part :math:`c\,a^\top`: the objective uses :math:`X` itself, the dual
+    bound is exact for :math:`c\,a^\top`.
 
     Parameters
     ----------
@@ -100,10 +106,8 @@ class RankOneReLU(Problem):
         Frobenius bound of layers :math:`1..L-2`.
     bias : bool
         A free bias in layer :math:`L-1` and at the output (MATH.md §4.4): the problem is then the
-        two-layer 1-D problem in :math:`c` at :math:`\beta_{\rm eff}`, solved by
-        :class:`~dualkit.ReLU1D`.
-
-    Introduced in :ref:`ch-rank-one-relu`.
+        two-layer 1-D problem in :math:`c` at :math:`\beta_{\rm eff}`, solved by the
+        1-D solver of ``ReLU1D``.
     """
 
     def __init__(self, X, y, beta: float, depth: int = 4, t: float = 1.0, bias: bool = False):
@@ -122,6 +126,8 @@ class RankOneReLU(Problem):
         self.a_hat = self.a / np.linalg.norm(self.a)
         self.loss = None
         self._one_d = ReLU1D(self.c, self.y, self.beta_eff) if self.bias else None
+        # with beta = 0 the deep cost is the two-layer one divided by T = t^(L-2) ||a||
+        self._one_d_scale = 1.0 / self.scale if self.beta == 0.0 else 1.0
 
     @property
     def scale(self) -> float:
@@ -134,7 +140,8 @@ class RankOneReLU(Problem):
 
     @property
     def beta_max(self) -> float:
-        r"""Zero threshold (no bias): :math:`\kappa^\star=0` iff :math:`\beta\ge t^{L-2}\|a\|\,|c^\top y|`."""
+        r"""The zero threshold :math:`t^{L-2}\|a\|\,|c^\top y|` of the network without bias:
+        :math:`\kappa^\star=0` iff :math:`\beta` is at least this."""
         return self.scale * abs(float(self.c @ self.y))
 
     def __repr__(self) -> str:
@@ -181,12 +188,12 @@ class RankOneReLU(Problem):
         (relative 1e-9), else ``-inf``; with ``bias=True`` the dual of the 1-D problem in
         :math:`c` (:meth:`ReLU1D.dual_objective`)."""
         if self.bias:
-            return self._one_d.dual_objective(lam)
+            return self._one_d.dual_objective(lam) * self._one_d_scale
         lam = as_vector(lam, "lam", n=self.n)
         rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
         if abs(float(self.c @ lam)) > self.beta_eff * (1 + DUAL_FEAS_TOL) + rounding:
             return -np.inf
-        return 0.5 * float(self.y @ self.y) - 0.5 * float(np.sum((lam - self.y) ** 2))
+        return float(lam @ self.y) - 0.5 * float(lam @ lam)  # = |y|^2/2 - |lam - y|^2/2
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\beta_{\rm eff}`."""
@@ -210,15 +217,16 @@ class RankOneReLU(Problem):
         if method not in ("closed_form", "cvxpy"):
             raise ValueError(f"method must be 'closed_form' or 'cvxpy'; got {method!r}.")
         t0 = time.perf_counter()
-        widths = self._widths(widths)
         if self.bias:
             sol1 = self._one_d.solve(method=None if method == "closed_form" else "cvxpy")
             weights = self.bias_weights(sol1.weights, widths, seed)
             value = self.objective(weights)
-            return Solution(value=value, weights=weights, dual=sol1.dual, dual_value=sol1.dual_value,
+            dual_value = sol1.dual_value * self._one_d_scale
+            certified = sol1.certified and abs(value - dual_value) <= 1e-6 * max(abs(value), 1e-300)
+            return Solution(value=value, weights=weights, dual=sol1.dual, dual_value=dual_value,
                             method=sol1.method, solve_time=time.perf_counter() - t0,
-                            certified=sol1.certified and abs(value - sol1.value) <= 1e-9 * abs(value),
-                            beta=self.beta, info={"one_d": sol1})
+                            certified=certified, beta=self.beta, info={"one_d": sol1})
+        widths = self._widths(widths)
         info = {}
         if method == "closed_form":
             kappa = self.kappa()
@@ -237,10 +245,11 @@ class RankOneReLU(Problem):
         weights = self.optimal_weights(kappa, widths, seed)
         value = self.objective(weights)
         dual_value = self.dual_objective(lam)
-        gap = (value - dual_value) / max(abs(dual_value), 1e-300)
+        gap = (value - dual_value) / max(abs(dual_value), abs(value), 1e-300)
+        tol = CERT_TOL if method == "closed_form" else 1e-6   # cvxpy's own accuracy
         return Solution(value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
                         solve_time=time.perf_counter() - t0,
-                        certified=bool(np.isfinite(gap) and gap <= CERT_TOL), beta=self.beta,
+                        certified=bool(np.isfinite(gap) and abs(gap) <= tol), beta=self.beta,
                         w=np.array([kappa]), info=info)
 
     def path(self, betas, widths=None) -> list[Solution]:
@@ -291,14 +300,17 @@ class RankOneReLU(Problem):
         :meth:`optimal_weights`, then per ramp :math:`z\,(s(c-c_j))_+` a neuron with column
         :math:`s\rho\varphi_{L-2}`, bias :math:`-s\rho T c_j` and output weight
         :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`."""
-        widths = self._widths(widths)
         w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
         active = (w1 != 0) & (w2 != 0)
         z = np.abs(w1[active] * w2[active]) * np.sign(w2[active])
         s = np.sign(w1[active])
         knots = -b1[active] / w1[active]
         k = z.size
-        m = max(widths[-1], k)
+        # default: width 1 on the path, one neuron per active ramp in layer L-1
+        widths = self._widths(widths) if widths is not None else [1] * (self.depth - 2) + [max(k, 1)]
+        m = widths[-1]
+        if m < k:
+            raise ValueError(f"widths[-1]={m} is below the number of active ramps ({k}) of the optimum.")
         rng = np.random.default_rng(seed)
         layers, prev = self._path_layers(widths, rng)
         T = self.scale
@@ -422,10 +434,15 @@ class RankOneReLUMixed(Problem):
         return self._bound_cache
 
     def objective(self, weights) -> float:
+        r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_2\|_F^2+\|w_3\|^2)`; ``inf`` if
+        :math:`\|W_1\|_F>t`."""
         if isinstance(weights, DeepReLUNet):
             weights = weights.weights()
-        if not isinstance(weights, ReLUWeights) or len(weights) != 3:
-            raise ValueError("weights must be the ReLUWeights of a 3-layer network.")
+        if (not isinstance(weights, ReLUWeights) or len(weights) != 3
+                or np.shape(weights[0])[0] != self.d or any(b is not None for b in weights.biases)
+                or weights.skip is not None):
+            raise ValueError(f"weights must be the ReLUWeights of a bias-free 3-layer network with "
+                             f"{self.d} inputs (prob.network(widths)).")
         if np.linalg.norm(weights[0]) > self.t * (1 + CONSTRAINT_TOL):
             return np.inf
         r = weights.forward(self.X) - self.y

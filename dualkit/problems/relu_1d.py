@@ -79,6 +79,7 @@ class SplineSolution(Solution):
 
 class ReLU1D(Problem):
     r"""Regularized ReLU network on scalar inputs; its convex program (C5) and dual.
+    Introduced in :ref:`ch-splines-1d`.
 
     Parameters
     ----------
@@ -98,8 +99,6 @@ class ReLU1D(Problem):
     skip : bool
         Add a free linear skip term :math:`c\,x` (MATH.md §5.4): the interpolation cost becomes
         the interior total variation of the slope.
-
-    Introduced in :ref:`ch-splines-1d`.
     """
 
     def __init__(self, x, y, beta: float, depth: int = 2, t: float = 1.0, skip: bool = False):
@@ -146,6 +145,7 @@ class ReLU1D(Problem):
         return (f"ReLU1D(n={self.n}, beta={self.beta:.6g}, depth={self.depth}, t={self.t:g}, "
                 f"skip={self.skip})")
 
+    @property
     def beta_max(self) -> float:
         r"""Smallest :math:`\beta` at which the optimal network has no active neuron: the fit is
         the mean (or, with a skip, the least-squares line) and :math:`\beta_{\rm eff}` exceeds
@@ -204,7 +204,8 @@ class ReLU1D(Problem):
         """The network at inputs x; for wide networks on many points through the piecewise-linear
         function (O((n + m) log m), no n-by-m activations), exact on this problem's inputs."""
         x = np.asarray(x, dtype=float)
-        if x.size * ws[-1].size <= 2_000_000:
+        exact = len(ws) == 2 or bool(np.all(x >= 0))   # network_function is exact there
+        if x.size * ws[-1].size <= 2_000_000 or not exact:
             return ws.forward(x.reshape(-1, 1)).reshape(x.shape)
         return network_function(ws)(x)
 
@@ -213,17 +214,22 @@ class ReLU1D(Problem):
         merged = np.bincount(self.inverse, weights=lam, minlength=self.xs.size)
         a, b = ramp_dual_constraint(self.xs, merged)
         viol = float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0)))
-        scale = float(np.abs(lam).sum()) + 1e-300
-        tol = 1e-9 * scale * max(1.0, float(np.abs(self.xs).max()))
-        eq = abs(float(lam.sum())) <= tol and (not self.skip or abs(float(self.x @ lam)) <= tol)
+        # the constraints depend on differences of inputs only: test 1^T lam against |lam| and
+        # x^T lam against |x - mean(x)| |lam|, so that shifting x changes nothing
+        eq = abs(float(lam.sum())) <= 1e-9 * float(np.abs(lam).sum())
+        if self.skip:
+            xc = self.x - self.x.mean()
+            eq = eq and abs(float(xc @ lam)) <= 1e-9 * float(np.abs(xc) @ np.abs(lam))
         return lam, viol, eq
 
     def dual_objective(self, lam) -> float:
-        r"""Dual objective :math:`t^{L-2}`-scaled: :math:`-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2`
-        if :math:`\mathbf 1^\top\lambda=0` (and :math:`x^\top\lambda=0` with a skip) and
-        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}` (to a relative 1e-9), else
-        ``-inf``; with ``beta=0``: :math:`t^{-(L-2)}\lambda^\top y` if the constraints hold with
-        bound 1. Any finite value is a lower bound on the primal optimum."""
+        r"""Dual objective :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` if
+        :math:`\mathbf 1^\top\lambda=0` (and :math:`x^\top\lambda=0` with a skip) and
+        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}`, else ``-inf``; with ``beta=0``:
+        :math:`\lambda^\top y/t^{L-2}` if the constraints hold with bound 1 (the deep value is the
+        two-layer one divided by :math:`t^{L-2}`). The constraints are checked to a relative 1e-9
+        (plus float64 rounding), so a finite value is a lower bound on the primal optimum up to
+        that slack; :meth:`feasible_dual` first gives a strict certificate."""
         lam, viol, eq = self._dual_parts(lam)
         radius = self.beta_eff if self.beta > 0 else 1.0
         rounding = 64 * np.finfo(float).eps * float(np.abs(lam).sum()) * float(np.ptp(self.xs) + 1)
@@ -231,7 +237,8 @@ class ReLU1D(Problem):
             return -np.inf
         if self.beta == 0.0:
             return float(lam @ self.y) / self.value_scale
-        return (-0.5 * float(np.sum((lam - self.y) ** 2)) + 0.5 * float(self.y @ self.y))
+        # lam^T y - |lam|^2/2: the same as |y|^2/2 - |lam - y|^2/2 without its cancellation
+        return float(lam @ self.y) - 0.5 * float(lam @ lam)
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Make a residual (e.g. :math:`y-f(x)` of a trained network) a dual certificate: remove
@@ -293,7 +300,10 @@ class ReLU1D(Problem):
             lam = self.feasible_dual(lam)
         dual_value = self.dual_objective(lam)
         elapsed = time.perf_counter() - t0
-        gap = (value - dual_value) / max(abs(dual_value), 1e-300)
+        # a relative tolerance, plus the rounding of lam^T y - |lam|^2/2 for optima near zero
+        floor = 64 * np.finfo(float).eps * (float(np.linalg.norm(lam) * np.linalg.norm(self.y))
+                                           + 0.5 * float(self.y @ self.y))
+        gap = (abs(value - dual_value) - floor) / max(abs(dual_value), abs(value), 1e-300)
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),

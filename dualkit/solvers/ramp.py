@@ -95,6 +95,21 @@ def unique_points(x, y):
     return xs, ybar, counts.astype(float), inverse
 
 
+def _check_points(x, y, beta=None, allow_zero=False):
+    """Sorted, distinct, finite inputs and finite targets (and beta > 0, or >= 0)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or y.shape != x.shape or x.size == 0:
+        raise ValueError(f"x and y must be non-empty 1-D arrays of one length; got {x.shape}, {y.shape}.")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite (no NaN or Inf).")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be sorted with distinct values (see unique_points).")
+    if beta is not None and not (np.isfinite(beta) and (beta > 0 or (allow_zero and beta == 0))):
+        raise ValueError(f"beta must be a finite number {'>=' if allow_zero else '>'} 0; got {beta}.")
+    return x, y
+
+
 def _slope_change_operator(x):
     """Bands of D (rows = interior knots 1..n-2): D[j, j-1], D[j, j], D[j, j+1]."""
     h = np.diff(x)
@@ -131,25 +146,38 @@ def _gram_bands(bands, winv):
 
 
 def _line_search(step, t, dlam, r, wdl, pairs):
-    """Largest step in (0, step] at which the barrier function stops decreasing along the Newton
-    direction, found by bisection on its directional derivative (the function is convex along
-    the line; comparing its values would lose all precision once ``t * f`` is ~1e12 times larger
-    than the decrease)."""
+    """A step in (0, step] at which the barrier function, convex along the Newton direction, has
+    (nearly) stopped decreasing: a safeguarded Newton iteration on its directional derivative
+    (comparing function values would lose all precision once ``t * f`` is ~1e12 times larger than
+    the decrease)."""
 
     def slope(a):
         g = t * float(dlam @ (r + a * wdl))
-        return g - sum(float((ds / (s + a * ds)).sum()) for s, ds in pairs)
+        h = t * float(dlam @ wdl)
+        for s, ds in pairs:
+            q = ds / (s + a * ds)
+            g -= float(q.sum())
+            h += float(q @ q)
+        return g, h
 
-    if slope(step) <= 0:
+    g, h = slope(step)
+    if g <= 0:
         return step
-    lo, hi = 0.0, step
+    g0 = abs(slope(0.0)[0])
+    lo, hi, a = 0.0, step, step
     for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        if slope(mid) > 0:
-            hi = mid
+        a_new = a - g / h if h > 0 else 0.5 * (lo + hi)
+        a = a_new if lo < a_new < hi else 0.5 * (lo + hi)
+        g, h = slope(a)
+        if g <= 0:
+            lo = a
         else:
-            lo = mid
-    return lo
+            hi = a
+        if abs(g) <= 1e-8 * g0:
+            break
+    # Newton from the right end approaches the root from above (g > 0): a point just past the
+    # root still decreases the function, one far past it may not
+    return a if abs(g) <= 1e-3 * g0 else lo
 
 
 def _newton_solve(bands, winv, gram, t, du, rhs):
@@ -224,6 +252,7 @@ def ramp_interpolation(x, y, skip: bool = False) -> RampFit:
     coefficients attain it: interior kinks split between :math:`\alpha` and :math:`\gamma` so that
     the linear part needs the least extra ramp :math:`(x-x_1)_+`.
     """
+    x, y = _check_points(x, y)
     n = x.size
     alpha, gamma = np.zeros(n), np.zeros(n)
     if n == 1:
@@ -256,9 +285,14 @@ def _from_kinks(x, f1, s1, delta, skip) -> RampFit:
     return RampFit(x, alpha, gamma, f1 - float(gamma @ (x - x[0])))
 
 
-def _polish(x, y, w, beta, skip, active, sign, tau_state):
+def _polish(x, y, w, beta, skip, active, sign, tau_state, pin=False):
     """Exact minimizer over functions with kinks only at the ``active`` interior knots, of signs
-    ``sign``: a tridiagonal least-squares problem in the values at the knots (hat basis)."""
+    ``sign``: a tridiagonal least-squares problem in the values at the knots (hat basis).
+
+    Without a skip the cost also has the term dist(s_1, [-P, N]) (see ``ramp_interpolation``):
+    ``tau_state`` = +1 / -1 charges it as s_1 - N / -P - s_1 (the dual's |tau| = beta), 0 drops
+    it; ``pin=True`` instead constrains that expression to 0 (s_1 on the end of the interval, the
+    degenerate case), through one bordered solve."""
     n = x.size
     K = np.concatenate([[0], np.flatnonzero(active), [n - 1]])
     xk = x[K]
@@ -270,26 +304,33 @@ def _polish(x, y, w, beta, skip, active, sign, tau_state):
     d0 = np.bincount(seg, w * (1 - th) ** 2, nk) + np.bincount(seg + 1, w * th**2, nk)
     d1 = np.bincount(seg, w * (1 - th) * th, nk)[:-1]
     rhs = np.bincount(seg, w * (1 - th) * y, nk) + np.bincount(seg + 1, w * th * y, nk)
-    # linear cost l^T c: sum_p sign_p delta_p (+ the boundary term when |tau| = beta)
-    sg = np.zeros(nk)
-    sg[1:-1] = sign
-    coef = sg.copy()
-    if tau_state > 0:    # extra cost s_1 - N, N = -sum_{sign<0} delta
-        coef[1:-1] += np.where(sign < 0, 1.0, 0.0)
-    elif tau_state < 0:  # extra cost -s_1 - P
-        coef[1:-1] -= np.where(sign > 0, 1.0, 0.0)
-    ell = np.zeros(nk)
-    # delta_p = (c_{p+1} - c_p)/g_p - (c_p - c_{p-1})/g_{p-1}
-    ell[2:] += coef[1:-1] / g[1:]
-    ell[1:-1] -= coef[1:-1] * (1 / g[1:] + 1 / g[:-1])
-    ell[:-2] += coef[1:-1] / g[:-1]
+
+    def kink_functional(coef):
+        # l^T c = sum_p coef_p delta_p, delta_p = (c_{p+1} - c_p)/g_p - (c_p - c_{p-1})/g_{p-1}
+        ell = np.zeros(nk)
+        ell[2:] += coef / g[1:]
+        ell[1:-1] -= coef * (1 / g[1:] + 1 / g[:-1])
+        ell[:-2] += coef / g[:-1]
+        return ell
+
+    ell_sig = kink_functional(np.asarray(sign, dtype=float))
+    ell_tau = np.zeros(nk)
+    if tau_state > 0:    # s_1 - N with N = -sum_{sign<0} delta
+        ell_tau = kink_functional(np.where(sign < 0, 1.0, 0.0))
+    elif tau_state < 0:  # -s_1 - P with P = sum_{sign>0} delta
+        ell_tau = -kink_functional(np.where(sign > 0, 1.0, 0.0))
     if tau_state:
-        ell[1] += tau_state / g[0]
-        ell[0] -= tau_state / g[0]
+        ell_tau[1] += tau_state / g[0]
+        ell_tau[0] -= tau_state / g[0]
     ab = np.zeros((2, nk))
     ab[1] = d0
     ab[0, 1:] = d1
-    c = solveh_banded(ab, rhs - beta * ell, check_finite=False)
+    if pin and tau_state:
+        sol = solveh_banded(ab, np.column_stack([rhs - beta * ell_sig, ell_tau]), check_finite=False)
+        mu = float(ell_tau @ sol[:, 0]) / float(ell_tau @ sol[:, 1])
+        c = sol[:, 0] - mu * sol[:, 1]
+    else:
+        c = solveh_banded(ab, rhs - beta * (ell_sig + ell_tau), check_finite=False)
     sl = np.diff(c) / g
     delta = np.zeros(n)
     delta[K[1:-1]] = np.diff(sl)
@@ -322,8 +363,11 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
         ``barrier_gap``, ``converged``).
     """
     t_start = time.perf_counter()
+    x, y = _check_points(x, y, beta)
     n = x.size
     w = np.ones(n) if omega is None else np.asarray(omega, dtype=float)
+    if w.shape != x.shape or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("omega must hold one finite positive weight per point.")
     winv = 1.0 / w
     use_tau = not skip
     m = max(n - 2, 0)
@@ -359,7 +403,12 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
         fit.info = {"newton": 0, "t": np.inf, "barrier_gap": 0.0, "converged": True,
                     "time": time.perf_counter() - t_start}
         return fit
-    scale = max(0.5 * float(yw @ (w * yw)), np.finfo(float).tiny)
+    scale = 0.5 * float(yw @ (w * yw))
+    if scale == 0.0:  # y = 0: the zero network is optimal, with lambda = 0
+        fit = RampFit(x, np.zeros(n), np.zeros(n), 0.0, lam=np.zeros(n))
+        fit.info = {"newton": 0, "t": 0.0, "barrier_gap": 0.0, "converged": True,
+                    "time": time.perf_counter() - t_start}
+        return fit
     t = ncons / scale
     mu = 50.0
     newton = 0
@@ -421,10 +470,11 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
                 break
         dual_value = -fval(u, tau)
         gap = ncons / t
-        if gap <= rtol * max(abs(dual_value), np.finfo(float).tiny):
+        # relative to the dual value, with a floor at rtol * |y|^2/2 for optima at (or near) 0
+        if gap <= rtol * max(abs(dual_value), 1e-6 * scale):
             converged = True
             break
-        if newton >= max_newton:
+        if newton >= max_newton or t > 1e30 / scale:
             break
         t *= mu
     lam = lam_of(u, tau)
@@ -447,10 +497,14 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
             tau_state = int(np.sign(tau)) if abs(tau) >= beta * (1 - eps) else 0
         active = np.zeros(n, dtype=bool)
         active[1:-1] = on_g
-        try:
-            cands.append(_polish(x, y, w, beta, skip, active, sign[on_g], tau_state))
-        except (np.linalg.LinAlgError, ValueError):
-            continue
+        variants = [(tau_state, False)]
+        if use_tau and tau_state == 0:  # degenerate end slope: try it pinned to either end
+            variants += [(1, True), (-1, True)]
+        for state, pin in variants:
+            try:
+                cands.append(_polish(x, y, w, beta, skip, active, sign[on_g], state, pin))
+            except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+                continue
     vals = [f.objective(y, w, beta) for f in cands]
     best = cands[int(np.argmin(vals))]
     best.info = info
