@@ -83,9 +83,10 @@ class ReLU1D(Problem):
 
     Parameters
     ----------
-    x : array of shape (n,) or (n, 1)
-        Scalar inputs (repeated values are allowed: their targets are averaged in the convex
-        program, which changes nothing in the objective).
+    x : array of shape (n,)
+        Scalar inputs (a single column of shape ``(n, 1)`` is accepted too; repeated values are
+        allowed: their targets are averaged in the convex program, which changes nothing in the
+        objective).
     y : array of shape (n,)
         Targets.
     beta : float
