@@ -1,0 +1,208 @@
+r"""Course assignments and Colab copies from the book's chapters.
+
+The chapters are MyST notebooks. In each exercise, a hidden *stub* code cell tagged ``exercise``
+(also ``remove-cell`` and ``skip-execution``, so the online book neither shows nor runs it)
+raises ``NotImplementedError``, and the solution code cells, inside the folded
+``{solution-start}`` ... ``{solution-end}`` block, are tagged ``solution``.
+
+Commands (run from the book's root folder)::
+
+    python -m dualkit.assignments build [--out assignments]   # student + instructor notebooks
+    python -m dualkit.assignments colab                       # chapters/*.ipynb for Colab
+    python -m dualkit.assignments check-colab                 # exit 1 if those are out of date
+
+``build`` writes ``<out>/student/<chapter>.ipynb`` (every solution removed: its code cells and its
+prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (complete, without
+stubs) for every result chapter; the folder is ignored by git and by the book. ``colab`` writes,
+next to every chapter source, the ``.ipynb`` that the book's "open in Colab" button opens: the
+chapter as in the book, after a first cell that installs ``dualkit`` when it runs in Colab.
+
+Introduced in :ref:`ch-instructors`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["RESULT_CHAPTERS", "student_notebook", "instructor_notebook", "colab_notebook", "build",
+           "write_colab", "colab_out_of_date", "main"]
+
+#: the result chapters, in book order (their exercises become assignments)
+RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses", "rank_one_relu",
+                   "splines_1d"]
+#: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
+NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "instructors"]
+INSTALL_URL = "dualkit @ git+https://github.com/dualkit/dualkit"
+COLAB_CELL = f'''# In Colab only: install dualkit (locally: pip install -r requirements.txt in the repository)
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{INSTALL_URL}"], check=True)'''
+HIDDEN_TAGS = {"remove-cell", "skip-execution"}
+
+
+def read_chapter(path) -> nbformat.NotebookNode:
+    """A chapter's MyST source as a notebook (jupytext)."""
+    import jupytext
+
+    return jupytext.read(Path(path))
+
+
+def _tags(cell) -> list:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _transform(nb, keep_solutions: bool, keep_stubs: bool):
+    """Walk the cells with a state machine over the exercise/solution directives."""
+    out = copy.deepcopy(nb)
+    cells = []
+    in_solution = False
+    for cell in out.cells:
+        if cell.cell_type == "code":
+            tags = _tags(cell)
+            if "exercise" in tags:
+                if keep_stubs:
+                    cell.metadata["tags"] = [t for t in tags if t not in HIDDEN_TAGS]
+                    cells.append(cell)
+                continue
+            if in_solution and not keep_solutions:
+                continue
+            cells.append(cell)
+            continue
+        if cell.cell_type != "markdown":
+            cells.append(cell)
+            continue
+        lines, kept = cell.source.split("\n"), []
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            directive = next((d for d in ("exercise-start", "exercise-end", "solution-start",
+                                          "solution-end") if line.startswith("```{" + d + "}")), None)
+            if directive is None:
+                if not in_solution or keep_solutions:
+                    kept.append(line)
+                i += 1
+                continue
+            # skip the directive through its closing fence, reading its label
+            label = line.split("}", 1)[1].strip()
+            i += 1
+            while i < len(lines) and lines[i].strip() != "```":
+                if lines[i].startswith(":label:"):
+                    label = lines[i].split(":label:", 1)[1].strip()
+                i += 1
+            i += 1
+            if directive == "exercise-start":
+                kept.append(f"**Exercise** (`{label}`).")
+            elif directive == "solution-start":
+                in_solution = True
+                if keep_solutions:
+                    kept.append(f"**Solution** (`{label}`).")
+            elif directive == "solution-end":
+                in_solution = False
+        cell.source = "\n".join(kept).strip("\n")
+        if cell.source.strip():
+            cells.append(cell)
+    if in_solution:
+        raise ValueError("a {solution-start} block is never closed by {solution-end}.")
+    out.cells = cells
+    return out
+
+
+def student_notebook(nb) -> nbformat.NotebookNode:
+    """Every solution removed (code and prose); the stubs shown in their place."""
+    return _transform(nb, keep_solutions=False, keep_stubs=True)
+
+
+def instructor_notebook(nb) -> nbformat.NotebookNode:
+    """The complete chapter with its solutions; no stubs."""
+    return _transform(nb, keep_solutions=True, keep_stubs=False)
+
+
+def colab_notebook(nb) -> nbformat.NotebookNode:
+    """The chapter as the book shows it (stubs dropped), after the Colab install cell."""
+    out = copy.deepcopy(nb)
+    # only the kernel: jupytext's own metadata names its version, which would make the
+    # committed copies depend on the installed jupytext
+    out.metadata = nbformat.from_dict({"kernelspec": nb.metadata.get("kernelspec", {})})
+    out.cells = [c for c in out.cells if "exercise" not in _tags(c)]
+    out.cells.insert(0, nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["colab-install"]}))
+    for i, cell in enumerate(out.cells):  # stable ids keep the committed copies diff-free
+        cell["id"] = f"cell-{i}"
+    return out
+
+
+def _write(nb, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+def build(root=".", out="assignments", chapters=None) -> list[Path]:
+    """Write the student and instructor notebooks of every result chapter; returns the paths."""
+    root, out = Path(root), Path(root) / out if not Path(out).is_absolute() else Path(out)
+    written = []
+    for name in chapters or RESULT_CHAPTERS:
+        nb = read_chapter(root / "chapters" / f"{name}.md")
+        for kind, fn in (("student", student_notebook), ("instructor", instructor_notebook)):
+            path = out / kind / f"{name}.ipynb"
+            _write(fn(nb), path)
+            written.append(path)
+    return written
+
+
+def _colab_text(root: Path, name: str) -> str:
+    return nbformat.writes(colab_notebook(read_chapter(root / "chapters" / f"{name}.md"))) + "\n"
+
+
+def write_colab(root=".") -> list[Path]:
+    """Write ``chapters/<name>.ipynb`` for every notebook chapter (the Colab copies)."""
+    root = Path(root)
+    paths = []
+    for name in NOTEBOOK_CHAPTERS:
+        path = root / "chapters" / f"{name}.ipynb"
+        path.write_text(_colab_text(root, name))
+        paths.append(path)
+    return paths
+
+
+def colab_out_of_date(root=".") -> list[str]:
+    """Names of the chapters whose committed Colab copy differs from its source."""
+    root = Path(root)
+    stale = []
+    for name in NOTEBOOK_CHAPTERS:
+        path = root / "chapters" / f"{name}.ipynb"
+        if not path.exists() or path.read_text() != _colab_text(root, name):
+            stale.append(name)
+    return stale
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m dualkit.assignments", description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=["build", "colab", "check-colab"])
+    ap.add_argument("--root", default=".", help="the book's root folder (default: .)")
+    ap.add_argument("--out", default="assignments", help="output folder of build (default: assignments)")
+    args = ap.parse_args(argv)
+    if args.command == "build":
+        for path in build(args.root, args.out):
+            print(path)
+        return 0
+    if args.command == "colab":
+        for path in write_colab(args.root):
+            print(path)
+        return 0
+    stale = colab_out_of_date(args.root)
+    if stale:
+        print("Colab copies out of date: " + ", ".join(stale)
+              + ". Run: python -m dualkit.assignments colab")
+        return 1
+    print("Colab copies are in sync with the chapter sources.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+r"""Checks that students can run on their answers: right or wrong, with a reason, never the answer.
+
+Every check returns a :class:`CheckResult` (true when the answer is right) and prints one line,
+``✓ ...`` or ``✗ ...``, that says what was checked and, when wrong, what is off, e.g.
+``✗ your λ is not dual feasible: ‖Xᵀλ‖₂ = 1.3 > β = 1``. The expected value is never printed.
+
+    import dualkit as dk
+    prob = dk.TwoLayerLinear(X, y, beta=0.5)
+    dk.check.dual_point(prob, lam)          # is lam a dual certificate?
+    dk.check.optimal_value(prob, 12.34)     # is 12.34 the optimal value?
+    dk.check.optimal_weights(prob, weights) # do these weights reach the optimum?
+    dk.check.rank_one(W)                    # is W rank one?
+
+Introduced in :ref:`ch-instructors`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .diagnostics import rank_one_ratio
+
+__all__ = ["CheckResult", "dual_point", "optimal_value", "optimal_weights", "rank_one", "close"]
+
+
+class CheckResult:
+    """The outcome of a check: truthy when passed; ``message`` says why."""
+
+    def __init__(self, passed: bool, message: str, quiet: bool = False):
+        self.passed = bool(passed)
+        self.message = message
+        if not quiet:
+            print(("✓ " if self.passed else "✗ ") + message)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed}, message={self.message!r})"
+
+
+def _constraint(prob, lam):
+    """(name of the dual constraint, its value at lam, its bound) for the book's problems."""
+    from .problems import DeepLinear, RankOneReLU, ReLU1D, TwoLayerLinear
+
+    lam = np.asarray(lam, dtype=float)
+    if isinstance(prob, DeepLinear):
+        prob, scale = prob.convex, prob.t_power
+        return "‖Xᵀλ‖₂ · t^(L-2)", prob._dual_norm(prob.X.T @ lam) * scale, prob.beta * scale
+    if isinstance(prob, TwoLayerLinear):
+        name = "‖Xᵀλ‖₂" if lam.ndim == 1 else "‖XᵀΛ‖₂ (spectral norm)"
+        return name, prob._dual_norm(prob.X.T @ lam), prob.beta if prob.beta > 0 else 1.0
+    if isinstance(prob, RankOneReLU) and not prob.bias:
+        return "|cᵀλ|", abs(float(prob.c @ lam)), prob.beta_eff
+    if isinstance(prob, ReLU1D):
+        _, viol, eq = prob._dual_parts(lam)
+        if not eq:
+            what = "1ᵀλ = 0 and xᵀλ = 0" if prob.skip else "1ᵀλ = 0"
+            return f"the equality {what} (it fails: 1ᵀλ = {lam.sum():.3g})", np.inf, 0.0
+        return "max_j |(Aᵀλ)_j|, |(Bᵀλ)_j|", viol, prob.beta_eff if prob.beta > 0 else 1.0
+    if isinstance(prob, RankOneReLU):
+        return _constraint(prob._one_d, lam)
+    raise ValueError(f"dual_point does not know the dual constraint of {type(prob).__name__}.")
+
+
+def dual_point(prob, lam, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
+    r"""Is ``lam`` dual feasible for ``prob``? (Its dual objective is then a lower bound.)"""
+    try:
+        lam = np.asarray(lam, dtype=float)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"λ must be an array of numbers; got {type(lam).__name__}.", quiet)
+    if lam.shape != np.shape(prob.y):
+        return CheckResult(False, f"λ must have the shape of y, {np.shape(prob.y)}; got {lam.shape}.",
+                           quiet)
+    if not np.all(np.isfinite(lam)):
+        return CheckResult(False, "λ contains NaN or Inf.", quiet)
+    name, value, bound = _constraint(prob, lam)
+    if value <= bound * (1 + rtol):
+        return CheckResult(True, f"λ is dual feasible: {name} = {value:.4g} ≤ {bound:.4g}.", quiet)
+    if not np.isfinite(value):
+        return CheckResult(False, f"your λ is not dual feasible: it must satisfy {name}.", quiet)
+    return CheckResult(False, f"your λ is not dual feasible: {name} = {value:.4g} > {bound:.4g}. "
+                              "Scale it down (prob.feasible_dual does that) or re-derive it.", quiet)
+
+
+def optimal_value(prob, value, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
+    """Is ``value`` the optimal value of ``prob`` (to a relative ``rtol``)? Says only whether it
+    is too high or too low, not by how much."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"the value must be a number; got {type(value).__name__}.", quiet)
+    if not np.isfinite(value):
+        return CheckResult(False, f"the value must be finite; got {value}.", quiet)
+    best = prob.solve().value
+    if abs(value - best) <= rtol * max(abs(best), 1e-300):
+        return CheckResult(True, f"{value:.10g} is the optimal value (to a relative {rtol:g}).", quiet)
+    side = "too high: a better network exists" if value > best else \
+        "too low: no network reaches it (it is below the dual bound)"
+    return CheckResult(False, f"{value:.10g} is {side}.", quiet)
+
+
+def optimal_weights(prob, weights, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
+    """Do ``weights`` (or a network) reach the optimal value of ``prob``? Reports the relative
+    gap, which the student can also compute with ``prob.relative_gap``."""
+    try:
+        obj = prob.objective(weights)
+    except ValueError as exc:
+        return CheckResult(False, f"these weights do not fit the problem: {exc}", quiet)
+    if not np.isfinite(obj):
+        return CheckResult(False, "the weights violate a constraint (objective is inf).", quiet)
+    gap = prob.relative_gap(weights)
+    if gap <= rtol:
+        return CheckResult(True, f"the weights are optimal: relative gap {gap:.1e} ≤ {rtol:g}.", quiet)
+    return CheckResult(False, f"the weights are not optimal yet: relative gap {gap:.1e} > {rtol:g}.",
+                       quiet)
+
+
+def rank_one(W, rtol: float = 1e-4, quiet: bool = False) -> CheckResult:
+    r"""Is the matrix ``W`` rank one (:math:`\sigma_2/\sigma_1\le` ``rtol``)?"""
+    ratio = rank_one_ratio(W)
+    if ratio <= rtol:
+        return CheckResult(True, f"W is rank one: σ₂/σ₁ = {ratio:.1e} ≤ {rtol:g}.", quiet)
+    return CheckResult(False, f"W is not rank one: σ₂/σ₁ = {ratio:.1e} > {rtol:g}.", quiet)
+
+
+def close(answer, expected_fn, name: str = "answer", rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
+    """Generic numeric check: compares ``answer`` with ``expected_fn()`` (a callable, so the
+    expected value never sits in the student's notebook) elementwise to a relative ``rtol``."""
+    try:
+        a = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"{name} must be numeric; got {type(answer).__name__}.", quiet)
+    e = np.asarray(expected_fn(), dtype=float)
+    if a.shape != e.shape:
+        return CheckResult(False, f"{name} has shape {a.shape}, expected {e.shape}.", quiet)
+    err = float(np.max(np.abs(a - e) / np.maximum(np.abs(e), 1e-300))) if e.size else 0.0
+    if err <= rtol:
+        return CheckResult(True, f"{name} is right (relative error {err:.1e}).", quiet)
+    return CheckResult(False, f"{name} is off: largest relative error {err:.1e} > {rtol:g}.", quiet)

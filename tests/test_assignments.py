@@ -1,0 +1,148 @@
+"""Course assignments: student/instructor notebooks, Colab copies, and the student checks."""
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+import dualkit as dk
+from dualkit import assignments
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assignments")
+    paths = assignments.build(ROOT, out)
+    return out, paths
+
+
+def test_build_writes_student_and_instructor_notebooks_for_every_result_chapter(built):
+    out, paths = built
+    assert len(paths) == 2 * len(assignments.RESULT_CHAPTERS)
+    for name in assignments.RESULT_CHAPTERS:
+        student = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
+        teacher = nbformat.read(out / "instructor" / f"{name}.ipynb", as_version=4)
+        stubs = [c for c in student.cells if "exercise" in c.metadata.get("tags", [])]
+        assert len(stubs) >= 3                                    # >= 3 exercises per chapter
+        for c in stubs:
+            assert "NotImplementedError" in c.source
+            assert not set(c.metadata["tags"]) & {"remove-cell", "skip-execution"}
+        text_s = "\n".join(c.source for c in student.cells)
+        text_t = "\n".join(c.source for c in teacher.cells)
+        assert "solution-start" not in text_s and "**Solution**" not in text_s
+        assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+        assert text_t.count("**Solution**") == len(stubs)        # one solution per exercise
+        assert not any("exercise" in c.metadata.get("tags", []) for c in teacher.cells)
+        assert sum("solution" in c.metadata.get("tags", []) for c in teacher.cells) >= len(stubs)
+        assert "{exercise-start}" not in text_s + text_t           # directives turned into text
+
+
+def test_every_exercise_has_a_stub_and_a_tagged_solution():
+    for name in assignments.RESULT_CHAPTERS:
+        text = (ROOT / "chapters" / f"{name}.md").read_text()
+        n_ex = text.count("```{exercise-start}")
+        assert n_ex >= 3
+        assert text.count(":tags: [exercise, remove-cell, skip-execution]") == n_ex
+        assert text.count(":tags: [solution]") >= n_ex
+
+
+def test_colab_copies_are_in_sync_with_the_sources():
+    assert assignments.colab_out_of_date(ROOT) == [], (
+        "run: python -m dualkit.assignments colab")
+    for name in assignments.NOTEBOOK_CHAPTERS:
+        nb = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+        assert "google.colab" in nb.cells[0].source and "pip" in nb.cells[0].source
+        assert not any("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_colab_check_detects_a_stale_copy(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    for name in assignments.NOTEBOOK_CHAPTERS:
+        (tmp_path / "chapters" / f"{name}.md").write_text((ROOT / "chapters" / f"{name}.md").read_text())
+    assignments.write_colab(tmp_path)
+    assert assignments.colab_out_of_date(tmp_path) == []
+    src = tmp_path / "chapters" / "intro.md"
+    src.write_text(src.read_text() + "\nOne more sentence.\n")
+    assert assignments.colab_out_of_date(tmp_path) == ["intro"]
+    assert assignments.main(["check-colab", "--root", str(tmp_path)]) == 1
+
+
+def test_unclosed_solution_block_is_an_error():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex\n```\ntext")])
+    with pytest.raises(ValueError, match="never closed"):
+        assignments.student_notebook(nb)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", assignments.RESULT_CHAPTERS)
+def test_student_notebook_fails_only_with_not_implemented_in_exercise_cells(built, name):
+    out, _ = built
+    nb = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+    errors = [(c.metadata.get("tags", []), o) for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    stubs = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+    assert len(errors) == stubs
+    for tags, out_ in errors:
+        assert out_.ename == "NotImplementedError" and "exercise" in tags
+
+
+# ---------------------------------------------------------------- dk.check
+def test_check_dual_point_accepts_and_rejects_with_reason(capsys):
+    X, y = dk.data.gaussian(n=20, d=5, seed=0)
+    prob = dk.TwoLayerLinear(X, y, beta=0.5 * np.linalg.norm(X.T @ y))
+    sol = prob.solve()
+    assert dk.check.dual_point(prob, sol.dual)
+    assert "dual feasible" in capsys.readouterr().out
+    bad = dk.check.dual_point(prob, 3 * sol.dual)
+    assert not bad and "‖Xᵀλ‖₂ = " in bad.message and ">" in bad.message
+    assert not dk.check.dual_point(prob, sol.dual[:-1], quiet=True)
+    assert not dk.check.dual_point(prob, np.full_like(sol.dual, np.nan), quiet=True)
+    # the other problems
+    x, y1 = dk.data.zigzag(8)
+    p1 = dk.ReLU1D(x, y1, 0.1)
+    s1 = p1.solve()
+    assert dk.check.dual_point(p1, s1.dual, quiet=True)
+    assert not dk.check.dual_point(p1, s1.dual + 1.0, quiet=True)       # 1^T lam != 0
+    assert not dk.check.dual_point(p1, 5 * s1.dual, quiet=True)
+    Xr, yr = dk.data.rank_one(10, 3)
+    pr = dk.RankOneReLU(Xr, yr, 0.5, depth=3)
+    sr = pr.solve()
+    assert dk.check.dual_point(pr, sr.dual, quiet=True)
+    assert not dk.check.dual_point(pr, 2 * sr.dual, quiet=True)
+    pd = dk.DeepLinear(X, y, 1.0, depth=3, t=1.5)
+    assert dk.check.dual_point(pd, pd.solve().dual, quiet=True)
+
+
+def test_check_value_weights_rank_and_close_never_print_the_answer(capsys):
+    X, y = dk.data.gaussian(n=20, d=5, seed=1)
+    prob = dk.TwoLayerLinear(X, y, beta=1.0)
+    sol = prob.solve()
+    assert dk.check.optimal_value(prob, sol.value)
+    wrong = dk.check.optimal_value(prob, 1.01 * sol.value)
+    assert not wrong and "too high" in wrong.message
+    low = dk.check.optimal_value(prob, 0.9 * sol.value)
+    assert not low and "too low" in low.message
+    printed = capsys.readouterr().out
+    assert f"{sol.value:.10g}" not in printed.replace(f"{sol.value:.10g} is the optimal", "")
+    assert dk.check.optimal_weights(prob, sol.weights)
+    net = prob.network(4, seed=0)
+    assert not dk.check.optimal_weights(prob, net, quiet=True)
+    assert not dk.check.optimal_weights(prob, [np.ones((3, 2)), np.ones(2)], quiet=True)
+    assert dk.check.rank_one(np.outer([1.0, 2.0], [3.0, 1.0]), quiet=True)
+    assert not dk.check.rank_one(np.eye(2), quiet=True)
+    ok = dk.check.close([1.0, 2.0], lambda: np.array([1.0, 2.0 + 1e-9]), quiet=True)
+    assert ok
+    off = dk.check.close([1.0, 2.5], lambda: np.array([1.0, 2.0]), name="kappa", quiet=True)
+    assert not off and "2.0" not in off.message
+    assert not dk.check.optimal_value(prob, "twelve", quiet=True)
+
+
+def test_every_notebook_page_has_a_colab_copy():
+    pages = sorted(p.stem for p in (ROOT / "chapters").glob("*.md") if "kernelspec:" in p.read_text())
+    assert pages == sorted(assignments.NOTEBOOK_CHAPTERS)
