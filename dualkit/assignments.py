@@ -37,7 +37,7 @@ RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses
                    "splines_1d"]
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
 NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "instructors"]
-INSTALL_URL = "dualkit @ git+https://github.com/dualkit/dualkit"
+INSTALL_URL = "dualkit[widgets] @ git+https://github.com/dualkit/dualkit"
 COLAB_CELL = f'''# In Colab only: install dualkit (locally: pip install -r requirements.txt in the repository)
 import subprocess
 import sys
@@ -51,7 +51,7 @@ def read_chapter(path) -> nbformat.NotebookNode:
     """A chapter's MyST source as a notebook (jupytext)."""
     import jupytext
 
-    return jupytext.read(Path(path))
+    return jupytext.reads(Path(path).read_text(encoding="utf-8"), fmt="md:myst")
 
 
 def _tags(cell) -> list:
@@ -114,27 +114,56 @@ def _transform(nb, keep_solutions: bool, keep_stubs: bool):
     return out
 
 
-def student_notebook(nb) -> nbformat.NotebookNode:
-    """Every solution removed (code and prose); the stubs shown in their place."""
-    return _transform(nb, keep_solutions=False, keep_stubs=True)
+def macros_cell(root=".") -> str | None:
+    r"""A markdown cell defining the book's MathJax macros (``\norm``, ``\betaeff``, ...) from
+    ``_config.yml``, so that the math of a chapter renders in Jupyter and Colab too."""
+    import yaml
+
+    path = Path(root) / "_config.yml"
+    if not path.exists():
+        return None
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    macros = (config.get("sphinx", {}).get("config", {}).get("mathjax3_config", {})
+              .get("tex", {}).get("macros", {}))
+    defs = []
+    for name, body in macros.items():
+        if isinstance(body, list):
+            defs.append(f"\\newcommand{{\\{name}}}[{body[1]}]{{{body[0]}}}")
+        else:
+            defs.append(f"\\newcommand{{\\{name}}}{{{body}}}")
+    return "$" + "".join(defs) + "$" if defs else None
 
 
-def instructor_notebook(nb) -> nbformat.NotebookNode:
-    """The complete chapter with its solutions; no stubs."""
-    return _transform(nb, keep_solutions=True, keep_stubs=False)
-
-
-def colab_notebook(nb) -> nbformat.NotebookNode:
-    """The chapter as the book shows it (stubs dropped), after the Colab install cell."""
-    out = copy.deepcopy(nb)
+def _prepend(nb, root) -> nbformat.NotebookNode:
+    """The install cell and the macro cell first; kernel-only metadata; stable cell ids."""
     # only the kernel: jupytext's own metadata names its version, which would make the
     # committed copies depend on the installed jupytext
-    out.metadata = nbformat.from_dict({"kernelspec": nb.metadata.get("kernelspec", {})})
-    out.cells = [c for c in out.cells if "exercise" not in _tags(c)]
-    out.cells.insert(0, nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["colab-install"]}))
-    for i, cell in enumerate(out.cells):  # stable ids keep the committed copies diff-free
+    nb.metadata = nbformat.from_dict({"kernelspec": nb.metadata.get("kernelspec", {})})
+    head = [nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["colab-install"]})]
+    macros = macros_cell(root)
+    if macros:
+        head.append(nbformat.v4.new_markdown_cell(macros, metadata={"tags": ["macros"]}))
+    nb.cells = head + nb.cells
+    for i, cell in enumerate(nb.cells):  # stable ids keep the committed copies diff-free
         cell["id"] = f"cell-{i}"
-    return out
+    return nb
+
+
+def student_notebook(nb, root=".") -> nbformat.NotebookNode:
+    """Every solution removed (code and prose); the stubs shown in their place."""
+    return _prepend(_transform(nb, keep_solutions=False, keep_stubs=True), root)
+
+
+def instructor_notebook(nb, root=".") -> nbformat.NotebookNode:
+    """The complete chapter with its solutions; no stubs."""
+    return _prepend(_transform(nb, keep_solutions=True, keep_stubs=False), root)
+
+
+def colab_notebook(nb, root=".") -> nbformat.NotebookNode:
+    """The chapter as the book shows it (stubs dropped), after the Colab install cell."""
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if "exercise" not in _tags(c)]
+    return _prepend(out, root)
 
 
 def _write(nb, path: Path) -> None:
@@ -150,13 +179,13 @@ def build(root=".", out="assignments", chapters=None) -> list[Path]:
         nb = read_chapter(root / "chapters" / f"{name}.md")
         for kind, fn in (("student", student_notebook), ("instructor", instructor_notebook)):
             path = out / kind / f"{name}.ipynb"
-            _write(fn(nb), path)
+            _write(fn(nb, root), path)
             written.append(path)
     return written
 
 
-def _colab_text(root: Path, name: str) -> str:
-    return nbformat.writes(colab_notebook(read_chapter(root / "chapters" / f"{name}.md"))) + "\n"
+def _colab(root: Path, name: str) -> nbformat.NotebookNode:
+    return colab_notebook(read_chapter(root / "chapters" / f"{name}.md"), root)
 
 
 def write_colab(root=".") -> list[Path]:
@@ -165,18 +194,27 @@ def write_colab(root=".") -> list[Path]:
     paths = []
     for name in NOTEBOOK_CHAPTERS:
         path = root / "chapters" / f"{name}.ipynb"
-        path.write_text(_colab_text(root, name))
+        path.write_text(nbformat.writes(_colab(root, name)) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
 
 
+def _cells(nb) -> list:
+    return [(c.cell_type, c.source, tuple(_tags(c))) for c in nb.cells]
+
+
 def colab_out_of_date(root=".") -> list[str]:
-    """Names of the chapters whose committed Colab copy differs from its source."""
+    """Names of the chapters whose committed Colab copy differs from its source (compared cell
+    by cell: type, source and tags)."""
     root = Path(root)
     stale = []
     for name in NOTEBOOK_CHAPTERS:
         path = root / "chapters" / f"{name}.ipynb"
-        if not path.exists() or path.read_text() != _colab_text(root, name):
+        if not path.exists():
+            stale.append(name)
+            continue
+        committed = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        if _cells(committed) != _cells(_colab(root, name)):
             stale.append(name)
     return stale
 

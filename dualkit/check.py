@@ -45,8 +45,8 @@ def _constraint(prob, lam):
 
     lam = np.asarray(lam, dtype=float)
     if isinstance(prob, DeepLinear):
-        prob, scale = prob.convex, prob.t_power
-        return "‖Xᵀλ‖₂ · t^(L-2)", prob._dual_norm(prob.X.T @ lam) * scale, prob.beta * scale
+        name, value, bound = _constraint(prob.convex, lam)
+        return name + " (of the convex program at β_eff)", value, bound
     if isinstance(prob, TwoLayerLinear):
         name = "‖Xᵀλ‖₂" if lam.ndim == 1 else "‖XᵀΛ‖₂ (spectral norm)"
         return name, prob._dual_norm(prob.X.T @ lam), prob.beta if prob.beta > 0 else 1.0
@@ -55,16 +55,20 @@ def _constraint(prob, lam):
     if isinstance(prob, ReLU1D):
         _, viol, eq = prob._dual_parts(lam)
         if not eq:
-            what = "1ᵀλ = 0 and xᵀλ = 0" if prob.skip else "1ᵀλ = 0"
-            return f"the equality {what} (it fails: 1ᵀλ = {lam.sum():.3g})", np.inf, 0.0
+            what = f"1ᵀλ = 0 (here {lam.sum():.3g})"
+            if prob.skip:
+                what += f" and xᵀλ = 0 (here {float(prob.x @ lam):.3g})"
+            return f"the equalities {what}", np.inf, 0.0
         return "max_j |(Aᵀλ)_j|, |(Bᵀλ)_j|", viol, prob.beta_eff if prob.beta > 0 else 1.0
     if isinstance(prob, RankOneReLU):
         return _constraint(prob._one_d, lam)
     raise ValueError(f"dual_point does not know the dual constraint of {type(prob).__name__}.")
 
 
-def dual_point(prob, lam, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
-    r"""Is ``lam`` dual feasible for ``prob``? (Its dual objective is then a lower bound.)"""
+def dual_point(prob, lam, optimal: bool = False, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
+    r"""Is ``lam`` dual feasible for ``prob`` (its dual objective is then a lower bound)? With
+    ``optimal=True`` also: is it a dual *optimum* (its dual objective equals the optimal value to a
+    relative ``rtol``)? Feasibility alone is easy (λ = 0 is feasible); grade with ``optimal=True``."""
     try:
         lam = np.asarray(lam, dtype=float)
     except (TypeError, ValueError):
@@ -75,17 +79,35 @@ def dual_point(prob, lam, rtol: float = 1e-6, quiet: bool = False) -> CheckResul
     if not np.all(np.isfinite(lam)):
         return CheckResult(False, "λ contains NaN or Inf.", quiet)
     name, value, bound = _constraint(prob, lam)
-    if value <= bound * (1 + rtol):
-        return CheckResult(True, f"λ is dual feasible: {name} = {value:.4g} ≤ {bound:.4g}.", quiet)
-    if not np.isfinite(value):
-        return CheckResult(False, f"your λ is not dual feasible: it must satisfy {name}.", quiet)
-    return CheckResult(False, f"your λ is not dual feasible: {name} = {value:.4g} > {bound:.4g}. "
-                              "Scale it down (prob.feasible_dual does that) or re-derive it.", quiet)
+    dual = prob.dual_objective(lam)
+    if not np.isfinite(dual):
+        if value <= bound * (1 + rtol):   # the norm constraint holds: the loss's domain does not
+            return CheckResult(False, "your λ is outside the domain of the loss's conjugate "
+                                      "(e.g. for the hinge loss −y_iλ_i must lie in [0, 1]).", quiet)
+        if not np.isfinite(value):
+            return CheckResult(False, f"your λ is not dual feasible: it must satisfy {name}.", quiet)
+        return CheckResult(False, f"your λ is not dual feasible: {name} = {value:.4g} > {bound:.4g}. "
+                                  "Scale it down (prob.feasible_dual does that) or re-derive it.", quiet)
+    if optimal:
+        best = prob.solve().value
+        if abs(dual - best) > rtol * max(abs(best), _scale(prob)):
+            return CheckResult(False, "λ is dual feasible but not optimal: its dual objective is "
+                                      "below the optimum.", quiet)
+        return CheckResult(True, f"λ is a dual optimum ({name} = {value:.4g} ≤ {bound:.4g}).", quiet)
+    return CheckResult(True, f"λ is dual feasible: {name} = {value:.4g} ≤ {bound:.4g}.", quiet)
 
 
-def optimal_value(prob, value, rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
-    """Is ``value`` the optimal value of ``prob`` (to a relative ``rtol``)? Says only whether it
-    is too high or too low, not by how much."""
+def _scale(prob) -> float:
+    """A natural size of the objective, ½‖y‖², so that optima at 0 can be checked."""
+    y = np.asarray(prob.y, dtype=float)
+    return max(0.5 * float(np.sum(y * y)), 1e-300) * 1e-9
+
+
+def optimal_value(prob, value, rtol: float = 1e-6, hint: bool = True,
+                  quiet: bool = False) -> CheckResult:
+    """Is ``value`` the optimal value of ``prob`` (to a relative ``rtol``, or 1e-9 of ½‖y‖² for
+    optima at zero)? With ``hint`` it says whether a wrong value is too high or too low (never by
+    how much); ``hint=False`` for graded use, where repeated tries could bisect."""
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -93,8 +115,10 @@ def optimal_value(prob, value, rtol: float = 1e-6, quiet: bool = False) -> Check
     if not np.isfinite(value):
         return CheckResult(False, f"the value must be finite; got {value}.", quiet)
     best = prob.solve().value
-    if abs(value - best) <= rtol * max(abs(best), 1e-300):
+    if abs(value - best) <= rtol * max(abs(best), _scale(prob)):
         return CheckResult(True, f"{value:.10g} is the optimal value (to a relative {rtol:g}).", quiet)
+    if not hint:
+        return CheckResult(False, f"{value:.10g} is not the optimal value.", quiet)
     side = "too high: a better network exists" if value > best else \
         "too low: no network reaches it (it is below the dual bound)"
     return CheckResult(False, f"{value:.10g} is {side}.", quiet)
@@ -105,7 +129,7 @@ def optimal_weights(prob, weights, rtol: float = 1e-6, quiet: bool = False) -> C
     gap, which the student can also compute with ``prob.relative_gap``."""
     try:
         obj = prob.objective(weights)
-    except ValueError as exc:
+    except (ValueError, TypeError, IndexError) as exc:
         return CheckResult(False, f"these weights do not fit the problem: {exc}", quiet)
     if not np.isfinite(obj):
         return CheckResult(False, "the weights violate a constraint (objective is inf).", quiet)
@@ -118,15 +142,20 @@ def optimal_weights(prob, weights, rtol: float = 1e-6, quiet: bool = False) -> C
 
 def rank_one(W, rtol: float = 1e-4, quiet: bool = False) -> CheckResult:
     r"""Is the matrix ``W`` rank one (:math:`\sigma_2/\sigma_1\le` ``rtol``)?"""
+    sv = np.linalg.svd(np.atleast_2d(np.asarray(W, dtype=float)), compute_uv=False)
+    if sv.size == 0 or sv[0] == 0:
+        return CheckResult(False, "W is zero (a dead layer), not a rank-one layer.", quiet)
     ratio = rank_one_ratio(W)
     if ratio <= rtol:
         return CheckResult(True, f"W is rank one: σ₂/σ₁ = {ratio:.1e} ≤ {rtol:g}.", quiet)
     return CheckResult(False, f"W is not rank one: σ₂/σ₁ = {ratio:.1e} > {rtol:g}.", quiet)
 
 
-def close(answer, expected_fn, name: str = "answer", rtol: float = 1e-6, quiet: bool = False) -> CheckResult:
-    """Generic numeric check: compares ``answer`` with ``expected_fn()`` (a callable, so the
-    expected value never sits in the student's notebook) elementwise to a relative ``rtol``."""
+def close(answer, expected_fn, name: str = "answer", rtol: float = 1e-6, atol: float = 1e-12,
+          quiet: bool = False) -> CheckResult:
+    """Generic numeric check: ``|answer - expected| <= atol + rtol * |expected|`` elementwise,
+    with ``expected_fn()`` a callable, so that the expected value never sits in the student's
+    notebook."""
     try:
         a = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -134,7 +163,8 @@ def close(answer, expected_fn, name: str = "answer", rtol: float = 1e-6, quiet: 
     e = np.asarray(expected_fn(), dtype=float)
     if a.shape != e.shape:
         return CheckResult(False, f"{name} has shape {a.shape}, expected {e.shape}.", quiet)
-    err = float(np.max(np.abs(a - e) / np.maximum(np.abs(e), 1e-300))) if e.size else 0.0
-    if err <= rtol:
-        return CheckResult(True, f"{name} is right (relative error {err:.1e}).", quiet)
-    return CheckResult(False, f"{name} is off: largest relative error {err:.1e} > {rtol:g}.", quiet)
+    excess = np.abs(a - e) - (atol + rtol * np.abs(e))
+    if not np.any(excess > 0):
+        return CheckResult(True, f"{name} is right (to rtol {rtol:g}, atol {atol:g}).", quiet)
+    bad = int(np.sum(excess > 0))
+    return CheckResult(False, f"{name} is off in {bad} of {e.size} entries (rtol {rtol:g}).", quiet)

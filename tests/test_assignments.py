@@ -41,13 +41,16 @@ def test_build_writes_student_and_instructor_notebooks_for_every_result_chapter(
         assert "{exercise-start}" not in text_s + text_t           # directives turned into text
 
 
-def test_every_exercise_has_a_stub_and_a_tagged_solution():
+def test_every_exercise_has_one_stub_and_a_tagged_solution():
     for name in assignments.RESULT_CHAPTERS:
         text = (ROOT / "chapters" / f"{name}.md").read_text()
-        n_ex = text.count("```{exercise-start}")
-        assert n_ex >= 3
-        assert text.count(":tags: [exercise, remove-cell, skip-execution]") == n_ex
-        assert text.count(":tags: [solution]") >= n_ex
+        blocks = text.split("```{exercise-start}")[1:]
+        assert len(blocks) >= 3
+        for block in blocks:                     # each exercise, up to the next one
+            stub, _, solution = block.partition("```{solution-start}")
+            assert stub.count(":tags: [exercise, remove-cell, skip-execution]") == 1
+            assert "raise NotImplementedError" in stub
+            assert solution.split("```{solution-end}")[0].count(":tags: [solution]") >= 1
 
 
 def test_colab_copies_are_in_sync_with_the_sources():
@@ -146,3 +149,30 @@ def test_check_value_weights_rank_and_close_never_print_the_answer(capsys):
 def test_every_notebook_page_has_a_colab_copy():
     pages = sorted(p.stem for p in (ROOT / "chapters").glob("*.md") if "kernelspec:" in p.read_text())
     assert pages == sorted(assignments.NOTEBOOK_CHAPTERS)
+
+
+def test_check_edge_cases_found_in_review():
+    X, y = dk.data.gaussian(n=20, d=5, seed=2)
+    Xs, ys = dk.data.gaussian(n=5, d=10, seed=2)               # n < d: interpolation possible
+    deep0 = dk.DeepLinear(Xs, ys, 0.0, depth=3, t=1.5)        # beta = 0: bound 1, not 0
+    assert dk.check.dual_point(deep0, deep0.solve().dual, quiet=True)
+    yl = np.where(y > 0, 1.0, -1.0)
+    hinge = dk.TwoLayerLinear(X, yl, 2.0, loss="hinge")
+    lam = hinge.solve().dual
+    assert dk.check.dual_point(hinge, lam, quiet=True)
+    outside = dk.check.dual_point(hinge, -lam, quiet=True)     # norm fine, conjugate domain not
+    assert not outside and "domain" in outside.message
+    prob = dk.TwoLayerLinear(X, y, 1.0)
+    assert dk.check.dual_point(prob, np.zeros_like(y), quiet=True)              # feasible ...
+    assert not dk.check.dual_point(prob, np.zeros_like(y), optimal=True, quiet=True)  # ... not optimal
+    assert dk.check.dual_point(prob, prob.solve().dual, optimal=True, quiet=True)
+    x = np.array([0.5, 1.0, 2.0, 3.5])
+    zero = dk.ReLU1D(x, 2 * x, 0.0, skip=True)                 # optimum exactly 0
+    assert dk.check.optimal_value(zero, 1e-15, quiet=True)
+    assert not dk.check.optimal_value(zero, 0.1, quiet=True)
+    wrong = dk.check.optimal_value(prob, 2 * prob.solve().value, hint=False, quiet=True)
+    assert not wrong and "too" not in wrong.message
+    assert dk.check.close([1e-17, 1.0], lambda: np.array([0.0, 1.0]), quiet=True)
+    assert not dk.check.rank_one(np.zeros((3, 2)), quiet=True)
+    bad = dk.check.dual_point(dk.ReLU1D(x, x**2, 0.1, skip=True), np.ones(4), quiet=True)
+    assert not bad and "xᵀλ" in bad.message
