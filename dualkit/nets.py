@@ -19,7 +19,22 @@ from ._validation import check_positive_int
 __all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 
 
-class DeepLinearNet(nn.Module):
+class _Layers:
+    """What every network of the book shares: the depth and the layer matrices of the forward
+    pass, with the first ``sphere_layers`` on the Frobenius sphere of radius ``radius``."""
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers :math:`L`."""
+        return len(self.layers)
+
+    def layer_tensors(self) -> list[torch.Tensor]:
+        """The weight matrices used in the forward pass (sphere layers already normalised)."""
+        k = self.sphere_layers
+        return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
+
+
+class DeepLinearNet(_Layers, nn.Module):
     r"""Deep linear network :math:`f(X)=XW_1\cdots W_{L-1}W_L`.
 
     Parameters
@@ -75,16 +90,6 @@ class DeepLinearNet(nn.Module):
             )
             for i in range(len(dims) - 1)
         )
-
-    @property
-    def depth(self) -> int:
-        """Number of weight layers :math:`L`."""
-        return len(self.layers)
-
-    def layer_tensors(self) -> list[torch.Tensor]:
-        """The weight matrices used in the forward pass (sphere layers already normalised)."""
-        k = self.sphere_layers
-        return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         M = X
@@ -156,7 +161,7 @@ class ReLUWeights(list):
                 f"biases={[None if b is None else b.shape for b in self.biases]}, skip={self.skip})")
 
 
-class DeepReLUNet(nn.Module):
+class DeepReLUNet(_Layers, nn.Module):
     r"""Deep ReLU network :math:`A_0=X`, :math:`A_l=(A_{l-1}W_l+b_l)_+`, :math:`f=A_{L-1}w_L+b_L`.
     Introduced in :ref:`ch-splines-1d`.
 
@@ -226,15 +231,6 @@ class DeepReLUNet(nn.Module):
         })
         self.out_bias = nn.Parameter(torch.zeros((), dtype=torch.float64)) if output_bias else None
         self.skip = nn.Parameter(torch.zeros((), dtype=torch.float64)) if skip else None
-
-    @property
-    def depth(self) -> int:
-        return len(self.layers)
-
-    def layer_tensors(self) -> list[torch.Tensor]:
-        """The weight matrices used in the forward pass (sphere layers already normalised)."""
-        k = self.sphere_layers
-        return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         A = X
