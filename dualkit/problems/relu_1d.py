@@ -244,16 +244,23 @@ class ReLU1D(Problem):
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Make a residual (e.g. :math:`y-f(x)` of a trained network) a dual certificate: remove
         its mean (and its component along :math:`x` with a skip), then scale it into
-        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}`."""
+        :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}`. Only the part that the
+        constraints see (the sums over repeated inputs) is scaled; the rest, residuals around
+        the mean target of a repeated input, is kept."""
         lam = as_vector(lam, "lam", n=self.n).copy()
         if self.skip and self.xs.size >= 2:
             M = np.column_stack([np.ones(self.n), self.x - self.x.mean()])
             lam = lam - M @ np.linalg.lstsq(M, lam, rcond=None)[0]
         else:
             lam = lam - lam.mean()
+        merged = np.bincount(self.inverse, weights=lam, minlength=self.xs.size)
+        seen = (merged / self.omega)[self.inverse]          # what the constraints depend on
+        rest = lam - seen                                   # sums to zero over each repeated input
+        if np.linalg.norm(seen) <= 16 * np.finfo(float).eps * max(np.linalg.norm(self.y), 1e-300):
+            return rest                                     # rounding-level: exactly feasible
         _, viol, _ = self._dual_parts(lam)
         radius = self.beta_eff if self.beta > 0 else 1.0
-        return lam if viol <= radius else lam * (radius / viol)
+        return lam if viol <= radius else rest + seen * (radius / viol)
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str | None = None, width: int | None = None, seed: int = 0,
@@ -304,7 +311,8 @@ class ReLU1D(Problem):
         # a relative tolerance, plus the rounding of lam^T y - |lam|^2/2 for optima near zero
         floor = 64 * np.finfo(float).eps * (float(np.linalg.norm(lam) * np.linalg.norm(self.y))
                                            + 0.5 * float(self.y @ self.y))
-        gap = (abs(value - dual_value) - floor) / max(abs(dual_value), abs(value), 1e-300)
+        gap = ((abs(value - dual_value) - floor) / max(abs(dual_value), abs(value), 1e-300)
+               if np.isfinite(value) and np.isfinite(dual_value) else np.inf)
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),
