@@ -33,6 +33,23 @@ class _Layers:
         k = self.sphere_layers
         return [self.radius * V / V.norm() for V in self.layers[:k]] + list(self.layers[k:])
 
+    @staticmethod
+    def _check_shape(d, widths, sphere_layers, radius):
+        """Validated ``d``, hidden ``widths`` (a list), ``sphere_layers`` and ``radius``."""
+        d = check_positive_int(d, "d")
+        if isinstance(widths, (int, np.integer)):
+            widths = [widths]
+        widths = [check_positive_int(m, "width") for m in widths]
+        if not widths:
+            raise ValueError("widths must list at least one hidden width (depth >= 2).")
+        if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
+                or not 0 <= sphere_layers <= len(widths) - 1):
+            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
+                             f"got {sphere_layers}.")
+        if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
+            raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
+        return d, widths, int(sphere_layers), float(radius)
+
 
 class DeepLinearNet(_Layers, nn.Module):
     r"""Deep linear network :math:`f(X)=XW_1\cdots W_{L-1}W_L`.
@@ -62,26 +79,11 @@ class DeepLinearNet(_Layers, nn.Module):
     def __init__(self, d: int, widths, out: int = 1, seed: int = 0, init_scale: float = 1.0,
                  sphere_layers: int = 0, radius: float = 1.0):
         super().__init__()
-        d = check_positive_int(d, "d")
-        if isinstance(widths, (int, np.integer)):
-            widths = [widths]
-        widths = [check_positive_int(m, "width") for m in widths]
-        if not widths:
-            raise ValueError("widths must list at least one hidden width (depth >= 2).")
+        d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         out = check_positive_int(out, "out")
         gen = torch.Generator().manual_seed(int(seed))
         dims = [d, *widths, out]
         self.d, self.widths, self.out = d, widths, out
-        if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
-                or not 0 <= sphere_layers <= len(widths) - 1):
-            raise ValueError(
-                f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
-                f"got {sphere_layers}."
-            )
-        self.sphere_layers = int(sphere_layers)
-        if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
-            raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
-        self.radius = float(radius)
         self.layers = nn.ParameterList(
             nn.Parameter(
                 init_scale
@@ -194,26 +196,14 @@ class DeepReLUNet(_Layers, nn.Module):
                  sphere_layers: int = 0, radius: float = 1.0, bias: str = "last",
                  output_bias: bool = True, skip: bool = False, nonneg: bool = False):
         super().__init__()
-        d = check_positive_int(d, "d")
-        if isinstance(widths, (int, np.integer)):
-            widths = [widths]
-        widths = [check_positive_int(m, "width") for m in widths]
-        if not widths:
-            raise ValueError("widths must list at least one hidden width (depth >= 2).")
+        d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         if skip and d != 1:
             raise ValueError(f"skip=True adds c*x for scalar inputs only; got d={d}.")
         if bias not in ("none", "last", "all"):
             raise ValueError(f"bias must be 'none', 'last' or 'all'; got {bias!r}.")
-        if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
-                or not 0 <= sphere_layers <= len(widths) - 1):
-            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
-                             f"got {sphere_layers}.")
-        if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
-            raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
         gen = torch.Generator().manual_seed(int(seed))
         dims = [d, *widths, 1]
         self.d, self.widths = d, widths
-        self.sphere_layers, self.radius = int(sphere_layers), float(radius)
         self.bias_mode, self.has_output_bias, self.has_skip = bias, bool(output_bias), bool(skip)
         layers = []
         for i in range(len(dims) - 1):
