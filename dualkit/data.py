@@ -13,7 +13,7 @@ import numpy as np
 from ._validation import as_matrix, check_choice, check_positive_int
 
 __all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression", "zigzag",
-           "points_1d", "rank_one", "reflection_example"]
+           "points_1d", "rank_one", "reflection_example", "sine_features"]
 
 
 def _check_seed(seed) -> int:
@@ -212,3 +212,18 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
     c = g if mixed_sign else np.abs(g)
     a = rng.standard_normal(d)
     return np.outer(c, a), teacher_scale * c + noise * rng.standard_normal(n)
+
+
+def sine_features(n: int, d: int = 2, seed: int = 0, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gaussian inputs :math:`X\in\mathbb R^{n\times d}` (d >= 2) and targets
+    :math:`y=\sin(2x_1)+0.5\,x_2+\text{noise}` (MATH.md §7.2's example).
+
+    Introduced in :ref:`ch-two-layer-relu`.
+    """
+    n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
+    if d < 2:
+        raise ValueError(f"d must be >= 2 (the target uses two features); got {d}.")
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+    X = rng.standard_normal((n, d))
+    return X, np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + noise * rng.standard_normal(n)
