@@ -198,28 +198,54 @@ class Blocks:
         return Blocks(self.M, self.D[:, idx], self.anchors[idx])
 
 
-def cone_support(A: np.ndarray, g: np.ndarray) -> float:
-    r""":math:`\max\{g^\top u: Au\ge0,\ \|u\|_2\le1\}=\|\Pi_K(g)\|=\min_{\mu\ge0}\|g+A^\top\mu\|`."""
-    if A.shape[0] == 0:
-        return float(np.linalg.norm(g))
-    try:
-        _, rnorm = nnls(A.T, -g, maxiter=50 * A.shape[0])
-    except RuntimeError:  # pragma: no cover - NNLS did not finish: fall back to the bound
-        return float(np.linalg.norm(g))
-    return float(rnorm)
+def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12):
+    r""":math:`\max\{g^\top u: Au\ge0,\ \|u\|_2\le1\}=\|\Pi_K(g)\|=\min_{\mu\ge0}\|g+A^\top\mu\|`,
+    and the maximizing direction :math:`\Pi_K(g)` (unnormalized).
+
+    Exact, by row generation: NNLS on a subset R of the rows (a larger cone, so an upper bound)
+    gives :math:`p=g+A_R^\top\mu`; if :math:`Ap\ge0` (to ``tol``) then :math:`p\in K` and the
+    bound is attained; else the most violated rows join R. ``rows`` is the starting subset
+    (default: the rows closest to the boundary in the direction of g)."""
+    n = A.shape[0]
+    gn = float(np.linalg.norm(g))
+    if n == 0 or gn == 0.0:
+        return gn, g.copy()
+    rn = np.linalg.norm(A, axis=1)
+    rn[rn == 0] = 1.0
+    if rows is None:
+        slack = (A @ g) / rn
+        k = min(n, 2 * A.shape[1])
+        rows = np.argpartition(slack, k - 1)[:k] if k < n else np.arange(n)
+    R = np.unique(np.asarray(rows, dtype=int))
+    for _ in range(n + 1):
+        AR = A[R]
+        try:
+            mu, rnorm = nnls(AR.T, -g, maxiter=50 * max(len(R), 10))
+        except RuntimeError:  # pragma: no cover - NNLS did not finish: the bound is still valid
+            return gn, g.copy()
+        p = g + AR.T @ mu
+        pn = float(np.linalg.norm(p))
+        slack = (A @ p) / rn
+        bad = np.flatnonzero(slack < -tol * max(pn, 1e-300))
+        if pn <= 1e3 * np.finfo(float).eps * gn:       # g lies in the polar cone
+            return float(rnorm), np.zeros_like(p)
+        if bad.size == 0:
+            return float(rnorm), p
+        worst = bad[np.argsort(slack[bad])[: A.shape[1]]]
+        R = np.union1d(R, worst)
+    return float(rnorm), p  # pragma: no cover
 
 
 def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: int | None = None):
     r"""The dual constraint value :math:`\max_j\max_{u\in K_j,\|u\|\le1}|\lambda^\top D_jM_ju|`
-    over the blocks (both signs), and the per-block values that were computed.
+    over the blocks (both signs), and the blocks that exceed ``above``.
 
     Blocks are visited in decreasing order of the bound :math:`\|g_j\|`; the scan stops once the
     bound falls to the running maximum, or to ``above`` (then only blocks that may exceed it
-    are computed: the returned maximum is exact whenever it exceeds ``above``, else it is at
-    most ``above``). Returns ``(value, viol)`` where ``viol`` is a list of
-    ``(support, j, sign)`` with support > ``above``, and ``limit`` stops after that many.
-    With ``above > 0`` a returned value below ``above`` only says that the maximum is at most
-    ``above``.
+    are computed: the returned maximum is exact whenever it exceeds ``above``). Returns
+    ``(value, viol)`` where ``viol`` lists ``(support, j, sign, direction)`` with support >
+    ``above``; ``limit`` stops after that many. With ``above > 0`` a returned value below
+    ``above`` only says that the maximum is at most ``above``.
     """
     G = blocks.grads(lam)
     ub = np.linalg.norm(G, axis=0)
@@ -230,10 +256,10 @@ def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: 
             break
         A = blocks.cone_matrix(j)
         for sign in (1.0, -1.0):
-            v = cone_support(A, sign * G[:, j])
+            v, u = cone_support(A, sign * G[:, j])
             best = max(best, v)
             if v > above:
-                viol.append((v, int(j), sign))
+                viol.append((v, int(j), sign, u))
         if limit is not None and len(viol) >= limit:
             break
     return best, viol
@@ -251,45 +277,41 @@ class ConeLassoFit:
     info: dict = field(default_factory=dict)
 
 
-def _restricted_socp(blocks: Blocks, idx, signs, y, beta, free_b0, tol):
-    """Solve the program on the working set by Clarabel (SOCP: residual e, norms t, u)."""
+#: Clarabel's KKT solver: the supernodal 'faer' factorization suits the dense F blocks
+_KKT_METHOD = "qdldl"
+
+
+def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0, tol):
+    """Solve the program on the working set by Clarabel: variables (u_j, t_j, e, b0), objective
+    e'e/2 + beta sum t_j, e = sum_j F_j u_j + b0 - y, (t_j, u_j) in second-order cones, and the
+    rows ``rows[j]`` of each block's cone constraint."""
     import clarabel
 
     n, p = blocks.M.shape
     k = len(idx)
     sub = blocks.take(np.asarray(idx, dtype=int))
-    F_cols, cone_blocks, sizes = [], [], []
-    for j in range(k):
-        Mj = sub.matrix(j)
-        F_cols.append(signs[j] * (sub.D[:, j][:, None] * Mj))
-        A = sub.cone_matrix(j)
-        cone_blocks.append(sp.csr_matrix(A))
-        sizes.append(A.shape[0])
     nb = 1 if free_b0 else 0
     nu, nt = k * p, k
     nx = nu + nt + n + nb
-    F = np.hstack(F_cols) if k else np.zeros((n, 0))
-    # zero cone: -F u + e - b0 = -y
-    rows = [sp.hstack([sp.csr_matrix(-F), sp.csr_matrix((n, nt)), sp.eye(n),
-                       sp.csr_matrix(-np.ones((n, nb)))])]
-    b = [-y]
-    cones = [clarabel.ZeroConeT(n)]
-    # non-negative cone: A_j u_j >= 0
-    if k:
-        Acone = sp.block_diag(cone_blocks)
-        rows.append(sp.hstack([-Acone, sp.csr_matrix((Acone.shape[0], nt + n + nb))]))
-        b.append(np.zeros(Acone.shape[0]))
-        cones.append(clarabel.NonnegativeConeT(Acone.shape[0]))
-    # second-order cones (t_j, u_j)
+    F = np.empty((n, nu))
     for j in range(k):
-        S = sp.lil_matrix((p + 1, nx))
-        S[0, nu + j] = -1.0
-        for i in range(p):
-            S[1 + i, j * p + i] = -1.0
-        rows.append(S.tocsr())
-        b.append(np.zeros(p + 1))
-        cones.append(clarabel.SecondOrderConeT(p + 1))
-    A = sp.vstack(rows).tocsc()
+        F[:, j * p:(j + 1) * p] = signs[j] * (sub.D[:, j][:, None] * sub.matrix(j))
+    # zero cone: -F u + e - b0 = -y
+    top = sp.hstack([sp.csr_matrix(-F), sp.csr_matrix((n, nt)), sp.eye(n),
+                     sp.csr_matrix(-np.ones((n, nb)))])
+    # non-negative cone: the selected rows of A_j u_j >= 0
+    Ac = sp.block_diag([-cones_A[j][rows[j]] for j in range(k)], format="csr")
+    mid = sp.hstack([Ac, sp.csr_matrix((Ac.shape[0], nt + n + nb))])
+    # second-order cones (t_j, u_j): s = (t_j, u_j)
+    jj = np.repeat(np.arange(k), p + 1)
+    ii = np.tile(np.arange(p + 1), k)
+    r_soc = jj * (p + 1) + ii
+    c_soc = np.where(ii == 0, nu + jj, jj * p + ii - 1)
+    bot = sp.csr_matrix((-np.ones(r_soc.size), (r_soc, c_soc)), shape=(k * (p + 1), nx))
+    A = sp.vstack([top, mid, bot]).tocsc()
+    b = np.concatenate([-y, np.zeros(Ac.shape[0] + k * (p + 1))])
+    cones = [clarabel.ZeroConeT(n), clarabel.NonnegativeConeT(Ac.shape[0])]
+    cones += [clarabel.SecondOrderConeT(p + 1)] * k
     q = np.zeros(nx)
     q[nu:nu + nt] = beta
     Pm = sp.diags(np.r_[np.zeros(nu + nt), np.ones(n), np.zeros(nb)]).tocsc()
@@ -297,14 +319,14 @@ def _restricted_socp(blocks: Blocks, idx, signs, y, beta, free_b0, tol):
     st.verbose = False
     st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
     st.max_iter = 200
-    solver = clarabel.DefaultSolver(Pm, q, A, np.concatenate(b), cones, st)
-    res = solver.solve()
+    st.direct_solve_method = _KKT_METHOD
+    res = clarabel.DefaultSolver(Pm, q, A, b, cones, st).solve()
     status = str(res.status)
-    x = np.asarray(res.x)
     if "Solved" not in status:
         raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
                            f"({k} blocks); try method='cvxpy' or rescale X and y.")
-    U = x[:nu].reshape(k, p).T if k else np.zeros((p, 0))
+    x = np.asarray(res.x)
+    U = x[:nu].reshape(k, p).T
     b0 = float(x[-1]) if free_b0 else 0.0
     return U, b0, status, int(res.iterations)
 
@@ -315,51 +337,96 @@ def _predict(blocks: Blocks, idx, signs, U, b0):
     return (sub.D * Z) @ signs + b0
 
 
-def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-9,
-                     batch: int | None = None, max_rounds: int = 100) -> ConeLassoFit:
+def _initial_rows(A: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Rows of a block's cone constraint to start with: the 2p closest to the boundary at the
+    direction u through which the block enters (the active ones among them)."""
+    rn = np.linalg.norm(A, axis=1)
+    slack = (A @ u) / np.where(rn > 0, rn, 1.0)
+    k = min(A.shape[0], 2 * A.shape[1])
+    return np.sort(np.argpartition(slack, k - 1)[:k]) if k < A.shape[0] else np.arange(A.shape[0])
+
+
+def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-10,
+                     batch: int | None = None, max_rounds: int = 500) -> ConeLassoFit:
     r"""Global solution of the cone-constrained group lasso over ``blocks`` (both signs of each
-    pattern) by a working set: solve the program on a few blocks (Clarabel, an interior-point
-    SOCP solver, to ``tol``), compute the dual constraint of every other block at the residual
-    :math:`\lambda=y-\hat y` (exactly, by NNLS, in decreasing order of the bound
-    :math:`\|g_j\|`), add the most violated ones, repeat. It stops when no block violates
-    :math:`\|\Pi_{K_j}(g_j)\|\le\beta(1+10^{-7})`: then :math:`\lambda` is dual feasible for the
-    whole program and the working-set optimum is the optimum. Only the active blocks
-    (at most n + 1 at an extreme optimum) ever enter the SOCP.
+    pattern) by working sets of blocks *and* of cone rows.
+
+    1. Blocks: at the residual :math:`\lambda=y-\hat y` the dual constraint of every block is
+       computed exactly (:func:`dual_constraint`, in decreasing order of the bound
+       :math:`\|g_j\|`); the most violated blocks join the working set.
+    2. Rows: a block enters with the 2p rows of its cone constraint nearest the boundary; after
+       each solve, rows that the block's vector violates are added and the program re-solved.
+       Fewer rows is a relaxation, so a solution that satisfies every row is the optimum of
+       the working set.
+    3. Each program is an SOCP solved by Clarabel (an interior-point method) to ``tol``.
+
+    It stops when the solution satisfies every row of its blocks and no block violates
+    :math:`\|\Pi_{K_j}(g_j)\|\le\beta(1+10^{-7})`: then :math:`\lambda` is dual feasible for
+    the whole program (to that slack), which certifies the optimum. Only active blocks (at most
+    n + 1 at an extreme optimum) and their active rows ever enter an SOCP.
     """
     y = np.asarray(y, dtype=float)
     n = y.size
+    p = blocks.M.shape[1]
     t0 = time.perf_counter()
     batch = batch or max(8, min(64, n // 4))
     ws: list[tuple[int, float]] = []
-    in_ws: set = set()
+    rows: list[np.ndarray] = []
+    cone_cache: dict[int, np.ndarray] = {}
     lam = y - y.mean() if free_b0 else y.copy()
-    U = np.zeros((blocks.M.shape[1], 0))
+    U = np.zeros((p, 0))
     b0 = float(y.mean()) if free_b0 else 0.0
-    rounds, status, iters = 0, "no blocks needed", 0
-    slack = 1e-7
-    for rounds in range(1, max_rounds + 1):
-        _, viol = dual_constraint(blocks, lam, above=beta * (1 + slack), limit=4 * batch)
-        new = [(j, s) for v, j, s in sorted(viol, reverse=True) if (j, s) not in in_ws][:batch]
-        if not new:
-            break
-        # drop blocks that are zero (keeps the SOCP small), keep the rest
-        if U.shape[1]:
-            keep = np.linalg.norm(U, axis=0) > 1e-9 * max(np.linalg.norm(U, axis=0).max(), 1e-300)
-            ws = [w for w, kp in zip(ws, keep, strict=True) if kp]
-            U = U[:, keep]
-        ws += new
-        in_ws = set(ws)
+    rounds, status, iters, row_rounds = 0, "no blocks needed", 0, 0
+    slack_tol = 1e-7
+    need_blocks = True
+    for round_ in range(1, max_rounds + 1):
+        rounds = round_
+        if need_blocks:
+            _, viol = dual_constraint(blocks, lam, above=beta * (1 + slack_tol), limit=4 * batch)
+            in_ws = set(ws)
+            new = [v for v in sorted(viol, key=lambda v: -v[0]) if (v[1], v[2]) not in in_ws][:batch]
+            if not new:
+                break
+            if U.shape[1]:                      # drop blocks that are zero
+                nrm = np.linalg.norm(U, axis=0)
+                keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
+                ws = [w for w, kp in zip(ws, keep, strict=True) if kp]
+                rows = [r for r, kp in zip(rows, keep, strict=True) if kp]
+            for _, j, sgn, u in new:
+                if j not in cone_cache:
+                    cone_cache[j] = blocks.cone_matrix(j)
+                ws.append((j, sgn))
+                rows.append(_initial_rows(cone_cache[j], u))
         idx = np.array([j for j, _ in ws])
-        signs = np.array([s for _, s in ws])
-        U, b0, status, it = _restricted_socp(blocks, idx, signs, y, beta, free_b0, tol)
+        signs = np.array([sg for _, sg in ws])
+        U, b0, status, it = _restricted_socp(blocks, idx, signs, rows,
+                                             [cone_cache[j] for j in idx], y, beta, free_b0, tol)
         iters += it
         lam = y - _predict(blocks, idx, signs, U, b0)
+        # rows violated by the solution join their block
+        added = False
+        for i, j in enumerate(idx):
+            u = U[:, i]
+            un = np.linalg.norm(u)
+            if un == 0:
+                continue
+            A = cone_cache[j]
+            rn = np.linalg.norm(A, axis=1)
+            sl = (A @ u) / np.where(rn > 0, rn, 1.0)
+            bad = np.flatnonzero(sl < -1e-9 * un)
+            bad = np.setdiff1d(bad, rows[i])
+            if bad.size:
+                rows[i] = np.union1d(rows[i], bad[np.argsort(sl[bad])[: 2 * p]])
+                added = True
+        need_blocks = not added
+        row_rounds += added
     else:
         raise RuntimeError(f"the working-set solver did not converge in {max_rounds} rounds "
                            f"({len(ws)} blocks); increase max_rounds or use method='cvxpy'.")
     idx = np.array([j for j, _ in ws], dtype=int)
-    signs = np.array([s for _, s in ws], dtype=float)
+    signs = np.array([sg for _, sg in ws], dtype=float)
     pred = _predict(blocks, idx, signs, U, b0) if ws else np.full(n, b0)
-    info = {"rounds": rounds, "working_set": len(ws), "socp_iterations": iters,
-            "status": status, "time": time.perf_counter() - t0}
+    info = {"rounds": rounds, "row_rounds": row_rounds, "working_set": len(ws),
+            "rows": int(sum(r.size for r in rows)), "socp_iterations": iters, "status": status,
+            "time": time.perf_counter() - t0}
     return ConeLassoFit(U, idx, signs, b0, pred, info)
