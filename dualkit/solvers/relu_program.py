@@ -198,14 +198,16 @@ class Blocks:
         return Blocks(self.M, self.D[:, idx], self.anchors[idx])
 
 
-def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12):
+def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12,
+                 below: float | None = None):
     r""":math:`\max\{g^\top u: Au\ge0,\ \|u\|_2\le1\}=\|\Pi_K(g)\|=\min_{\mu\ge0}\|g+A^\top\mu\|`,
     and the maximizing direction :math:`\Pi_K(g)` (unnormalized).
 
     Exact, by row generation: NNLS on a subset R of the rows (a larger cone, so an upper bound)
     gives :math:`p=g+A_R^\top\mu`; if :math:`Ap\ge0` (to ``tol``) then :math:`p\in K` and the
     bound is attained; else the most violated rows join R. ``rows`` is the starting subset
-    (default: the rows closest to the boundary in the direction of g)."""
+    (default: the rows closest to the boundary in the direction of g). With ``below``, it stops
+    as soon as the upper bound is at most ``below`` (and returns that bound)."""
     n = A.shape[0]
     gn = float(np.linalg.norm(g))
     if n == 0 or gn == 0.0:
@@ -224,6 +226,8 @@ def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12):
         except RuntimeError:  # pragma: no cover - NNLS did not finish: the bound is still valid
             return gn, g.copy()
         p = g + AR.T @ mu
+        if below is not None and rnorm <= below:
+            return float(rnorm), p
         pn = float(np.linalg.norm(p))
         slack = (A @ p) / rn
         bad = np.flatnonzero(slack < -tol * max(pn, 1e-300))
@@ -236,7 +240,8 @@ def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12):
     return float(rnorm), p  # pragma: no cover
 
 
-def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: int | None = None):
+def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: int | None = None,
+                    skip=frozenset()):
     r"""The dual constraint value :math:`\max_j\max_{u\in K_j,\|u\|\le1}|\lambda^\top D_jM_ju|`
     over the blocks (both signs), and the blocks that exceed ``above``.
 
@@ -244,8 +249,9 @@ def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: 
     bound falls to the running maximum, or to ``above`` (then only blocks that may exceed it
     are computed: the returned maximum is exact whenever it exceeds ``above``). Returns
     ``(value, viol)`` where ``viol`` lists ``(support, j, sign, direction)`` with support >
-    ``above``; ``limit`` stops after that many. With ``above > 0`` a returned value below
-    ``above`` only says that the maximum is at most ``above``.
+    ``above``; ``limit`` stops after that many; pairs ``(j, sign)`` in ``skip`` are not
+    computed. With ``above > 0`` a returned value below ``above`` only says that the maximum
+    is at most ``above``.
     """
     G = blocks.grads(lam)
     ub = np.linalg.norm(G, axis=0)
@@ -256,7 +262,9 @@ def dual_constraint(blocks: Blocks, lam: np.ndarray, above: float = 0.0, limit: 
             break
         A = blocks.cone_matrix(j)
         for sign in (1.0, -1.0):
-            v, u = cone_support(A, sign * G[:, j])
+            if (int(j), sign) in skip:
+                continue
+            v, u = cone_support(A, sign * G[:, j], below=max(best if limit is None else 0.0, above))
             best = max(best, v)
             if v > above:
                 viol.append((v, int(j), sign, u))
@@ -378,25 +386,27 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     b0 = float(y.mean()) if free_b0 else 0.0
     rounds, status, iters, row_rounds = 0, "no blocks needed", 0, 0
     slack_tol = 1e-7
-    need_blocks = True
+    rows_added = False
     for round_ in range(1, max_rounds + 1):
         rounds = round_
-        if need_blocks:
-            _, viol = dual_constraint(blocks, lam, above=beta * (1 + slack_tol), limit=4 * batch)
-            in_ws = set(ws)
-            new = [v for v in sorted(viol, key=lambda v: -v[0]) if (v[1], v[2]) not in in_ws][:batch]
-            if not new:
-                break
-            if U.shape[1]:                      # drop blocks that are zero
-                nrm = np.linalg.norm(U, axis=0)
-                keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
-                ws = [w for w, kp in zip(ws, keep, strict=True) if kp]
-                rows = [r for r, kp in zip(rows, keep, strict=True) if kp]
-            for _, j, sgn, u in new:
-                if j not in cone_cache:
-                    cone_cache[j] = blocks.cone_matrix(j)
-                ws.append((j, sgn))
-                rows.append(_initial_rows(cone_cache[j], u))
+        # blocks whose dual constraint the residual violates join (scored even while rows are
+        # still being added: it halves the number of rounds)
+        in_ws = set(ws)
+        _, viol = dual_constraint(blocks, lam, above=beta * (1 + slack_tol), limit=4 * batch,
+                                  skip=in_ws)
+        new = [v for v in sorted(viol, key=lambda v: -v[0])][:batch]
+        if not new and not rows_added:
+            break
+        if new and U.shape[1]:                  # drop blocks that are zero
+            nrm = np.linalg.norm(U, axis=0)
+            keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
+            ws = [w for w, kp in zip(ws, keep, strict=True) if kp]
+            rows = [r for r, kp in zip(rows, keep, strict=True) if kp]
+        for _, j, sgn, u in new:
+            if j not in cone_cache:
+                cone_cache[j] = blocks.cone_matrix(j)
+            ws.append((j, sgn))
+            rows.append(_initial_rows(cone_cache[j], u))
         idx = np.array([j for j, _ in ws])
         signs = np.array([sg for _, sg in ws])
         U, b0, status, it = _restricted_socp(blocks, idx, signs, rows,
@@ -404,7 +414,7 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
         iters += it
         lam = y - _predict(blocks, idx, signs, U, b0)
         # rows violated by the solution join their block
-        added = False
+        rows_added = False
         for i, j in enumerate(idx):
             u = U[:, i]
             un = np.linalg.norm(u)
@@ -417,9 +427,8 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
             bad = np.setdiff1d(bad, rows[i])
             if bad.size:
                 rows[i] = np.union1d(rows[i], bad[np.argsort(sl[bad])[: 2 * p]])
-                added = True
-        need_blocks = not added
-        row_rounds += added
+                rows_added = True
+        row_rounds += rows_added
     else:
         raise RuntimeError(f"the working-set solver did not converge in {max_rounds} rounds "
                            f"({len(ws)} blocks); increase max_rounds or use method='cvxpy'.")
