@@ -145,7 +145,6 @@ class TwoLayerReLU(Problem):
             for k, Mk in enumerate(self._free_matrices()):
                 D = enumerate_patterns(Mk, max_candidates=10 * AUTO_MAX_CANDIDATES)
                 D[k] = True
-                D = np.unique(D, axis=1)
                 Ds.append(D)
                 anchors.append(np.full(D.shape[1], k))
             return Blocks(self.X, np.concatenate(Ds, axis=1), np.concatenate(anchors))
@@ -186,8 +185,8 @@ class TwoLayerReLU(Problem):
         D = (self.M @ G) >= 0
         packed = np.packbits(D, axis=0)
         _, idx = np.unique(packed.T, axis=0, return_index=True)
-        D = D[:, np.sort(idx)]
-        return Blocks(self.M, D, np.full(D.shape[1], -1))
+        idx = np.sort(idx)
+        return Blocks(self.M, D[:, idx], np.full(idx.size, -1))
 
     @property
     def exact(self) -> bool:

@@ -58,16 +58,18 @@ def _enumeration_size(n_rows: int, r: int) -> int:
     return math.comb(max(n_rows, 0), max(r - 1, 0)) * 2 ** r
 
 
-def enumerate_patterns(M, max_candidates: int = 4_000_000) -> np.ndarray:
+def enumerate_patterns(M, max_candidates: int = 4_000_000, return_reps: bool = False):
     r"""Every activation pattern :math:`\mathbb 1[Mu\ge0]` of the rows of ``M`` (n, d), as the
-    columns of a boolean array (n, P).
+    columns of a boolean array (n, P); with ``return_reps`` also a direction strictly inside
+    each cell (d, P), :math:`\mathbb 1[M\,\text{rep}\ge0]` being the pattern.
 
     Each cell of the central arrangement :math:`\{u: m_i^\top u=0\}` (in the row space, of
     dimension r) is a pointed cone with an extreme ray on which r - 1 independent rows vanish;
     the cells around that ray take every sign on the rows that vanish there. So the patterns are
-    found by visiting every ray spanned by r - 1 rows, :math:`\binom{n}{r-1}` of them. On
-    degenerate data (more rows vanish on a ray) a superset of the cells is returned, which is
-    harmless: every returned pattern's closed cone lies inside its cell's closure or is a face.
+    found by visiting every ray spanned by r - 1 rows, :math:`\binom{n}{r-1}` of them, and
+    stepping off it: :math:`w+\varepsilon v` with :math:`m_i^\top v=\pm1` on those rows. On
+    degenerate data (more rows vanish on a ray) the cells around the ray are the cells of the
+    vanishing rows' own arrangement, found by the same method one dimension lower.
 
     Raises ``ValueError`` when more than ``max_candidates`` candidate patterns would be visited
     (use :func:`sample_patterns` then).
@@ -75,10 +77,13 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000) -> np.ndarray:
     M = np.asarray(M, dtype=float)
     n = M.shape[0]
     Z, r = _row_space(M)
-    norms = np.linalg.norm(Z, axis=1) if r else np.zeros(n)
-    live = norms > RANK_TOL * (norms.max() if r else 1.0)
     if r == 0:
-        return np.ones((n, 1), dtype=bool)
+        D = np.ones((n, 1), dtype=bool)
+        return (D, np.zeros((M.shape[1], 1))) if return_reps else D
+    _, s_, Vt = np.linalg.svd(M, full_matrices=False)
+    Q = Vt[:r].T                                            # row space basis: u = Q z
+    norms = np.linalg.norm(Z, axis=1)
+    live = norms > RANK_TOL * norms.max()
     size = _enumeration_size(int(live.sum()), r)
     if size > max_candidates:
         raise ValueError(
@@ -86,45 +91,59 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000) -> np.ndarray:
             f"(n={int(live.sum())} rows of rank {r}); use sampled patterns instead.")
     Zn = np.zeros_like(Z)
     Zn[live] = Z[live] / norms[live, None]
+    reps = _cell_reps(Zn, live, r)                          # (r, many) in row-space coordinates
+    D = ((Zn @ reps) > 0) | ~live[:, None]
+    packed = np.packbits(D, axis=0)
+    _, idx = np.unique(packed.T, axis=0, return_index=True)
+    idx = np.sort(idx)
+    D, reps = D[:, idx], Q @ reps[:, idx]
+    return (D, reps) if return_reps else D
+
+
+def _cell_reps(Zn: np.ndarray, live: np.ndarray, r: int) -> np.ndarray:
+    """Directions strictly inside every cell of the arrangement of the unit rows Zn (in R^r)."""
     rows = np.flatnonzero(live)
-    tol = 1e-9
-    found = []
     if r == 1:
-        s = Zn[:, 0]
-        for sign in (1.0, -1.0):
-            found.append((sign * s > tol) | ~live)
-        return _unique_columns(np.array(found).T)
-    combos = np.array(list(itertools.product([False, True], repeat=r - 1)), dtype=bool)
+        return np.array([[1.0, -1.0]])
+    tol = 1e-9
+    combos = np.array(list(itertools.product([-1.0, 1.0], repeat=r - 1)))   # (2^(r-1), r-1)
+    out = []
     for chunk in _chunks(itertools.combinations(rows, r - 1), 20000):
         S = np.array(chunk)                                   # (c, r-1) row indices
         sub = Zn[S]                                           # (c, r-1, r)
         _, sv, Vt = np.linalg.svd(sub)
         ok = sv[:, -1] > 1e-8                                  # independent rows only
-        S, w = S[ok], Vt[ok, -1, :]                           # the ray's direction
+        S, sub, w = S[ok], sub[ok], Vt[ok, -1, :]             # the ray's direction
+        if not len(S):
+            continue
+        pinv = np.linalg.pinv(sub)                            # (c, r, r-1)
         vals = Zn @ w.T                                       # (n, c)
+        zero = (np.abs(vals) <= tol) & live[:, None]
+        generic = zero.sum(axis=0) == r - 1
         for sign in (1.0, -1.0):
-            v = sign * vals
-            zero = np.abs(v) <= tol
-            base = (v > tol) | ~live[:, None]
-            generic = zero.sum(axis=0) == r - 1
-            # generic rays: every sign on the r - 1 rows of the subset
-            if generic.any():
-                Sg, bg = S[generic], base[:, generic]
-                for c in combos:
-                    P = bg.copy()
-                    P[Sg, np.arange(len(Sg))[:, None]] = c[None, :]
-                    found.append(P)
-            # degenerate rays (more rows vanish): every sign on all of them
+            wg = sign * w[generic]
+            vg = vals[:, generic] * sign
+            # generic rays: step off along v with sub v = every sign combination
+            for c in combos:
+                v = pinv[generic] @ c                          # (cg, r)
+                vv = Zn @ v.T                                  # (n, cg)
+                ratio = np.where(zero[:, generic] | ~live[:, None], np.inf,
+                                 np.abs(vg) / np.maximum(np.abs(vv), 1e-300))
+                eps = 0.5 * np.minimum(ratio.min(axis=0), 1.0)
+                out.append((wg + eps[:, None] * v).T)
+            # degenerate rays: the cells of the vanishing rows, one dimension lower
             for j in np.flatnonzero(~generic):
                 zrows = np.flatnonzero(zero[:, j])
-                if zrows.size > 16:
-                    raise ValueError(f"{zrows.size} hyperplanes meet on one ray: the data are too "
-                                     "degenerate for exact enumeration; use sampled patterns.")
-                for c in itertools.product([False, True], repeat=zrows.size):
-                    P = base[:, j].copy()
-                    P[zrows] = c
-                    found.append(P[:, None])
-    return _unique_columns(np.concatenate(found, axis=1)) if found else np.ones((n, 1), bool)
+                wj = sign * w[j]
+                Zz = Zn[zrows] - np.outer(Zn[zrows] @ wj, wj)
+                _, sub_reps = enumerate_patterns(Zz, return_reps=True)
+                for v in sub_reps.T:
+                    vv = Zn @ v
+                    others = live & ~np.isin(np.arange(Zn.shape[0]), zrows)
+                    ratio = np.abs(Zn[others] @ wj) / np.maximum(np.abs(vv[others]), 1e-300)
+                    eps = 0.5 * min(ratio.min(initial=np.inf), 1.0) / max(np.linalg.norm(v), 1e-300)
+                    out.append((wj + eps * v)[:, None])
+    return np.concatenate(out, axis=1) if out else np.eye(r)[:, :1]
 
 
 def _chunks(iterable, size):
