@@ -33,8 +33,8 @@ __all__ = ["RESULT_CHAPTERS", "student_notebook", "instructor_notebook", "colab_
            "write_colab", "colab_out_of_date", "main"]
 
 #: the result chapters, in book order (their exercises become assignments)
-RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses", "rank_one_relu",
-                   "splines_1d"]
+RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses", "two_layer_relu",
+                   "rank_one_relu", "splines_1d"]
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
 NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "instructors"]
 INSTALL_URL = "dualkit[widgets] @ git+https://github.com/dualkit/dualkit"

@@ -28,6 +28,9 @@ __all__ = [
     "knot_path",
     "rank_history",
     "ramp_function",
+    "arrangement",
+    "pattern_counts",
+    "relu_neurons",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -414,4 +417,99 @@ def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, la
     ax.set_title("The learned function is one ramp along $a$")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
+    return fig
+
+
+def arrangement(X, extent: float = 3.0, resolution: int = 400, axes=None):
+    r"""The activation patterns of 2-D data with a bias, :math:`\mathbb 1[Xu+b\mathbf 1\ge0]`,
+    over the neuron parameters :math:`(u_1,u_2)` on the two slices :math:`b=+1` and
+    :math:`b=-1` of :math:`(u,b)` space. Each colour is one pattern; the black lines are the
+    hyperplanes :math:`x_i^\top u+b=0`, one per data point.
+
+    Introduced in :ref:`ch-two-layer-relu`.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"arrangement draws 2-D data, X of shape (n, 2); got {X.shape}.")
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), layout="constrained")
+    fig = axes[0].figure
+    g = np.linspace(-extent, extent, resolution)
+    U1, U2 = np.meshgrid(g, g)
+    rng = np.random.default_rng(0)
+    for ax, b in zip(axes, (1.0, -1.0), strict=True):
+        act = (X[:, 0, None, None] * U1 + X[:, 1, None, None] * U2 + b) >= 0   # (n, r, r)
+        codes = np.packbits(act, axis=0).reshape(-1, resolution * resolution)
+        _, inv = np.unique(codes.T, axis=0, return_inverse=True)
+        inv = inv.reshape(resolution, resolution)
+        perm = rng.permutation(inv.max() + 1)            # neighbouring cells get unrelated colours
+        ax.imshow(perm[inv], origin="lower", extent=(-extent, extent, -extent, extent),
+                  cmap="tab20", interpolation="nearest", aspect="equal")
+        for x in X:                                       # x1 u1 + x2 u2 + b = 0
+            if abs(x[1]) > abs(x[0]):
+                ax.plot(g, -(b + x[0] * g) / x[1], color="k", lw=0.6)
+            else:
+                ax.plot(-(b + x[1] * g) / x[0], g, color="k", lw=0.6)
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_xlabel("$u_1$ (first-layer weight on $x_1$)")
+        ax.set_ylabel("$u_2$ (first-layer weight on $x_2$)")
+        ax.set_title(f"slice $b={b:+g}$: {inv.max() + 1} patterns visible")
+    return fig
+
+
+def pattern_counts(ns, counts: dict, ax=None):
+    """Number of activation patterns against the number of points n, one line per entry of
+    ``counts`` (label: list of counts), on log-log axes.
+
+    Introduced in :ref:`ch-two-layer-relu`.
+    """
+    fig, ax = _axes(ax)
+    markers = iter("os^vD<>")
+    for label, c in counts.items():
+        ax.loglog(ns, c, marker=next(markers, "o"), label=label)
+    ax.set_xlabel("number of data points $n$")
+    ax.set_ylabel("activation patterns $P$")
+    ax.legend(fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
+
+
+def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
+    r"""Neurons of two-layer ReLU networks on 2-D data: each neuron :math:`\alpha(u^\top x+b)_+`
+    is drawn as its hyperplane :math:`u^\top x+b=0` in data space, with line width and opacity
+    proportional to its share of the weight decay :math:`|\alpha|\|u\|` (the neurons of the
+    convex optimum against trained ones). ``networks`` maps a title to
+    :class:`~dualkit.nets.ReLUWeights`.
+
+    Introduced in :ref:`ch-two-layer-relu`.
+    """
+    X = np.asarray(X, dtype=float)
+    k = len(networks)
+    if axes is None:
+        fig, axes = plt.subplots(1, k, figsize=(4.0 * k, 4.0), layout="constrained", squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    ext = extent or 1.15 * float(np.abs(X).max())
+    g = np.linspace(-ext, ext, 50)
+    for ax, (title, ws) in zip(axes, networks.items(), strict=True):
+        W1, w2 = np.asarray(ws[0]), np.asarray(ws[1])
+        b = ws.biases[0] if ws.biases[0] is not None else np.zeros(W1.shape[1])
+        size = np.abs(w2) * np.linalg.norm(W1, axis=0)
+        big = max(float(size.max()), 1e-300)
+        for j in np.flatnonzero(size > 1e-3 * big):
+            u, bj, wgt = W1[:, j], b[j], size[j] / big
+            col = "C3" if w2[j] > 0 else "C0"
+            if abs(u[1]) > abs(u[0]):
+                ax.plot(g, -(bj + u[0] * g) / u[1], color=col, lw=0.5 + 2.5 * wgt, alpha=0.2 + 0.8 * wgt)
+            else:
+                ax.plot(-(bj + u[1] * g) / u[0], g, color=col, lw=0.5 + 2.5 * wgt, alpha=0.2 + 0.8 * wgt)
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", s=25, edgecolor="k", lw=0.4, zorder=3)
+        ax.set_xlim(-ext, ext)
+        ax.set_ylim(-ext, ext)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.set_title(f"{title}\n{int(np.sum(size > 1e-3 * big))} neurons "
+                     "(red: $\\alpha>0$, blue: $\\alpha<0$)", fontsize="small")
     return fig

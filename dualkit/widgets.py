@@ -14,7 +14,8 @@ import numpy as np
 from . import plot
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer", "rank_one_explorer"]
+__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer", "rank_one_explorer",
+           "relu_explorer"]
 
 
 def beta_explorer(X, y, betas=None):
@@ -166,3 +167,30 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0):
         t=widgets.FloatSlider(value=t, min=0.5, max=2.0, step=0.05, description="t",
                               continuous_update=False),
     )
+
+
+def relu_explorer(X, y, bias: str = "free"):
+    r"""A slider over :math:`\beta` (log scale, down to :math:`10^{-3}\beta_{\max}`) that solves the
+    two-layer ReLU convex program on 2-D data and redraws the optimal network's neurons with
+    :func:`dualkit.plot.relu_neurons`.
+
+    Introduced in :ref:`ch-two-layer-relu`.
+    """
+    import ipywidgets as widgets
+
+    from .problems.two_layer_relu import TwoLayerReLU
+
+    bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
+
+    def show(beta: float):
+        sol = TwoLayerReLU(X, y, float(beta), bias=bias).solve()
+        fig = plot.relu_neurons(X, y, {f"β = {beta:.3g}, P* = {sol.value:.4g} "
+                                       f"(certified: {sol.certified})": sol.weights})
+        plt.show()
+        return fig
+
+    slider = widgets.FloatLogSlider(
+        value=1e-2 * bmax, base=10, min=np.log10(bmax) - 3, max=np.log10(1.2 * bmax), step=0.05,
+        description="beta", readout_format=".3g", continuous_update=False,
+    )
+    return widgets.interactive(show, beta=slider)

@@ -47,7 +47,7 @@ def _sphere_max(M, lam, n_dirs=200_000, seed=0):
 
 # ---------------------------------------------------------------- patterns
 @pytest.mark.parametrize("n,d,bias", [(5, 1, True), (12, 2, True), (30, 2, True), (9, 3, True),
-                                      (15, 2, False), (8, 4, False), (7, 1, False)])
+                                      (15, 2, False), (8, 4, False), (7, 1, False), (160, 2, True)])
 def test_enumeration_count_equals_formula(n, d, bias):
     rng = np.random.default_rng(n * 10 + d)
     X = rng.standard_normal((n, d))

@@ -153,9 +153,9 @@ class TwoLayerReLU(Problem):
 
     def _sample(self, n_samples: int) -> Blocks:
         if self.free:
-            rng = np.random.default_rng(self.seed)
-            G = rng.standard_normal((self.d, n_samples))
-            k = rng.integers(0, self.n, n_samples)
+            # nested like sample_patterns: two streams, each extended by more samples
+            G = np.random.default_rng(self.seed).standard_normal((n_samples, self.d)).T
+            k = np.random.default_rng([self.seed, 1]).integers(0, self.n, n_samples)
             D = (self.X @ G - np.einsum("ij,ji->i", self.X[k], G)[None, :]) >= 0
             D[k, np.arange(n_samples)] = True
             key = np.vstack([np.packbits(D, axis=0), k.astype(np.uint64).view(np.uint8).reshape(-1, 8).T])

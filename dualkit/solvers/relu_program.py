@@ -105,7 +105,7 @@ def _cell_reps(Zn: np.ndarray, live: np.ndarray, r: int) -> np.ndarray:
     rows = np.flatnonzero(live)
     if r == 1:
         return np.array([[1.0, -1.0]])
-    tol = 1e-9
+    tol = 1e-13                         # rounding level: nearly meeting planes stay generic
     combos = np.array(list(itertools.product([-1.0, 1.0], repeat=r - 1)))   # (2^(r-1), r-1)
     out = []
     for chunk in _chunks(itertools.combinations(rows, r - 1), 20000):
@@ -164,10 +164,12 @@ def _unique_columns(P: np.ndarray) -> np.ndarray:
 
 def sample_patterns(M, n_samples: int, seed: int = 0):
     r"""Patterns :math:`\mathbb 1[Mg\ge0]` of ``n_samples`` Gaussian directions :math:`g`
-    (MATH.md §7.2); returns ``(patterns (n, P), gates (d, P))``, unique columns only."""
+    (MATH.md §7.2); returns ``(patterns (n, P), gates (d, P))``, unique columns only. The
+    directions for ``n_samples`` extend those for any smaller number (same seed), so the
+    sampled programs are nested and their values decrease."""
     M = np.asarray(M, dtype=float)
     rng = np.random.default_rng(seed)
-    G = rng.standard_normal((M.shape[1], int(n_samples)))
+    G = rng.standard_normal((int(n_samples), M.shape[1])).T   # nested: more samples extend fewer
     P = (M @ G) >= 0
     packed = np.packbits(P, axis=0)
     _, idx = np.unique(packed.T, axis=0, return_index=True)
