@@ -188,6 +188,8 @@ def test_sampled_patterns_on_high_rank_data_are_an_upper_bound():
     assert abs(sol.value - sol.info["restricted_dual_value"]) <= 1e-6 * sol.value
     with pytest.raises(RuntimeError, match="upper bound"):
         prob.dual_objective(sol.dual)
+    with pytest.raises(NotImplementedError, match="no certified lower bound"):
+        prob.gap(sol.weights)
     # more patterns can only lower the value (the set of 400 contains the 200: same seed stream)
     ref = prob.solve(method="cvxpy")
     assert abs(ref.value - sol.value) <= 1e-6 * sol.value
@@ -216,6 +218,7 @@ def test_dual_constraint_is_the_max_over_blocks():
     ({"beta": 0.0}, "beta"), ({"beta": -1.0}, "beta"), ({"beta": float("nan")}, "beta"),
     ({"bias": "both"}, "bias"), ({"patterns": "some"}, "patterns"),
     ({"patterns": np.ones((5, 3))}, "patterns"), ({"patterns": 0}, "patterns"),
+    ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
 ])
 def test_bad_inputs(data, kwargs, match):
     X, y = data

@@ -106,6 +106,8 @@ class TwoLayerReLU(Problem):
         self.y = as_vector(y, "y", n=self.n)
         self.beta = check_beta(beta, allow_zero=False)
         self.bias = check_choice(bias, "bias", BIASES)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
         self.seed = int(seed)
         self.loss = None
         self.M = np.column_stack([self.X, np.ones(self.n)]) if bias == "regularized" else self.X
@@ -208,6 +210,17 @@ class TwoLayerReLU(Problem):
         lam0 = self.y - self.y.mean() if self.free else self.y
         blocks = self.exact_blocks() or self.blocks
         return dual_constraint(blocks, lam0)[0]
+
+    def lower_bound(self) -> float:
+        """The certified dual value (cached). Raises ``NotImplementedError`` when the patterns
+        cannot be enumerated: a sampled program gives an upper bound, and no lower bound is
+        certified (``dk.train`` then records no gap)."""
+        if self.exact_blocks() is None:
+            raise NotImplementedError(
+                f"no certified lower bound: the activation patterns of n={self.n} points of rank "
+                f"{self.rank} cannot be enumerated ({self.enumeration_size():.2e} candidates), "
+                "so the dual constraint cannot be checked; sampled programs are upper bounds.")
+        return super().lower_bound()
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:

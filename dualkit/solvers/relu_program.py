@@ -16,7 +16,7 @@ one, whose neurons' hyperplanes pass through :math:`x_k`). The program is
 :math:`g_j=\sigma_jM_j^\top D_j\lambda` (the support function of a cone intersected with the
 ball is the norm of the projection on the cone; by Moreau's decomposition it is the residual
 of the non-negative least-squares problem :math:`\min_{\mu\ge0}\|g_j+A_j^\top\mu\|`,
-:math:`A_j=(2D_j-1)\odot M_j`, which :func:`scipy.optimize.nnls` solves exactly).
+:math:`A_j=(2D_j-1)\odot M_j`, which ``scipy.optimize.nnls`` solves exactly).
 
 Introduced in :ref:`ch-two-layer-relu`.
 """
