@@ -306,13 +306,16 @@ class ConeLassoFit:
     info: dict = field(default_factory=dict)
 
 
-#: Clarabel's KKT solver: the supernodal 'faer' factorization suits the dense F blocks
-_KKT_METHOD = "qdldl"
+#: Clarabel's KKT factorization: the supernodal 'faer' (dense kernels) suits the dense F'F block;
+#: 'qdldl' when this Clarabel has no faer
+KKT_METHOD = "faer"
 
 
 def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0, tol):
-    """Solve the program on the working set by Clarabel: variables (u_j, t_j, e, b0), objective
-    e'e/2 + beta sum t_j, e = sum_j F_j u_j + b0 - y, (t_j, u_j) in second-order cones, and the
+    """Solve the program on the working set by Clarabel: variables (u_j, t_j, b0), objective
+    |F u + b0 - y|^2 / 2 + beta sum t_j with the quadratic as the dense Gram matrix F'F (size
+    k p; factored by Clarabel's supernodal 'faer' method, 4x faster than a residual variable
+    e = F u - y with QDLDL at n = 1000, k p = 1176), (t_j, u_j) in second-order cones, and the
     rows ``rows[j]`` of each block's cone constraint."""
     import clarabel
 
@@ -321,35 +324,42 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     sub = blocks.take(np.asarray(idx, dtype=int))
     nb = 1 if free_b0 else 0
     nu, nt = k * p, k
-    nx = nu + nt + n + nb
-    F = np.empty((n, nu))
+    nx = nu + nt + nb
+    F = np.empty((n, nu + nb))
     for j in range(k):
         F[:, j * p:(j + 1) * p] = signs[j] * (sub.D[:, j][:, None] * sub.matrix(j))
-    # zero cone: -F u + e - b0 = -y
-    top = sp.hstack([sp.csr_matrix(-F), sp.csr_matrix((n, nt)), sp.eye(n),
-                     sp.csr_matrix(-np.ones((n, nb)))])
-    # non-negative cone: the selected rows of A_j u_j >= 0
+    if nb:
+        F[:, nu] = 1.0
+    H = F.T @ F
+    Pm = np.zeros((nx, nx))
+    zi = np.r_[np.arange(nu), nx - 1] if nb else np.arange(nu)
+    Pm[np.ix_(zi, zi)] = H
+    Pm = sp.csc_matrix(np.triu(Pm))
+    q = np.zeros(nx)
+    q[zi] = -(F.T @ y)
+    q[nu:nu + nt] = beta
     Ac = sp.block_diag([-cones_A[j][rows[j]] for j in range(k)], format="csr")
-    mid = sp.hstack([Ac, sp.csr_matrix((Ac.shape[0], nt + n + nb))])
-    # second-order cones (t_j, u_j): s = (t_j, u_j)
+    mid = sp.hstack([Ac, sp.csr_matrix((Ac.shape[0], nt + nb))])
     jj = np.repeat(np.arange(k), p + 1)
     ii = np.tile(np.arange(p + 1), k)
     r_soc = jj * (p + 1) + ii
     c_soc = np.where(ii == 0, nu + jj, jj * p + ii - 1)
     bot = sp.csr_matrix((-np.ones(r_soc.size), (r_soc, c_soc)), shape=(k * (p + 1), nx))
-    A = sp.vstack([top, mid, bot]).tocsc()
-    b = np.concatenate([-y, np.zeros(Ac.shape[0] + k * (p + 1))])
-    cones = [clarabel.ZeroConeT(n), clarabel.NonnegativeConeT(Ac.shape[0])]
+    A = sp.vstack([mid, bot]).tocsc()
+    b = np.zeros(Ac.shape[0] + k * (p + 1))
+    cones = [clarabel.NonnegativeConeT(Ac.shape[0])]
     cones += [clarabel.SecondOrderConeT(p + 1)] * k
-    q = np.zeros(nx)
-    q[nu:nu + nt] = beta
-    Pm = sp.diags(np.r_[np.zeros(nu + nt), np.ones(n), np.zeros(nb)]).tocsc()
     st = clarabel.DefaultSettings()
     st.verbose = False
     st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
     st.max_iter = 200
-    st.direct_solve_method = _KKT_METHOD
-    res = clarabel.DefaultSolver(Pm, q, A, b, cones, st).solve()
+    st.direct_solve_method = KKT_METHOD
+    try:
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    except Exception:  # pragma: no cover - a Clarabel build without faer
+        st.direct_solve_method = "qdldl"
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    res = solver.solve()
     status = str(res.status)
     if "Solved" not in status:
         raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
