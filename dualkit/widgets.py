@@ -181,6 +181,9 @@ def relu_explorer(X, y, bias: str = "free"):
     from .problems.two_layer_relu import TwoLayerReLU
 
     bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
+    if not bmax > 0:
+        raise ValueError("the optimal network is zero for every beta (beta_max = 0: y is constant "
+                         "with bias='free', or zero); nothing to explore.")
 
     def show(beta: float):
         sol = TwoLayerReLU(X, y, float(beta), bias=bias).solve()

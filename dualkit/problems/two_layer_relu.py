@@ -138,6 +138,8 @@ class TwoLayerReLU(Problem):
         r"""Upper bound on the number of patterns (blocks): :math:`2\sum_{k<r}\binom{n-1}{k}`
         (times n anchors for the free bias, whose arrangements have rank at most d)."""
         if self.free:
+            if self.n == 1:
+                return 1
             return self.n * pattern_count(self.n - 1, min(self.d, self.n - 1) or 1)
         return pattern_count(self.n, self.rank)
 
@@ -359,7 +361,13 @@ class TwoLayerReLU(Problem):
         solver = solver or "CLARABEL"
         opts = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10,
                 "max_iter": 300} if solver == "CLARABEL" else {}
-        _, res = solve_cvxpy(prob, solver=solver, what="two-layer ReLU convex program", **opts)
+        try:
+            _, res = solve_cvxpy(prob, solver=solver, what="two-layer ReLU convex program", **opts)
+        except RuntimeError:
+            if not opts:
+                raise
+            # tight tolerances can end 'optimal_inaccurate' on degenerate data: default ones
+            _, res = solve_cvxpy(prob, solver=solver, what="two-layer ReLU convex program")
         Vv, Wv = np.asarray(V.value), np.asarray(W.value)
         U = np.hstack([Vv, Wv])
         idx = np.r_[np.arange(P), np.arange(P)]

@@ -74,13 +74,18 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000, return_reps: bool = F
     Raises ``ValueError`` when more than ``max_candidates`` candidate patterns would be visited
     (use :func:`sample_patterns` then).
     """
-    M = np.asarray(M, dtype=float)
-    n = M.shape[0]
+    M0 = np.asarray(M, dtype=float)
+    n = M0.shape[0]
+    # patterns do not change under M -> M S (S invertible): equal column scales keep the rank
+    # decision of the SVD meaningful when columns differ by orders of magnitude
+    cn = np.linalg.norm(M0, axis=0)
+    colscale = np.where(cn > 0, 1.0 / np.where(cn > 0, cn, 1.0), 1.0)
+    M = M0 * colscale
     Z, r = _row_space(M)
     if r == 0:
         D = np.ones((n, 1), dtype=bool)
         return (D, np.zeros((M.shape[1], 1))) if return_reps else D
-    _, s_, Vt = np.linalg.svd(M, full_matrices=False)
+    _, _, Vt = np.linalg.svd(M, full_matrices=False)
     Q = Vt[:r].T                                            # row space basis: u = Q z
     norms = np.linalg.norm(Z, axis=1)
     live = norms > RANK_TOL * norms.max()
@@ -91,12 +96,16 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000, return_reps: bool = F
             f"(n={int(live.sum())} rows of rank {r}); use sampled patterns instead.")
     Zn = np.zeros_like(Z)
     Zn[live] = Z[live] / norms[live, None]
-    reps = _cell_reps(Zn, live, r)                          # (r, many) in row-space coordinates
+    # repeated rows (and rows that are positive multiples of each other) are one hyperplane
+    _, first = np.unique(np.round(Zn, 12), axis=0, return_index=True)
+    keep = np.zeros(n, dtype=bool)
+    keep[first] = True
+    reps = _cell_reps(Zn[keep], live[keep], r)              # (r, many) in row-space coordinates
     D = ((Zn @ reps) > 0) | ~live[:, None]
     packed = np.packbits(D, axis=0)
     _, idx = np.unique(packed.T, axis=0, return_index=True)
     idx = np.sort(idx)
-    D, reps = D[:, idx], Q @ reps[:, idx]
+    D, reps = D[:, idx], colscale[:, None] * (Q @ reps[:, idx])
     return (D, reps) if return_reps else D
 
 
@@ -108,6 +117,7 @@ def _cell_reps(Zn: np.ndarray, live: np.ndarray, r: int) -> np.ndarray:
     tol = 1e-13                         # rounding level: nearly meeting planes stay generic
     combos = np.array(list(itertools.product([-1.0, 1.0], repeat=r - 1)))   # (2^(r-1), r-1)
     out = []
+    seen: set = set()                 # degenerate rays already visited (their vanishing rows)
     for chunk in _chunks(itertools.combinations(rows, r - 1), 20000):
         S = np.array(chunk)                                   # (c, r-1) row indices
         sub = Zn[S]                                           # (c, r-1, r)
@@ -134,6 +144,9 @@ def _cell_reps(Zn: np.ndarray, live: np.ndarray, r: int) -> np.ndarray:
             # degenerate rays: the cells of the vanishing rows, one dimension lower
             for j in np.flatnonzero(~generic):
                 zrows = np.flatnonzero(zero[:, j])
+                if (sign, tuple(zrows)) in seen:    # both orientations were visited already
+                    continue
+                seen.add((sign, tuple(zrows)))
                 wj = sign * w[j]
                 Zz = Zn[zrows] - np.outer(Zn[zrows] @ wj, wj)
                 _, sub_reps = enumerate_patterns(Zz, return_reps=True)
@@ -408,6 +421,13 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     n = y.size
     p = blocks.M.shape[1]
     t0 = time.perf_counter()
+    # the program is homogeneous: (y, beta) -> (y, beta) / s scales u by 1/s and the value by
+    # 1/s^2, so solve at unit |y| (interior-point tolerances are absolute)
+    scale = float(np.linalg.norm(y))
+    if scale == 0.0:
+        return ConeLassoFit(np.zeros((p, 0)), np.zeros(0, dtype=int), np.zeros(0), 0.0,
+                            np.zeros(n), {"rounds": 0, "status": "y = 0"})
+    y, beta = y / scale, beta / scale
     batch = batch or max(8, min(64, n // 4))
     ws: list[tuple[int, float]] = []
     rows: list[np.ndarray] = []
@@ -417,6 +437,7 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     b0 = float(y.mean()) if free_b0 else 0.0
     rounds, status, iters, row_rounds = 0, "no blocks needed", 0, 0
     slack_tol = 1e-7
+    cur_tol = tol
     rows_added = False
     for round_ in range(1, max_rounds + 1):
         rounds = round_
@@ -427,7 +448,14 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
                                   skip=in_ws)
         new = [v for v in sorted(viol, key=lambda v: -v[0])][:batch]
         if not new and not rows_added:
-            break
+            # the scan skipped the working set: check it too; an inaccurate solve leaves some
+            # of its blocks above beta, and then one more solve at a tighter tolerance
+            worst, _ = dual_constraint(blocks.take(np.array([j for j, _ in ws], dtype=int)),
+                                       lam, above=beta * (1 + slack_tol)) if ws else (0.0, [])
+            if worst <= beta * (1 + slack_tol) or cur_tol <= 1e-13:
+                break
+            cur_tol = max(cur_tol * 1e-2, 1e-13)
+            rows_added = True
         if new and U.shape[1]:                  # drop blocks that are zero
             nrm = np.linalg.norm(U, axis=0)
             keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
@@ -441,7 +469,7 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
         idx = np.array([j for j, _ in ws])
         signs = np.array([sg for _, sg in ws])
         U, b0, status, it = _restricted_socp(blocks, idx, signs, rows,
-                                             [cone_cache[j] for j in idx], y, beta, free_b0, tol)
+                                             [cone_cache[j] for j in idx], y, beta, free_b0, cur_tol)
         iters += it
         lam = y - _predict(blocks, idx, signs, U, b0)
         # rows violated by the solution join their block
@@ -465,8 +493,9 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
                            f"({len(ws)} blocks); increase max_rounds or use method='cvxpy'.")
     idx = np.array([j for j, _ in ws], dtype=int)
     signs = np.array([sg for _, sg in ws], dtype=float)
+    U, b0 = U * scale, b0 * scale
     pred = _predict(blocks, idx, signs, U, b0) if ws else np.full(n, b0)
     info = {"rounds": rounds, "row_rounds": row_rounds, "working_set": len(ws),
             "rows": int(sum(r.size for r in rows)), "socp_iterations": iters, "status": status,
-            "time": time.perf_counter() - t0}
+            "tol": cur_tol, "time": time.perf_counter() - t0}
     return ConeLassoFit(U, idx, signs, b0, pred, info)
