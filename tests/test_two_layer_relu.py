@@ -254,3 +254,35 @@ def test_pattern_count_formula():
             assert pattern_count(n, r) == 2 ** n
             continue
         assert pattern_count(n, r) <= 2 * r * (math.e * (n - 1) / r) ** r
+
+
+# ---------------------------------------------------------------- from the review
+@pytest.mark.parametrize("name", ["duplicated", "grid", "binary", "scaled_columns"])
+def test_enumeration_on_degenerate_data_is_complete(name):
+    rng = np.random.default_rng(0)
+    M = {"duplicated": np.column_stack([np.repeat(rng.standard_normal((8, 3)), 2, 0), np.ones(16)]),
+         "grid": np.column_stack([np.array(np.meshgrid(*[np.arange(3.0)] * 3)).reshape(3, -1).T,
+                                  np.ones(27)]),
+         "binary": np.array(np.meshgrid(*[[-1.0, 1.0]] * 4)).reshape(4, -1).T,
+         "scaled_columns": rng.standard_normal((6, 3)) * np.array([1e-5, 1.0, 1e5])}[name]
+    D = {c.tobytes() for c in enumerate_patterns(M).T}
+    S, _ = sample_patterns(M / np.linalg.norm(M, axis=0), 100_000, seed=1)
+    assert {c.tobytes() for c in S.T} <= D
+
+
+@pytest.mark.parametrize("bias", ["regularized", "free", "none"])
+def test_scaling_y_and_beta_scales_the_value(data, bias):
+    X, y = data
+    ref = dk.TwoLayerReLU(X, y, 1e-2, bias=bias).solve()
+    for s in (1e-8, 1e8):
+        sol = dk.TwoLayerReLU(X, s * y, s * 1e-2, bias=bias).solve()
+        assert sol.certified
+        assert sol.value / s**2 == pytest.approx(ref.value, rel=1e-7)
+
+
+def test_single_point_and_zero_targets(data):
+    one = dk.TwoLayerReLU([[1.0, 2.0]], [1.5], 0.1, bias="free").solve()
+    assert one.value == 0.0 and one.certified
+    X, y = data
+    zero = dk.TwoLayerReLU(X, 0 * y, 0.1).solve()
+    assert zero.value == 0.0 and zero.certified
