@@ -7,7 +7,9 @@ beta = 0.1 beta_max of the sampled program. Every method solves the *same* progr
 gate vectors, float64, and the same objective scaling (scnn minimizes the loss divided by 2n,
 so it is given lambda = beta / n). Every method's answer is turned into its ReLU network by the
 same weight recovery and scored by ``prob.objective``; the relative gap is measured against
-dualkit's dual certificate of the sampled program (a valid lower bound for every method).
+dualkit's dual certificate of the sampled program. That bound holds for every solution of the
+sampled program; a network whose neurons violate the cone constraints by a hair (cvxpy's, by its
+feasibility tolerance) uses patterns outside the sampled set and may land below it by as much.
 
 scnn is optional and never required by dualkit. Install it for this benchmark only, without
 its torchvision/scikit-learn dependencies (which scnn does not import):

@@ -398,7 +398,7 @@ def _initial_rows(A: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.sort(np.argpartition(slack, k - 1)[:k]) if k < A.shape[0] else np.arange(A.shape[0])
 
 
-def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-10,
+def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-12,
                      batch: int | None = None, max_rounds: int = 500) -> ConeLassoFit:
     r"""Global solution of the cone-constrained group lasso over ``blocks`` (both signs of each
     pattern) by working sets of blocks *and* of cone rows.
