@@ -1,0 +1,109 @@
+"""Sphinx extension of the book: serve the JavaScript it needs from the site itself.
+
+A reader offline (or behind a firewall) must still see the math and the saved widgets, so the
+built HTML loads nothing from a CDN:
+
+* MathJax 3.2.2 comes from the PyPI package ``sphinx-mathjax-offline`` (listed in
+  ``requirements.txt`` and as an extension in ``_config.yml``, which copies it to
+  ``_static/mathjax``; ``mathjax_path`` points there).
+* The ipywidgets embedder (``@jupyter-widgets/html-manager`` 1.0.6, the version MyST-NB uses
+  for ipywidgets 8) and RequireJS 2.3.4 come from the npm registry: this extension downloads
+  the two package tarballs once per build directory, checks their sha512 integrity against the
+  values pinned below, and copies the files to ``_static/widgets``; ``nb_ipywidgets_js`` in
+  ``_config.yml`` points there.
+
+To update a package: change its version, tarball URL and ``dist.integrity`` below
+(``npm view <package>@<version> dist``) and, for the embedder, the file name in
+``nb_ipywidgets_js``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import tarfile
+import urllib.request
+from pathlib import Path
+
+NPM_PACKAGES = {
+    "html-manager": (
+        "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.6.tgz",
+        "sha512-+Mn+Ra8wyIHrYaUpfmf9A3dsLkt/NuwzPQN8sthdxBD35VV5cOJbpmgMhNR27n/rmP3mKyEe0PWCJrtZrXTXDQ==",
+        "package/dist/",
+    ),
+    "requirejs": (
+        "https://registry.npmjs.org/requirejs/-/requirejs-2.3.4.tgz",
+        "sha512-qPD5gRrj6kGQ0ZySAJgqbArkaDqPMbQIT0zSZDkIv1mfA17w/tR2Faq5l2qqRf2CdQx6FWln9nUrgd2UDzb19A==",
+        "package/require.js",
+    ),
+}
+
+
+def _fetch(name: str, cache: Path) -> Path:
+    """The package's files in ``cache/name`` (downloaded and integrity-checked once)."""
+    url, integrity, prefix = NPM_PACKAGES[name]
+    target = cache / name
+    if (target / ".complete").exists():
+        return target
+    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - the npm registry
+        data = resp.read()
+    algo, _, want = integrity.partition("-")
+    got = base64.b64encode(hashlib.new(algo, data).digest()).decode()
+    if got != want:
+        raise RuntimeError(f"{url}: integrity {algo}-{got} does not match the pinned {integrity}.")
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not member.name.startswith(prefix) or member.name.endswith(".map"):
+                continue
+            out = target / Path(member.name).name
+            out.write_bytes(tar.extractfile(member).read())
+    (target / ".complete").touch()
+    return target
+
+
+def _copy_widgets(app, exc) -> None:
+    if exc is not None or app.builder.format != "html":
+        return
+    from sphinx.util import logging
+
+    cache = Path(app.outdir).parent / "offline_assets"
+    dest = Path(app.outdir) / "_static" / "widgets"
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in NPM_PACKAGES:
+            for f in _fetch(name, cache).iterdir():
+                if f.name != ".complete":
+                    shutil.copy2(f, dest / f.name)
+    except Exception as err:  # a warning: the strict build (-W) fails on it
+        logging.getLogger(__name__).warning(
+            f"could not install the offline widget JavaScript from the npm registry: {err}")
+
+
+def _page_fixes(app, pagename, templatename, context, doctree) -> None:
+    """Two defects the browser tests found in the generated pages: sphinx-thebe's inline
+    configuration script is included twice (``const THEBE_JS_URL`` declared twice: a
+    SyntaxError), and the theme's ``default_mode`` is empty (the theme then logs "Got invalid
+    theme mode")."""
+    scripts = context.get("script_files")
+    if scripts:
+        seen, unique = set(), []
+        for js in scripts:
+            key = (str(getattr(js, "filename", js) or ""),        # inline: None or ""
+                   tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+            if key not in seen:
+                seen.add(key)
+                unique.append(js)
+        scripts[:] = unique
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
+
+
+def setup(app):
+    app.connect("build-finished", _copy_widgets)
+    app.connect("html-page-context", _page_fixes, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
