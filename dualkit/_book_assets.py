@@ -28,22 +28,39 @@ import urllib.request
 from pathlib import Path
 
 NPM_PACKAGES = {
+    # name: (tarball, integrity, files in the tarball, folder under _static/widgets)
     "html-manager": (
         "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.6.tgz",
         "sha512-+Mn+Ra8wyIHrYaUpfmf9A3dsLkt/NuwzPQN8sthdxBD35VV5cOJbpmgMhNR27n/rmP3mKyEe0PWCJrtZrXTXDQ==",
         "package/dist/",
+        # the embedder asks for its fonts at <data-jupyter-widgets-cdn>/@jupyter-widgets/...
+        "@jupyter-widgets/html-manager/dist",
     ),
     "requirejs": (
         "https://registry.npmjs.org/requirejs/-/requirejs-2.3.4.tgz",
         "sha512-qPD5gRrj6kGQ0ZySAJgqbArkaDqPMbQIT0zSZDkIv1mfA17w/tR2Faq5l2qqRf2CdQx6FWln9nUrgd2UDzb19A==",
         "package/require.js",
+        ".",
     ),
 }
+
+#: html-manager 1.0.6 typesets widget labels with MathJax 2's ``MathJax.Hub.Queue``; under
+#: MathJax 3 that is undefined and the embedder throws. This maps it to ``typesetPromise``.
+MATHJAX2_SHIM = """(function () {
+  function shim() {
+    var mj = window.MathJax;
+    if (mj && !mj.Hub) {
+      mj.Hub = {Queue: function () { if (mj.typesetPromise) { mj.typesetPromise(); } }};
+    }
+  }
+  shim();
+  document.addEventListener('DOMContentLoaded', shim);
+})();"""
 
 
 def _fetch(name: str, cache: Path) -> Path:
     """The package's files in ``cache/name`` (downloaded and integrity-checked once)."""
-    url, integrity, prefix = NPM_PACKAGES[name]
+    url, integrity, prefix, _ = NPM_PACKAGES[name]
     target = cache / name
     if (target / ".complete").exists():
         return target
@@ -72,10 +89,10 @@ def _copy_widgets(app, exc) -> None:
     from sphinx.util import logging
 
     cache = Path(app.outdir).parent / "offline_assets"
-    dest = Path(app.outdir) / "_static" / "widgets"
-    dest.mkdir(parents=True, exist_ok=True)
     try:
-        for name in NPM_PACKAGES:
+        for name, (*_, folder) in NPM_PACKAGES.items():
+            dest = Path(app.outdir) / "_static" / "widgets" / folder
+            dest.mkdir(parents=True, exist_ok=True)
             for f in _fetch(name, cache).iterdir():
                 if f.name != ".complete":
                     shutil.copy2(f, dest / f.name)
@@ -106,4 +123,5 @@ def _page_fixes(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.connect("build-finished", _copy_widgets)
     app.connect("html-page-context", _page_fixes, priority=900)
+    app.add_js_file(None, body=MATHJAX2_SHIM, priority=510)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dualkit.assignments import NOTEBOOK_CHAPTERS
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +151,9 @@ def test_chapter_page(browser, server, chapter):
         return [...document.querySelectorAll('a')].map(a => a.href)
                .filter(h => h.includes('colab.research.google.com'));
     """)
+    name = chapter.split("/")[-1]
+    if name in NOTEBOOK_CHAPTERS:
+        assert colab, f"no Colab button on the notebook chapter {chapter}"
     for href in colab:
         path = href.split("/blob/main/", 1)[1]
         assert path.endswith(".ipynb") and (ROOT / path).exists(), f"Colab link to a missing {path}"
