@@ -102,10 +102,10 @@ def _copy_widgets(app, exc) -> None:
 
 
 def _page_fixes(app, pagename, templatename, context, doctree) -> None:
-    """Two defects the browser tests found in the generated pages: sphinx-thebe's inline
+    """Defects the browser tests found in the generated pages: sphinx-thebe's inline
     configuration script is included twice (``const THEBE_JS_URL`` declared twice: a
-    SyntaxError), and the theme's ``default_mode`` is empty (the theme then logs "Got invalid
-    theme mode")."""
+    SyntaxError), the theme's ``default_mode`` is empty (the theme then logs "Got invalid
+    theme mode"), and the widget embedder looks for its fonts next to the page."""
     scripts = context.get("script_files")
     if scripts:
         seen, unique = set(), []
@@ -118,6 +118,18 @@ def _page_fixes(app, pagename, templatename, context, doctree) -> None:
         scripts[:] = unique
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
+    # RequireJS resolves the embedder's module (and from it the embedder's fonts) against its
+    # baseUrl, the page's folder by default: point it at _static/widgets with a global
+    # ``require`` config object, which RequireJS reads when it loads
+    if scripts:
+        names = [str(getattr(js, "filename", "") or "") for js in scripts]
+        at = next((i for i, f in enumerate(names) if f.endswith("widgets/require.js")), None)
+        if at is not None:
+            from sphinx.builders.html._assets import _JavaScript
+
+            base = context["pathto"]("_static/widgets/", 1)
+            scripts.insert(at, _JavaScript("", priority=scripts[at].priority,
+                                           body=f"var require = {{baseUrl: {base!r}}};"))
 
 
 def setup(app):
