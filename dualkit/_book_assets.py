@@ -33,7 +33,7 @@ NPM_PACKAGES = {
         "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.6.tgz",
         "sha512-+Mn+Ra8wyIHrYaUpfmf9A3dsLkt/NuwzPQN8sthdxBD35VV5cOJbpmgMhNR27n/rmP3mKyEe0PWCJrtZrXTXDQ==",
         "package/dist/",
-        # the embedder asks for its fonts at <data-jupyter-widgets-cdn>/@jupyter-widgets/...
+        # RequireJS resolves the embedder's module id, and from it the fonts, under its baseUrl
         "@jupyter-widgets/html-manager/dist",
     ),
     "requirejs": (
@@ -50,7 +50,13 @@ MATHJAX2_SHIM = """(function () {
   function shim() {
     var mj = window.MathJax;
     if (mj && !mj.Hub) {
-      mj.Hub = {Queue: function () { if (mj.typesetPromise) { mj.typesetPromise(); } }};
+      mj.Hub = {Queue: function (job) {      // job = ["Typeset", MathJax.Hub, element]
+        var el = job && job[2];
+        if (!mj.typesetPromise || !mj.startup) { return; }
+        mj.startup.promise = mj.startup.promise.then(function () {
+          return mj.typesetPromise(el ? [el] : undefined);
+        });
+      }};
     }
   }
   shim();
@@ -61,7 +67,8 @@ MATHJAX2_SHIM = """(function () {
 def _fetch(name: str, cache: Path) -> Path:
     """The package's files in ``cache/name`` (downloaded and integrity-checked once)."""
     url, integrity, prefix, _ = NPM_PACKAGES[name]
-    target = cache / name
+    # keyed by the pinned integrity: bumping a version never reuses old files
+    target = cache / f"{name}-{hashlib.sha256(integrity.encode()).hexdigest()[:12]}"
     if (target / ".complete").exists():
         return target
     with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - the npm registry

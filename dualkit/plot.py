@@ -348,9 +348,9 @@ def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: flo
 
 
 def knot_path(x, y, betas, skip: bool = False, axes=None):
-    r"""The regularization path of the 1-D problem: the optimal fits at several :math:`eta`
-    (left) and the number of active knots against :math:`eta` (right); every knot is a data
-    point, and the count falls to zero at :math:`eta_{\max}`."""
+    r"""The regularization path of the 1-D problem: the optimal fits at several :math:`\beta`
+    (left) and the number of active knots against :math:`\beta` (right); every knot is a data
+    point, and the count falls to zero at :math:`\beta_{\max}`."""
     from .problems.relu_1d import ReLU1D
 
     if axes is None:

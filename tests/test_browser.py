@@ -2,8 +2,8 @@
 
 Needs the built site (``jupyter-book build .`` writes ``_build/html``) and Debian's ``chromium``
 and ``chromium-driver`` (``.ci/run`` installs them); skipped when either is missing. They are
-deselected by default (``addopts`` in pyproject.toml), so the README's test command, which runs
-before the build, leaves them out, and ``.ci/run`` runs them after the build::
+deselected unless asked for by ``-m browser`` (``tests/conftest.py``), so the README's test
+command, which runs before the build, leaves them out, and ``.ci/run`` runs them after the build::
 
     python -m pytest -m browser
 
@@ -106,6 +106,20 @@ def test_chapter_page(browser, server, chapter):
     page = f"{server}/{chapter}.html"
     _load(browser, page)
 
+    # 0. saved widgets render (the embedder works offline) before the log is read
+    views, rendered = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const n = document.querySelectorAll(
+            'script[type="application/vnd.jupyter.widget-view+json"]').length;
+        const wait = (k) => {
+            const r = document.querySelectorAll('.jupyter-widgets.widget-interact, '
+                + '.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox').length;
+            if (r >= n || k > 200) { done([n, r]); } else { setTimeout(() => wait(k + 1), 50); }
+        };
+        wait(0);
+    """)
+    assert rendered >= views, f"{views} saved widgets on {chapter}, {rendered} rendered"
+
     # 1. no JavaScript errors (a failed fetch is logged as SEVERE too)
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"console errors on {chapter}: {severe}"
@@ -113,14 +127,16 @@ def test_chapter_page(browser, server, chapter):
     # 2. every math element typeset, no raw TeX left in the prose
     state = browser.execute_script("""
         const math = [...document.querySelectorAll('.math')];
-        const raw = math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent);
+        const raw = math.filter(m => !m.querySelector('mjx-container')
+                                     || m.querySelector('mjx-merror, [data-mjx-error]'))
+                        .map(m => m.textContent);
         const main = document.querySelector('main') || document.body;
         const clone = main.cloneNode(true);
-        clone.querySelectorAll('pre, code, script, style, mjx-container, .cell_output')
+        clone.querySelectorAll('pre, code, script, style, mjx-container')
              .forEach(e => e.remove());
         return {n: math.length, raw: raw, text: clone.textContent};
     """)
-    assert not state["raw"], f"untypeset math on {chapter}: {state['raw'][:3]}"
+    assert not state["raw"], f"untypeset or erroneous math on {chapter}: {state['raw'][:3]}"
     for token in ("\\(", "\\[", "$$"):
         assert token not in state["text"], f"raw TeX {token!r} left on {chapter}"
     if state["n"]:
@@ -158,16 +174,18 @@ def test_chapter_page(browser, server, chapter):
         path = href.split("/blob/main/", 1)[1]
         assert path.endswith(".ipynb") and (ROOT / path).exists(), f"Colab link to a missing {path}"
 
-    # 6. exercise solutions are folded and open on click
-    n_solutions = browser.execute_script("return document.querySelectorAll('.solution.dropdown').length")
+    # 6. exercise solutions are folded and open on click (every solution, dropdown or not)
+    n_solutions = browser.execute_script("return document.querySelectorAll('.solution').length")
     for k in range(n_solutions):
         hidden, shown = browser.execute_async_script("""
             const done = arguments[arguments.length - 1];
-            const sol = document.querySelectorAll('.solution.dropdown')[arguments[0]];
+            const sol = document.querySelectorAll('.solution')[arguments[0]];
             const body = [...sol.children].filter(c => !c.matches('.admonition-title, button'));
             const visible = () => body.some(c => c.offsetParent !== null && c.offsetHeight > 0);
             const before = visible();
-            (sol.querySelector('button.toggle-button') || sol.querySelector('.admonition-title')).click();
+            const toggle = sol.querySelector('button.toggle-button')
+                || sol.querySelector('.admonition-title');
+            if (toggle) { toggle.click(); }
             setTimeout(() => done([!before, visible()]), 400);
         """, k)
         assert hidden, f"solution {k} on {chapter} is not folded"
