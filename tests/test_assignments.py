@@ -1,11 +1,13 @@
 """Course assignments: student/instructor notebooks, Colab copies, and the student checks."""
 
+import copy
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 import dualkit as dk
 from dualkit import assignments
@@ -80,13 +82,27 @@ def test_unclosed_solution_block_is_an_error():
         assignments.student_notebook(nb)
 
 
+def _execute(nb, tries: int = 2):
+    """Run a notebook; a kernel that stops answering (a lost ZeroMQ message leaves client and
+    kernel both idle: seen once in CI) costs one cell timeout and one retry with a new kernel,
+    not the whole run. No cell of a chapter takes a minute."""
+    for attempt in range(tries):
+        run = copy.deepcopy(nb)
+        try:
+            NotebookClient(run, timeout=240, kernel_name="python3", allow_errors=True,
+                           resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+            return run
+        except (CellTimeoutError, DeadKernelError):
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", assignments.RESULT_CHAPTERS)
 def test_student_notebook_fails_only_with_not_implemented_in_exercise_cells(built, name):
     out, _ = built
-    nb = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+    nb = _execute(nbformat.read(out / "student" / f"{name}.ipynb", as_version=4))
     errors = [(c.metadata.get("tags", []), o) for c in nb.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.output_type == "error"]
     stubs = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
