@@ -1,1 +1,7 @@
-"""Speed benchmarks: scripts that print side-by-side tables with ratios (never timed tests)."""
+"""Speed benchmarks: ``python -m benchmarks`` prints side-by-side tables with ratios (never
+timed tests). One BLAS/OpenMP thread is set here, before NumPy is first imported by any row."""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")

@@ -16,31 +16,21 @@ its torchvision/scikit-learn dependencies (which scnn does not import):
 
     pip install --no-deps pyscnn==0.0.10 linalg-backends==0.0.1b0 opt_einsum
 
-    python -m benchmarks.relu            # both sizes (cvxpy only at the small one)
-    python -m benchmarks.relu --slow     # adds cvxpy at the large size (about 10 minutes on a
-                                         # 2-core box) and scnn at a tight tolerance (4 minutes)
-    python -m benchmarks.relu --quick    # the small size (CI)
+Run through the entry point: ``python -m benchmarks --only B8`` (the small size with scnn),
+``--slow`` (adds the large size, cvxpy there takes about 10 minutes on a 2-core box, and scnn
+at a tight tolerance), ``--quick`` (the small size without scnn).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import time
 import warnings
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import dualkit as dk  # noqa: E402
-from benchmarks.linear import timed  # noqa: E402
-
-torch.set_num_threads(1)
+import dualkit as dk
+from benchmarks.common import timed
 
 
 def make_problem(n: int, d: int, P: int, frac: float = 0.1, seed: int = 0):
@@ -107,25 +97,3 @@ def rows_for(n: int, d: int, P: int, with_scnn: bool, tight: bool, with_cvxpy: b
     for r in rows:
         r["ratio"] = r["time"] / t_ws
     return rows
-
-
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="the small size only (CI)")
-    ap.add_argument("--slow", action="store_true",
-                    help="cvxpy at the large size and scnn at a tight tolerance too")
-    args = ap.parse_args(argv)
-    print(f"torch {torch.__version__}, 1 thread, float64; regularized bias; beta = 0.1 beta_max of "
-          "the sampled program; gaps against dualkit's dual certificate\n")
-    print("| problem | n, d, patterns | method | time (s) | × dualkit | rel. gap | note |")
-    print("|---|---|---|---|---|---|---|")
-    sizes = [(200, 10, 100)] if args.quick else [(200, 10, 100), (1000, 20, 400)]
-    for n, d, P in sizes:
-        for r in rows_for(n, d, P, with_scnn=True, tight=args.slow,
-                          with_cvxpy=n <= 200 or args.slow):
-            print(f"| B8 two-layer ReLU | {n}, {d}, {P} | {r['method']} | {r['time']:.4g} | "
-                  f"{r['ratio']:.3g} | {r['gap']:.1e} | {r['note']} |", flush=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 
-def _as_float_array(a, name: str) -> np.ndarray:
+def _as_float_array(a, name: str, copy: bool = True) -> np.ndarray:
     if a is None:
         raise ValueError(f"{name} is None; expected a numeric array.")
     try:
@@ -30,10 +30,12 @@ def _as_float_array(a, name: str) -> np.ndarray:
         )
     if np.iscomplexobj(arr):
         raise ValueError(f"{name} must be real-valued; got a complex array.")
-    arr = arr.astype(np.float64, copy=True)
+    arr = arr.astype(np.float64, copy=copy)
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one entry.")
-    if not np.all(np.isfinite(arr)):
+    # a finite sum proves every entry finite without an n x d boolean temporary; an overflowing
+    # (or NaN/Inf) sum falls back to the entrywise check
+    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
         bad = "NaN" if np.isnan(arr).any() else "Inf"
         raise ValueError(
             f"{name} contains {bad} values; expected finite numbers. "
@@ -42,9 +44,10 @@ def _as_float_array(a, name: str) -> np.ndarray:
     return arr
 
 
-def as_matrix(X, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a finite float64 matrix of shape ``(n, d)``."""
-    arr = _as_float_array(X, name)
+def as_matrix(X, name: str = "X", copy: bool = True) -> np.ndarray:
+    """Return ``X`` as a finite float64 matrix of shape ``(n, d)``: a copy, unless ``copy=False``
+    and ``X`` is already a float64 array (for internal use on arrays already validated)."""
+    arr = _as_float_array(X, name, copy=copy)
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n, d); got {arr.ndim}-D shape {arr.shape}. "

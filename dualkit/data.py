@@ -72,7 +72,7 @@ def teacher_targets(
     seed : int
         Seed of the NumPy generator (the teacher and the noise are drawn from it).
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", copy=False)  # only read
     check_choice(teacher, "teacher", {"linear", "relu"})
     width = check_positive_int(width, "width")
     noise = _check_noise(noise)

@@ -31,6 +31,7 @@ __all__ = [
     "arrangement",
     "pattern_counts",
     "relu_neurons",
+    "benchmark",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -44,23 +45,27 @@ def _axes(ax, figsize=FIGSIZE):
     return ax.figure, ax
 
 
-def training(hist, ax=None, label: str | None = None):
-    r"""Relative gap :math:`(P(\theta_k)-D^\star)/D^\star` against the iteration, on a log scale.
+def training(hist, ax=None, label: str | None = None, x: str = "step"):
+    r"""Relative gap :math:`(P(\theta_k)-D^\star)/D^\star` against the iteration (``x="step"``)
+    or the wall time in seconds (``x="time"``), on a log scale.
 
     Gaps at or below zero (rounding: no network can beat the dual bound) are drawn at
     ``LOG_FLOOR``. Without a bound in the history the primal objective itself is drawn.
     """
+    if x not in ("step", "time"):
+        raise ValueError(f"x must be 'step' or 'time'; got {x!r}.")
     fig, ax = _axes(ax)
     label = label or f"{hist.optimizer} ({hist.device})"
+    xs = hist.steps if x == "step" else hist.time
     if hist.bound is None:
-        ax.plot(hist.steps, hist.objective, label=label)
+        ax.plot(xs, hist.objective, label=label)
         ax.set_ylabel("primal objective $P(\\theta_k)$")
     else:
-        ax.semilogy(hist.steps, np.maximum(hist.rel_gap, LOG_FLOOR), label=label)
+        ax.semilogy(xs, np.maximum(hist.rel_gap, LOG_FLOOR), label=label)
         ax.axhline(np.finfo(float).eps, color="gray", ls=":", lw=1,
                    label="float64 rounding ($2.2\\times10^{-16}$)")
         ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
-    ax.set_xlabel("iteration $k$")
+    ax.set_xlabel("iteration $k$" if x == "step" else "wall time (s)")
     ax.set_title("Training objective against the dual optimum")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
@@ -512,4 +517,99 @@ def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
         ax.set_ylabel("$x_2$")
         ax.set_title(f"{title}\n{int(np.sum(size > 1e-3 * big))} neurons "
                      "(red: $\\alpha>0$, blue: $\\alpha<0$)", fontsize="small")
+    return fig
+
+
+def _benchmark_rows(rows) -> list[dict]:
+    """Rows as dicts with float times: a list of dicts, or the path of a benchmark CSV."""
+    if isinstance(rows, (str, bytes)) or hasattr(rows, "__fspath__"):
+        import csv
+        with open(rows, newline="") as f:
+            rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        r = dict(r)
+        for k in ("time", "t_1e-06"):
+            try:
+                r[k] = float(r.get(k, "nan"))
+            except (TypeError, ValueError):
+                r[k] = float("nan")
+        out.append(r)
+    return out
+
+
+def benchmark(rows, axes=None):
+    r"""Wall time against problem size, one panel per benchmark with several sizes and one line
+    per method: the figure that ``python -m benchmarks`` writes next to its table.
+
+    ``rows`` is the list of row dicts of ``benchmarks.suite`` or the path of the CSV it wrote.
+    Training runs are drawn at their time to a relative gap of 1e-6 when they got there (filled
+    marker) and at their capped run time when they did not (cross). Sizes are read from the
+    ``size`` column (``"n=1000, d=100, L=3"``): the x axis is n (the width for the training-step
+    rows), and parameters that do not grow with n (L, cond, the device) split lines.
+
+    Introduced in :ref:`ch-performance`.
+    """
+    rows = _benchmark_rows(rows)
+
+    def params(size: str) -> dict:
+        return dict(p.strip().split("=", 1) for p in size.split(",") if "=" in p)
+
+    def xkey(p: dict) -> str:
+        return "width" if "width" in p else "n"
+
+    groups: dict = {}
+    for r in rows:
+        if np.isfinite(r["time"]):
+            groups.setdefault(r["bench"], []).append(r)
+    # a panel needs at least two sizes on its x axis (B7 varies the depth only: no panel)
+    panels = [b for b, rs in groups.items()
+              if len({params(x["size"]).get(xkey(params(x["size"]))) for x in rs}) > 1]
+    if not panels:
+        raise ValueError("no benchmark in these rows has more than one size to plot.")
+    if axes is None:
+        cols = min(3, len(panels))
+        nrows = -(-len(panels) // cols)
+        fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows),
+                                 layout="constrained", squeeze=False)
+        axes = list(axes.ravel())
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+    else:
+        axes = list(np.atleast_1d(axes).ravel())
+        fig = axes[0].figure
+    # one colour per method across all panels, one line style per extra parameter (L, cond, n)
+    methods = sorted({r["method"] for b in panels for r in groups[b]})
+    palette = plt.get_cmap("tab20").colors
+    colors = {m: palette[(2 * k) % 20 + (2 * k) // 20 % 2] for k, m in enumerate(methods)}
+    for ax, bench in zip(axes, panels, strict=False):
+        lines: dict = {}
+        for r in groups[bench]:
+            p = params(r["size"])
+            extra = ", ".join(f"{k}={v}" for k, v in p.items()
+                              if k not in (xkey(p), "d", "K", "patterns") and not k[0].isdigit())
+            reached = np.isfinite(r["t_1e-06"])
+            t = r["t_1e-06"] if reached else r["time"]
+            lines.setdefault((r["method"], extra), []).append(
+                (float(p[xkey(p)]), t, reached or "torch" not in r["method"]))
+        styles = {e: ls for e, ls in zip(sorted({e for _, e in lines}), ["-", "--", ":", "-."] * 9,
+                                         strict=False)}
+        for (method, extra), pts in sorted(lines.items()):
+            pts.sort()
+            xs, ts = [p[0] for p in pts], [p[1] for p in pts]
+            ax.plot(xs, ts, color=colors[method], ls=styles[extra], lw=1,
+                    label=method + (f" ({extra})" if extra else ""))
+            for x, t, o in pts:
+                ax.plot(x, t, marker="o" if o else "x", color=colors[method], ms=5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        xs_all = sorted({float(params(r["size"])[xkey(params(r["size"]))]) for r in groups[bench]})
+        ax.set_xticks(xs_all, [f"{x:g}" for x in xs_all])
+        ax.minorticks_off()
+        ax.set_title(bench, fontsize="medium")
+        ax.set_xlabel("width (neurons)" if xkey(params(groups[bench][0]["size"])) == "width"
+                      else "number of samples $n$")
+        ax.set_ylabel("wall time (s)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="x-small")
     return fig

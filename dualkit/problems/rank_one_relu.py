@@ -60,6 +60,17 @@ def rank_one_factors(X, allow_mixed: bool = False):
     Introduced in :ref:`ch-rank-one-relu`.
     """
     X = as_matrix(X, "X")
+    # fast path, O(nd): two power steps from the longest row; sigma_2 <= ||X - c a^T||_F and
+    # sigma_1 >= ||c||, so a small residual proves the rank-one test below without an SVD
+    row = X[int(np.argmax(np.einsum("ij,ij->i", X, X)))]
+    if np.any(row):
+        a = X.T @ (X @ row)
+        a_norm = np.linalg.norm(a)
+        if a_norm > 0 and np.isfinite(a_norm):
+            a = a / a_norm
+            c = X @ a
+            if np.linalg.norm(X - np.outer(c, a)) <= 0.5 * RANK_TOL * np.linalg.norm(c):
+                return _signed_factors(c, a, allow_mixed)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     if s[0] == 0:
         raise ValueError("X is zero: it has no rank-one factorization c a^T with a != 0.")
@@ -69,7 +80,11 @@ def rank_one_factors(X, allow_mixed: bool = False):
             "RankOneReLU needs X = c a^T (e.g. dk.data.rank_one); for general X see TwoLayerReLU "
             "or the linear chapters."
         )
-    c, a = s[0] * U[:, 0], Vt[0]
+    return _signed_factors(s[0] * U[:, 0], Vt[0], allow_mixed)
+
+
+def _signed_factors(c, a, allow_mixed: bool):
+    """The sign convention (c sums to >= 0) and the non-negativity check of rank_one_factors."""
     if c.sum() < 0:
         c, a = -c, -a
     tiny = SIGN_TOL * np.abs(c).max()
@@ -204,9 +219,11 @@ class RankOneReLU(Problem):
         return lam if g <= self.beta_eff else lam * (self.beta_eff / g)
 
     # ------------------------------------------------------------------ solving
-    def solve(self, method: str | None = None, widths=None, seed: int = 0) -> Solution:
+    def solve(self, method: str | None = None, widths=None, seed: int = 0,
+              solver: str | None = None) -> Solution:
         r"""Global optimum: the closed form :math:`\kappa^\star` (default) or cvxpy
-        (``method="cvxpy"``: the scalar primal and the dual program, solved separately); with
+        (``method="cvxpy"``: the scalar primal and the dual program, solved separately, by
+        ``solver``, default Clarabel); with
         ``bias=True`` the 1-D solver of :class:`~dualkit.ReLU1D` in the variable :math:`c`.
 
         ``widths`` (an int for every hidden layer, or a list of :math:`L-1` widths) sets the
@@ -218,7 +235,8 @@ class RankOneReLU(Problem):
             raise ValueError(f"method must be 'closed_form' or 'cvxpy'; got {method!r}.")
         t0 = time.perf_counter()
         if self.bias:
-            sol1 = self._one_d.solve(method=None if method == "closed_form" else "cvxpy")
+            sol1 = self._one_d.solve(method=None if method == "closed_form" else "cvxpy",
+                                     solver=solver)
             weights = self.bias_weights(sol1.weights, widths, seed)
             value = self.objective(weights)
             dual_value = sol1.dual_value * self._one_d_scale
@@ -235,11 +253,11 @@ class RankOneReLU(Problem):
             k = cp.Variable()
             p = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(k * self.c - self.y)
                                        + self.beta_eff * cp.abs(k)))
-            _, info["primal_time"] = solve_cvxpy(p, what="rank-one primal (scalar kappa)")
+            _, info["primal_time"] = solve_cvxpy(p, solver, what="rank-one primal (scalar kappa)")
             lv = cp.Variable(self.n)
             dp = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lv - self.y)),
                             [cp.abs(self.c @ lv) <= self.beta_eff])
-            _, info["dual_time"] = solve_cvxpy(dp, what="rank-one dual program")
+            _, info["dual_time"] = solve_cvxpy(dp, solver, what="rank-one dual program")
             kappa, lam = float(k.value), np.asarray(lv.value).ravel()
         lam = self.feasible_dual(lam)
         weights = self.optimal_weights(kappa, widths, seed)
