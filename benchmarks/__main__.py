@@ -75,7 +75,8 @@ def main(argv=None) -> None:
     if unknown:
         ap.error(f"unknown rows {unknown}; choose from {list(ALL)}")
 
-    head = (f"# dualkit benchmarks ({mode})\n\n{environment()}; training capped at {cap:g} s per "
+    # no Markdown heading: the performance chapter includes this file inside its own section
+    head = (f"**dualkit benchmarks ({mode})**: {environment()}; training capped at {cap:g} s per "
             f"optimizer (Adam: {cap / 3:.3g} s per learning rate).\n\n{HEADER}\n"
             + "|---" * 11 + "|")
     print(head, flush=True)

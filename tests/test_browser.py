@@ -114,7 +114,8 @@ def test_chapter_page(browser, server, chapter):
         const wait = (k) => {
             const r = document.querySelectorAll('.jupyter-widgets.widget-interact, '
                 + '.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox').length;
-            if (r >= n || k > 200) { done([n, r]); } else { setTimeout(() => wait(k + 1), 50); }
+            // up to 30 s: one CI run right after the book build needed more than 10 s
+            if (r >= n || k > 600) { done([n, r]); } else { setTimeout(() => wait(k + 1), 50); }
         };
         wait(0);
     """)
@@ -124,7 +125,17 @@ def test_chapter_page(browser, server, chapter):
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"console errors on {chapter}: {severe}"
 
-    # 2. every math element typeset, no raw TeX left in the prose
+    # 2. every math element typeset, no raw TeX left in the prose (typesetting may still be
+    #    running on a loaded machine: wait up to 20 s for every .math element to be done)
+    browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const wait = (k) => {
+            const left = [...document.querySelectorAll('.math')]
+                .filter(m => !m.querySelector('mjx-container')).length;
+            if (left === 0 || k > 400) { done(left); } else { setTimeout(() => wait(k + 1), 50); }
+        };
+        wait(0);
+    """)
     state = browser.execute_script("""
         const math = [...document.querySelectorAll('.math')];
         const raw = math.filter(m => !m.querySelector('mjx-container')
