@@ -4,4 +4,4 @@ timed tests). One BLAS/OpenMP thread is set here, before NumPy is first imported
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+    os.environ[_var] = "1"      # the protocol: one thread (the table's header says so)

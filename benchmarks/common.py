@@ -74,9 +74,9 @@ def solver_rows(bench: str, size: str, make, *, cvxpy_solvers=("CLARABEL",), mem
                 cvxpy_kwargs=None, name="solve() dedicated") -> tuple[list[dict], object]:
     """Rows for the dedicated solver (``make().solve()``: a fresh problem each repetition, so the
     problem's construction and any factorization are timed) and for
-    ``make().solve(method="cvxpy", solver=s)`` for each s (timed the same way; one repetition);
-    the gap of each is its own duality gap, from the dual point it builds. Returns
-    (rows, dedicated solution)."""
+    ``make().solve(method="cvxpy", solver=s)`` for each s (timed the same way: median of 5 under
+    1 s; it solves the primal and the dual program separately, both timed); the gap of each is
+    its own duality gap, from the dual point it builds. Returns (rows, dedicated solution)."""
     t, sol = timed(lambda: make().solve())
     rows = [row(bench, size, f"{name} [{sol.method}]", t, sol.rel_gap,
                 peak_mb=peak_mb(lambda: make().solve()) if memory else NAN,
@@ -84,7 +84,7 @@ def solver_rows(bench: str, size: str, make, *, cvxpy_solvers=("CLARABEL",), mem
     for s in cvxpy_solvers:
         try:
             tc, ref = timed(lambda: make().solve(method="cvxpy", solver=s,
-                                                 **(cvxpy_kwargs or {})), reps=1)
+                                                 **(cvxpy_kwargs or {})))
         except (RuntimeError, ValueError) as exc:       # a solver that fails is a result too
             rows.append(row(bench, size, f"cvxpy + {s}", NAN, note=f"failed: {exc}"[:160]))
             continue

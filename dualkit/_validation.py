@@ -35,7 +35,9 @@ def _as_float_array(a, name: str, copy: bool = True) -> np.ndarray:
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one entry.")
     # a finite sum proves every entry finite without an n x d boolean temporary; an overflowing
     # (or NaN/Inf) sum falls back to the entrywise check
-    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total) and not np.all(np.isfinite(arr)):
         bad = "NaN" if np.isnan(arr).any() else "Inf"
         raise ValueError(
             f"{name} contains {bad} values; expected finite numbers. "
@@ -56,10 +58,11 @@ def as_matrix(X, name: str = "X", copy: bool = True) -> np.ndarray:
     return arr
 
 
-def as_vector(y, name: str = "y", n: int | None = None) -> np.ndarray:
+def as_vector(y, name: str = "y", n: int | None = None, n_name: str = "X") -> np.ndarray:
     """Return ``y`` as a finite float64 vector of shape ``(n,)``.
 
-    A column vector of shape ``(n, 1)`` is accepted and flattened.
+    A column vector of shape ``(n, 1)`` is accepted and flattened. ``n_name`` names the array
+    whose length ``n`` is (for the error message).
     """
     arr = _as_float_array(y, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
@@ -71,7 +74,8 @@ def as_vector(y, name: str = "y", n: int | None = None) -> np.ndarray:
         )
     if n is not None and arr.shape[0] != n:
         raise ValueError(
-            f"{name} has {arr.shape[0]} entries but X has {n} rows; expected one target per row."
+            f"{name} has {arr.shape[0]} entries but {n_name} has {n}; expected one per entry "
+            f"of {n_name}."
         )
     return arr
 
@@ -113,6 +117,19 @@ def check_beta(beta, name: str = "beta", allow_zero: bool = True) -> float:
     return beta
 
 
+def check_betas(betas, allow_zero: bool = True) -> np.ndarray:
+    """Return a sequence of regularization strengths as a 1-D float array, each entry checked
+    like ``check_beta`` and named ``betas[k]`` in the message."""
+    betas = np.atleast_1d(_as_float_array(betas, "betas"))
+    if betas.ndim == 2 and betas.shape[1] == 1:
+        betas = betas[:, 0]
+    if betas.ndim != 1:
+        raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
+    for k, b in enumerate(betas):
+        check_beta(b, f"betas[{k}]", allow_zero=allow_zero)
+    return betas
+
+
 def check_positive_int(value, name: str) -> int:
     """Return ``value`` as an int after checking that it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -124,6 +141,14 @@ def check_positive_int(value, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be an integer >= 1; got {value}.")
     return value
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` as an int after checking that it is an integer >= 0 (NumPy and torch
+    generators are seeded with it)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}.")
+    return int(seed)
 
 
 def check_positive_float(value, name: str) -> float:

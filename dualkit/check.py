@@ -140,12 +140,32 @@ def optimal_weights(prob, weights, rtol: float = 1e-6, quiet: bool = False) -> C
                        quiet)
 
 
+def _numeric(value):
+    """``value`` as a float array, or None for anything that is not real numbers (strings,
+    complex, None, ragged lists)."""
+    if value is None or isinstance(value, (str, bytes)):
+        return None
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number)
+                                    or arr.dtype == np.bool_):
+        return None
+    return arr.astype(float)
+
+
 def rank_one(W, rtol: float = 1e-4, quiet: bool = False) -> CheckResult:
     r"""Is the matrix ``W`` rank one (:math:`\sigma_2/\sigma_1\le` ``rtol``)?"""
-    sv = np.linalg.svd(np.atleast_2d(np.asarray(W, dtype=float)), compute_uv=False)
+    A = _numeric(W)
+    if A is None or A.ndim > 2 or not np.all(np.isfinite(A)):
+        return CheckResult(False, "W must be a finite real matrix (a layer's weights).", quiet)
+    sv = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
     if sv.size == 0 or sv[0] == 0:
         return CheckResult(False, "W is zero (a dead layer), not a rank-one layer.", quiet)
-    ratio = rank_one_ratio(W)
+    ratio = rank_one_ratio(A)
     if ratio <= rtol:
         return CheckResult(True, f"W is rank one: σ₂/σ₁ = {ratio:.1e} ≤ {rtol:g}.", quiet)
     return CheckResult(False, f"W is not rank one: σ₂/σ₁ = {ratio:.1e} > {rtol:g}.", quiet)
@@ -156,10 +176,12 @@ def close(answer, expected_fn, name: str = "answer", rtol: float = 1e-6, atol: f
     """Generic numeric check: ``|answer - expected| <= atol + rtol * |expected|`` elementwise,
     with ``expected_fn()`` a callable, so that the expected value never sits in the student's
     notebook."""
-    try:
-        a = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return CheckResult(False, f"{name} must be numeric; got {type(answer).__name__}.", quiet)
+    a = _numeric(answer)
+    if a is None:
+        return CheckResult(False, f"{name} must be real numbers; got {type(answer).__name__}"
+                           f" {answer!r:.60}.", quiet)
+    if not np.all(np.isfinite(a)):
+        return CheckResult(False, f"{name} contains NaN or Inf.", quiet)
     e = np.asarray(expected_fn(), dtype=float)
     if a.shape != e.shape:
         return CheckResult(False, f"{name} has shape {a.shape}, expected {e.shape}.", quiet)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_choice, check_positive_int
+from ._validation import as_matrix, check_choice, check_positive_int, check_seed
 
 __all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression", "zigzag",
            "points_1d", "rank_one", "reflection_example", "sine_features"]
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
-    return int(seed)
+    return check_seed(seed)
 
 
 def _check_noise(noise) -> float:
+    if isinstance(noise, (str, bytes, bool)):
+        raise ValueError(f"noise must be a real number >= 0; got {noise!r}.")
     try:
         noise = float(noise)
     except (TypeError, ValueError) as exc:

@@ -9,9 +9,11 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._validation import _as_float_array
+from ._validation import _as_float_array, as_vector, check_positive_int
 
 __all__ = [
     "singular_values",
@@ -67,8 +69,8 @@ def top_singular_vectors(W) -> tuple[np.ndarray, np.ndarray]:
 
 def alignment(a, b) -> float:
     r"""Absolute cosine :math:`|\langle a,b\rangle|/(\|a\|\|b\|)` (0 if either vector is zero)."""
-    a = _as_float_array(a, "a").ravel()
-    b = _as_float_array(b, "b").ravel()
+    a = as_vector(a, "a")
+    b = as_vector(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same length; got {a.shape} and {b.shape}.")
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
@@ -120,7 +122,14 @@ def balance(W1, w2) -> float:
 
 def relative_gap(value: float, bound: float) -> float:
     r"""Relative gap :math:`(P-D)/|D|` of a primal value :math:`P` over a lower bound :math:`D`."""
-    value, bound = float(value), float(bound)
+    for v, name in ((value, "value"), (bound, "bound")):
+        if isinstance(v, (bool, str, bytes)) or not isinstance(v, (numbers.Real, np.ndarray)) \
+                or np.size(v) != 1 or np.isnan(float(np.asarray(v, dtype=float).ravel()[0])):
+            raise ValueError(f"{name} must be a real number (not NaN); got {v!r}.")
+    value, bound = float(np.asarray(value, dtype=float).ravel()[0]), \
+        float(np.asarray(bound, dtype=float).ravel()[0])
+    if np.isinf(bound):
+        raise ValueError(f"bound must be finite; got {bound}.")
     return (value - bound) / max(abs(bound), np.finfo(float).tiny)
 
 
@@ -138,7 +147,7 @@ def alignment_matrix(W, W_next, k: int = 4) -> np.ndarray:
         )
     _, _, Vt = np.linalg.svd(A, full_matrices=False)
     U, _, _ = np.linalg.svd(B, full_matrices=False)
-    k = min(int(k), Vt.shape[0], U.shape[1])
+    k = min(check_positive_int(k, "k"), Vt.shape[0], U.shape[1])
     return np.abs(Vt[:k] @ U[:, :k])
 
 

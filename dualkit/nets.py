@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_positive_int
+from ._validation import check_positive_int, check_seed
 
 __all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 
@@ -81,7 +81,7 @@ class DeepLinearNet(_Layers, nn.Module):
         super().__init__()
         d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         out = check_positive_int(out, "out")
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, out]
         self.d, self.widths, self.out = d, widths, out
         self.layers = nn.ParameterList(
@@ -201,7 +201,7 @@ class DeepReLUNet(_Layers, nn.Module):
             raise ValueError(f"skip=True adds c*x for scalar inputs only; got d={d}.")
         if bias not in ("none", "last", "all"):
             raise ValueError(f"bias must be 'none', 'last' or 'all'; got {bias!r}.")
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, 1]
         self.d, self.widths = d, widths
         self.bias_mode, self.has_output_bias, self.has_skip = bias, bool(output_bias), bool(skip)
@@ -255,7 +255,7 @@ class DeepReLUNet(_Layers, nn.Module):
         for W in Ws[:-2]:
             h = torch.relu(h @ W)
         s = (h @ Ws[-2])[0]
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         k = lo + (hi - lo) * torch.rand(s.shape[0], generator=gen, dtype=torch.float64)
         self.biases[str(self.depth - 2)].copy_(-s * k)
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._validation import (
+    as_matrix,
+    as_vector,
+    check_beta,
+    check_betas,
+    check_positive_float,
+    check_positive_int,
+)
 from .diagnostics import alignment, alignment_matrix, layer_summary
+from .splines import sorted_points
 
 __all__ = [
     "training",
@@ -109,7 +118,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     bmax = prob.beta_max
     if betas is None:
         betas = np.linspace(0.0, 1.5 * bmax, 121)[1:]  # beta=0 is interpolation
-    betas = np.asarray(betas, dtype=float)
+    betas = check_betas(betas)
     sols = prob.path(betas)
     norms = np.array([np.linalg.norm(s.w) for s in sols])
     values = np.array([s.value for s in sols])
@@ -282,10 +291,14 @@ def rank_path(betas, ranks, sigmas, ax=None):
     the prediction :math:`\#\{k:\sigma_k(X^\top Y)>\beta\}` and dashed lines at the
     :math:`\sigma_k(X^\top Y)`: on whitened data the rank drops exactly when :math:`\beta` crosses
     one of them."""
+    betas = as_vector(betas, "betas")
+    if np.any(betas <= 0):
+        raise ValueError("betas must be > 0 (drawn on a log axis).")
+    ranks = as_vector(ranks, "ranks", n=betas.size, n_name="betas")
+    sigmas = as_vector(sigmas, "sigmas")
     fig, ax = _axes(ax)
-    betas = np.asarray(betas, dtype=float)
     grid = np.geomspace(betas.min(), betas.max(), 400)
-    ax.plot(grid, [np.sum(np.asarray(sigmas) > b) for b in grid], color="gray",
+    ax.plot(grid, [np.sum(sigmas > b) for b in grid], color="gray",
             drawstyle="steps-post", label="prediction #{k: σ_k(XᵀY) > β}")
     ax.plot(betas, ranks, "o", color="C0", label="trained rank of $W_1$")
     for s in sigmas:
@@ -302,8 +315,13 @@ def rank_path(betas, ranks, sigmas, ax=None):
 def svt_spectrum(X, Y, beta: float, ax=None):
     r"""The singular values :math:`\sigma_k` of :math:`X^\top Y` and those of the optimum
     :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, MATH.md §3.1)."""
+    X = as_matrix(X, "X")
+    Y = as_matrix(Y, "Y")
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y has {Y.shape[0]} rows but X has {X.shape[0]}; one row per sample.")
+    beta = check_beta(beta)
     fig, ax = _axes(ax)
-    sig = np.linalg.svd(np.asarray(X, float).T @ np.asarray(Y, float), compute_uv=False)
+    sig = np.linalg.svd(X.T @ Y, compute_uv=False)
     k = np.arange(1, sig.size + 1)
     ax.bar(k - 0.2, sig, width=0.4, label="$\\sigma_k(X^\\top Y)$", color="C7")
     ax.bar(k + 0.2, np.maximum(sig - beta, 0), width=0.4, label="$\\sigma_k(W^\\star)=(\\sigma_k-\\beta)_+$",
@@ -331,8 +349,9 @@ def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: flo
     knots : dict, optional
         ``label -> kink locations`` drawn as markers on the matching curve.
     """
+    x, y = sorted_points(x, y)
+    margin = check_positive_float(margin, "margin") if margin != 0 else 0.0
     fig, ax = _axes(ax)
-    x, y = np.asarray(x, float), np.asarray(y, float)
     span = np.ptp(x) if x.size > 1 else 1.0
     grid = np.linspace(x.min() - margin * span, x.max() + margin * span, 1201)
     styles = ["-", "--", "-.", ":"]
@@ -362,7 +381,7 @@ def knot_path(x, y, betas, skip: bool = False, axes=None):
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
     else:
         fig = axes[0].figure
-    betas = np.sort(np.asarray(betas, dtype=float))
+    betas = np.sort(check_betas(betas))
     sols = ReLU1D(x, y, float(betas[0]), skip=skip).path(betas)
     x = np.asarray(x, float)
     grid = np.linspace(x.min(), x.max(), 801)
@@ -433,9 +452,11 @@ def arrangement(X, extent: float = 3.0, resolution: int = 400, axes=None):
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2:
+    X = as_matrix(X, "X")
+    if X.shape[1] != 2:
         raise ValueError(f"arrangement draws 2-D data, X of shape (n, 2); got {X.shape}.")
+    extent = check_positive_float(extent, "extent")
+    resolution = check_positive_int(resolution, "resolution")
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), layout="constrained")
     fig = axes[0].figure
@@ -469,6 +490,11 @@ def pattern_counts(ns, counts: dict, ax=None):
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
+    ns = as_vector(ns, "ns")
+    if not isinstance(counts, dict):
+        raise ValueError(f"counts must be a dict label -> list of counts; got {type(counts).__name__}.")
+    counts = {label: as_vector(c, f"counts[{label!r}]", n=ns.size, n_name="ns")
+              for label, c in counts.items()}
     fig, ax = _axes(ax)
     markers = iter("os^vD<>")
     for label, c in counts.items():
@@ -489,7 +515,8 @@ def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
-    X = np.asarray(X, dtype=float)
+    X = as_matrix(X, "X")
+    y = as_vector(y, "y", n=X.shape[0])
     k = len(networks)
     if axes is None:
         fig, axes = plt.subplots(1, k, figsize=(4.0 * k, 4.0), layout="constrained", squeeze=False)
@@ -608,7 +635,7 @@ def benchmark(rows, axes=None):
         ax.minorticks_off()
         ax.set_title(bench, fontsize="medium")
         ax.set_xlabel("width (neurons)" if xkey(params(groups[bench][0]["size"])) == "width"
-                      else "number of samples $n$")
+                      else "number of samples $n$ (d, K: see the table)")
         ax.set_ylabel("wall time (s)")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize="x-small")

@@ -111,7 +111,7 @@ class PiecewiseLinear:
 def sorted_points(x, y, name_x: str = "x", name_y: str = "y"):
     """Validate 1-D data and return it sorted by ``x``."""
     x = as_vector(x, name_x)
-    y = as_vector(y, name_y, n=x.size)
+    y = as_vector(y, name_y, n=x.size, n_name=name_x)
     order = np.argsort(x, kind="stable")
     return x[order], y[order]
 

@@ -216,6 +216,11 @@ def train(
         tol = check_positive_float(tol, "tol")
         if bound is None:
             raise ValueError("tol stops training at a relative gap, so it needs bound=...")
+        if dtype == "float32" and tol < 1e-6:
+            raise ValueError(
+                f"tol={tol:g} is below what a float32 objective can resolve (it is rounded at "
+                "about 1e-7 relative and can read below the dual bound); use tol >= 1e-6 with "
+                "dtype='float32', or dtype='float64'.")
     record_every = (
         max(1, steps // 200) if record_every is None else check_positive_int(record_every,
                                                                               "record_every")

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import plot
+from ._validation import as_matrix
 from .problems import TwoLayerLinear
 
 __all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer", "rank_one_explorer",
@@ -83,7 +84,10 @@ def svt_explorer(X, Y):
     :math:`X^\top Y`) that redraws :func:`dualkit.plot.svt_spectrum`."""
     import ipywidgets as widgets
 
-    sig = np.linalg.svd(np.asarray(X, float).T @ np.asarray(Y, float), compute_uv=False)
+    X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y has {Y.shape[0]} rows but X has {X.shape[0]}; one row per sample.")
+    sig = np.linalg.svd(X.T @ Y, compute_uv=False)
     if sig[0] == 0.0:
         raise ValueError("X^T Y = 0: the optimum is zero for every beta; nothing to explore.")
     lo = np.log10(max(sig[-1], 1e-3 * sig[0]) / 100)

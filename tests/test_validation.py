@@ -141,7 +141,7 @@ def test_data_and_diagnostics_bad_input():
         dk.TwoLayerLinear(X, y, 1.0).path([1.0, np.nan])
     with pytest.raises(ValueError, match="betas must be a numeric array"):
         dk.TwoLayerLinear(X, y, 1.0).path(["a"])
-    with pytest.raises(ValueError, match="beta is the regularization strength"):
+    with pytest.raises(ValueError, match=r"betas\[1\] is the regularization strength"):
         dk.TwoLayerLinear(X, y, 1.0).path([1.0, -2.0])
     with pytest.raises(ValueError, match="beta is the regularization strength"):
         dk.solvers.group_lasso_single(X, y, -1.0)

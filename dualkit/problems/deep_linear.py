@@ -29,11 +29,11 @@ import torch
 from scipy.optimize import brentq
 
 from .._validation import (
-    _as_float_array,
     as_matrix,
     as_targets,
     as_vector,
     check_beta,
+    check_betas,
     check_positive_float,
     check_positive_int,
 )
@@ -64,7 +64,7 @@ def _check_widths(widths, depth: int) -> list[int]:
         raise ValueError(
             f"widths must be an int or a list of depth - 1 = {depth - 1} hidden widths; got {widths!r}."
         )
-    widths = [check_positive_int(m, "width") for m in widths]
+    widths = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
     if len(widths) != depth - 1:
         raise ValueError(
             f"widths must list depth - 1 = {depth - 1} hidden widths; got {len(widths)}: {widths}."
@@ -141,13 +141,6 @@ def _power_shrink(sigma: float, beta: float, L: int) -> float:
     return s if g < 0.5 * sigma**2 else 0.0
 
 
-def _check_betas(betas) -> np.ndarray:
-    betas = np.atleast_1d(_as_float_array(betas, "betas"))
-    if betas.ndim != 1:
-        raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
-    return betas
-
-
 def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = None) -> list[np.ndarray]:
     r"""Rank-one, aligned deep weights whose product is :math:`w`.
 
@@ -159,7 +152,8 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
     seed draws random directions (every choice is optimal).
     """
     w = as_vector(w, "w")
-    if isinstance(n_constrained, bool) or not isinstance(n_constrained, numbers.Integral):
+    if isinstance(n_constrained, bool) or not isinstance(n_constrained, numbers.Integral) \
+            or n_constrained < 0:
         raise ValueError(f"n_constrained must be an integer >= 0; got {n_constrained!r}.")
     widths = _check_widths(widths, int(n_constrained) + 2)
     if isinstance(t, bool) or not isinstance(t, numbers.Real) or not np.isfinite(t) or t < 0:
@@ -433,7 +427,7 @@ class DeepLinear(_DeepLinearBase):
 
     def path(self, betas, widths=None) -> list[Solution]:
         """Solutions for many betas, reusing one factorization of X."""
-        betas = _check_betas(betas)
+        betas = check_betas(betas)
         out = []
         for b in betas:
             sub = DeepLinear(self.X, self.y, b, self.depth, self.t, self.loss)

@@ -31,7 +31,14 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
-from .._validation import as_matrix, as_vector, check_beta, check_positive_float, check_positive_int
+from .._validation import (
+    as_matrix,
+    as_vector,
+    check_beta,
+    check_betas,
+    check_positive_float,
+    check_positive_int,
+)
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from .base import Problem, Solution, last_two_decay_objective
@@ -62,15 +69,17 @@ def rank_one_factors(X, allow_mixed: bool = False):
     X = as_matrix(X, "X")
     # fast path, O(nd): two power steps from the longest row; sigma_2 <= ||X - c a^T||_F and
     # sigma_1 >= ||c||, so a small residual proves the rank-one test below without an SVD
-    row = X[int(np.argmax(np.einsum("ij,ij->i", X, X)))]
-    if np.any(row):
-        a = X.T @ (X @ row)
+    scale = float(np.abs(X).max())
+    if scale > 0:                         # work on X / max|X|: no overflow at any scale
+        Xs = X / scale
+        row = Xs[int(np.argmax(np.einsum("ij,ij->i", Xs, Xs)))]
+        a = Xs.T @ (Xs @ row)
         a_norm = np.linalg.norm(a)
-        if a_norm > 0 and np.isfinite(a_norm):
+        if a_norm > 0:
             a = a / a_norm
-            c = X @ a
-            if np.linalg.norm(X - np.outer(c, a)) <= 0.5 * RANK_TOL * np.linalg.norm(c):
-                return _signed_factors(c, a, allow_mixed)
+            c = Xs @ a
+            if np.linalg.norm(Xs - np.outer(c, a)) <= 0.5 * RANK_TOL * np.linalg.norm(c):
+                return _signed_factors(c * scale, a, allow_mixed)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     if s[0] == 0:
         raise ValueError("X is zero: it has no rank-one factorization c a^T with a != 0.")
@@ -273,7 +282,7 @@ class RankOneReLU(Problem):
     def path(self, betas, widths=None) -> list[Solution]:
         """Solutions along several betas."""
         return [RankOneReLU(self.X, self.y, float(b), self.depth, self.t, self.bias).solve(widths=widths)
-                for b in np.atleast_1d(np.asarray(betas, dtype=float))]
+                for b in check_betas(betas)]
 
     def _widths(self, widths):
         if widths is None:

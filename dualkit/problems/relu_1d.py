@@ -34,7 +34,7 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .._validation import as_vector, check_beta, check_positive_float, check_positive_int
+from .._validation import as_vector, check_beta, check_betas, check_positive_float, check_positive_int
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
@@ -109,7 +109,7 @@ class ReLU1D(Problem):
         if x.ndim != 1:
             raise ValueError(f"x must hold scalar inputs, shape (n,) or (n, 1); got {x.shape}.")
         self.x = as_vector(x, "x")
-        self.y = as_vector(y, "y", n=self.x.size)
+        self.y = as_vector(y, "y", n=self.x.size, n_name="x")
         self.beta = check_beta(beta)
         self.depth = check_positive_int(depth, "depth")
         if self.depth < 2:
@@ -211,7 +211,7 @@ class ReLU1D(Problem):
         return network_function(ws)(x)
 
     def _dual_parts(self, lam):
-        lam = as_vector(lam, "lam", n=self.n)
+        lam = as_vector(lam, "lam", n=self.n, n_name="x")
         merged = np.bincount(self.inverse, weights=lam, minlength=self.xs.size)
         a, b = ramp_dual_constraint(self.xs, merged)
         viol = float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0)))
@@ -247,7 +247,7 @@ class ReLU1D(Problem):
         :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta_{\rm eff}`. Only the part that the
         constraints see (the sums over repeated inputs) is scaled; the rest, residuals around
         the mean target of a repeated input, is kept."""
-        lam = as_vector(lam, "lam", n=self.n).copy()
+        lam = as_vector(lam, "lam", n=self.n, n_name="x").copy()
         if self.skip and self.xs.size >= 2:
             M = np.column_stack([np.ones(self.n), self.x - self.x.mean()])
             lam = lam - M @ np.linalg.lstsq(M, lam, rcond=None)[0]
@@ -264,7 +264,7 @@ class ReLU1D(Problem):
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str | None = None, width: int | None = None, seed: int = 0,
-              solver: str | None = None) -> SplineSolution:
+              solver: str | None = None, max_iter: int = 400) -> SplineSolution:
         """Global optimum through (C5).
 
         Parameters
@@ -281,6 +281,14 @@ class ReLU1D(Problem):
         solver : str, optional
             cvxpy solver for ``method="cvxpy"``; by default HiGHS for the interpolation LP
             (``beta=0``) and Clarabel with tight tolerances otherwise.
+        max_iter : int
+            Newton-step budget of the banded barrier method.
+
+        Raises
+        ------
+        RuntimeError
+            When the barrier method ends its budget without a certified optimum (relative gap
+            1e-9), with the gap it reached and a hint; or when cvxpy does not reach 'optimal'.
         """
         method = "ramp" if method is None else method
         if method not in ("ramp", "cvxpy"):
@@ -295,7 +303,8 @@ class ReLU1D(Problem):
                 fit = RampFit(xs, np.zeros(1), np.zeros(1), yb[0])
                 lam_u = np.zeros(1)
             else:
-                fit = ramp_lasso(xs, yb, self.beta_eff, omega=om, skip=self.skip)
+                fit = ramp_lasso(xs, yb, self.beta_eff, omega=om, skip=self.skip,
+                                 max_newton=check_positive_int(max_iter, "max_iter"))
                 lam_u = fit.lam
             info = dict(fit.info)
         else:
@@ -318,6 +327,12 @@ class ReLU1D(Problem):
             solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),
             beta=self.beta, info=info, function=function,
         )
+        if method == "ramp" and not sol.certified and not info.get("converged", True):
+            raise RuntimeError(
+                f"the banded barrier method ended after {info.get('newton')} Newton steps "
+                f"(budget max_iter={max_iter}) at relative duality gap {sol.rel_gap:.1e} (a "
+                "certificate needs 1e-9). Try a larger max_iter, solve(method='cvxpy') for "
+                "n up to a few thousand, or rescale x and y.")
         return sol
 
     def _interpolation_dual(self, xs, yb):
@@ -398,9 +413,8 @@ class ReLU1D(Problem):
 
     def path(self, betas, width: int | None = None) -> list[SplineSolution]:
         """Solutions along several betas (each by the ramp solver)."""
-        betas = np.atleast_1d(np.asarray(betas, dtype=float))
         return [ReLU1D(self.x, self.y, float(b), self.depth, self.t, self.skip).solve(width=width)
-                for b in betas]
+                for b in check_betas(betas)]
 
     # ------------------------------------------------------------------ networks
     def ramp_weights(self, fit: RampFit, width: int | None = None, seed: int = 0) -> ReLUWeights:

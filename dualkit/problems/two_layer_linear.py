@@ -29,11 +29,11 @@ import numpy as np
 import torch
 
 from .._validation import (
-    _as_float_array,
     as_matrix,
     as_targets,
     as_vector,
     check_beta,
+    check_betas,
     check_positive_int,
 )
 from ..losses import Squared, get_loss
@@ -49,6 +49,15 @@ __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 DUAL_FEAS_TOL = 1e-9
 #: relative residual ||XW1w2 - y|| / ||y|| below which weights count as interpolating (beta = 0)
 INTERP_TOL = 1e-7
+
+
+def _at_beta(k: int, beta: float, make):
+    """``make()``, with ``betas[k]`` named in any ValueError (e.g. beta = 0 where y is not in
+    the range of X)."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise ValueError(f"betas[{k}] = {beta:g}: {exc}") from exc
 
 
 def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarray]:
@@ -285,7 +294,8 @@ class TwoLayerLinear(Problem):
 
     # ------------------------------------------------------------------ solving
     def solve(
-        self, method: str | None = None, width: int | None = None, solver: str | None = None
+        self, method: str | None = None, width: int | None = None, solver: str | None = None,
+        max_iter: int | None = None,
     ) -> Solution:
         r"""Global optimum of (P1) with its dual certificate.
 
@@ -303,7 +313,19 @@ class TwoLayerLinear(Problem):
             (default 1), :math:`m\ge\operatorname{rank}W^\star` for vector outputs (default the rank).
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
+        max_iter : int, optional
+            Iteration budget of FISTA (default 20,000; 2,000 when cvxpy can take over).
+
+        Raises
+        ------
+        RuntimeError
+            When FISTA ends its budget without a certified optimum (relative duality gap
+            1e-8). By default (``method=None``) a small problem (``n K <= 20,000``) then falls
+            back to cvxpy at unit scale, and the solution says so in ``info["fallback"]``; an
+            explicit ``method="fista"``, or a larger problem, raises with the gap reached and a
+            hint. cvxpy ending with a status other than optimal raises too.
         """
+        auto = method in (None, "auto")
         if method in (None, "auto"):
             if not isinstance(self.loss, Squared):
                 method = "cvxpy"
@@ -323,7 +345,11 @@ class TwoLayerLinear(Problem):
                 "solve(method='cvxpy')."
             )
         if method == "fista":
-            return self._solve_fista(width)
+            small = self.n * self.K <= 20_000      # cvxpy can take over when FISTA stalls
+            if max_iter is None:
+                max_iter = 2_000 if auto and small else 20_000
+            return self._solve_fista(width, max_iter=check_positive_int(max_iter, "max_iter"),
+                                     fallback=auto and small)
         if self.vector:
             return self._solve_svt(width)
         return self._solve_closed_form(width)
@@ -374,15 +400,53 @@ class TwoLayerLinear(Problem):
         lam = self.feasible_dual(self._polished_dual(W))
         return self._finish(W, lam, "closed_form", t0, width, 1e-9, {"solver": "svt"})
 
-    def _solve_fista(self, width, tol: float = 1e-10) -> Solution:
+    def _solve_fista(self, width, tol: float = 1e-10, max_iter: int = 20_000,
+                     fallback: bool = False) -> Solution:
         t0 = time.perf_counter()
         if self.beta == 0.0:
             raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
         G, B, yy = self._gram_matrices()
-        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol)
+        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol, max_iter=max_iter)
         w = W if self.vector else W[:, 0]
-        lam = self.feasible_dual(self._polished_dual(w))
-        return self._finish(w, lam, "fista", t0, width, 1e-8, info)
+        # the polished dual is second-order accurate, but on ill-conditioned X its least-squares
+        # correction can lose digits: keep the better of it and the scaled residual
+        R = self.y - self.X @ W if self.vector else self.y - self.X @ w
+        lams = [self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)]
+        lam = max(lams, key=self.dual_objective)
+        sol = self._finish(w, lam, "fista", t0, width, 1e-8, info)
+        if sol.certified:
+            return sol
+        why = (f"FISTA ended after {info['iterations']} iterations at relative duality gap "
+               f"{sol.rel_gap:.1e} (a certificate needs 1e-8)")
+        if fallback:
+            ref = self._solve_cvxpy_unit_scale(width)
+            if ref.certified:
+                ref.info["fallback"] = why + "; solved by cvxpy instead"
+                ref.solve_time = time.perf_counter() - t0
+                return ref
+        cond = np.linalg.cond(self.X)
+        raise RuntimeError(
+            f"{why}. X has condition number {cond:.1e}; ill-conditioned data make the proximal "
+            "gradient method slow. Try solve(method='cvxpy') (small problems), a larger "
+            "max_iter, a larger beta, or better-conditioned (e.g. whitened) features.")
+
+    def _solve_cvxpy_unit_scale(self, width) -> Solution:
+        """The primal (C3) by cvxpy on X / ||X||_2 and Y / ||Y||_F (conic solvers work best at
+        unit scale), mapped back (with X = aX', Y = cY' the optimum is W = (c/a) W'' of the
+        problem at beta / (a c)), and certified by the same dual points as FISTA's answer (the
+        dual program (D3) is what cvxpy's solvers fail on for ill-conditioned X)."""
+        t0 = time.perf_counter()
+        a = float(np.linalg.norm(self.X, 2)) or 1.0
+        c = float(np.linalg.norm(self.y)) or 1.0
+        W = cp.Variable((self.d, self.K))
+        prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares((self.X / a) @ W - self.y / c)
+                                      + self.beta / (a * c) * cp.normNuc(W)))
+        _, timing = solve_cvxpy(prob, None, what="primal (C3) at unit scale")
+        w = np.asarray(W.value, dtype=float) * (c / a)
+        R = self.y - self.X @ w
+        lam = max([self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)],
+                  key=self.dual_objective)
+        return self._finish(w, lam, "cvxpy", t0, width, 1e-6, {"primal_time": timing})
 
     def _polished_dual(self, w) -> np.ndarray:
         r"""Dual point for the squared loss from an approximate primal :math:`W`.
@@ -444,65 +508,74 @@ class TwoLayerLinear(Problem):
 
         Returns one :class:`Solution` per beta, each solved at that beta.
         """
-        betas = np.atleast_1d(_as_float_array(betas, "betas"))
-        if betas.ndim != 1:
-            raise ValueError(f"betas must be a 1-D sequence of numbers; got shape {betas.shape}.")
+        betas = check_betas(betas)
         if not self.vector and isinstance(self.loss, Squared):
             return self._path_closed_form(betas, width)
         sols = []
-        for b in betas:
+        for k, b in enumerate(betas):
             if self.vector:
-                sub = TwoLayerLinear(self.X, self.y, b, self.loss)
+                sub = _at_beta(k, b, lambda b=b: TwoLayerLinear(self.X, self.y, b, self.loss))
                 sub._gram = self._gram_matrices()
             else:
-                sub = TwoLayerLinear(self.X, self.y, b, self.loss, _ridge_path=self.ridge_path)
+                sub = _at_beta(k, b, lambda b=b: TwoLayerLinear(self.X, self.y, b, self.loss,
+                                                               _ridge_path=self.ridge_path))
             sols.append(sub.solve(width=width))
         return sols
 
     def _path_closed_form(self, betas, width) -> list[Solution]:
         """Scalar outputs, squared loss: every n-dimensional product of the path (the duals, the
-        predictions and X^T lambda for all betas) is one matrix product and the objectives are
-        evaluated for all betas at once, so a path of 20 betas costs little more than the
-        factorization. beta = 0, and any beta whose batched answer is not certified, go through
-        solve() one by one."""
-        rp = self.ridge_path
+        predictions and X^T lambda, 32 betas at a time) is one matrix product and the objectives
+        are evaluated for all betas at once, so a path of 20 betas costs little more than the
+        factorization. beta = 0 (interpolation) needs the SVD route; a beta whose batched answer
+        on the Gram route is not certified moves the whole path to the SVD route, like solve()."""
         t0 = time.perf_counter()
         width = 1 if width is None else check_positive_int(width, "width")
-        bs = np.array([check_beta(b) for b in betas])
+        bs = np.asarray(betas, dtype=float)
+        if np.any(bs == 0) and self.ridge_path.method == "gram":
+            self._path = RidgePath(self.X, self.y, method="svd")
+        rp = self.ridge_path
         taus = rp.taus(bs)
-        inner = np.flatnonzero(bs > 0)
         sols: list = [None] * len(bs)
-        if inner.size:
-            beta = bs[inner]
-            W, Lam = rp.path_arrays(beta, taus[inner])
-            R = self.X @ W - self.y[:, None]
-            g = np.linalg.norm(self.X.T @ Lam, axis=0)
-            lam_norm = np.linalg.norm(Lam, axis=0)
-            slack = beta * (1 + DUAL_FEAS_TOL) + 16 * np.finfo(float).eps * self._x_fro * lam_norm
-            scale = np.where(g > slack - beta * DUAL_FEAS_TOL, beta / np.maximum(g, 1e-300), 1.0)
-            Lam = Lam * scale
-            w_norm = np.linalg.norm(W, axis=0)
-            safe = np.where(w_norm > 0, w_norm, 1.0)
-            # balanced recovered weights: (||W1||^2 + ||w2||^2) / 2 = ||w||
-            values = 0.5 * np.sum(R * R, axis=0) + beta * w_norm
-            duals = 0.5 * float(self.y @ self.y) - 0.5 * np.sum((Lam - self.y[:, None])**2, axis=0)
-            ok = values - duals <= 1e-9 * np.maximum(np.abs(values), np.finfo(float).tiny)
-            for j, k in enumerate(inner):
-                if not ok[j]:
-                    continue                     # left to the careful one-beta route below
-                w = W[:, j].copy()
-                a = np.full(width, np.sqrt(w_norm[j] / width))
-                sols[k] = Solution(
-                    value=float(values[j]), weights=[np.outer(w / safe[j], a), a],
-                    dual=Lam[:, j].copy(), dual_value=float(duals[j]), method="closed_form",
-                    solve_time=time.perf_counter() - t0, certified=True, beta=float(beta[j]),
-                    w=w, info={"tau": float(taus[k]), "rank": rp.rank,
-                               "factorization": rp.method, "path": True})
+        inner = np.flatnonzero(bs > 0)
+        for start in range(0, inner.size, 32):
+            chunk = inner[start:start + 32]
+            if not self._path_chunk(rp, bs, taus, chunk, width, t0, sols):
+                if rp.method == "gram":   # the Gram route lost digits: redo it all on the SVD
+                    self._path = RidgePath(self.X, self.y, method="svd")
+                    return self._path_closed_form(betas, width)
         for k, b in enumerate(bs):
-            if sols[k] is None:   # beta = 0, or not certified above
-                sols[k] = TwoLayerLinear(self.X, self.y, b, self.loss,
-                                         _ridge_path=rp).solve(width=width)
+            if sols[k] is None:   # beta = 0, or not certified on the SVD route either
+                sols[k] = _at_beta(k, b, lambda b=b: TwoLayerLinear(
+                    self.X, self.y, b, self.loss, _ridge_path=rp)).solve(width=width)
         return sols
+
+    def _path_chunk(self, rp, bs, taus, chunk, width, t0, sols) -> bool:
+        """Solutions for the betas ``bs[chunk]`` into ``sols``; False if one is not certified."""
+        beta = bs[chunk]
+        W, Lam = rp.path_arrays(beta, taus[chunk])
+        R = self.X @ W - self.y[:, None]
+        g = np.linalg.norm(self.X.T @ Lam, axis=0)
+        lam_norm = np.linalg.norm(Lam, axis=0)
+        slack = beta * (1 + DUAL_FEAS_TOL) + 16 * np.finfo(float).eps * self._x_fro * lam_norm
+        Lam = Lam * np.where(g > slack - beta * DUAL_FEAS_TOL, beta / np.maximum(g, 1e-300), 1.0)
+        w_norm = np.linalg.norm(W, axis=0)
+        safe = np.where(w_norm > 0, w_norm, 1.0)
+        # balanced recovered weights: (||W1||^2 + ||w2||^2) / 2 = ||w||
+        values = 0.5 * np.sum(R * R, axis=0) + beta * w_norm
+        duals = 0.5 * float(self.y @ self.y) - 0.5 * np.sum((Lam - self.y[:, None])**2, axis=0)
+        ok = values - duals <= 1e-9 * np.maximum(np.abs(values), np.finfo(float).tiny)
+        for j, k in enumerate(chunk):
+            if not ok[j]:
+                continue                     # left to the careful one-beta route
+            w = W[:, j].copy()
+            a = np.full(width, np.sqrt(w_norm[j] / width))
+            sols[k] = Solution(
+                value=float(values[j]), weights=[np.outer(w / safe[j], a), a],
+                dual=Lam[:, j].copy(), dual_value=float(duals[j]), method="closed_form",
+                solve_time=time.perf_counter() - t0, certified=True, beta=float(beta[j]),
+                w=w, info={"tau": float(taus[k]), "rank": rp.rank,
+                           "factorization": rp.method, "path": True})
+        return bool(ok.all())
 
     # ------------------------------------------------------------------ the network
     def network(self, width: int = 10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:

@@ -38,7 +38,7 @@ import cvxpy as cp
 import numpy as np
 import torch
 
-from .._validation import as_matrix, as_vector, check_beta, check_choice, check_positive_int
+from .._validation import as_matrix, as_vector, check_beta, check_betas, check_choice, check_positive_int
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.relu_program import (
@@ -408,7 +408,7 @@ class TwoLayerReLU(Problem):
     def path(self, betas) -> list[Solution]:
         """Solutions along several betas, on this problem's patterns."""
         out = []
-        for b in np.atleast_1d(np.asarray(betas, dtype=float)):
+        for b in check_betas(betas, allow_zero=False):
             other = TwoLayerReLU.__new__(TwoLayerReLU)
             other.__dict__.update(self.__dict__)
             other.beta = check_beta(float(b), allow_zero=False)

@@ -6,6 +6,7 @@ import time
 import warnings
 
 import cvxpy as cp
+import numpy as np
 
 __all__ = ["solve_cvxpy", "DEFAULT_SOLVER"]
 
@@ -39,9 +40,13 @@ def solve_cvxpy(problem: cp.Problem, solver: str | None = None, what: str = "pro
         ) from exc
     total = time.perf_counter() - t0
     if problem.status != cp.OPTIMAL:
+        reached = problem.value
+        where = (f"objective reached {float(reached):.6g}, no certified gap" if reached is not None
+                 and np.isfinite(reached) else "no objective value")
         raise RuntimeError(
-            f"cvxpy solver {solver} ended the {what} with status {problem.status!r}, not 'optimal'. "
-            "Try another solver= or rescale X and y."
+            f"cvxpy solver {solver} ended the {what} with status {problem.status!r}, not 'optimal' "
+            f"({where}). Try another solver= (e.g. 'SCS'), rescale X and y to unit size, or use "
+            "the problem's dedicated solve()."
         )
     stats = problem.solver_stats
     solve_t = float(stats.solve_time) if stats is not None and stats.solve_time else float("nan")

@@ -1,0 +1,298 @@
+"""Property tests over random instances of every problem class (hypothesis).
+
+For each class: random shapes (n 1-60, d 1-30, K 1-5, depths 2-6 within what the class
+allows), random data including rank-deficient X, n < d, duplicated rows, ill-conditioned X and
+scales from 1e-6 to 1e6, and beta from 0 (where allowed) through the zero threshold to far past
+it. Every instance asserts
+
+* weak duality: ``sol.dual_value <= sol.value`` (to rounding);
+* where ``sol.certified``: ``objective(sol.weights) == sol.value`` and
+  ``dual_objective(sol.dual) == sol.dual_value`` (relative 1e-9, plus 1e-12 of the zero
+  network's objective for values that round to zero);
+* on every tenth instance (every instance in the long profile) of moderate scale: the dedicated
+  solver's value equals cvxpy's to cvxpy's accuracy (relative 1e-5).
+
+Profiles: the default ("fast", CI) runs 1000 instances per class with derandomized draws (the
+same instances on every run); ``DUALKIT_PROPERTIES=long python -m pytest tests/test_properties.py``
+runs 5000 per class with fresh random draws and cvxpy on every moderate-scale instance
+(``DUALKIT_PROPERTY_EXAMPLES=N`` overrides the count). The counts of every run are printed at
+the end of the pytest session (``PROPERTY_COUNTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dualkit as dk
+
+LONG = os.environ.get("DUALKIT_PROPERTIES", "fast") == "long"
+EXAMPLES = int(os.environ.get("DUALKIT_PROPERTY_EXAMPLES", 5000 if LONG else 1000))
+CVXPY_EVERY = 1 if LONG else 10
+PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
+                   suppress_health_check=list(HealthCheck))
+#: instances tried, certified, compared with cvxpy, per class (printed by conftest)
+PROPERTY_COUNTS: Counter = Counter()
+REL = 1e-9
+
+
+# ---------------------------------------------------------------------------- data strategies
+@st.composite
+def matrices(draw, n_max=60, d_max=30):
+    """(X, rng, moderate): Gaussian, rank-deficient, duplicated-row or ill-conditioned X at a
+    random scale; ``moderate`` is False when X or the targets are scaled beyond 1e+-2."""
+    n, d = draw(st.integers(1, n_max)), draw(st.integers(1, d_max))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["gaussian", "rank_deficient", "duplicated", "ill"]))
+    X = rng.standard_normal((n, d))
+    if kind == "rank_deficient" and min(n, d) > 1:
+        r = draw(st.integers(1, min(n, d) - 1))
+        X = rng.standard_normal((n, r)) @ rng.standard_normal((r, d))
+    elif kind == "duplicated" and n > 1:
+        X[rng.integers(0, n, n // 2 + 1)] = X[rng.integers(0, n)]
+    elif kind == "ill" and min(n, d) > 1:
+        U, _, Vt = np.linalg.svd(X, full_matrices=False)
+        X = U @ np.diag(np.logspace(0, -8, min(n, d))) @ Vt
+    x_exp = draw(st.floats(-6, 6))
+    return X * 10**x_exp, rng, abs(x_exp) <= 2
+
+
+def targets(draw, rng, n, K=1):
+    y_exp = draw(st.floats(-6, 6))
+    y = rng.standard_normal((n, K) if K > 1 else n) * 10**y_exp
+    return y, abs(y_exp) <= 2
+
+
+def beta_fraction(draw, allow_zero=False):
+    """0 (where allowed), exactly the zero threshold, or 1e-6 .. 10 times it."""
+    kind = draw(st.sampled_from(["zero", "threshold", "log", "log", "log", "log"]))
+    if kind == "zero" and allow_zero:
+        return 0.0
+    if kind == "threshold":
+        return 1.0
+    return 10 ** draw(st.floats(-6, 1))
+
+
+def check_certificate(name, prob, sol, zero_value):
+    """Weak duality always; the objective and dual objective of the returned points when
+    certified. ``zero_value`` is the objective of the zero network (the scale of 'zero')."""
+    floor = 1e-12 * max(zero_value, 0.0)
+    PROPERTY_COUNTS[name, "instances"] += 1
+    assert np.isfinite(sol.value)
+    assert sol.dual_value <= sol.value * (1 + REL) + floor, (sol.value, sol.dual_value)
+    if sol.certified:
+        PROPERTY_COUNTS[name, "certified"] += 1
+        assert abs(prob.objective(sol.weights) - sol.value) <= REL * abs(sol.value) + floor
+        assert prob.dual_objective(sol.dual) == pytest.approx(sol.dual_value, rel=REL, abs=floor)
+
+
+def compare_cvxpy(name, prob, sol, zero_value, draw, moderate, **kw):
+    """Every CVXPY_EVERY-th instance of moderate scale: cvxpy's value equals the solver's."""
+    if not moderate or draw(st.integers(0, CVXPY_EVERY - 1)) != 0:
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = prob.solve(method="cvxpy", **kw)
+    except RuntimeError:           # cvxpy's solver did not reach 'optimal': counted, not hidden
+        PROPERTY_COUNTS[name, "cvxpy not optimal"] += 1
+        return
+    PROPERTY_COUNTS[name, "cvxpy compared"] += 1
+    assert abs(ref.value - sol.value) <= 1e-5 * abs(sol.value) + 1e-8 * zero_value, \
+        (ref.value, sol.value)
+
+
+# ---------------------------------------------------------------------------- linear problems
+@PROFILE
+@given(st.data())
+def test_two_layer_linear_scalar(data):
+    X, rng, moderate = data.draw(matrices())
+    n, d = X.shape
+    y, mod_y = targets(data.draw, rng, n)
+    bmax = dk.TwoLayerLinear(X, y, 1.0).beta_max
+    frac = beta_fraction(data.draw, allow_zero=n <= d and np.linalg.matrix_rank(X) == n)
+    if bmax == 0:
+        frac = max(frac, 1e-3)
+    beta = frac * bmax if bmax > 0 else frac
+    prob = dk.TwoLayerLinear(X, y, beta)
+    sol = prob.solve()
+    zero = 0.5 * float(y @ y)
+    if beta == 0.0:   # interpolation: value = ||X^+ y||, no zero network to compare with
+        zero = sol.value
+    check_certificate("TwoLayerLinear (scalar)", prob, sol, zero)
+    assert sol.certified, "the closed form always certifies"
+    compare_cvxpy("TwoLayerLinear (scalar)", prob, sol, zero, data.draw, moderate and mod_y)
+
+
+@PROFILE
+@given(st.data())
+def test_two_layer_linear_vector(data):
+    X, rng, moderate = data.draw(matrices(n_max=40, d_max=15))
+    K = data.draw(st.integers(2, 5))
+    Y, mod_y = targets(data.draw, rng, X.shape[0], K)
+    bmax = dk.TwoLayerLinear(X, Y, 1.0).beta_max
+    beta = beta_fraction(data.draw) * bmax
+    prob = dk.TwoLayerLinear(X, Y, beta)
+    try:
+        sol = prob.solve()
+    except RuntimeError as exc:
+        # FISTA, then cvxpy, could not certify: allowed only on ill-conditioned X, and loudly
+        assert "FISTA ended" in str(exc) and np.linalg.cond(X) > 1e6, str(exc)
+        PROPERTY_COUNTS["TwoLayerLinear (K outputs)", "instances"] += 1
+        PROPERTY_COUNTS["TwoLayerLinear (K outputs)", "declined (RuntimeError, cond > 1e6)"] += 1
+        return
+    zero = 0.5 * float(np.sum(Y * Y))
+    check_certificate("TwoLayerLinear (K outputs)", prob, sol, zero)
+    if "fallback" in sol.info:
+        PROPERTY_COUNTS["TwoLayerLinear (K outputs)", "FISTA stalled, cvxpy took over"] += 1
+    compare_cvxpy("TwoLayerLinear (K outputs)", prob, sol, zero, data.draw, moderate and mod_y)
+
+
+@PROFILE
+@given(st.data())
+def test_two_layer_linear_other_losses(data):
+    """Absolute, hinge and logistic losses: solved by cvxpy (the reference is the solver)."""
+    X, rng, _ = data.draw(matrices(n_max=30, d_max=10))
+    X = X / max(np.abs(X).max(), 1e-300)         # cvxpy's conic solvers at unit scale
+    loss = data.draw(st.sampled_from(["absolute", "hinge", "logistic"]))
+    n = X.shape[0]
+    y = rng.standard_normal(n) if loss == "absolute" else np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    prob0 = dk.TwoLayerLinear(X, y, 1.0, loss=loss)
+    beta = beta_fraction(data.draw) * prob0.beta_max or 1e-3
+    prob = dk.TwoLayerLinear(X, y, beta, loss=loss)
+    zero = prob.loss.value(np.zeros(n), y)
+    try:
+        sol = prob.solve()
+    except RuntimeError:
+        PROPERTY_COUNTS[f"TwoLayerLinear ({loss})", "cvxpy not optimal"] += 1
+        return
+    check_certificate(f"TwoLayerLinear ({loss})", prob, sol, zero)
+    assert sol.value <= zero * (1 + 1e-6) + 1e-12     # never worse than 0 (to cvxpy's accuracy)
+
+
+@PROFILE
+@given(st.data())
+def test_deep_linear(data):
+    X, rng, moderate = data.draw(matrices(n_max=40, d_max=20))
+    K = data.draw(st.sampled_from([1, 1, 2, 3]))
+    y, mod_y = targets(data.draw, rng, X.shape[0], K)
+    depth = data.draw(st.integers(2, 6))
+    t = 10 ** data.draw(st.floats(-0.5, 0.5))
+    bmax = dk.DeepLinear(X, y, 1.0, depth=depth, t=t).beta_max
+    beta = beta_fraction(data.draw) * bmax if bmax > 0 else 1.0
+    prob = dk.DeepLinear(X, y, beta, depth=depth, t=t)
+    sol = prob.solve(widths=data.draw(st.integers(1, 4)) if K == 1 else None)
+    zero = 0.5 * float(np.sum(y * y))
+    check_certificate("DeepLinear", prob, sol, zero)
+    compare_cvxpy("DeepLinear", prob, sol, zero, data.draw, moderate and mod_y)
+
+
+@PROFILE
+@given(st.data())
+def test_deep_linear_weight_decay(data):
+    """No dual for depth >= 3 (non-convex): the optimum must be at least as good as the zero
+    network and as every point of the ridge path on an independent grid; depth 2 equals (C1)."""
+    X, rng, _ = data.draw(matrices(n_max=30, d_max=15))
+    y, _ = targets(data.draw, rng, X.shape[0])
+    depth = data.draw(st.integers(2, 6))
+    bmax = np.linalg.norm(X.T @ y)
+    beta = beta_fraction(data.draw) * bmax if bmax > 0 else 1.0
+    prob = dk.DeepLinearWeightDecay(X, y, beta, depth=depth)
+    sol = prob.solve()
+    zero = 0.5 * float(y @ y)
+    name = "DeepLinearWeightDecay"
+    PROPERTY_COUNTS[name, "instances"] += 1
+    floor = 1e-12 * zero
+    assert abs(prob.objective(sol.weights) - sol.value) <= REL * abs(sol.value) + floor
+    assert sol.value <= zero * (1 + REL) + floor
+    rp = dk.solvers.closed_form.RidgePath(X, y, method="svd")
+    for mu in np.geomspace(1e-8, 1e8, 60) * max(rp.s2[0], 1e-300):
+        w = rp.Vt.T @ (rp.b / (rp.s2 + mu))
+        assert prob.end_to_end_objective(w) >= sol.value * (1 - 1e-9) - floor
+    if depth == 2:
+        ref = dk.TwoLayerLinear(X, y, beta).solve()
+        assert abs(ref.value - sol.value) <= 1e-9 * abs(ref.value) + floor
+
+
+# ---------------------------------------------------------------------------- ReLU problems
+@PROFILE
+@given(st.data())
+def test_relu_1d(data):
+    n = data.draw(st.integers(1, 60))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x_exp, y_exp = data.draw(st.floats(-3, 3)), data.draw(st.floats(-3, 3))
+    x = rng.standard_normal(n) * 10**x_exp
+    if n > 2 and data.draw(st.booleans()):
+        x[rng.integers(0, n, 2)] = x[0]                          # repeated inputs
+    y = rng.standard_normal(n) * 10**y_exp
+    skip = data.draw(st.booleans())
+    depth = data.draw(st.sampled_from([2, 2, 3, 4, 5, 6]))
+    if depth > 2:
+        x = np.abs(x)
+    bmax = dk.ReLU1D(x, y, 1.0, depth=depth, skip=skip).beta_max
+    frac = beta_fraction(data.draw, allow_zero=True)
+    beta = frac * bmax if bmax > 0 else max(frac, 1e-3)
+    prob = dk.ReLU1D(x, y, beta, depth=depth, t=1.3, skip=skip)
+    sol = prob.solve()
+    zero = 0.5 * float(y @ y) if beta > 0 else sol.value
+    check_certificate("ReLU1D", prob, sol, zero)
+    assert sol.certified
+    if depth == 2 and n <= 30:
+        compare_cvxpy("ReLU1D", prob, sol, zero, data.draw,
+                      abs(x_exp) <= 2 and abs(y_exp) <= 2)
+
+
+@PROFILE
+@given(st.data())
+def test_rank_one_relu(data):
+    n, d = data.draw(st.integers(1, 60)), data.draw(st.integers(1, 30))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    c_exp, a_exp, y_exp = (data.draw(st.floats(-3, 3)) for _ in range(3))
+    c = np.abs(rng.standard_normal(n)) * 10**c_exp
+    if n > 2 and data.draw(st.booleans()):
+        c[rng.integers(0, n, 2)] = c[0]                          # duplicated rows
+    a = rng.standard_normal(d) * 10**a_exp
+    X = data.draw(st.sampled_from([1.0, -1.0])) * np.outer(c, a)
+    y = rng.standard_normal(n) * 10**y_exp
+    depth, bias = data.draw(st.integers(2, 6)), data.draw(st.booleans())
+    t = 10 ** data.draw(st.floats(-0.5, 0.5))
+    bmax = dk.RankOneReLU(X, y, 1.0, depth=depth, t=t, bias=bias).beta_max
+    frac = beta_fraction(data.draw)
+    beta = frac * bmax if bmax > 0 else frac
+    prob = dk.RankOneReLU(X, y, beta, depth=depth, t=t, bias=bias)
+    sol = prob.solve()
+    zero = 0.5 * float(y @ y)
+    check_certificate("RankOneReLU", prob, sol, zero)
+    assert sol.certified
+    moderate = max(abs(c_exp), abs(a_exp), abs(y_exp)) <= 2 and (not bias or n <= 30)
+    compare_cvxpy("RankOneReLU", prob, sol, zero, data.draw, moderate)
+
+
+@PROFILE
+@given(st.data())
+def test_two_layer_relu(data):
+    """Exact patterns on data small enough to enumerate (n <= 12, d <= 3)."""
+    n, d = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 3))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x_exp, y_exp = data.draw(st.floats(-3, 3)), data.draw(st.floats(-3, 3))
+    X = rng.standard_normal((n, d))
+    if n > 2 and data.draw(st.booleans()):
+        X[rng.integers(0, n, 2)] = X[0]                          # duplicated rows
+    X = X * 10**x_exp
+    y = rng.standard_normal(n) * 10**y_exp
+    bias = data.draw(st.sampled_from(["regularized", "free", "none"]))
+    bmax = dk.TwoLayerReLU(X, y, 1.0, bias=bias, patterns="exact").beta_max
+    frac = beta_fraction(data.draw)
+    beta = frac * bmax if bmax > 0 else max(frac, 1e-3)
+    prob = dk.TwoLayerReLU(X, y, beta, bias=bias, patterns="exact")
+    sol = prob.solve()
+    zero = 0.5 * float(y @ y)
+    check_certificate(f"TwoLayerReLU ({bias} bias)", prob, sol, zero)
+    compare_cvxpy(f"TwoLayerReLU ({bias} bias)", prob, sol, zero, data.draw,
+                  abs(x_exp) <= 2 and abs(y_exp) <= 2)
