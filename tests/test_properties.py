@@ -104,8 +104,13 @@ def compare_cvxpy(name, prob, sol, zero_value, draw, moderate, **kw):
         PROPERTY_COUNTS[name, "cvxpy not optimal"] += 1
         return
     PROPERTY_COUNTS[name, "cvxpy compared"] += 1
-    assert abs(ref.value - sol.value) <= 1e-5 * abs(sol.value) + 1e-8 * zero_value, \
-        (ref.value, sol.value)
+    slack = 1e-8 * zero_value
+    if ref.certified:      # cvxpy's own certificate holds (relative 1e-6): the values agree
+        assert abs(ref.value - sol.value) <= 1e-5 * abs(sol.value) + slack, (ref.value, sol.value)
+    else:                  # cvxpy is inaccurate here: the optimum must lie in its bracket
+        PROPERTY_COUNTS[name, "cvxpy inaccurate, bracket checked"] += 1
+        assert ref.dual_value * (1 - 1e-6) - slack <= sol.value <= ref.value * (1 + 1e-6) + slack, \
+            (ref.dual_value, sol.value, ref.value)
 
 
 # ---------------------------------------------------------------------------- linear problems
@@ -236,7 +241,9 @@ def test_relu_1d(data):
     if depth > 2:
         x = np.abs(x)
     bmax = dk.ReLU1D(x, y, 1.0, depth=depth, skip=skip).beta_max
-    frac = beta_fraction(data.draw, allow_zero=True)
+    # beta = 0 (interpolation) needs distinct inputs: repeated ones with different targets
+    # cannot be interpolated, and ReLU1D says so (tests/test_relu_1d.py)
+    frac = beta_fraction(data.draw, allow_zero=np.unique(x).size == n)
     beta = frac * bmax if bmax > 0 else max(frac, 1e-3)
     prob = dk.ReLU1D(x, y, beta, depth=depth, t=1.3, skip=skip)
     sol = prob.solve()
