@@ -121,15 +121,20 @@ def balance(W1, w2) -> float:
 
 
 def relative_gap(value: float, bound: float) -> float:
-    r"""Relative gap :math:`(P-D)/|D|` of a primal value :math:`P` over a lower bound :math:`D`."""
+    r"""Relative gap :math:`(P-D)/|D|` of a primal value :math:`P` over a lower bound :math:`D`.
+
+    An infeasible dual point has :math:`D=-\infty` and an infeasible network :math:`P=+\infty`:
+    the gap is then ``inf``. NaN is refused."""
     for v, name in ((value, "value"), (bound, "bound")):
         if isinstance(v, (bool, str, bytes)) or not isinstance(v, (numbers.Real, np.ndarray)) \
                 or np.size(v) != 1 or np.isnan(float(np.asarray(v, dtype=float).ravel()[0])):
             raise ValueError(f"{name} must be a real number (not NaN); got {v!r}.")
     value, bound = float(np.asarray(value, dtype=float).ravel()[0]), \
         float(np.asarray(bound, dtype=float).ravel()[0])
-    if np.isinf(bound):
-        raise ValueError(f"bound must be finite; got {bound}.")
+    if bound == np.inf:
+        raise ValueError("bound must be a lower bound below +inf; got inf.")
+    if bound == -np.inf or value == np.inf:
+        return float("inf")
     return (value - bound) / max(abs(bound), np.finfo(float).tiny)
 
 

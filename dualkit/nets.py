@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_positive_int, check_seed
+from ._validation import _as_float_array, check_positive_float, check_positive_int, check_seed
 
 __all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 
@@ -37,9 +37,11 @@ class _Layers:
     def _check_shape(d, widths, sphere_layers, radius):
         """Validated ``d``, hidden ``widths`` (a list), ``sphere_layers`` and ``radius``."""
         d = check_positive_int(d, "d")
-        if isinstance(widths, (int, np.integer)):
+        if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
             widths = [widths]
-        widths = [check_positive_int(m, "width") for m in widths]
+        if not isinstance(widths, (list, tuple, np.ndarray)):
+            raise ValueError(f"widths must be an int or a list of hidden widths; got {widths!r}.")
+        widths = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
         if not widths:
             raise ValueError("widths must list at least one hidden width (depth >= 2).")
         if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
@@ -81,6 +83,7 @@ class DeepLinearNet(_Layers, nn.Module):
         super().__init__()
         d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         out = check_positive_int(out, "out")
+        init_scale = check_positive_float(init_scale, "init_scale")
         gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, out]
         self.d, self.widths, self.out = d, widths, out
@@ -119,6 +122,12 @@ class DeepLinearNet(_Layers, nn.Module):
         return f"d={self.d}, widths={self.widths}, out={self.out}" + (sphere if self.sphere_layers else "")
 
 
+def _finite_float(v, name: str) -> float:
+    if isinstance(v, (bool, str, bytes)) or not np.isscalar(v) or not np.isfinite(float(v)):
+        raise ValueError(f"{name} must be a finite number; got {v!r}.")
+    return float(v)
+
+
 class ReLUWeights(list):
     r"""Layer weights of a ReLU network: a list :math:`[W_1,\dots,W_{L-1},w_L]` (so every
     function that takes a list of layers works on it) that also carries the biases.
@@ -135,13 +144,14 @@ class ReLUWeights(list):
     """
 
     def __init__(self, layers, biases=None, skip=None):
-        super().__init__(np.asarray(W, dtype=np.float64) for W in layers)
+        super().__init__(_as_float_array(W, f"layers[{i}]") for i, W in enumerate(layers))
         if biases is None:
             biases = [None] * len(self)
         if len(biases) != len(self):
             raise ValueError(f"biases must have one entry per layer ({len(self)}); got {len(biases)}.")
-        self.biases = [None if b is None else np.asarray(b, dtype=np.float64) for b in biases]
-        self.skip = None if skip is None else float(skip)
+        self.biases = [None if b is None else _as_float_array(b, f"biases[{i}]")
+                       for i, b in enumerate(biases)]
+        self.skip = None if skip is None else _finite_float(skip, "skip")
 
     def forward(self, X) -> np.ndarray:
         """The network's output on inputs ``X`` of shape (n, d) (NumPy)."""
@@ -201,6 +211,7 @@ class DeepReLUNet(_Layers, nn.Module):
             raise ValueError(f"skip=True adds c*x for scalar inputs only; got d={d}.")
         if bias not in ("none", "last", "all"):
             raise ValueError(f"bias must be 'none', 'last' or 'all'; got {bias!r}.")
+        init_scale = check_positive_float(init_scale, "init_scale")
         gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, 1]
         self.d, self.widths = d, widths

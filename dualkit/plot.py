@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._validation import (
+    _as_float_array,
     as_matrix,
     as_vector,
     check_beta,
@@ -154,9 +155,11 @@ def neurons(weights, direction=None, ax=None):
     the diagonal (MATH.md §1.2). With ``direction`` (e.g. :math:`w^\star`), the colour is the
     alignment :math:`|\cos(w_{1,j},\text{direction})|`.
     """
+    if not isinstance(weights, (list, tuple)) or len(weights) < 2:
+        raise ValueError("weights must be the list [W1, w2] of a two-layer network.")
+    W1 = _as_float_array(weights[0], "weights[0]")
+    W2 = _as_float_array(weights[1], "weights[1]")
     fig, ax = _axes(ax, figsize=(4.8, 4.2))
-    W1 = np.asarray(weights[0], dtype=float)
-    W2 = np.asarray(weights[1], dtype=float)
     W2 = W2[:, None] if W2.ndim == 1 else W2
     a = np.linalg.norm(W1, axis=0)
     b = np.linalg.norm(W2, axis=1)

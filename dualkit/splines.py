@@ -163,7 +163,8 @@ def network_function(weights) -> PiecewiseLinear:
         weights = weights.weights()
     biases = getattr(weights, "biases", None)
     if biases is None or len(weights) < 2 or np.shape(weights[0])[0] != 1:
-        raise ValueError("network_function needs the ReLUWeights of a 1-D ReLU network.")
+        raise ValueError("weights must be the ReLUWeights of a 1-D ReLU network (e.g. sol.weights of "
+                         "ReLU1D); got " + type(weights).__name__ + ".")
     if any(b is not None for b in biases[:-2]):
         raise ValueError("network_function covers networks with a bias in layer L-1 only "
                          "(biases in earlier layers create kinks at reflected points, §5.6).")

@@ -182,6 +182,15 @@ ENTRY_POINTS = {
     "plot.neurons": (dk.plot.neurons, dict(weights=S_LIN.weights)),
     "plot.relu_neurons": (dk.plot.relu_neurons, dict(X=X2, y=Y2,
                                                      networks={"optimum": S_RELU.weights})),
+    "nets.ReLUWeights": (dk.nets.ReLUWeights, dict(layers=[np.ones((1, 3)), np.ones(3)])),
+    "nets.DeepLinearNet": (dk.nets.DeepLinearNet, dict(d=3, widths=2, seed=0, init_scale=1.0)),
+    "nets.DeepReLUNet": (dk.nets.DeepReLUNet, dict(d=1, widths=[4], seed=0, init_scale=1.0)),
+    "schatten_weights": (dk.schatten_weights, dict(W=np.outer(X[0], [1.0, 2.0]), widths=2,
+                                                   t=1.0, depth=3)),
+    "diagnostics.top_singular_vectors": (dk.diagnostics.top_singular_vectors, dict(W=X)),
+    "diagnostics.layer_alignment": (dk.diagnostics.layer_alignment,
+                                    dict(weights=S_DEEP.weights)),
+    "splines.sorted_points": (dk.splines.sorted_points, dict(x=X1, y=Y1)),
     "widgets.spline_explorer": (dk.widgets.spline_explorer, dict(x=X1, y=Y1)),
     "widgets.svt_explorer": (dk.widgets.svt_explorer, dict(X=X, Y=YV)),
     "widgets.rank_one_explorer": (dk.widgets.rank_one_explorer, dict(X=XR, y=YR, depth=3)),
@@ -241,7 +250,18 @@ def _string_variants(v):
     yield "upper case", v.upper(), v          # accepted only if it means the same
 
 
+def _layer_list_variants(layers):
+    """A list of weight matrices: a NaN or Inf entry, or a string, in one layer."""
+    for label, bad in (("NaN in a layer", np.nan), ("Inf in a layer", np.inf)):
+        out = [np.array(W, dtype=float) for W in layers]
+        out[0].flat[0] = bad
+        yield label, out, None
+    yield "a string layer", ["a", *layers[1:]], None
+
+
 def _variants(value):
+    if isinstance(value, list) and value and all(isinstance(W, np.ndarray) for W in value):
+        return list(_layer_list_variants(value))
     if isinstance(value, str):
         return list(_string_variants(value))
     if isinstance(value, np.ndarray):
@@ -328,3 +348,23 @@ def test_bad_input(name, arg, label):
     SWEEP_COUNTS["accepted and converted"] += 1
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, equal_nan=figure,
                                err_msg=f"{name}({arg}=<{label}>) differs from the float64 call")
+
+
+@pytest.mark.parametrize("loss", ["hinge", "logistic"])
+@pytest.mark.parametrize("labels", [[0.0, 1.0], [-1.0, 0.0, 1.0], [0.3, 1.7]],
+                         ids=["0-1", "three classes", "continuous"])
+def test_classification_losses_reject_wrong_label_sets(loss, labels):
+    y = np.resize(np.array(labels), X.shape[0])
+    with pytest.raises(ValueError) as err:
+        dk.TwoLayerLinear(X, y, 0.5, loss=loss)
+    assert _names_argument(str(err.value), "y")
+    SWEEP_COUNTS["rejected with a message naming the argument"] += 1
+
+
+@pytest.mark.parametrize("make", [lambda: X, lambda: XR + 1e-3 * X, lambda: np.vstack([XR, -XR])],
+                         ids=["gaussian", "nearly rank one", "mixed signs"])
+def test_rank_one_relu_rejects_data_that_is_not_rank_one_with_nonnegative_c(make):
+    with pytest.raises(ValueError) as err:
+        dk.RankOneReLU(make(), np.resize(YR, make().shape[0]), 0.5, depth=3)
+    assert _names_argument(str(err.value), "X") or "rank one" in str(err.value)
+    SWEEP_COUNTS["rejected with a message naming the argument"] += 1

@@ -9,8 +9,9 @@ it. Every instance asserts
 * where ``sol.certified``: ``objective(sol.weights) == sol.value`` and
   ``dual_objective(sol.dual) == sol.dual_value`` (relative 1e-9, plus 1e-12 of the zero
   network's objective for values that round to zero);
-* on every tenth instance (every instance in the long profile) of moderate scale: the dedicated
-  solver's value equals cvxpy's to cvxpy's accuracy (relative 1e-5).
+* on every fifth instance (every instance in the long profile) of moderate scale (1e+-2; half
+  of the scales are drawn there): the dedicated solver's value equals cvxpy's (relative 1e-5
+  when cvxpy certifies itself, else it must lie in cvxpy's [dual, primal] bracket).
 
 Profiles: the default ("fast", CI) runs 1000 instances per class with derandomized draws (the
 same instances on every run); ``DUALKIT_PROPERTIES=long python -m pytest tests/test_properties.py``
@@ -34,7 +35,7 @@ import dualkit as dk
 
 LONG = os.environ.get("DUALKIT_PROPERTIES", "fast") == "long"
 EXAMPLES = int(os.environ.get("DUALKIT_PROPERTY_EXAMPLES", 5000 if LONG else 1000))
-CVXPY_EVERY = 1 if LONG else 10
+CVXPY_EVERY = 1 if LONG else 5
 PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
                    suppress_health_check=list(HealthCheck))
 #: instances tried, certified, compared with cvxpy, per class (printed by conftest)
@@ -59,24 +60,31 @@ def matrices(draw, n_max=60, d_max=30):
     elif kind == "ill" and min(n, d) > 1:
         U, _, Vt = np.linalg.svd(X, full_matrices=False)
         X = U @ np.diag(np.logspace(0, -8, min(n, d))) @ Vt
-    x_exp = draw(st.floats(-6, 6))
+    x_exp = float(scale_exponent(rng))
     return X * 10**x_exp, rng, abs(x_exp) <= 2
 
 
+def scale_exponent(rng, size=None):
+    """Half of the draws in [-2, 2] (moderate: compared with cvxpy), half in [-6, 6]."""
+    wide = rng.random(size) < 0.5
+    return np.where(wide, rng.uniform(-6, 6, size), rng.uniform(-2, 2, size))
+
+
 def targets(draw, rng, n, K=1):
-    y_exp = draw(st.floats(-6, 6))
+    y_exp = float(scale_exponent(rng))
     y = rng.standard_normal((n, K) if K > 1 else n) * 10**y_exp
     return y, abs(y_exp) <= 2
 
 
-def beta_fraction(draw, allow_zero=False):
-    """0 (where allowed), exactly the zero threshold, or 1e-6 .. 10 times it."""
+def beta_fraction(draw, rng=None, allow_zero=False):
+    """0 (where allowed), exactly the zero threshold, or 1e-6 .. 10 times it (log-uniform from
+    the instance's generator: hypothesis' own float draws favour 0.0, i.e. the threshold)."""
     kind = draw(st.sampled_from(["zero", "threshold", "log", "log", "log", "log"]))
     if kind == "zero" and allow_zero:
         return 0.0
     if kind == "threshold":
         return 1.0
-    return 10 ** draw(st.floats(-6, 1))
+    return 10 ** (rng.uniform(-6, 1) if rng is not None else draw(st.floats(-6, 1)))
 
 
 def check_certificate(name, prob, sol, zero_value):
@@ -121,7 +129,7 @@ def test_two_layer_linear_scalar(data):
     n, d = X.shape
     y, mod_y = targets(data.draw, rng, n)
     bmax = dk.TwoLayerLinear(X, y, 1.0).beta_max
-    frac = beta_fraction(data.draw, allow_zero=n <= d and np.linalg.matrix_rank(X) == n)
+    frac = beta_fraction(data.draw, rng, allow_zero=n <= d and np.linalg.matrix_rank(X) == n)
     if bmax == 0:
         frac = max(frac, 1e-3)
     beta = frac * bmax if bmax > 0 else frac
@@ -142,7 +150,7 @@ def test_two_layer_linear_vector(data):
     K = data.draw(st.integers(2, 5))
     Y, mod_y = targets(data.draw, rng, X.shape[0], K)
     bmax = dk.TwoLayerLinear(X, Y, 1.0).beta_max
-    beta = beta_fraction(data.draw) * bmax
+    beta = beta_fraction(data.draw, rng) * bmax
     prob = dk.TwoLayerLinear(X, Y, beta)
     try:
         sol = prob.solve()
@@ -169,7 +177,7 @@ def test_two_layer_linear_other_losses(data):
     n = X.shape[0]
     y = rng.standard_normal(n) if loss == "absolute" else np.where(rng.random(n) < 0.5, -1.0, 1.0)
     prob0 = dk.TwoLayerLinear(X, y, 1.0, loss=loss)
-    beta = beta_fraction(data.draw) * prob0.beta_max or 1e-3
+    beta = beta_fraction(data.draw, rng) * prob0.beta_max or 1e-3
     prob = dk.TwoLayerLinear(X, y, beta, loss=loss)
     zero = prob.loss.value(np.zeros(n), y)
     try:
@@ -190,11 +198,12 @@ def test_deep_linear(data):
     depth = data.draw(st.integers(2, 6))
     t = 10 ** data.draw(st.floats(-0.5, 0.5))
     bmax = dk.DeepLinear(X, y, 1.0, depth=depth, t=t).beta_max
-    beta = beta_fraction(data.draw) * bmax if bmax > 0 else 1.0
+    beta = beta_fraction(data.draw, rng) * bmax if bmax > 0 else 1.0
     prob = dk.DeepLinear(X, y, beta, depth=depth, t=t)
     sol = prob.solve(widths=data.draw(st.integers(1, 4)) if K == 1 else None)
     zero = 0.5 * float(np.sum(y * y))
     check_certificate("DeepLinear", prob, sol, zero)
+    assert sol.certified or K > 1, "the scalar closed form always certifies"
     compare_cvxpy("DeepLinear", prob, sol, zero, data.draw, moderate and mod_y)
 
 
@@ -207,7 +216,7 @@ def test_deep_linear_weight_decay(data):
     y, _ = targets(data.draw, rng, X.shape[0])
     depth = data.draw(st.integers(2, 6))
     bmax = np.linalg.norm(X.T @ y)
-    beta = beta_fraction(data.draw) * bmax if bmax > 0 else 1.0
+    beta = beta_fraction(data.draw, rng) * bmax if bmax > 0 else 1.0
     prob = dk.DeepLinearWeightDecay(X, y, beta, depth=depth)
     sol = prob.solve()
     zero = 0.5 * float(y @ y)
@@ -231,7 +240,7 @@ def test_deep_linear_weight_decay(data):
 def test_relu_1d(data):
     n = data.draw(st.integers(1, 60))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    x_exp, y_exp = data.draw(st.floats(-3, 3)), data.draw(st.floats(-3, 3))
+    x_exp, y_exp = scale_exponent(rng, 2)
     x = rng.standard_normal(n) * 10**x_exp
     if n > 2 and data.draw(st.booleans()):
         x[rng.integers(0, n, 2)] = x[0]                          # repeated inputs
@@ -243,7 +252,7 @@ def test_relu_1d(data):
     bmax = dk.ReLU1D(x, y, 1.0, depth=depth, skip=skip).beta_max
     # beta = 0 (interpolation) needs distinct inputs: repeated ones with different targets
     # cannot be interpolated, and ReLU1D says so (tests/test_relu_1d.py)
-    frac = beta_fraction(data.draw, allow_zero=np.unique(x).size == n)
+    frac = beta_fraction(data.draw, rng, allow_zero=np.unique(x).size == n)
     beta = frac * bmax if bmax > 0 else max(frac, 1e-3)
     prob = dk.ReLU1D(x, y, beta, depth=depth, t=1.3, skip=skip)
     sol = prob.solve()
@@ -260,7 +269,7 @@ def test_relu_1d(data):
 def test_rank_one_relu(data):
     n, d = data.draw(st.integers(1, 60)), data.draw(st.integers(1, 30))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    c_exp, a_exp, y_exp = (data.draw(st.floats(-3, 3)) for _ in range(3))
+    c_exp, a_exp, y_exp = scale_exponent(rng, 3)
     c = np.abs(rng.standard_normal(n)) * 10**c_exp
     if n > 2 and data.draw(st.booleans()):
         c[rng.integers(0, n, 2)] = c[0]                          # duplicated rows
@@ -270,7 +279,7 @@ def test_rank_one_relu(data):
     depth, bias = data.draw(st.integers(2, 6)), data.draw(st.booleans())
     t = 10 ** data.draw(st.floats(-0.5, 0.5))
     bmax = dk.RankOneReLU(X, y, 1.0, depth=depth, t=t, bias=bias).beta_max
-    frac = beta_fraction(data.draw)
+    frac = beta_fraction(data.draw, rng)
     beta = frac * bmax if bmax > 0 else frac
     prob = dk.RankOneReLU(X, y, beta, depth=depth, t=t, bias=bias)
     sol = prob.solve()
@@ -287,7 +296,7 @@ def test_two_layer_relu(data):
     """Exact patterns on data small enough to enumerate (n <= 12, d <= 3)."""
     n, d = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 3))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    x_exp, y_exp = data.draw(st.floats(-3, 3)), data.draw(st.floats(-3, 3))
+    x_exp, y_exp = scale_exponent(rng, 2)
     X = rng.standard_normal((n, d))
     if n > 2 and data.draw(st.booleans()):
         X[rng.integers(0, n, 2)] = X[0]                          # duplicated rows
@@ -295,11 +304,25 @@ def test_two_layer_relu(data):
     y = rng.standard_normal(n) * 10**y_exp
     bias = data.draw(st.sampled_from(["regularized", "free", "none"]))
     bmax = dk.TwoLayerReLU(X, y, 1.0, bias=bias, patterns="exact").beta_max
-    frac = beta_fraction(data.draw)
+    frac = beta_fraction(data.draw, rng)
     beta = frac * bmax if bmax > 0 else max(frac, 1e-3)
     prob = dk.TwoLayerReLU(X, y, beta, bias=bias, patterns="exact")
-    sol = prob.solve()
+    try:
+        sol = prob.solve()
+    except RuntimeError as exc:      # Clarabel stopped ('InsufficientProgress'): loud, counted
+        assert "Clarabel ended" in str(exc), str(exc)
+        PROPERTY_COUNTS[f"TwoLayerReLU ({bias} bias)", "instances"] += 1
+        PROPERTY_COUNTS[f"TwoLayerReLU ({bias} bias)", "declined (RuntimeError)"] += 1
+        return
     zero = 0.5 * float(y @ y)
     check_certificate(f"TwoLayerReLU ({bias} bias)", prob, sol, zero)
+    if not sol.certified:
+        # exact patterns close the certificate except near interpolation (beta below 1e-2 of
+        # the threshold: Clarabel ends the restricted SOCP 'AlmostSolved', issue 11's known
+        # limit) or at extreme data scales: counted, and weak duality held above
+        assert frac < 1e-2 or max(abs(x_exp), abs(y_exp)) > 3, \
+            "exact patterns: the certificate closes"
+        PROPERTY_COUNTS[f"TwoLayerReLU ({bias} bias)",
+                        "not certified (beta < 1e-2 beta_max or scale beyond 1e+-3)"] += 1
     compare_cvxpy(f"TwoLayerReLU ({bias} bias)", prob, sol, zero, data.draw,
                   abs(x_exp) <= 2 and abs(y_exp) <= 2)

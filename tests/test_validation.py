@@ -56,7 +56,7 @@ def test_bad_width_method_weights():
         prob.objective([np.ones((5, 2)), np.ones(2)])
     with pytest.raises(ValueError, match="2 columns .* but w2 has 3"):
         prob.objective([np.ones((4, 2)), np.ones(3)])
-    with pytest.raises(ValueError, match="W1 contains NaN"):
+    with pytest.raises(ValueError, match=r"\(W1\) contains NaN"):
         prob.objective([np.full((4, 2), np.nan), np.ones(2)])
     with pytest.raises(ValueError, match="lam has 3 rows but X has 12"):
         prob.dual_objective(np.ones(3))

@@ -59,7 +59,10 @@ class Solution:
 
     @property
     def rel_gap(self) -> float:
-        """Relative duality gap ``(value - dual_value) / |dual_value|``."""
+        """Relative duality gap ``(value - dual_value) / |dual_value|``: NaN when the solution
+        has no dual value (e.g. the non-convex weight-decay problem), inf for an infeasible one."""
+        if np.isnan(self.value) or np.isnan(self.dual_value):
+            return float("nan")
         return relative_gap(self.value, self.dual_value)
 
     def __repr__(self) -> str:

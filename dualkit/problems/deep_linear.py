@@ -87,8 +87,9 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     W = as_matrix(W, "W")
     L = _check_depth(depth)
     widths = _check_widths(widths, L)
+    t = check_positive_float(t, "t")
     P, s, Qt = np.linalg.svd(W, full_matrices=False)
-    r = int(np.sum(s > 1e-12 * s[0])) if s.size and s[0] > 0 else 0
+    r = int(np.sum(s > 1e-9 * s[0])) if s.size and s[0] > 0 else 0
     if r > min(widths):
         raise ValueError(f"every hidden width must be at least rank(W) = {r}; got {widths}.")
     d, K = W.shape
@@ -194,13 +195,13 @@ class _DeepLinearBase(Problem):
         L = self.depth
         if len(ws) != L:
             raise ValueError(f"weights must list depth = {L} layers [W1, ..., wL]; got {len(ws)}.")
-        mats = [as_matrix(W, f"W{i + 1}") for i, W in enumerate(ws[:-1])]
+        mats = [as_matrix(W, f"weights[{i}] (W{i + 1})") for i, W in enumerate(ws[:-1])]
         if self.K > 1:
-            last = as_matrix(ws[-1], f"W{L}")
+            last = as_matrix(ws[-1], f"weights[{L - 1}] (W{L})")
             if last.shape[1] != self.K:
                 raise ValueError(f"W{L} must have K={self.K} columns; got shape {last.shape}.")
         else:
-            last = as_vector(ws[-1], f"w{L}")
+            last = as_vector(ws[-1], f"weights[{L - 1}] (w{L})")
         prev = self.d
         for i, W in enumerate(mats):
             if W.shape[0] != prev:

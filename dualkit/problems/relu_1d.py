@@ -338,7 +338,8 @@ class ReLU1D(Problem):
                       "converged on its own barrier gap but the certificate does not close")
             raise RuntimeError(
                 f"the banded barrier method {status} after {info.get('newton')} Newton steps "
-                f"(budget max_iter={max_iter}) at relative duality gap {sol.rel_gap:.1e} (a "
+                f"(budget max_iter={max_iter}) at relative duality gap "
+                f"{sol.rel_gap if np.isfinite(sol.rel_gap) else float('inf'):.1e} (a "
                 "certificate needs 1e-9). Try a larger max_iter, solve(method='cvxpy') for "
                 "n up to a few thousand, or rescale x and y.")
         return sol

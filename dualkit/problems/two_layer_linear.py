@@ -211,13 +211,13 @@ class TwoLayerLinear(Problem):
             raise ValueError(
                 f"weights must be [W1, w2] for a two-layer network; got {len(ws)} arrays."
             )
-        W1 = as_matrix(ws[0], "W1")
+        W1 = as_matrix(ws[0], "weights[0] (W1)")
         if self.vector:
-            w2 = as_matrix(ws[1], "W2")
+            w2 = as_matrix(ws[1], "weights[1] (W2)")
             if w2.shape[1] != self.K:
                 raise ValueError(f"W2 must have K={self.K} columns; got shape {w2.shape}.")
         else:
-            w2 = as_vector(ws[1], "w2")
+            w2 = as_vector(ws[1], "weights[1] (w2)")
         if W1.shape[0] != self.d:
             raise ValueError(f"W1 must have d={self.d} rows; got shape {W1.shape}.")
         if W1.shape[1] != w2.shape[0]:
@@ -314,16 +314,17 @@ class TwoLayerLinear(Problem):
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         max_iter : int, optional
-            Iteration budget of FISTA (default 20,000; 2,000 when cvxpy can take over).
+            Iteration budget of FISTA (default 20,000); the other methods have none.
 
         Raises
         ------
         RuntimeError
             When FISTA ends its budget without a certified optimum (relative duality gap
-            1e-8). By default (``method=None``) a small problem (``n K <= 20,000``) then falls
-            back to cvxpy at unit scale, and the solution says so in ``info["fallback"]``; an
-            explicit ``method="fista"``, or a larger problem, raises with the gap reached and a
-            hint. cvxpy ending with a status other than optimal raises too.
+            1e-8). By default (``method=None``) a small problem (``n K <= 20,000`` and
+            ``d + K <= 60``) then falls back to cvxpy's primal at unit scale (``solver``),
+            certified by the same dual points to 1e-6, and says so in ``info["fallback"]``;
+            an explicit ``method="fista"``, or a larger problem, raises with the gap reached
+            and a hint. cvxpy ending with a status other than optimal raises too.
         """
         auto = method in (None, "auto")
         if method in (None, "auto"):
@@ -345,11 +346,12 @@ class TwoLayerLinear(Problem):
                 "solve(method='cvxpy')."
             )
         if method == "fista":
-            small = self.n * self.K <= 20_000      # cvxpy can take over when FISTA stalls
-            if max_iter is None:
-                max_iter = 2_000 if auto and small else 20_000
-            return self._solve_fista(width, max_iter=check_positive_int(max_iter, "max_iter"),
-                                     fallback=auto and small)
+            # cvxpy can take over when FISTA stalls, on problems whose SDP stays small
+            small = self.n * self.K <= 20_000 and self.d + self.K <= 60
+            return self._solve_fista(
+                width, max_iter=20_000 if max_iter is None else check_positive_int(max_iter,
+                                                                                   "max_iter"),
+                fallback=auto and small, solver=solver)
         if self.vector:
             return self._solve_svt(width)
         return self._solve_closed_form(width)
@@ -401,7 +403,7 @@ class TwoLayerLinear(Problem):
         return self._finish(W, lam, "closed_form", t0, width, 1e-9, {"solver": "svt"})
 
     def _solve_fista(self, width, tol: float = 1e-10, max_iter: int = 20_000,
-                     fallback: bool = False) -> Solution:
+                     fallback: bool = False, solver: str | None = None) -> Solution:
         t0 = time.perf_counter()
         if self.beta == 0.0:
             raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
@@ -416,12 +418,14 @@ class TwoLayerLinear(Problem):
         sol = self._finish(w, lam, "fista", t0, width, 1e-8, info)
         if sol.certified:
             return sol
+        gap = sol.rel_gap
         why = (f"FISTA ended after {info['iterations']} iterations at relative duality gap "
-               f"{sol.rel_gap:.1e} (a certificate needs 1e-8)")
+               f"{gap if np.isfinite(gap) else float('inf'):.1e} (a certificate needs 1e-8)")
         if fallback:
-            ref = self._solve_cvxpy_unit_scale(width)
+            ref = self._solve_cvxpy_unit_scale(width, solver)
             if ref.certified:
-                ref.info["fallback"] = why + "; solved by cvxpy instead"
+                ref.info.update(iterations=info["iterations"], fista_gap=gap,
+                                fallback=why + "; solved by cvxpy instead")
                 ref.solve_time = time.perf_counter() - t0
                 return ref
         cond = np.linalg.cond(self.X)
@@ -430,7 +434,7 @@ class TwoLayerLinear(Problem):
             "gradient method slow. Try solve(method='cvxpy') (small problems), a larger "
             "max_iter, a larger beta, or better-conditioned (e.g. whitened) features.")
 
-    def _solve_cvxpy_unit_scale(self, width) -> Solution:
+    def _solve_cvxpy_unit_scale(self, width, solver: str | None = None) -> Solution:
         """The primal (C3) by cvxpy on X / ||X||_2 and Y / ||Y||_F (conic solvers work best at
         unit scale), mapped back (with X = aX', Y = cY' the optimum is W = (c/a) W'' of the
         problem at beta / (a c)), and certified by the same dual points as FISTA's answer (the
@@ -441,7 +445,7 @@ class TwoLayerLinear(Problem):
         W = cp.Variable((self.d, self.K))
         prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares((self.X / a) @ W - self.y / c)
                                       + self.beta / (a * c) * cp.normNuc(W)))
-        _, timing = solve_cvxpy(prob, None, what="primal (C3) at unit scale")
+        _, timing = solve_cvxpy(prob, solver, what="primal (C3) at unit scale")
         w = np.asarray(W.value, dtype=float) * (c / a)
         R = self.y - self.X @ w
         lam = max([self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)],

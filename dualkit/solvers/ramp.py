@@ -89,15 +89,16 @@ def unique_points(x, y):
 
     ``ybar`` is the mean target of each distinct input and ``omega`` its count, so that
     :math:`\\tfrac12\\sum_i(f(x_i)-y_i)^2=\\tfrac12\\sum_k\\omega_k(f(x_k)-\\bar y_k)^2+\\text{const}`.
-    Inputs within 8 ulps of the largest ``|x|`` count as repeated: float64 cannot place a kink
+    Neighbours within 8 ulps of their own size count as repeated: float64 cannot place a kink
     between them, and treating them as distinct made the banded systems lose every digit
-    (inputs that were equal up to one rounding, from ``X a``, gave a 6% wrong optimum).
+    (inputs that were equal up to one rounding, from ``X a``, gave a 6% wrong optimum). The
+    tolerance is local: 0 and 1e-10 stay distinct next to 3e6.
     """
     x = np.asarray(x, dtype=float)
     order = np.argsort(x, kind="stable")
     xsorted = x[order]
-    tol = 8 * np.finfo(float).eps * float(np.abs(xsorted).max(initial=0.0))
-    first = np.r_[True, np.diff(xsorted) > tol]
+    size = np.maximum(np.abs(xsorted[:-1]), np.abs(xsorted[1:]))
+    first = np.r_[True, np.diff(xsorted) > 8 * np.finfo(float).eps * size]
     group = np.cumsum(first) - 1
     inverse = np.empty(x.size, dtype=int)
     inverse[order] = group
