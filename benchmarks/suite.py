@@ -7,7 +7,6 @@ tight tolerance). ``cap`` is the time cap of each training run, in seconds.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -265,7 +264,3 @@ def run(names, mode: str, cap: float, echo=print) -> list[dict]:
         rows += new
         echo(name, new, time.perf_counter() - t0)
     return rows
-
-
-def is_number(v) -> bool:
-    return isinstance(v, float) and math.isfinite(v)

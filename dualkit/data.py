@@ -16,10 +16,6 @@ __all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression"
            "points_1d", "rank_one", "reflection_example", "sine_features"]
 
 
-def _check_seed(seed) -> int:
-    return check_seed(seed)
-
-
 def _check_noise(noise) -> float:
     if isinstance(noise, (str, bytes, bool)):
         raise ValueError(f"noise must be a real number >= 0; got {noise!r}.")
@@ -44,7 +40,7 @@ def gaussian_inputs(n: int, d: int, seed: int = 0) -> np.ndarray:
     """
     n = check_positive_int(n, "n")
     d = check_positive_int(d, "d")
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     return rng.standard_normal((n, d))
 
 
@@ -76,7 +72,7 @@ def teacher_targets(
     check_choice(teacher, "teacher", {"linear", "relu"})
     width = check_positive_int(width, "width")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     n, d = X.shape
     if teacher == "linear":
         w0 = rng.standard_normal(d) / np.sqrt(d)
@@ -109,7 +105,7 @@ def gaussian(
     >>> X.shape, y.shape
     ((50, 10), (50,))
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     X = gaussian_inputs(n, d, seed=seed)
     y = teacher_targets(X, teacher=teacher, width=width, noise=noise, seed=seed + 1)
     return X, y
@@ -131,7 +127,7 @@ def vector_regression(
     n, d, K = (check_positive_int(v, name) for v, name in ((n, "n"), (d, "d"), (K, "K")))
     rank = check_positive_int(rank, "rank")
     noise = _check_noise(noise)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     X = gaussian_inputs(n, d, seed=seed)
     if whiten:
@@ -157,7 +153,7 @@ def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
     Introduced in :ref:`ch-splines-1d`.
     """
     n = check_positive_int(n, "n")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"need finite lo < hi; got lo={lo}, hi={hi}.")
     if not 0 <= jitter < 0.5:
@@ -179,7 +175,7 @@ def points_1d(n: int, seed: int = 0, lo: float = -1.0, hi: float = 1.0, noise: f
     """
     n = check_positive_int(n, "n")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"need finite lo < hi; got lo={lo}, hi={hi}.")
     x = np.linspace(lo, hi, n) if grid else np.sort(rng.uniform(lo, hi, n))
@@ -207,7 +203,7 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
     """
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     g = rng.standard_normal(n)
     c = g if mixed_sign else np.abs(g)
     a = rng.standard_normal(d)
@@ -224,6 +220,6 @@ def sine_features(n: int, d: int = 2, seed: int = 0, noise: float = 0.0) -> tupl
     if d < 2:
         raise ValueError(f"d must be >= 2 (the target uses two features); got {d}.")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed))
     X = rng.standard_normal((n, d))
     return X, np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + noise * rng.standard_normal(n)
