@@ -14,7 +14,7 @@ torch network and measures how far a trained network is from the global optimum:
     prob.gap(net)
 """
 
-from . import check, data, diagnostics, losses, nets, plot, solvers, splines, widgets
+from . import book, check, data, diagnostics, losses, nets, plot, solvers, splines, widgets
 from .problems import (
     DeepLinear,
     DeepLinearWeightDecay,
@@ -36,6 +36,7 @@ from .train import History, train, train_best
 __version__ = "0.1.0"
 
 __all__ = [
+    "book",
     "check",
     "data",
     "diagnostics",
