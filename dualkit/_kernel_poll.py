@@ -22,6 +22,7 @@ reports how often the signal was missed instead of hiding it.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from queue import Empty
 
@@ -62,9 +63,13 @@ async def _get_msg(self, timeout: float | None = None):
 
 
 def install() -> None:
-    """Patch ``jupyter_client.channels.AsyncZMQSocketChannel.get_msg`` (idempotent)."""
+    """Patch ``jupyter_client.channels.AsyncZMQSocketChannel.get_msg`` (idempotent).
+
+    ``DUALKIT_KERNEL_POLL=off`` in the environment leaves jupyter_client as it is (to measure
+    the stalls this prevents).
+    """
     global _installed
-    if _installed:
+    if _installed or os.environ.get("DUALKIT_KERNEL_POLL", "").lower() == "off":
         return
     from jupyter_client.channels import AsyncZMQSocketChannel
 
@@ -74,6 +79,8 @@ def install() -> None:
 
 def report() -> str:
     """One line on the missed wake-ups seen in this process."""
+    if not _installed:
+        return "kernel polling: jupyter_client's own (DUALKIT_KERNEL_POLL=off)"
     if not MISSED:
         return "kernel polling: no missed wake-up"
     worst = max((a for _, a in MISSED if a == a), default=float("nan"))
