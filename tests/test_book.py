@@ -33,8 +33,8 @@ def test_chapter_header_and_label(path):
     if has_code:
         assert text.startswith("---\njupytext:"), "notebook chapters need the jupytext header"
         assert "format_name: myst" in text and "name: python3" in text
-    label = re.search(r"^\((ch-[a-z0-9-]+)\)=$", text, re.M)
-    assert label, f"{path.name} must start with a (ch-...)= label"
+    label = re.search(r"^\(((ch|app)-[a-z0-9-]+)\)=$", text, re.M)
+    assert label, f"{path.name} must start with a (ch-...)= or (app-...)= label"
     assert "hide_solutions" not in text and ":hidden:" not in text
 
 
