@@ -48,7 +48,7 @@ NPM_PACKAGES = {
 
 #: html-manager 1.0.6 typesets widget labels with MathJax 2's ``MathJax.Hub.Queue``; under
 #: MathJax 3 that is undefined and the embedder throws. This maps it to ``typesetPromise``.
-MATHJAX2_SHIM = """(function () {
+MJX2_SHIM = """(function () {
   function shim() {
     var mj = window.MathJax;
     if (mj && !mj.Hub) {
@@ -158,5 +158,5 @@ def setup(app):
     app.connect("build-finished", _copy_widgets)
     app.connect("build-finished", _kernel_report)
     app.connect("html-page-context", _page_fixes, priority=900)
-    app.add_js_file(None, body=MATHJAX2_SHIM, priority=510)
+    app.add_js_file(None, body=MJX2_SHIM, priority=510)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

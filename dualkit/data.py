@@ -148,7 +148,7 @@ def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
     r"""1-D zig-zag data: ``n`` sorted inputs in ``[lo, hi]`` (an even grid moved by up to
     ``jitter`` of a spacing) and targets that alternate up and down, so that the slope changes
     of the linear spline alternate in sign and the minimum-norm interpolant is unique
-    (MATH.md §5.3).
+    (:ref:`app-spline-cost`).
 
     Introduced in :ref:`ch-splines-1d`.
     """
@@ -183,7 +183,7 @@ def points_1d(n: int, seed: int = 0, lo: float = -1.0, hi: float = 1.0, noise: f
 
 
 def reflection_example() -> tuple[np.ndarray, np.ndarray]:
-    """The data of MATH.md §5.6's caveat (Zeger & Pilanci 2024): ``x = (0, 4, 5, 7, 10, 11)``,
+    """The data of the caveat in :ref:`app-deep-1d` (Zeger & Pilanci 2024): ``x = (0, 4, 5, 7, 10, 11)``,
     ``y = (0, 0, 0, 2, 3, 3)``.
 
     Introduced in :ref:`ch-splines-1d`.
@@ -195,8 +195,8 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
              teacher_scale: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Rank-one inputs :math:`X=c\,a^\top` and targets :math:`y=\text{teacher\_scale}\cdot c+\text{noise}`.
 
-    :math:`c=|g|` with :math:`g\sim\mathcal N(0,I_n)` (so :math:`c\ge0`, MATH.md §4.3), or
-    :math:`c=g` of mixed sign with ``mixed_sign=True`` (the caveat of §4.5);
+    :math:`c=|g|` with :math:`g\sim\mathcal N(0,I_n)` (so :math:`c\ge0`, :ref:`app-rank-one`), or
+    :math:`c=g` of mixed sign with ``mixed_sign=True`` (the caveat of :ref:`app-rank-one-mixed`);
     :math:`a\sim\mathcal N(0,I_d)`.
 
     Introduced in :ref:`ch-rank-one-relu`.
@@ -212,7 +212,7 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
 
 def sine_features(n: int, d: int = 2, seed: int = 0, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Gaussian inputs :math:`X\in\mathbb R^{n\times d}` (d >= 2) and targets
-    :math:`y=\sin(2x_1)+0.5\,x_2+\text{noise}` (MATH.md §7.2's example).
+    :math:`y=\sin(2x_1)+0.5\,x_2+\text{noise}` (the example of :ref:`ch-two-layer-relu`).
 
     Introduced in :ref:`ch-two-layer-relu`.
     """

@@ -112,7 +112,7 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
 def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     r"""The optimum along :math:`\beta`: the norm :math:`\|w^\star(\beta)\|_2` of the end-to-end map
     and the optimal value :math:`P^\star(\beta)`, with the zero threshold
-    :math:`\beta_{\max}=\|X^\top y\|_2` marked (MATH.md §1.7).
+    :math:`\beta_{\max}=\|X^\top y\|_2` marked (:ref:`app-zero-threshold`).
 
     ``beta`` highlights one value (used by the widget). Works at any :math:`\beta\ge0`.
     """
@@ -152,7 +152,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
 
 def neurons(weights, direction=None, ax=None):
     r"""Each hidden neuron as a point :math:`(\|w_{1,j}\|_2,\ |w_{2,j}|)`: balanced neurons lie on
-    the diagonal (MATH.md §1.2). With ``direction`` (e.g. :math:`w^\star`), the colour is the
+    the diagonal (:ref:`app-rescaling`). With ``direction`` (e.g. :math:`w^\star`), the colour is the
     alignment :math:`|\cos(w_{1,j},\text{direction})|`.
     """
     if not isinstance(weights, (list, tuple)) or len(weights) < 2:
@@ -317,7 +317,7 @@ def rank_path(betas, ranks, sigmas, ax=None):
 
 def svt_spectrum(X, Y, beta: float, ax=None):
     r"""The singular values :math:`\sigma_k` of :math:`X^\top Y` and those of the optimum
-    :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, MATH.md §3.1)."""
+    :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, :ref:`app-vector`)."""
     X = as_matrix(X, "X")
     Y = as_matrix(Y, "Y")
     if Y.shape[0] != X.shape[0]:
@@ -340,7 +340,7 @@ def svt_spectrum(X, Y, beta: float, ax=None):
 
 def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: float = 0.15,
                title: str | None = None):
-    r"""1-D data, fitted functions and their kinks (MATH.md §5).
+    r"""1-D data, fitted functions and their kinks (:ref:`app-ramp-program`).
 
     Parameters
     ----------
@@ -407,8 +407,8 @@ def knot_path(x, y, betas, skip: bool = False, axes=None):
 
 def rank_history(hist, ax=None, names=None):
     r"""The rank-one ratio :math:`\sigma_2/\sigma_1` of every weight matrix during training (the
-    paper's Fig. 3b analogue, MATH.md §6.2): on rank-one data with :math:`c\ge0` every layer of
-    an optimum is rank one, so every curve falls to rounding level."""
+    paper's Fig. 3b analogue): on rank-one data with :math:`c\ge0` every layer of
+    an optimum is rank one (:ref:`app-rank-one`), so every curve falls to rounding level."""
     fig, ax = _axes(ax)
     n_layers = len(hist.singular_values[0])
     for l_ in range(n_layers):
@@ -428,7 +428,7 @@ def rank_history(hist, ax=None, names=None):
 def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, label="trained network"):
     r"""A network on new inputs :math:`\hat x=s\,\hat a+z` (:math:`z\perp\hat a` random) against
     :math:`\hat a^\top\hat x`, with the single ramp :math:`\tfrac{\kappa^\star}{\|a\|}(\hat a^\top\hat x)_+`
-    of the optimum (MATH.md §4.3)."""
+    of the optimum (:ref:`app-rank-one`)."""
     fig, ax = _axes(ax)
     rng = np.random.default_rng(seed)
     s = np.linspace(-3, 3, n_points)
