@@ -101,7 +101,7 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
     fig, ax = _axes(ax)
     S = hist.singular_values_of(layer)
     for k in range(min(top, S.shape[1])):
-        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{k + 1}$")
+        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{{{k + 1}}}$")
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(f"singular values of $W_{layer + 1}$")
     ax.set_title(f"Layer {layer + 1} becomes rank one")
