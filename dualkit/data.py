@@ -1,7 +1,8 @@
-"""Seeded synthetic data sets.
+"""Seeded data sets: synthetic ones, and two real ones that ship inside scikit-learn.
 
 Every data set of the book is made here from an integer seed, so that a chapter, a test and a
-student's notebook see exactly the same numbers. Nothing is downloaded.
+student's notebook see exactly the same numbers. Nothing is downloaded: :func:`digits` and
+:func:`diabetes` read the copies bundled with scikit-learn.
 
 Introduced in :ref:`ch-preliminaries`.
 """
