@@ -784,7 +784,9 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
                         label="$\\pm1$ (the bound $\\beta$)" if sgn == 1 else None)
         ang = np.degrees(np.mod(np.arctan2(dirs[1], dirs[0]), 2 * np.pi))
         vals = lam @ np.maximum(X @ dirs, 0.0) / beta
-        ax2.plot(ang, vals, "*", color="C3", ms=12, mec="k", zorder=5, label="optimal neurons")
+        for s_, col, name in ((1, "C3", "$w_{2j}>0$"), (-1, "C0", "$w_{2j}<0$")):
+            ax2.plot(ang[signs == s_], vals[signs == s_], "*", color=col, ms=12, mec="k", zorder=5,
+                     label=f"optimal neurons, {name}")
         ax2.set_xlabel("angle $\\theta$ of $u_\\theta=(\\cos\\theta,\\sin\\theta)$ (degrees)")
         ax2.set_ylabel("dual constraint $/\\beta$")
         ax2.set_xticks(np.arange(0, 361, 90))
