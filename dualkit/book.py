@@ -25,12 +25,17 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     name : str
         Key the text cites; unique within a chapter.
     value : object
-        The number (or any object) to quote.
+        The number (or any object) to quote; NumPy and torch scalars are stored as Python
+        numbers, so that a format such as ``:.2e`` applies.
     display : bool, optional
         Also show the value in the cell's output.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        # a NumPy (or torch) scalar: its text would be "np.float64(...)", which the
+        # {glue:text}`name:.2e` format cannot read
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - outside the book's environment
