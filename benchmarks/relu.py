@@ -1,4 +1,5 @@
-"""Two-layer ReLU convex program (MATH.md §7): dualkit's working-set solver vs cvxpy vs scnn.
+"""Two-layer ReLU convex program (the derivations appendix, app-relu-program): dualkit's
+working-set solver vs cvxpy vs scnn.
 
 Row B8: the cone-constrained group lasso on sampled activation patterns, at
 (n, d, patterns) = (200, 10, 100) and (1000, 20, 400); Gaussian inputs with a column of ones

@@ -1,5 +1,7 @@
 """Sphinx extension of the book: serve the JavaScript it needs from the site itself.
 
+It also makes the chapters' execution immune to missed kernel wake-ups (``_kernel_poll``).
+
 A reader offline (or behind a firewall) must still see the math and the saved widgets, so the
 built HTML loads nothing from a CDN:
 
@@ -46,7 +48,7 @@ NPM_PACKAGES = {
 
 #: html-manager 1.0.6 typesets widget labels with MathJax 2's ``MathJax.Hub.Queue``; under
 #: MathJax 3 that is undefined and the embedder throws. This maps it to ``typesetPromise``.
-MATHJAX2_SHIM = """(function () {
+MJX2_SHIM = """(function () {
   function shim() {
     var mj = window.MathJax;
     if (mj && !mj.Hub) {
@@ -139,8 +141,22 @@ def _page_fixes(app, pagename, templatename, context, doctree) -> None:
                                            body=f"var require = {{baseUrl: {base!r}}};"))
 
 
+def _kernel_report(app, exception):
+    from sphinx.util import logging
+
+    from ._kernel_poll import report
+
+    logging.getLogger(__name__).info(report())
+
+
 def setup(app):
+    # MyST-NB executes the chapters in this process: poll the kernel so that a missed wake-up
+    # costs at most a second instead of the cell timeout (see dualkit/_kernel_poll.py)
+    from ._kernel_poll import install
+
+    install()
     app.connect("build-finished", _copy_widgets)
+    app.connect("build-finished", _kernel_report)
     app.connect("html-page-context", _page_fixes, priority=900)
-    app.add_js_file(None, body=MATHJAX2_SHIM, priority=510)
+    app.add_js_file(None, body=MJX2_SHIM, priority=510)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

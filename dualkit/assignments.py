@@ -36,7 +36,8 @@ __all__ = ["RESULT_CHAPTERS", "student_notebook", "instructor_notebook", "colab_
 RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses", "two_layer_relu",
                    "rank_one_relu", "splines_1d"]
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
-NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "instructors", "performance"]
+NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "real_data", "instructors",
+                     "performance"]
 INSTALL_URL = "dualkit[widgets] @ git+https://github.com/dualkit/dualkit"
 COLAB_CELL = f'''# In Colab only: install dualkit (locally: pip install -r requirements.txt in the repository)
 import subprocess

@@ -1,7 +1,8 @@
-"""Seeded synthetic data sets.
+"""Seeded data sets: synthetic ones, and two real ones that ship inside scikit-learn.
 
 Every data set of the book is made here from an integer seed, so that a chapter, a test and a
-student's notebook see exactly the same numbers. Nothing is downloaded.
+student's notebook see exactly the same numbers. Nothing is downloaded: :func:`digits` and
+:func:`diabetes` read the copies bundled with scikit-learn.
 
 Introduced in :ref:`ch-preliminaries`.
 """
@@ -13,7 +14,7 @@ import numpy as np
 from ._validation import as_matrix, check_choice, check_positive_int, check_seed
 
 __all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression", "zigzag",
-           "points_1d", "rank_one", "reflection_example", "sine_features"]
+           "points_1d", "rank_one", "reflection_example", "sine_features", "digits", "diabetes"]
 
 
 def _check_noise(noise) -> float:
@@ -148,7 +149,7 @@ def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
     r"""1-D zig-zag data: ``n`` sorted inputs in ``[lo, hi]`` (an even grid moved by up to
     ``jitter`` of a spacing) and targets that alternate up and down, so that the slope changes
     of the linear spline alternate in sign and the minimum-norm interpolant is unique
-    (MATH.md §5.3).
+    (:ref:`app-spline-cost`).
 
     Introduced in :ref:`ch-splines-1d`.
     """
@@ -183,7 +184,7 @@ def points_1d(n: int, seed: int = 0, lo: float = -1.0, hi: float = 1.0, noise: f
 
 
 def reflection_example() -> tuple[np.ndarray, np.ndarray]:
-    """The data of MATH.md §5.6's caveat (Zeger & Pilanci 2024): ``x = (0, 4, 5, 7, 10, 11)``,
+    """The data of the caveat in :ref:`app-deep-1d` (Zeger & Pilanci 2024): ``x = (0, 4, 5, 7, 10, 11)``,
     ``y = (0, 0, 0, 2, 3, 3)``.
 
     Introduced in :ref:`ch-splines-1d`.
@@ -195,8 +196,8 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
              teacher_scale: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Rank-one inputs :math:`X=c\,a^\top` and targets :math:`y=\text{teacher\_scale}\cdot c+\text{noise}`.
 
-    :math:`c=|g|` with :math:`g\sim\mathcal N(0,I_n)` (so :math:`c\ge0`, MATH.md §4.3), or
-    :math:`c=g` of mixed sign with ``mixed_sign=True`` (the caveat of §4.5);
+    :math:`c=|g|` with :math:`g\sim\mathcal N(0,I_n)` (so :math:`c\ge0`, :ref:`app-rank-one`), or
+    :math:`c=g` of mixed sign with ``mixed_sign=True`` (the caveat of :ref:`app-rank-one-mixed`);
     :math:`a\sim\mathcal N(0,I_d)`.
 
     Introduced in :ref:`ch-rank-one-relu`.
@@ -212,7 +213,7 @@ def rank_one(n: int, d: int, seed: int = 0, mixed_sign: bool = False, noise: flo
 
 def sine_features(n: int, d: int = 2, seed: int = 0, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     r"""Gaussian inputs :math:`X\in\mathbb R^{n\times d}` (d >= 2) and targets
-    :math:`y=\sin(2x_1)+0.5\,x_2+\text{noise}` (MATH.md §7.2's example).
+    :math:`y=\sin(2x_1)+0.5\,x_2+\text{noise}` (the example of :ref:`ch-two-layer-relu`).
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
@@ -223,3 +224,122 @@ def sine_features(n: int, d: int = 2, seed: int = 0, noise: float = 0.0) -> tupl
     rng = np.random.default_rng(check_seed(seed))
     X = rng.standard_normal((n, d))
     return X, np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + noise * rng.standard_normal(n)
+
+
+def _sklearn_datasets():
+    """``sklearn.datasets``, or an ImportError that says how to install it."""
+    try:
+        import sklearn.datasets
+    except ImportError as exc:  # pragma: no cover - scikit-learn is in the book's environment
+        raise ImportError(
+            "the real data sets ship inside scikit-learn (nothing is downloaded); install it with "
+            "pip install scikit-learn, or pip install 'dualkit[data]'."
+        ) from exc
+    return sklearn.datasets
+
+
+def _subsample(n, total: int, seed) -> np.ndarray:
+    """Sorted row indices: all ``total`` rows for ``n=None``, else ``n`` of them drawn without
+    replacement by a generator seeded with ``seed``."""
+    seed = check_seed(seed)
+    if n is None:
+        return np.arange(total)
+    n = check_positive_int(n, "n")
+    if n > total:
+        raise ValueError(f"n must be at most {total} (the size of the data set); got {n}.")
+    return np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
+
+
+def _standardize(X: np.ndarray) -> np.ndarray:
+    """Columns to zero mean and unit variance; constant columns become zero."""
+    X = X - X.mean(axis=0)
+    sd = X.std(axis=0)
+    return X / np.where(sd > 0, sd, 1.0)
+
+
+def digits(n: int | None = None, seed: int = 0, whiten: bool = False,
+           return_labels: bool = False):
+    r"""The handwritten digits of scikit-learn (UCI optical recognition, 1797 images of 8x8
+    pixels, 10 classes), as a vector-output regression: inputs :math:`X\in\mathbb R^{n\times d}`
+    and one-hot targets :math:`Y\in\{0,1\}^{n\times10}`.
+
+    The data ship inside scikit-learn; nothing is downloaded.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of images, drawn at random without replacement (sorted by their index in the
+        data set); ``None`` keeps all 1797.
+    seed : int
+        Seed of the subsample.
+    whiten : bool
+        ``False``: the 64 pixel intensities standardized to zero mean and unit variance over the
+        sample (pixels that are constant in the sample become zero columns), ``d = 64``.
+        ``True``: those columns replaced by an orthonormal basis of their span (the left singular
+        vectors with singular value above ``1e-10`` times the largest), so that
+        :math:`X^\top X=I_d` with ``d`` the rank of the standardized pixels.
+    return_labels : bool
+        Also return the class labels ``0..9``, shape ``(n,)``.
+
+    Returns
+    -------
+    ``(X, Y)`` or ``(X, Y, labels)``.
+
+    Introduced in :ref:`ch-real-data`.
+    """
+    if not isinstance(whiten, (bool, np.bool_)):
+        raise ValueError(f"whiten must be True or False; got {whiten!r}.")
+    data = _sklearn_datasets().load_digits()
+    rows = _subsample(n, data.data.shape[0], seed)
+    X = _standardize(np.asarray(data.data, dtype=float)[rows])
+    labels = np.asarray(data.target, dtype=int)[rows]
+    if whiten:
+        U, s, _ = np.linalg.svd(X, full_matrices=False)
+        X = U[:, s > 1e-10 * s[0]]
+    Y = np.eye(10)[labels]
+    return (X, Y, labels) if return_labels else (X, Y)
+
+
+def diabetes(n: int | None = None, seed: int = 0, features=None):
+    r"""The diabetes data of scikit-learn (Efron et al. 2004): 442 patients, ten baseline
+    variables (age, sex, body mass index, blood pressure and six blood serum measurements) and a
+    measure of disease progression one year later, as a scalar regression.
+
+    Every feature and the target are standardized to zero mean and unit variance over the
+    sample (so no bias is needed). The data ship inside scikit-learn; nothing is downloaded.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of patients, drawn at random without replacement (sorted); ``None`` keeps all 442.
+    seed : int
+        Seed of the subsample.
+    features : list of str, optional
+        Columns to keep, by scikit-learn's names ``"age", "sex", "bmi", "bp", "s1"`` ... ``"s6"``;
+        default all ten. One name gives ``X`` of shape ``(n, 1)``.
+
+    Returns
+    -------
+    ``(X, y)`` with ``X`` of shape ``(n, len(features))`` and ``y`` of shape ``(n,)``.
+
+    Introduced in :ref:`ch-real-data`.
+    """
+    data = _sklearn_datasets().load_diabetes(scaled=False)
+    names = list(data.feature_names)
+    if features is None:
+        cols = list(range(len(names)))
+    else:
+        if isinstance(features, str) or not hasattr(features, "__iter__"):
+            raise ValueError(f"features must be a list of names from {names}; got {features!r}.")
+        features = list(features)
+        bad = [f for f in features if f not in names]
+        if bad or not features:
+            raise ValueError(f"features must be a non-empty list of names from {names}; "
+                             f"got {features!r}.")
+        cols = [names.index(f) for f in features]
+    rows = _subsample(n, data.data.shape[0], seed)
+    X = _standardize(np.asarray(data.data, dtype=float)[np.ix_(rows, cols)])
+    y = np.asarray(data.target, dtype=float)[rows]
+    y = y - y.mean()
+    sd = y.std()
+    return X, (y / sd if sd > 0 else y)

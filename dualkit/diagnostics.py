@@ -1,6 +1,6 @@
 r"""Diagnostics of layer weights: singular values, rank, alignment, balance, duality gap.
 
-Notation (MATH.md §2.3): the SVD of a layer is :math:`W_l=\sum_k\sigma_{l,k}p_{l,k}q_{l,k}^\top`.
+Notation (:ref:`app-deep-structure`): the SVD of a layer is :math:`W_l=\sum_k\sigma_{l,k}p_{l,k}q_{l,k}^\top`.
 A layer is *rank one* when :math:`\sigma_{l,2}/\sigma_{l,1}` is tiny, and consecutive layers are
 *aligned* when :math:`|\langle q_{l,1},p_{l+1,1}\rangle|=1`.
 
@@ -108,7 +108,7 @@ def balance(W1, w2) -> float:
 
     :math:`w_{1,j}` is the :math:`j`-th column of :math:`W_1` (incoming weights of neuron
     :math:`j`) and :math:`w_2^{j}` the :math:`j`-th row (or entry) of the next layer. Every optimum
-    of weight-decay training has balance 0 (MATH.md §1.2).
+    of weight-decay training has balance 0 (:ref:`app-rescaling`).
     """
     W1 = _as_layer(W1, "W1")
     W2 = _as_layer(w2, "w2")

@@ -12,7 +12,7 @@ are fixed). Every loss class provides
 * ``cvxpy_dual(lam, y)`` — that dual objective as a cvxpy expression plus the domain constraints;
 * ``dual_point(yhat, y)`` — the KKT map :math:`\lambda=-\nabla\ell(\hat y)`.
 
-With these, every two-layer or deep linear problem has the dual (MATH.md §3.4)
+With these, every two-layer or deep linear problem has the dual (:ref:`app-losses`)
 
 .. math:: \max_\lambda\ -\ell^*(-\lambda)\quad\text{s.t.}\quad \|X^\top\lambda\|_2\le\beta .
 

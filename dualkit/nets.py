@@ -73,7 +73,7 @@ class DeepLinearNet(_Layers, nn.Module):
         The first ``sphere_layers`` layers live on the Frobenius sphere of radius ``radius``:
         they are parametrized as :math:`W_l=t\,V_l/\|V_l\|_F`, so the constraint
         :math:`\|W_l\|_F\le t` of the paper's deep formulation (P2) holds exactly during
-        training (it is active at every non-zero optimum, MATH.md §2.2).
+        training (it is active at every non-zero optimum, :ref:`app-deep-structure`).
     radius : float
         The bound :math:`t` of the sphere layers.
     """
@@ -187,19 +187,21 @@ class DeepReLUNet(_Layers, nn.Module):
         As for :class:`DeepLinearNet` (He-style :math:`\mathcal N(0, s^2/m_{l-1})`).
     sphere_layers : int
         The first ``sphere_layers`` layers are parametrized on the Frobenius sphere of radius
-        ``radius`` (the constraint :math:`\|W_l\|_F\le t` of MATH.md §4.1 and §5.6).
+        ``radius`` (the constraint :math:`\|W_l\|_F\le t` of :ref:`app-rank-one` and :ref:`app-deep-1d`).
     radius : float
         The bound :math:`t`.
     bias : {"none", "last", "all"}
-        Which hidden layers have a (free) bias: none (MATH.md §4.3), only layer :math:`L-1`
-        (§4.4, §5.6; for depth 2 this is the usual two-layer network with biases), or all
-        (the standard deep network of the §5.6 caveat).
+        Which hidden layers have a (free) bias: none (:ref:`app-rank-one`), only layer :math:`L-1`
+        (:ref:`app-rank-one-bias`, :ref:`app-deep-1d`; for depth 2 this is the usual two-layer network
+        with biases), or all
+        (the standard deep network of the :ref:`app-deep-1d` caveat).
     output_bias : bool
         A free output bias :math:`b_L`.
     skip : bool
-        A free linear skip term :math:`c\,x_1` added to the output (1-D inputs, §5.4).
+        A free linear skip term :math:`c\,x_1` added to the output (1-D inputs, :ref:`app-biases-skip`).
     nonneg : bool
-        Initialise the sphere layers with non-negative entries (MATH.md §8, check 5f).
+        Initialise the sphere layers with non-negative entries, so that training the deep 1-D
+        architecture of :ref:`app-deep-1d` starts with no ReLU cutting the path.
     """
 
     def __init__(self, d: int, widths, seed: int = 0, init_scale: float = 1.0,
@@ -254,8 +256,9 @@ class DeepReLUNet(_Layers, nn.Module):
 
         On inputs :math:`x\ge0` (or any :math:`x` at depth 2) neuron :math:`j` of layer
         :math:`L-1` computes :math:`(s_jx+b_j)_+` with :math:`s_j` its slope through the earlier
-        layers; :math:`b_j=-s_jk_j` puts its kink at :math:`k_j`. MATH.md §8: kinks outside the
-        data range left a 19-57% gap after training; inside it, 1-3%.
+        layers; :math:`b_j=-s_jk_j` puts its kink at :math:`k_j`. On un-centred inputs (:math:`x\in[1,3]`)
+        the default bias initialization left a 19-57% gap after training; kinks placed uniformly
+        inside the data range cut it to 1-3%.
         """
         if self.d != 1 or (self.depth - 2) not in self.bias_layers:
             raise ValueError("place_kinks needs a 1-D network with a bias in layer L-1.")

@@ -42,6 +42,7 @@ __all__ = [
     "pattern_counts",
     "relu_neurons",
     "benchmark",
+    "extreme_points",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -100,7 +101,7 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
     fig, ax = _axes(ax)
     S = hist.singular_values_of(layer)
     for k in range(min(top, S.shape[1])):
-        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{k + 1}$")
+        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{{{k + 1}}}$")
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(f"singular values of $W_{layer + 1}$")
     ax.set_title(f"Layer {layer + 1} becomes rank one")
@@ -112,7 +113,7 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
 def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     r"""The optimum along :math:`\beta`: the norm :math:`\|w^\star(\beta)\|_2` of the end-to-end map
     and the optimal value :math:`P^\star(\beta)`, with the zero threshold
-    :math:`\beta_{\max}=\|X^\top y\|_2` marked (MATH.md §1.7).
+    :math:`\beta_{\max}=\|X^\top y\|_2` marked (:ref:`app-zero-threshold`).
 
     ``beta`` highlights one value (used by the widget). Works at any :math:`\beta\ge0`.
     """
@@ -152,7 +153,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
 
 def neurons(weights, direction=None, ax=None):
     r"""Each hidden neuron as a point :math:`(\|w_{1,j}\|_2,\ |w_{2,j}|)`: balanced neurons lie on
-    the diagonal (MATH.md §1.2). With ``direction`` (e.g. :math:`w^\star`), the colour is the
+    the diagonal (:ref:`app-rescaling`). With ``direction`` (e.g. :math:`w^\star`), the colour is the
     alignment :math:`|\cos(w_{1,j},\text{direction})|`.
     """
     if not isinstance(weights, (list, tuple)) or len(weights) < 2:
@@ -317,7 +318,7 @@ def rank_path(betas, ranks, sigmas, ax=None):
 
 def svt_spectrum(X, Y, beta: float, ax=None):
     r"""The singular values :math:`\sigma_k` of :math:`X^\top Y` and those of the optimum
-    :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, MATH.md §3.1)."""
+    :math:`(\sigma_k-\beta)_+` on whitened data (singular-value soft-thresholding, :ref:`app-vector`)."""
     X = as_matrix(X, "X")
     Y = as_matrix(Y, "Y")
     if Y.shape[0] != X.shape[0]:
@@ -340,7 +341,7 @@ def svt_spectrum(X, Y, beta: float, ax=None):
 
 def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: float = 0.15,
                title: str | None = None):
-    r"""1-D data, fitted functions and their kinks (MATH.md §5).
+    r"""1-D data, fitted functions and their kinks (:ref:`app-ramp-program`).
 
     Parameters
     ----------
@@ -407,8 +408,8 @@ def knot_path(x, y, betas, skip: bool = False, axes=None):
 
 def rank_history(hist, ax=None, names=None):
     r"""The rank-one ratio :math:`\sigma_2/\sigma_1` of every weight matrix during training (the
-    paper's Fig. 3b analogue, MATH.md §6.2): on rank-one data with :math:`c\ge0` every layer of
-    an optimum is rank one, so every curve falls to rounding level."""
+    paper's Fig. 3b analogue): on rank-one data with :math:`c\ge0` every layer of
+    an optimum is rank one (:ref:`app-rank-one`), so every curve falls to rounding level."""
     fig, ax = _axes(ax)
     n_layers = len(hist.singular_values[0])
     for l_ in range(n_layers):
@@ -428,7 +429,7 @@ def rank_history(hist, ax=None, names=None):
 def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, label="trained network"):
     r"""A network on new inputs :math:`\hat x=s\,\hat a+z` (:math:`z\perp\hat a` random) against
     :math:`\hat a^\top\hat x`, with the single ramp :math:`\tfrac{\kappa^\star}{\|a\|}(\hat a^\top\hat x)_+`
-    of the optimum (MATH.md §4.3)."""
+    of the optimum (:ref:`app-rank-one`)."""
     fig, ax = _axes(ax)
     rng = np.random.default_rng(seed)
     s = np.linspace(-3, 3, n_points)
@@ -642,4 +643,161 @@ def benchmark(rows, axes=None):
         ax.set_ylabel("wall time (s)")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize="x-small")
+    return fig
+
+
+def _active_directions(weights, rtol: float = 1e-8):
+    r"""Unit first-layer directions and output signs of the neurons of ``[W1, w2]`` that carry
+    more than ``rtol`` of the weight decay :math:`\sum_j\|w_{1,j}\||w_{2,j}|`."""
+    W1 = np.asarray(weights[0], dtype=float)
+    w2 = np.asarray(weights[1], dtype=float).reshape(W1.shape[1], -1)[:, 0]
+    norms = np.linalg.norm(W1, axis=0)
+    cost = norms * np.abs(w2)
+    keep = np.flatnonzero(cost > rtol * max(float(cost.sum()), 1e-300))
+    return W1[:, keep] / norms[keep], np.sign(w2[keep])
+
+
+def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 721):
+    r"""Optimal neurons as the extreme points exposed by the dual solution, for a two-layer
+    problem on 2-D inputs (``d = 2``).
+
+    For :class:`~dualkit.TwoLayerLinear` (scalar output) the left panel is neuron space: the
+    unit disk :math:`\{u:\|u\|_2\le1\}`, the level lines of the linear function
+    :math:`u\mapsto\lambda^{\star\top}Xu/\beta`, the dual direction :math:`X^\top\lambda^\star/\beta`
+    and the extreme point it exposes, :math:`u^\star=X^\top\lambda^\star/\|X^\top\lambda^\star\|`.
+    The right panel is output space: the convex set :math:`\{Xu:\|u\|\le1\}\subset\mathbb R^n`,
+    an ellipse drawn exactly in the plane :math:`\operatorname{range}X`, with the supporting
+    lines :math:`\lambda^{\star\top}z=\pm\beta` and the extreme point :math:`Xu^\star`.
+
+    For :class:`~dualkit.TwoLayerReLU` with ``bias="none"`` the left panel draws, in neuron
+    space, the polar curve :math:`c(u)\,u` of :math:`c(u)=|\lambda^{\star\top}(Xu)_+|/\beta` over
+    the unit circle (inside the disk where the dual is feasible, on the circle at the optimal
+    neurons), with the cone boundaries :math:`x_i^\top u=0`; the right panel draws the signed
+    constraint :math:`\lambda^{\star\top}(Xu_\theta)_+/\beta` against the angle :math:`\theta` of
+    :math:`u_\theta=(\cos\theta,\sin\theta)`.
+
+    Neurons of ``weights`` (default ``sol.weights``; ``sol`` defaults to ``prob.solve()``) that
+    carry weight decay are marked by their unit direction, times the sign of their outgoing
+    weight for the linear network.
+
+    Introduced in :ref:`ch-preliminaries`.
+    """
+    from .problems import TwoLayerLinear, TwoLayerReLU
+
+    resolution = check_positive_int(resolution, "resolution")
+    if isinstance(prob, TwoLayerLinear):
+        if prob.d != 2 or prob.vector:
+            raise ValueError("extreme_points draws a scalar-output TwoLayerLinear on 2-D inputs; "
+                             f"got d={prob.d}, K={prob.K}.")
+        relu = False
+    elif isinstance(prob, TwoLayerReLU):
+        if prob.M.shape[1] != 2 or prob.bias != "none":
+            raise ValueError("extreme_points draws a TwoLayerReLU with bias='none' on 2-D inputs; "
+                             f"got d={prob.d}, bias={prob.bias!r}.")
+        relu = True
+    else:
+        raise ValueError("extreme_points takes a TwoLayerLinear or TwoLayerReLU problem; got "
+                         f"{type(prob).__name__}.")
+    if prob.beta <= 0:
+        raise ValueError("extreme_points needs beta > 0 (the dual constraint's radius).")
+    sol = prob.solve() if sol is None else sol
+    weights = sol.weights if weights is None else weights
+    lam, beta, X = np.asarray(sol.dual, dtype=float), prob.beta, prob.X
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.6), layout="constrained")
+    fig = axes[0].figure
+    th = np.linspace(0.0, 2 * np.pi, resolution)
+    circle = np.stack([np.cos(th), np.sin(th)])             # (2, resolution)
+    dirs, signs = _active_directions(weights)
+    ax = axes[0]
+    ax.fill(circle[0], circle[1], color="0.92", zorder=0)
+    ax.plot(circle[0], circle[1], color="0.4", lw=1, label="unit circle $\\|u\\|_2=1$")
+    if not relu:
+        g = X.T @ lam / beta
+        ustar = g / np.linalg.norm(g)
+        perp = np.array([-ustar[1], ustar[0]])
+        for level in np.linspace(-1, 1, 9):                 # lines g^T u = level * ||g||
+            seg = level * ustar[:, None] + np.outer(perp, [-1.3, 1.3])
+            ax.plot(seg[0], seg[1], color="C0", lw=0.7, ls="--", alpha=0.5)
+        ax.plot([], [], color="C0", lw=0.7, ls="--", alpha=0.5,
+                label="level lines of $\\lambda^{\\star\\top}Xu$")
+        ax.annotate("", xy=g, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": "C3", "lw": 1.5})
+        ax.plot([], [], color="C3", lw=1.5, label="dual direction $X^\\top\\lambda^\\star/\\beta$")
+        ax.plot(*ustar, "*", color="C3", ms=16, mec="k", zorder=4,
+                label="extreme point $u^\\star$")
+        pts = dirs * signs
+        ax.plot(pts[0], pts[1], "o", mfc="none", mec="C1", mew=2, ms=20, zorder=5,
+                label=f"neurons of the network ({pts.shape[1]}), sign$(w_{{2j}})\\,u_j/\\|u_j\\|$")
+        ax.set_title("Neuron space: a linear function over the unit disk", fontsize="medium")
+        # output space: the ellipse {Xu} in range(X), basis e1 along the projection of lambda
+        Q, _ = np.linalg.qr(X)
+        p = Q @ (Q.T @ lam)
+        e1 = p / np.linalg.norm(p)
+        e2 = Q[:, 0] - e1 * (e1 @ Q[:, 0])
+        if np.linalg.norm(e2) < 1e-8:
+            e2 = Q[:, 1] - e1 * (e1 @ Q[:, 1])
+        e2 /= np.linalg.norm(e2)
+        E = X @ circle
+        ax2 = axes[1]
+        ax2.fill(e1 @ E, e2 @ E, color="0.92", zorder=0)
+        ax2.plot(e1 @ E, e2 @ E, color="0.4", lw=1, label="$\\{Xu:\\|u\\|_2\\leq1\\}$ (in range $X$)")
+        c = beta / np.linalg.norm(p)                          # lambda^T z = beta at e1^T z = c
+        ylim = 1.15 * float(np.abs(e2 @ E).max())
+        xlim = max(1.6 * c, 1.15 * float(np.abs(e1 @ E).max()))
+        for sgn in (1, -1):
+            ax2.plot([sgn * c, sgn * c], [-ylim, ylim], color="C0", lw=1, ls="--",
+                     label="$\\lambda^{\\star\\top}z=\\pm\\beta$" if sgn == 1 else None)
+        zs = X @ ustar
+        ax2.annotate("", xy=(0.6 * c, 0), xytext=(0, 0),
+                     arrowprops={"arrowstyle": "-|>", "color": "C3", "lw": 1.5})
+        ax2.plot([], [], color="C3", lw=1.5, label="direction of $\\lambda^\\star$")
+        ax2.plot(e1 @ zs, e2 @ zs, "*", color="C3", ms=16, mec="k", zorder=4,
+                 label="extreme point $Xu^\\star$")
+        ax2.set_xlim(-xlim, xlim)
+        ax2.set_ylim(-ylim, ylim)
+        ax2.set_xlabel("$z$ along $\\lambda^\\star$ (projected on range $X$)")
+        ax2.set_ylabel("$z$ across $\\lambda^\\star$ (in range $X$)")
+        ax2.set_title("Output space: the set touches $\\lambda^{\\star\\top}z=\\beta$ once",
+                      fontsize="medium")
+    else:
+        c_signed = lam @ np.maximum(X @ circle, 0.0) / beta
+        r = np.abs(c_signed)
+        ext = 1.3
+        for x in X:                                          # cone boundaries x^T u = 0
+            t = np.array([-x[1], x[0]]) / np.linalg.norm(x)
+            ax.plot([-ext * t[0], ext * t[0]], [-ext * t[1], ext * t[1]], color="0.7", lw=0.5)
+        ax.plot([], [], color="0.7", lw=0.5, label="cone boundaries $x_i^\\top u=0$")
+        ax.plot(r * circle[0], r * circle[1], color="C0", lw=1.5,
+                label="$c(u)\\,u$, $c(u)=|\\lambda^{\\star\\top}(Xu)_+|/\\beta$")
+        for s_, col, name in ((1, "C3", "$w_{2j}>0$"), (-1, "C0", "$w_{2j}<0$")):
+            pts = dirs[:, signs == s_]
+            ax.plot(pts[0], pts[1], "*", color=col, ms=13, mec="k", zorder=5,
+                    label=f"optimal neurons $u_j/\\|u_j\\|$, {name}")
+        ax.set_xlim(-ext, ext)
+        ax.set_ylim(-ext, ext)
+        ax.set_title("Neuron space: the constraint touches the circle", fontsize="medium")
+        ax2 = axes[1]
+        ax2.plot(np.degrees(th), c_signed, color="C0", lw=1.2,
+                 label="$\\lambda^{\\star\\top}(Xu_\\theta)_+/\\beta$")
+        for sgn in (1, -1):
+            ax2.axhline(sgn, color="k", lw=0.8, ls="--",
+                        label="$\\pm1$ (the bound $\\beta$)" if sgn == 1 else None)
+        ang = np.degrees(np.mod(np.arctan2(dirs[1], dirs[0]), 2 * np.pi))
+        vals = lam @ np.maximum(X @ dirs, 0.0) / beta
+        for s_, col, name in ((1, "C3", "$w_{2j}>0$"), (-1, "C0", "$w_{2j}<0$")):
+            ax2.plot(ang[signs == s_], vals[signs == s_], "*", color=col, ms=12, mec="k", zorder=5,
+                     label=f"optimal neurons, {name}")
+        ax2.set_xlabel("angle $\\theta$ of $u_\\theta=(\\cos\\theta,\\sin\\theta)$ (degrees)")
+        ax2.set_ylabel("dual constraint $/\\beta$")
+        ax2.set_xticks(np.arange(0, 361, 90))
+        ax2.set_title("The optimal neurons reach $\\pm\\beta$", fontsize="medium")
+        ax2.grid(True, alpha=0.3)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$u_1$ (first-layer weight on $x_1$)")
+    ax.set_ylabel("$u_2$ (first-layer weight on $x_2$)")
+    if not relu:
+        ax2.set_aspect("equal")
+    for a in (ax, ax2):
+        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="x-small", ncol=2,
+                 frameon=False, markerscale=0.6)
     return fig

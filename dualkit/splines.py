@@ -1,4 +1,4 @@
-r"""Linear splines and the functions that 1-D ReLU networks compute (MATH.md §5).
+r"""Linear splines and the functions that 1-D ReLU networks compute (:ref:`app-ramp-program`).
 
 A two-layer ReLU network with biases on scalar inputs,
 :math:`f(x)=\sum_jw_{2,j}(w_{1,j}x+b_j)_++b_0`, is a continuous piecewise-linear function: a
@@ -133,7 +133,7 @@ def linear_spline(x, y) -> PiecewiseLinear:
 
 def spline_cost(x, y, skip: bool = False) -> float:
     r"""Least weight decay :math:`\min\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` of a two-layer ReLU
-    network with free biases that interpolates the points (MATH.md §5.3-5.4).
+    network with free biases that interpolates the points (:ref:`app-spline-cost`, :ref:`app-biases-skip`).
 
     With a skip term it is the interior total variation :math:`\sum_{i=2}^{n-1}|s_i-s_{i-1}|`
     of the spline's slopes; without, Savarese's :math:`R` minimized over the extrapolation
@@ -150,7 +150,7 @@ def spline_cost(x, y, skip: bool = False) -> float:
 
 def network_function(weights) -> PiecewiseLinear:
     r"""The piecewise-linear function computed by a 1-D ReLU network with a bias in layer
-    :math:`L-1` only (depth 2, or the architecture of MATH.md §5.6 on inputs :math:`x\ge0`).
+    :math:`L-1` only (depth 2, or the architecture of :ref:`app-deep-1d` on inputs :math:`x\ge0`).
 
     Neuron :math:`j` of layer :math:`L-1` computes :math:`w_j(s_jx+b_j)_+` with :math:`s_j`
     its slope through the bias-free earlier layers (:math:`h(x)=x\,h(1)` for :math:`x\ge0` by
@@ -167,7 +167,8 @@ def network_function(weights) -> PiecewiseLinear:
                          "ReLU1D); got " + type(weights).__name__ + ".")
     if any(b is not None for b in biases[:-2]):
         raise ValueError("network_function covers networks with a bias in layer L-1 only "
-                         "(biases in earlier layers create kinks at reflected points, §5.6).")
+                         "(biases in earlier layers create kinks at reflected points; derivations appendix, "
+                         "app-deep-1d).")
     h = np.ones(1)
     for W in weights[:-2]:
         h = np.maximum(h @ W, 0.0)
@@ -211,7 +212,7 @@ def bends(weights, lo: float, hi: float, top: int = 3, resolution: int = 4001) -
     r"""Where any 1-D ReLU network (biases in every layer allowed) bends most on ``[lo, hi]``:
     the ``top`` grid points with the largest :math:`|\Delta^2 f|`, at least 2% of the range
     apart. For networks outside :func:`network_function`'s class, e.g. the standard deep
-    networks of the §5.6 caveat.
+    networks of the :ref:`app-deep-1d` caveat.
 
     Introduced in :ref:`ch-splines-1d`.
     """

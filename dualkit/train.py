@@ -323,7 +323,8 @@ def train_best(prob, widths=10, seeds=(0, 1, 2, 3, 4), **train_kwargs):
 
     Deep networks can stall at the *zero network* (:math:`W_{L-1}=0`, :math:`w_L=0`, objective
     :math:`\tfrac12\|y\|^2`): its gradient vanishes, and a random start near it may never leave
-    (MATH.md §8: L-BFGS fell into it on (P2) with L = 4 for all of 3 seeds). Restarting from
+    (L-BFGS from random starts fell into it on (P2) with L = 4 for each of 3 seeds; see
+    :ref:`app-certificates`). Restarting from
     several seeds and keeping the lowest objective is the standard cure.
 
     Parameters

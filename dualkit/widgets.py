@@ -137,7 +137,7 @@ def spline_explorer(x, y, skip: bool = False):
 def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0):
     r"""Sliders over :math:`\beta` and :math:`t` for rank-one data: the optimal fit
     :math:`\kappa^\star c` against the targets, as a function of :math:`c`, with and without the
-    bias of MATH.md §4.4 (then a linear spline in :math:`c`).
+    bias of :ref:`app-rank-one-bias` (then a linear spline in :math:`c`).
 
     Introduced in :ref:`ch-rank-one-relu`.
     """

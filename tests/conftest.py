@@ -14,7 +14,23 @@ def _close_figures():
     plt.close("all")
 
 
+# The modules that check what the book claims (each result chapter's numbers, trained networks
+# against the convex optimum). .ci/run runs them a second time with torch's and NumPy's portable
+# kernels (ATEN_CPU_CAPABILITY=default, NPY_DISABLE_CPU_FEATURES), since non-convex training
+# follows the CPU's vector path: a claim must hold on any processor.
+CLAIM_MODULES = ("test_chapter_", "test_two_layer_linear", "test_deep_linear", "test_deep_vector",
+                 "test_vector_outputs", "test_losses", "test_relu_1d", "test_rank_one_relu",
+                 "test_two_layer_relu", "test_train")
+
+
 def pytest_collection_modifyitems(config, items):
+    for it in items:
+        if it.module.__name__.rpartition(".")[2].startswith(CLAIM_MODULES):
+            it.add_marker(pytest.mark.claim)
+    _deselect_browser(config, items)
+
+
+def _deselect_browser(config, items):
     """Browser tests (marker ``browser``) need the built book: they run only when asked for by
     name, ``python -m pytest -m browser`` (.ci/run does it after the build), whatever other
     ``-m`` expression is given."""

@@ -33,8 +33,8 @@ def test_chapter_header_and_label(path):
     if has_code:
         assert text.startswith("---\njupytext:"), "notebook chapters need the jupytext header"
         assert "format_name: myst" in text and "name: python3" in text
-    label = re.search(r"^\((ch-[a-z0-9-]+)\)=$", text, re.M)
-    assert label, f"{path.name} must start with a (ch-...)= label"
+    label = re.search(r"^\(((ch|app)-[a-z0-9-]+)\)=$", text, re.M)
+    assert label, f"{path.name} must start with a (ch-...)= or (app-...)= label"
     assert "hide_solutions" not in text and ":hidden:" not in text
 
 
@@ -90,3 +90,40 @@ def test_code_cell_metadata_is_valid_yaml(path):
         fig = meta.get("mystnb", {}).get("figure")
         if fig:
             assert isinstance(fig.get("caption"), str) and fig.get("name", "").startswith("fig-")
+
+
+_SKIP_DIRS = {".git", "_build", ".venv", "assignments", ".ipynb_checkpoints", ".pytest_cache",
+              ".ruff_cache", ".hypothesis", "node_modules", "__pycache__"}
+
+
+def _repo_files(*suffixes):
+    for path in sorted(ROOT.rglob("*")):
+        rel = path.relative_to(ROOT)
+        if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+            continue
+        if path.is_file() and path.suffix in suffixes:
+            yield path
+
+
+def test_no_reference_to_a_document_the_reader_does_not_have():
+    """The book carries its own mathematics (chapters/derivations.md): no file may send the
+    reader to the private reference the project was started from."""
+    name = "MA" + "TH"        # spelled in two pieces so that this file does not match itself
+    pattern = re.compile(rf"\b{name}(\.md)?\b")
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in _repo_files(".py", ".md", ".yml", ".yaml", ".ipynb")
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if pattern.search(line)]
+    assert not hits, f"references to {name}.md (cite the derivations appendix instead): {hits}"
+
+
+def test_every_cited_appendix_label_exists():
+    """Every {ref}`app-...` (MyST) and :ref:`app-...` (docstrings) resolves to a label of the
+    derivations appendix."""
+    labels = set(re.findall(r"^\((app-[a-z0-9-]+)\)=$",
+                            (ROOT / "chapters" / "derivations.md").read_text(), re.M))
+    assert {"app-derivations", "app-principle", "app-closed-form", "app-certificates",
+            "app-limits"} <= labels
+    cite = re.compile(r"(?:\{ref\}|:ref:)`(?:[^`<]*<)?(app-[a-z0-9-]+)>?`")
+    missing = [f"{p.relative_to(ROOT)}: {label}" for p in _repo_files(".py", ".md")
+               for label in cite.findall(p.read_text(encoding="utf-8")) if label not in labels]
+    assert not missing, f"cited appendix labels that chapters/derivations.md does not define: {missing}"

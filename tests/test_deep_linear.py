@@ -1,4 +1,6 @@
-"""Checks 2a-2e of MATH.md §8 (deep linear networks, scalar output), at their tolerances."""
+"""Deep linear networks with scalar output (the derivations appendix, app-deep-linear to
+app-deep-weight-decay): (P2) = (C2) = (D2), rank-one aligned layers with active constraints, and
+weight decay on every layer against the ridge-path search."""
 
 import numpy as np
 import pytest
@@ -6,7 +8,7 @@ import pytest
 import dualkit as dk
 from dualkit.diagnostics import alignment, layer_summary, top_singular_vectors
 
-WIDTHS = [8, 6, 5]  # MATH.md 2a: widths 10-8-6-5 with d = 10
+WIDTHS = [8, 6, 5]  # widths 10-8-6-5 with d = 10
 T = 1.5
 
 

@@ -1,5 +1,6 @@
-"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound (MATH.md §3.2,
-check 3f), and solve() says so."""
+"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound (the
+derivations appendix, app-deep-vector), a trained network sits at the Schatten objective above
+it, and solve() says so."""
 
 import numpy as np
 import pytest

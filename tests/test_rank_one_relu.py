@@ -1,4 +1,6 @@
-"""Deep ReLU networks with rank-one data: MATH.md §4 and checks 4a-4c of §8."""
+"""Deep ReLU networks with rank-one data (the derivations appendix, app-rank-one to
+app-rank-one-mixed): the closed form in kappa, trained networks reach it with rank-one
+non-negative layers, and mixed signs leave a duality gap."""
 
 import numpy as np
 import pytest
@@ -72,7 +74,7 @@ def test_bias_variant_is_the_one_dimensional_problem_in_c(depth):
     assert sol.value <= no_bias.value * (1 + 1e-12)
 
 
-# ---------------------------------------------------------------- 4a, 4b: training
+# ---------------------------------------------------------------- training: value and rank-one layers
 @pytest.fixture(scope="module")
 def trained():
     X, y, prob = make(depth=4, t=1.3)
@@ -101,7 +103,7 @@ def test_4b_rank_one_nonnegative_aligned(trained):
         assert np.linalg.norm(W) == pytest.approx(prob.t, rel=1e-9)  # constraints active
 
 
-# ---------------------------------------------------------------- 4c: mixed signs
+# ---------------------------------------------------------------- mixed signs: a duality gap
 @pytest.fixture(scope="module")
 def mixed():
     X, y = dk.data.rank_one(20, 5, seed=0, mixed_sign=True)

@@ -1,4 +1,6 @@
-"""1-D ReLU networks and linear splines: MATH.md §5 and checks 5a-5e of §8."""
+"""1-D ReLU networks and linear splines (the derivations appendix, app-ramp-program to
+app-deep-1d): interpolation values, (C5) against trained networks, kinks at data points, and the
+deep construction."""
 
 import cvxpy as cp
 import numpy as np
@@ -46,7 +48,7 @@ def raw_c5_cvxpy(x, y, beta, skip=False):
     return p.value
 
 
-# ---------------------------------------------------------------- 5a: interpolation values
+# ---------------------------------------------------------------- interpolation values
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_5a_interpolation_equals_spline_cost_and_savarese(seed):
     x, y = dk.data.zigzag(8, seed=seed)
@@ -64,7 +66,8 @@ def test_5a_interpolation_equals_spline_cost_and_savarese(seed):
         # the optimal network interpolates, with kinks only at data points
         assert np.allclose(sol.predict(x), y, atol=1e-9)
         assert at_data(sol.knots, x)
-    # zig-zag data: the optimum on [x1, xn] is the linear spline (unique, MATH §5.3)
+    # zig-zag data: the optimum on [x1, xn] is the linear spline (unique where slope changes
+    # alternate, app-spline-cost)
     grid = np.linspace(x.min(), x.max(), 501)
     assert np.abs(no_skip.predict(grid) - np.interp(grid, x, y)).max() < 1e-9
     assert spline_cost(x, y) == pytest.approx(no_skip.value, rel=1e-12)
@@ -72,10 +75,10 @@ def test_5a_interpolation_equals_spline_cost_and_savarese(seed):
 
 def test_interpolation_special_cases():
     x = np.array([1.0, 2.0, 3.0, 5.0])
-    # collinear data cost |s| without a skip (one ramp) and 0 with one (MATH §5.4)
+    # collinear data cost |s| without a skip (one ramp) and 0 with one (app-biases-skip)
     assert dk.ReLU1D(x, -2 * x + 1, 0.0).solve().value == pytest.approx(2.0, rel=1e-12)
     assert dk.ReLU1D(x, -2 * x + 1, 0.0, skip=True).solve().value == pytest.approx(0.0, abs=1e-12)
-    # non-uniqueness on a convex run (MATH §5.3): TV = 2, and 2 (x - 1.5)_+ is also optimal
+    # non-uniqueness on a convex run (app-spline-cost): TV = 2, and 2 (x - 1.5)_+ is also optimal
     x, y = np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0, 3.0])
     prob = dk.ReLU1D(x, y, 0.0)
     sol = prob.solve()
@@ -156,7 +159,7 @@ def test_weight_recovery_any_width():
     assert np.allclose(np.abs(w1), np.abs(w2))
 
 
-# ---------------------------------------------------------------- 5e: deep construction
+# ---------------------------------------------------------------- deep construction
 @pytest.mark.parametrize("depth", [3, 4, 5])
 @pytest.mark.parametrize("skip", [False, True])
 def test_5e_deep_construction_equals_two_layer_at_beta_eff(depth, skip):
@@ -180,7 +183,7 @@ def test_5e_deep_construction_equals_two_layer_at_beta_eff(depth, skip):
     assert interp.value == pytest.approx(base.value / t ** (depth - 2), rel=1e-12)
 
 
-# ---------------------------------------------------------------- 5b-5d: training
+# ---------------------------------------------------------------- training: gap, kinks, function
 @pytest.fixture(scope="module")
 def trained_zigzag():
     x, y = dk.data.zigzag(8, seed=0)

@@ -1,4 +1,6 @@
-"""Checks 1a-1i of MATH.md §8 (two-layer linear network, scalar output), at their tolerances."""
+"""Two-layer linear network, scalar output (the derivations appendix, app-two-layer-dual to
+app-min-norm): closed form against cvxpy, strong duality, KKT, training, rank one, alignment,
+balance, the zero threshold and minimum-norm interpolation, at their tolerances."""
 
 import numpy as np
 import pytest
@@ -145,7 +147,7 @@ def test_chapter_lbfgs_and_width_claims():
 
 
 def test_chapter_exercise_kkt_sign_of_alignment():
-    """Exercise 1: X^T lambda* = beta w*/||w*||, with cosine +1 (not -1): check 3h for the squared loss."""
+    """Exercise 1: X^T lambda* = beta w*/||w*||, with cosine +1 (not -1), for the squared loss."""
     X, y = dk.data.gaussian(n=40, d=10, seed=0)
     beta = 0.1 * np.linalg.norm(X.T @ y)
     sol = dk.TwoLayerLinear(X, y, beta).solve()

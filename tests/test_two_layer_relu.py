@@ -1,4 +1,6 @@
-"""Two-layer ReLU networks are convex programs (MATH.md §7, checks 7a-7b of §8)."""
+"""Two-layer ReLU networks are convex programs (the derivations appendix, app-relu-program and
+app-relu-sampling): the recovered network attains the program's value, and trained networks stay
+above it."""
 
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def test_cone_support_matches_an_socp():
         assert np.all(A @ direction >= -1e-10 * np.linalg.norm(direction))
 
 
-# ---------------------------------------------------------------- 7a
+# ---------------------------------------------------------------- program vs recovered network
 @pytest.mark.parametrize("bias", ["regularized", "free", "none"])
 def test_7a_solve_certified_and_agrees_with_cvxpy(solved, bias):
     prob, sol, ref = solved[bias]
@@ -113,7 +115,7 @@ def test_7a_solve_certified_and_agrees_with_cvxpy(solved, bias):
 
 
 def test_7a_value_of_regularized_example(solved):
-    # MATH.md §7.2: sampling 344 of the 382 patterns gives an upper bound; the exact value is lower
+    # sampling 344 of the 382 patterns gives an upper bound; the exact value is lower
     prob, sol, _ = solved["regularized"]
     assert prob.blocks.size == 382
     few = dk.TwoLayerReLU(prob.X, prob.y, prob.beta, patterns=60, seed=0).solve()
@@ -150,7 +152,7 @@ def test_free_bias_in_1d_equals_relu1d(beta):
     assert abs(a.value - b.value) <= 1e-6 * a.value
 
 
-# ---------------------------------------------------------------- 7b
+# ---------------------------------------------------------------- trained networks vs the program
 def test_7b_trained_network_never_beats_the_certified_optimum(data):
     torch.set_num_threads(1)
     X, y = data
@@ -247,10 +249,10 @@ def test_bad_data_and_gates_for_free_bias(data):
 
 
 def test_pattern_count_formula():
-    assert pattern_count(20, 3) == 382           # MATH.md §7.2
+    assert pattern_count(20, 3) == 382           # 2 (1 + 19 + 171), n = 20, rank 3
     assert pattern_count(5, 1) == 2
     for n, r in itertools.product(range(2, 9), range(1, 5)):
-        if r > n - 1:                           # the bound of MATH.md §7.1 needs r <= n - 1
+        if r > n - 1:                           # the bound 2 r (e (n-1) / r)^r needs r <= n - 1
             assert pattern_count(n, r) == 2 ** n
             continue
         assert pattern_count(n, r) <= 2 * r * (math.e * (n - 1) / r) ** r

@@ -1,4 +1,6 @@
-"""Two-layer linear networks with vector outputs: checks 3a-3e of MATH.md §8."""
+"""Two-layer linear networks with vector outputs (the derivations appendix, app-vector): (C3) equals
+(D3), trained networks reach it, neurons lie in the top dual subspace, pairs are balanced, and
+singular-value thresholding sets the rank on whitened data."""
 
 import numpy as np
 import pytest
@@ -108,7 +110,8 @@ def test_vector_bad_input():
     with pytest.raises(ValueError, match="K=4 output"):
         dk.train(dk.TwoLayerLinear(X, Y[:, 0], 1.0).network(3), prob, steps=1, progress=False)
     with pytest.raises(ValueError, match="only for whitened data"):
-        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)  # §3.3's closed form needs X^T X = I
+        # the whitened closed form (app-deep-vector-wd) needs X^T X = I
+        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)
 
 
 @pytest.mark.parametrize("rel_beta", [1e-4, 1e-6])

@@ -1,16 +1,16 @@
-r"""Deep linear networks with scalar output (MATH.md §2).
+r"""Deep linear networks with scalar output (:ref:`app-deep-linear`).
 
 Two formulations, which must not be confused:
 
-* :class:`DeepLinear` — the paper's formulation (P2): Frobenius-norm bound :math:`t` on layers
-  :math:`1..L-2`, weight decay on the last two layers,
+* :class:`DeepLinear` — the formulation (P2), the book's reading of the paper's: Frobenius-norm
+  bound :math:`t` on layers :math:`1..L-2`, weight decay on the last two layers,
 
   .. math:: P^\star=\min\ \ell(XW_1\cdots W_{L-1}w_L)+\tfrac\beta2\big(\|W_{L-1}\|_F^2+\|w_L\|_2^2\big)
             \ \text{ s.t. }\ \|W_l\|_F\le t\ (l\le L-2).
 
   Its dual is the two-layer dual (D1) with :math:`\beta_{\rm eff}=\beta/t^{L-2}`, and strong
   duality holds: depth changes only the effective regularization.
-* :class:`DeepLinearWeightDecay` — standard weight decay on every layer (§2.4),
+* :class:`DeepLinearWeightDecay` — standard weight decay on every layer (:ref:`app-deep-weight-decay`),
   :math:`\tfrac\beta2\sum_l\|W_l\|_F^2`. Its end-to-end problem
   :math:`\min_w\tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}` is **non-convex** for
   :math:`L\ge3`: the origin is a strict local minimum and there is no zero-gap convex dual in
@@ -74,7 +74,7 @@ def _check_widths(widths, depth: int) -> list[int]:
 
 def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     r"""Deep weights of (P2) with product :math:`W` whose cost is
-    :math:`\beta\|W\|_{S_{2/L}}/t^{L-2}` (vector outputs, MATH.md §3.2).
+    :math:`\beta\|W\|_{S_{2/L}}/t^{L-2}` (vector outputs, :ref:`app-deep-vector`).
 
     With :math:`W=P\,\mathrm{diag}(\varsigma)\,Q^\top` of rank :math:`r`, the constrained layers are
     :math:`W_l=t\,U_{l-1}\mathrm{diag}(\mu^{1/(L-2)})U_l^\top` with
@@ -117,7 +117,7 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
 
 
 def _power_shrink(sigma: float, beta: float, L: int) -> float:
-    r""":math:`\arg\min_{s\ge0}\tfrac12(s-\sigma)^2+\tfrac{\beta L}2s^{2/L}` (MATH.md §3.3).
+    r""":math:`\arg\min_{s\ge0}\tfrac12(s-\sigma)^2+\tfrac{\beta L}2s^{2/L}` (:ref:`app-deep-vector-wd`).
 
     For :math:`L=2` this is soft-thresholding. For :math:`L\ge3` the stationarity function
     :math:`h(s)=s+\beta s^{2/L-1}-\sigma` is convex with its minimum at
@@ -147,9 +147,9 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
 
     With :math:`\rho_0=w/\|w\|` and unit vectors :math:`\rho_l\in\mathbb R^{m_l}`:
     :math:`W_l=t\,\rho_{l-1}\rho_l^\top` for the first ``n_constrained`` layers, then the balanced
-    pair :math:`W_{L-1}=\rho_{L-2}a^\top`, :math:`w_L=a` with
-    :math:`\|a\|_2^2=\|w\|_2/t^{\,n_{\rm constrained}}` (MATH.md §2.2). The :math:`\rho_l` are
-    arbitrary: ``seed=None`` takes :math:`\mathbf 1/\sqrt{m_l}` and an equal split of :math:`a`; a
+    pair :math:`W_{L-1}=\rho_{L-2}r^\top`, :math:`w_L=r` with
+    :math:`\|r\|_2^2=\|w\|_2/t^{\,n_{\rm constrained}}` (:ref:`app-deep-structure`). The :math:`\rho_l` are
+    arbitrary: ``seed=None`` takes :math:`\mathbf 1/\sqrt{m_l}` and an equal split of :math:`r`; a
     seed draws random directions (every choice is optimal).
     """
     w = as_vector(w, "w")
@@ -248,20 +248,20 @@ class _DeepLinearBase(Problem):
 
 
 class DeepLinear(_DeepLinearBase):
-    r"""The paper's deep linear formulation (P2), MATH.md §2.1.
+    r"""The deep linear formulation (P2): the book's reading of the paper's (:ref:`app-deep-linear`).
 
     Layers :math:`1..L-2` carry the constraint :math:`\|W_l\|_F\le t`, the last two weight decay.
 
     * Convex program and dual: (C1)/(D1) at :math:`\beta_{\rm eff}=\beta/t^{L-2}`; strong
       duality holds.
     * Every optimum is rank one and aligned: :math:`W_l=t\rho_{l-1}\rho_l^\top`,
-      :math:`W_{L-1}=\rho_{L-2}a^\top`, :math:`w_L=a` with
+      :math:`W_{L-1}=\rho_{L-2}r^\top`, :math:`w_L=r` with
       :math:`\rho_0=X^\top\lambda^\star/\|X^\top\lambda^\star\|`; the constraints are active.
     * Zero threshold: :math:`w^\star=0\iff t^{L-2}\|X^\top y\|_2\le\beta`.
     * ``beta=0`` is minimum-norm interpolation, with value :math:`\|X^\dagger y\|_2/t^{L-2}`.
     * Vector targets :math:`Y\in\mathbb R^{n\times K}`: for depth >= 3 the nuclear-norm dual is
       only a lower bound and ``solve()`` reports the gap instead of claiming optimality
-      (MATH.md §3.2).
+      (:ref:`app-deep-vector`).
 
     Introduced in :ref:`ch-deep-linear`.
 
@@ -340,7 +340,7 @@ class DeepLinear(_DeepLinearBase):
         shape of the returned optimal weights, built by :func:`deep_weights` (``seed`` picks the
         arbitrary unit vectors :math:`\rho_l`).
 
-        **Vector outputs, depth >= 3** (MATH.md §3.2): the nuclear-norm dual at
+        **Vector outputs, depth >= 3** (:ref:`app-deep-vector`): the nuclear-norm dual at
         :math:`\beta_{\rm eff}` is only a lower bound, because (P2) equals the non-convex
         Schatten problem :math:`\min_W\ell(XW)+\beta_{\rm eff}\|W\|_{S_{2/L}}` with
         :math:`\|W\|_{S_{2/L}}=(\sum_k\sigma_k^{2/L})^{L/2}\ge\|W\|_*`. The solution then holds
@@ -370,7 +370,7 @@ class DeepLinear(_DeepLinearBase):
 
     def schatten_objective(self, W) -> float:
         r"""(P2)'s value as a function of the end-to-end map (vector outputs):
-        :math:`\ell(XW)+\beta_{\rm eff}\|W\|_{S_{2/L}}` (MATH.md §3.2)."""
+        :math:`\ell(XW)+\beta_{\rm eff}\|W\|_{S_{2/L}}` (:ref:`app-deep-vector`)."""
         W = as_matrix(W, "W")
         s = np.linalg.svd(W, compute_uv=False)
         # rounding-level singular values are zeros: s^(2/L) would inflate them (1e-16 -> 4e-7)
@@ -382,7 +382,7 @@ class DeepLinear(_DeepLinearBase):
         r"""A rank-one :math:`W=wv^\top` (:math:`\|v\|=1`) by alternating minimization of
         :math:`\tfrac12\|XW-Y\|^2+\beta_{\rm eff}\|W\|` (all Schatten norms agree at rank one):
         for fixed :math:`v` it is the single-group lasso with targets :math:`Yv` (closed form of
-        MATH.md §1.6); for fixed :math:`w`, :math:`v\propto Y^\top Xw`. Starts from the top
+        :ref:`app-closed-form`); for fixed :math:`w`, :math:`v\propto Y^\top Xw`. Starts from the top
         singular pair of ``W0``; each step cannot increase the objective."""
         rp = RidgePath(self.X, self.y[:, 0], method="svd")
         _, _, Qt = np.linalg.svd(W0, full_matrices=False)
@@ -422,7 +422,8 @@ class DeepLinear(_DeepLinearBase):
             info={**conv.info, "beta_eff": self.beta_eff, "nuclear_value": conv.value,
                   "candidates": {"nuclear": vals[0], "zero": vals[1],
                                  **({"rank_one": vals[2]} if len(vals) > 2 else {})},
-                  "note": "vector outputs at depth >= 3: the dual is a lower bound (MATH.md §3.2); "
+                  "note": "vector outputs at depth >= 3: the dual is a lower bound (derivations "
+                          "appendix, app-deep-vector); "
                           "the primal is the best point found, not a certified optimum"},
         )
 
@@ -461,7 +462,7 @@ class DeepLinear(_DeepLinearBase):
 
 
 class DeepLinearWeightDecay(_DeepLinearBase):
-    r"""Deep linear network with standard weight decay on every layer (MATH.md §2.4).
+    r"""Deep linear network with standard weight decay on every layer (:ref:`app-deep-weight-decay`).
 
     .. math:: P^\star=\min\ \tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_{l=1}^L\|W_l\|_F^2
               =\min_w\ \tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}
@@ -490,7 +491,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         if self.K > 1 and not np.allclose(self.X.T @ self.X, np.eye(self.d), rtol=0, atol=1e-10):
             raise ValueError(
                 "vector outputs with weight decay on every layer are solved only for whitened "
-                "data, X^T X = I (the closed form of MATH.md §3.3); whiten X, or use DeepLinear."
+                "data, X^T X = I (the closed form of the derivations appendix, app-deep-vector-wd); "
+                "whiten X, or use DeepLinear."
             )
 
     @property
@@ -521,7 +523,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     def dual_objective(self, lam) -> float:
         raise NotImplementedError(
             "standard weight decay on every layer has no zero-gap convex dual for depth >= 3 "
-            "(MATH.md §2.4); use DeepLinear for the paper's formulation with a dual."
+            "(derivations appendix, app-deep-weight-decay); use DeepLinear for the paper's "
+            "formulation with a dual."
         )
 
     def stationary_points(self, grid: int = 4000) -> list[np.ndarray]:
@@ -594,7 +597,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         )
 
     def _solve_whitened_vector(self, widths) -> Solution:
-        r"""MATH.md §3.3: with :math:`X^\top X=I` the problem decouples over the singular values
+        r""":ref:`app-deep-vector-wd`: with :math:`X^\top X=I` the problem decouples over the singular values
         :math:`\sigma_k` of :math:`X^\top Y`, :math:`s_k^\star=\arg\min_{s\ge0}\tfrac12(s-\sigma_k)^2
         +\tfrac{\beta L}2s^{2/L}`, and every layer has the singular values :math:`s^{\star1/L}`."""
         t0 = time.perf_counter()

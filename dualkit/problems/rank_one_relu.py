@@ -1,4 +1,4 @@
-r"""Deep ReLU networks on rank-one data :math:`X=c\,a^\top` (MATH.md §4).
+r"""Deep ReLU networks on rank-one data :math:`X=c\,a^\top` (:ref:`app-rank-one`).
 
 The network has a ReLU after every hidden layer, no biases in layers :math:`1..L-2`, the
 Frobenius bound :math:`\|W_l\|_F\le t` on those layers and weight decay on the last two:
@@ -8,16 +8,17 @@ Frobenius bound :math:`\|W_l\|_F\le t` on those layers and weight decay on the l
 
 For :math:`c\ge0` every hidden layer equals :math:`c\,h_l^\top` with :math:`h_l\ge0`, because
 :math:`(c\,g^\top)_+=c\,g_+^\top`; the ReLUs act linearly on the path, and with
-:math:`\beta_{\rm eff}=\beta/(t^{L-2}\|a\|)`
+:math:`\bar\beta=\beta/(t^{L-2}\|a\|)` (the book keeps :math:`\beta_{\rm eff}` for :math:`\beta/t^{L-2}`)
 
-.. math:: P^\star=\min_\kappa\ \tfrac12\|\kappa c-y\|^2+\beta_{\rm eff}|\kappa|
+.. math:: P^\star=\min_\kappa\ \tfrac12\|\kappa c-y\|^2+\bar\beta|\kappa|
           =\max_\lambda\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2
-          \ \text{ s.t. }\ |c^\top\lambda|\le\beta_{\rm eff},
+          \ \text{ s.t. }\ |c^\top\lambda|\le\bar\beta,
 
-:math:`\kappa^\star=\operatorname{sign}(c^\top y)(|c^\top y|-\beta_{\rm eff})_+/\|c\|^2`. With a bias in
-layer :math:`L-1` and the output (§4.4) the problem is exactly the two-layer 1-D problem of
+:math:`\kappa^\star=\operatorname{sign}(c^\top y)(|c^\top y|-\bar\beta)_+/\|c\|^2`. With a bias in
+layer :math:`L-1` and the output (:ref:`app-rank-one-bias`) the problem is exactly the two-layer 1-D
+problem of
 :class:`~dualkit.ReLU1D` in the variable :math:`c`. With :math:`c` of mixed sign strong duality
-fails (§4.5): :class:`RankOneReLUMixed`.
+fails (:ref:`app-rank-one-mixed`): :class:`RankOneReLUMixed`.
 
 Introduced in :ref:`ch-rank-one-relu`.
 """
@@ -129,8 +130,8 @@ class RankOneReLU(Problem):
     t : float
         Frobenius bound of layers :math:`1..L-2`.
     bias : bool
-        A free bias in layer :math:`L-1` and at the output (MATH.md §4.4): the problem is then the
-        two-layer 1-D problem in :math:`c` at :math:`\beta_{\rm eff}`, solved by the
+        A free bias in layer :math:`L-1` and at the output (:ref:`app-rank-one-bias`): the problem is then the
+        two-layer 1-D problem in :math:`c` at :math:`\bar\beta`, solved by the
         1-D solver of ``ReLU1D``.
     """
 
@@ -155,11 +156,13 @@ class RankOneReLU(Problem):
 
     @property
     def scale(self) -> float:
-        r""":math:`t^{L-2}\|a\|`, the largest value of :math:`\|h_{L-2}\|` (MATH.md §4.3)."""
+        r""":math:`t^{L-2}\|a\|`, the largest value of :math:`\|h_{L-2}\|` (:ref:`app-rank-one`)."""
         return self.t ** (self.depth - 2) * float(np.linalg.norm(self.a))
 
     @property
     def beta_eff(self) -> float:
+        r""":math:`\bar\beta=\beta/(t^{L-2}\|a\|)`, the regularization of the equivalent
+        one-variable problem in :math:`\kappa` (:ref:`app-rank-one`)."""
         return self.beta / self.scale
 
     @property
@@ -174,7 +177,7 @@ class RankOneReLU(Problem):
 
     # ------------------------------------------------------------------ closed form
     def kappa(self) -> float:
-        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\beta_{\rm eff})_+/\|c\|^2`."""
+        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\bar\beta)_+/\|c\|^2`."""
         cy = float(self.c @ self.y)
         return float(np.sign(cy) * max(abs(cy) - self.beta_eff, 0.0) / float(self.c @ self.c))
 
@@ -190,9 +193,11 @@ class RankOneReLU(Problem):
             raise ValueError(f"expected {self.depth} layers with a first layer of {self.d} rows; "
                              f"got shapes {[np.shape(W) for W in weights]}.")
         if any(b is not None for b in weights.biases[: self.depth - 2]):
-            raise ValueError("layers 1..L-2 have no biases in this architecture (MATH.md §4.1).")
+            raise ValueError("layers 1..L-2 have no biases in this architecture (derivations appendix, "
+                             "app-rank-one).")
         if not self.bias and any(b is not None for b in weights.biases[-2:]):
-            raise ValueError("this problem has no biases (bias=False); use bias=True for §4.4.")
+            raise ValueError("this problem has no biases (bias=False); use bias=True for a bias in layer L-1 "
+                             "(derivations appendix, app-rank-one-bias).")
         return weights
 
     def objective(self, weights) -> float:
@@ -208,7 +213,7 @@ class RankOneReLU(Problem):
         return 0.5 * float(r @ r) + self.beta * reg
 
     def dual_objective(self, lam) -> float:
-        r""":math:`\tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` if :math:`|c^\top\lambda|\le\beta_{\rm eff}`
+        r""":math:`\tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` if :math:`|c^\top\lambda|\le\bar\beta`
         (relative 1e-9), else ``-inf``; with ``bias=True`` the dual of the 1-D problem in
         :math:`c` (:meth:`ReLU1D.dual_objective`)."""
         if self.bias:
@@ -220,7 +225,7 @@ class RankOneReLU(Problem):
         return float(lam @ self.y) - 0.5 * float(lam @ lam)  # = |y|^2/2 - |lam - y|^2/2
 
     def feasible_dual(self, lam) -> np.ndarray:
-        r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\beta_{\rm eff}`."""
+        r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\bar\beta`."""
         if self.bias:
             return self._one_d.feasible_dual(lam)
         lam = as_vector(lam, "lam", n=self.n)
@@ -307,7 +312,7 @@ class RankOneReLU(Problem):
         return layers, prev
 
     def optimal_weights(self, kappa: float, widths=None, seed: int = 0) -> ReLUWeights:
-        r"""The rank-one optimum of MATH.md §4.3 for a given :math:`\kappa`:
+        r"""The rank-one optimum of :ref:`app-rank-one` for a given :math:`\kappa`:
         :math:`W_1=t\hat a\varphi_1^\top`, :math:`W_l=t\varphi_{l-1}\varphi_l^\top`,
         :math:`W_{L-1}=\varphi_{L-2}r^\top`, :math:`w_L=\operatorname{sign}(\kappa)r` with
         non-negative unit :math:`\varphi_l`, :math:`r\ge0` and
@@ -323,7 +328,7 @@ class RankOneReLU(Problem):
 
     def bias_weights(self, weights_1d: ReLUWeights, widths=None, seed: int = 0) -> ReLUWeights:
         r"""Deep weights with a bias in layer :math:`L-1` and the output from an optimal
-        two-layer 1-D network in :math:`c` (MATH.md §4.4): layers :math:`1..L-2` as in
+        two-layer 1-D network in :math:`c` (:ref:`app-rank-one-bias`): layers :math:`1..L-2` as in
         :meth:`optimal_weights`, then per ramp :math:`z\,(s(c-c_j))_+` a neuron with column
         :math:`s\rho\varphi_{L-2}`, bias :math:`-s\rho T c_j` and output weight
         :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`."""
@@ -379,7 +384,7 @@ class RankOneReLU(Problem):
 
 class RankOneReLUMixed(Problem):
     r"""Three-layer ReLU network on rank-one data with :math:`c` of **mixed sign**: strong duality
-    fails (MATH.md §4.5).
+    fails (:ref:`app-rank-one-mixed`).
 
     The network outputs :math:`\alpha c_++\gamma c_-` (:math:`c_\pm=\max(\pm c,0)`). With
     :math:`\|W_1\|_F\le t`, :math:`\|a\|=1` and weight decay on :math:`W_2,w_3`, the least

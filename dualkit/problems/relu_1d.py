@@ -1,4 +1,4 @@
-r"""ReLU networks on 1-D data fit linear splines (MATH.md §5).
+r"""ReLU networks on 1-D data fit linear splines (:ref:`app-ramp-program`).
 
 Primal, a two-layer ReLU network with free biases, a free output bias and weight decay on the
 weights (optionally a free linear skip term :math:`c\,x`):
@@ -15,9 +15,10 @@ It is exactly the finite convex program (C5) over ReLU ramps with knots at the d
 whose dual is :math:`\max_\lambda-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2` s.t.
 :math:`\mathbf 1^\top\lambda=0` (:math:`x^\top\lambda=0` with a skip),
 :math:`|A^\top\lambda|\le\beta`, :math:`|B^\top\lambda|\le\beta`. With ``beta=0`` the problem
-is minimum-norm interpolation and its value is the spline cost of §5.3-5.4.
+is minimum-norm interpolation and its value is the spline cost of :ref:`app-spline-cost`,
+:ref:`app-biases-skip`.
 
-Deeper networks (``depth > 2``) use the architecture of §5.6: inputs :math:`x\ge0`, layers
+Deeper networks (``depth > 2``) use the architecture of :ref:`app-deep-1d`: inputs :math:`x\ge0`, layers
 :math:`1..L-2` without biases and with :math:`\|W_l\|_F\le t`, a bias in layer :math:`L-1`
 and the output, weight decay on :math:`W_{L-1},w_L`; then
 :math:`P^\star_{\rm deep}(\beta)=P^\star_{(C5)}(\beta/t^{L-2})`.
@@ -68,7 +69,7 @@ class SplineSolution(Solution):
 
     @property
     def knots(self) -> np.ndarray:
-        """Kink locations of the fitted function (data points, MATH.md §5.2)."""
+        """Kink locations of the fitted function (data points, :ref:`app-ramp-program`)."""
         return self.function.knots
 
     @property
@@ -93,12 +94,12 @@ class ReLU1D(Problem):
         Weight decay strength, >= 0. ``beta=0`` is minimum-norm interpolation (needs distinct
         inputs, or equal targets at repeated ones).
     depth : int
-        2 for the usual two-layer network; ``depth > 2`` for the architecture of MATH.md §5.6
+        2 for the usual two-layer network; ``depth > 2`` for the architecture of :ref:`app-deep-1d`
         (needs :math:`x\ge0`).
     t : float
         Frobenius bound of layers :math:`1..L-2` (depth > 2 only).
     skip : bool
-        Add a free linear skip term :math:`c\,x` (MATH.md §5.4): the interpolation cost becomes
+        Add a free linear skip term :math:`c\,x` (:ref:`app-biases-skip`): the interpolation cost becomes
         the interior total variation of the slope.
     """
 
@@ -120,7 +121,8 @@ class ReLU1D(Problem):
         self.skip = bool(skip)
         if self.depth > 2 and self.x.min() < 0:
             raise ValueError(
-                f"depth={self.depth} uses the architecture of MATH.md §5.6, which needs inputs "
+                f"depth={self.depth} uses the deep architecture of the derivations appendix (app-deep-1d), "
+                f"which needs inputs "
                 f"x >= 0 (min x = {self.x.min():.4g}); shift them, e.g. x - x.min() + 0.1."
             )
         self.X = self.x[:, None]
@@ -135,7 +137,7 @@ class ReLU1D(Problem):
     # ------------------------------------------------------------------ basics
     @property
     def value_scale(self) -> float:
-        r""":math:`t^{L-2}`: the deep problem is (C5) at :math:`\beta/t^{L-2}` (MATH.md §5.6)."""
+        r""":math:`t^{L-2}`: the deep problem is (C5) at :math:`\beta/t^{L-2}` (:ref:`app-deep-1d`)."""
         return self.t ** (self.depth - 2)
 
     @property
@@ -175,7 +177,8 @@ class ReLU1D(Problem):
         if np.shape(weights[0])[0] != 1:
             raise ValueError(f"the first layer must have one input row; got {np.shape(weights[0])}.")
         if any(b is not None for b in weights.biases[: self.depth - 2]):
-            raise ValueError("layers 1..L-2 have no biases in this architecture (MATH.md §5.6).")
+            raise ValueError("layers 1..L-2 have no biases in this architecture (derivations appendix, "
+                             "app-deep-1d).")
         return weights
 
     def objective(self, weights) -> float:
@@ -427,7 +430,8 @@ class ReLU1D(Problem):
 
     # ------------------------------------------------------------------ networks
     def ramp_weights(self, fit: RampFit, width: int | None = None, seed: int = 0) -> ReLUWeights:
-        r"""Network weights realizing a ramp expansion (MATH.md §5.2, and §5.6 for depth > 2).
+        r"""Network weights realizing a ramp expansion (:ref:`app-ramp-program`, and :ref:`app-deep-1d`
+        for depth > 2).
 
         Depth 2: one neuron per non-zero coefficient :math:`z` at knot :math:`x_j` with
         orientation :math:`s=\pm1`: :math:`w_1=s\sqrt{|z|}`, :math:`b=-s\sqrt{|z|}x_j`,
@@ -484,7 +488,7 @@ class ReLU1D(Problem):
         """The primal network: hidden widths ``width`` (an int for every hidden layer or a
         list), a bias in layer L-1 and the output, the sphere constraint on layers 1..L-2 (with
         non-negative initialization), and kinks initialized uniformly inside the data range
-        (MATH.md §8 initialization notes).
+        (see ``DeepReLUNet.place_kinks``).
 
         ``init_scale`` defaults to 1 at depth 2 and 5 deeper: on the chapter's depth-4 example
         (widths 30-30-200, Adam lr 3e-3, 8000 steps) scale 1 left relative gaps of 30-110%,
@@ -523,7 +527,7 @@ class StandardDeepReLU1D(Problem):
 
     .. math:: \min\ \tfrac12\sum_i(f(x_i)-y_i)^2+\tfrac\beta2\sum_{l=1}^L\|W_l\|_F^2 .
 
-    It is here to show where the spline theorem stops (MATH.md §5.6): its optimum can have kinks
+    It is here to show where the spline theorem stops (:ref:`app-deep-1d`): its optimum can have kinks
     at *reflections* :math:`2x_j-x_i` of data points (Zeger & Pilanci 2024), so no convex
     program with knots at the data points describes it. ``solve`` and ``lower_bound`` raise
     ``NotImplementedError``; :meth:`capped_ramp` builds the explicit interpolant of the
@@ -542,7 +546,8 @@ class StandardDeepReLU1D(Problem):
 
     _WHY = ("the standard deep ReLU network (biases in every layer) has no convex program with "
             "knots at the data points: its optimum can have kinks at reflected points 2x_j - x_i "
-            "(MATH.md §5.6; Zeger & Pilanci 2024). Use ReLU1D(..., depth=L) for the architecture "
+            "(derivations appendix, app-deep-1d; Zeger & Pilanci 2024). Use ReLU1D(..., depth=L) "
+            "for the architecture "
             "in which the spline theorem holds.")
 
     def solve(self, method=None, **kwargs):

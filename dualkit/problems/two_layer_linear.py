@@ -1,4 +1,4 @@
-r"""Two-layer linear network, scalar (MATH.md §1) or vector output (MATH.md §3.1).
+r"""Two-layer linear network, scalar (:ref:`app-two-layer-dual`) or vector output (:ref:`app-vector`).
 
 Primal (P1), non-convex in :math:`(W_1, w_2)`:
 
@@ -13,7 +13,7 @@ With vector targets :math:`Y\in\mathbb R^{n\times K}` the norm :math:`\|w\|_2` b
 nuclear norm :math:`\|W\|_*` and the dual constraint the spectral norm
 :math:`\|X^\top\Lambda\|_2\le\beta` (C3)/(D3).
 
-With :math:`\beta=0` the problem is minimum-norm interpolation (MATH.md §1.8):
+With :math:`\beta=0` the problem is minimum-norm interpolation (:ref:`app-min-norm`):
 :math:`\min\tfrac12(\|W_1\|_F^2+\|w_2\|^2)` s.t. :math:`XW_1w_2=y`, whose value is
 :math:`\|X^\dagger y\|_2=\max\{\lambda^\top y:\|X^\top\lambda\|_2\le1\}`.
 
@@ -63,11 +63,12 @@ def _at_beta(k: int, beta: float, make):
 def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarray]:
     r"""Optimal two-layer weights of any width from the end-to-end solution :math:`w^\star`.
 
-    Returns :math:`[W_1, w_2]` with :math:`W_1=u^\star a^\top`, :math:`w_2=a`,
-    :math:`u^\star=w^\star/\|w^\star\|` and :math:`\|a\|_2^2=\|w^\star\|_2` (MATH.md §1.5): rank one,
+    Returns :math:`[W_1, w_2]` with :math:`W_1=u^\star r^\top`, :math:`w_2=r`,
+    :math:`u^\star=w^\star/\|w^\star\|` and :math:`\|r\|_2^2=\|w^\star\|_2` (:ref:`app-extreme-points`):
+    rank one,
     aligned with :math:`w^\star`, every neuron balanced (:math:`\|w_{1,j}\|=|w_{2,j}|`), and
     :math:`W_1w_2=w^\star`. With ``seed=None`` the neurons share the norm equally; with a seed,
-    :math:`a` points in a random direction (every such choice is optimal).
+    :math:`r` points in a random direction (every such choice is optimal).
 
     Introduced in :ref:`ch-two-layer-linear`.
     """
@@ -91,7 +92,7 @@ def balanced_factorization(W, width: int | None = None, rtol: float = 1e-9) -> l
     ``rtol`` times the largest), :math:`W_1=P\,\mathrm{diag}(\varsigma)^{1/2}R^\top` and
     :math:`W_2=R\,\mathrm{diag}(\varsigma)^{1/2}Q^\top` with :math:`R` the first columns of the
     identity, so that :math:`W_1^\top W_1=W_2W_2^\top` (balanced) and
-    :math:`\tfrac12(\|W_1\|_F^2+\|W_2\|_F^2)=\|W\|_*` (MATH.md §3.1). ``width`` must be at least
+    :math:`\tfrac12(\|W_1\|_F^2+\|W_2\|_F^2)=\|W\|_*` (:ref:`app-vector`). ``width`` must be at least
     the rank; by default it is the rank (at least 1).
     """
     W = as_matrix(W, "W")
@@ -111,7 +112,7 @@ def balanced_factorization(W, width: int | None = None, rtol: float = 1e-9) -> l
 
 
 class TwoLayerLinear(Problem):
-    r"""Weight-decay-regularized two-layer linear network :math:`f(X)=XW_1w_2` (MATH.md §1).
+    r"""Weight-decay-regularized two-layer linear network :math:`f(X)=XW_1w_2` (:ref:`app-two-layer-dual`).
 
     Parameters
     ----------
@@ -119,7 +120,7 @@ class TwoLayerLinear(Problem):
         Inputs.
     y : array of shape (n,) or (n, K)
         Targets; a matrix with K >= 2 columns gives the vector-output network :math:`XW_1W_2`
-        (MATH.md §3.1); a single column ``(n, 1)`` is treated as the scalar problem.
+        (:ref:`app-vector`); a single column ``(n, 1)`` is treated as the scalar problem.
     beta : float
         Weight-decay strength :math:`\beta\ge0`; ``beta=0`` means minimum-norm interpolation
         (scalar outputs only; then :math:`y` must lie in the range of :math:`X`).
@@ -179,7 +180,8 @@ class TwoLayerLinear(Problem):
     def beta_max(self) -> float:
         r"""Zero threshold :math:`\|X^\top(-\nabla\ell(0))\|_2` (:math:`\|X^\top y\|_2` for the squared
         loss; the spectral norm :math:`\|X^\top Y\|_2` for vector outputs): the optimal weights
-        are zero iff :math:`\beta\ge` this value (MATH.md §1.7, §3.1). For a non-smooth loss
+        are zero iff :math:`\beta\ge` this value (:ref:`app-zero-threshold`, :ref:`app-vector`). For a
+        non-smooth loss
         this uses one subgradient at 0, so it is an upper bound on the threshold."""
         lam0 = self.loss.dual_point(np.zeros(self.y.shape), self.y)
         return self._dual_norm(self.X.T @ lam0)
@@ -303,7 +305,7 @@ class TwoLayerLinear(Problem):
         ----------
         method : {"auto", "closed_form", "fista", "cvxpy"}, optional
             ``"closed_form"`` (default for the squared loss): one factorization and a scalar root
-            (MATH.md §1.6). Other losses default to ``"cvxpy"``.
+            (:ref:`app-closed-form`). Other losses default to ``"cvxpy"``.
             ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
             For vector outputs ``"closed_form"`` is singular-value soft-thresholding and needs
             whitened data (:math:`X^\top X=I`); ``"fista"`` (their default) is accelerated proximal

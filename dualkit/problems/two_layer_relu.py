@@ -1,4 +1,5 @@
-r"""Two-layer ReLU networks on general data are convex programs (MATH.md §7; Pilanci & Ergen 2020).
+r"""Two-layer ReLU networks on general data are convex programs (:ref:`app-relu-program`; Pilanci &
+Ergen 2020).
 
 Primal, any width :math:`m\ge m^\star`:
 
@@ -67,7 +68,7 @@ BIASES = ("regularized", "free", "none")
 
 class TwoLayerReLU(Problem):
     r"""Regularized two-layer ReLU network on data :math:`X\in\mathbb R^{n\times d}` and its
-    convex program (MATH.md §7). Introduced in :ref:`ch-two-layer-relu`.
+    convex program (:ref:`app-relu-program`). Introduced in :ref:`ch-two-layer-relu`.
 
     Parameters
     ----------
@@ -83,7 +84,7 @@ class TwoLayerReLU(Problem):
         Which activation patterns the program uses. ``"exact"``: all of them, enumerated
         (possible when the rank r of the data matrix is small: about :math:`n^{r-1}`
         hyperplane intersections are visited); ``int``: that many random directions are
-        sampled (MATH.md §7.2) and the program is a restriction, an upper bound;
+        sampled (:ref:`app-relu-sampling`) and the program is a restriction, an upper bound;
         an array of shape (p, P): gate vectors :math:`g` giving patterns
         :math:`\mathbb 1[Mg\ge0]` (p = d + 1 for the regularized bias, d for none; not for
         ``"free"``); ``"auto"``: exact when at most 20,000 patterns and 2,000,000 candidates,
@@ -297,7 +298,7 @@ class TwoLayerReLU(Problem):
         method : {None, "working_set", "cvxpy"}
             ``"working_set"`` (default): :func:`dualkit.solvers.relu_program.cone_group_lasso`
             (only the blocks that the dual constraint asks for enter an interior-point SOCP);
-            ``"cvxpy"``: the whole program of MATH.md §7.1 in cvxpy (reference).
+            ``"cvxpy"``: the whole program of :ref:`app-relu-program` in cvxpy (reference).
         width : int, optional
             Width of the returned network; default the number of active blocks, and at least
             that many.
@@ -377,7 +378,7 @@ class TwoLayerReLU(Problem):
         return U[:, keep], idx[keep], signs[keep], float(b0.value) if b0 is not None else 0.0, dict(res)
 
     def block_weights(self, U, idx, signs, b0: float = 0.0, width: int | None = None) -> ReLUWeights:
-        r"""Network weights from block vectors (MATH.md §7.1 weight recovery): block
+        r"""Network weights from block vectors (:ref:`app-relu-program` weight recovery): block
         :math:`u_j\ne0` of sign :math:`\sigma_j` gives the neuron :math:`u_j/\sqrt{\|u_j\|}`
         (its last entry the bias with ``bias="regularized"``; bias
         :math:`-x_{k_j}^\top u_j/\sqrt{\|u_j\|}` with ``"free"``) and output weight

@@ -1,12 +1,12 @@
-r"""Closed form of the single-group lasso (MATH.md §1.6): one thin SVD and a scalar root.
+r"""Closed form of the single-group lasso (:ref:`app-closed-form`): one thin SVD and a scalar root.
 
 .. math:: \min_{w\in\mathbb R^d}\ \tfrac12\|Xw-y\|_2^2+\beta\|w\|_2 \tag{C1}
 
 For :math:`\|X^\top y\|_2>\beta` the solution lies on the ridge path,
-:math:`w^\star=\sum_i\frac{\sigma_ic_i}{\sigma_i^2+\beta/\tau^\star}v_i` with :math:`c=U^\top y`, where
+:math:`w^\star=\sum_i\frac{\sigma_i\eta_i}{\sigma_i^2+\beta/\tau^\star}v_i` with :math:`\eta=U^\top y`, where
 :math:`\tau^\star=\|w^\star\|_2` is the unique root in :math:`(0,\|X^\dagger y\|_2)` of the strictly
-decreasing function :math:`h(\tau)=\sum_i\sigma_i^2c_i^2/(\sigma_i^2\tau+\beta)^2=1`.
-Otherwise :math:`w^\star=0` (MATH.md §1.7).
+decreasing function :math:`h(\tau)=\sum_i\sigma_i^2\eta_i^2/(\sigma_i^2\tau+\beta)^2=1`.
+Otherwise :math:`w^\star=0` (:ref:`app-zero-threshold`).
 
 Introduced in :ref:`ch-two-layer-linear`.
 """
@@ -25,7 +25,7 @@ class RidgePath:
     r"""The spectral data of :math:`X` needed by the closed form, computed once for any :math:`\beta`.
 
     Stores :math:`\sigma_i^2`, the right singular vectors :math:`v_i` and
-    :math:`b_i=\sigma_ic_i=v_i^\top X^\top y`; every formula of MATH.md §1.6 needs only these.
+    :math:`b_i=\sigma_i\eta_i=v_i^\top X^\top y`; every formula of :ref:`app-closed-form` needs only these.
     ``RidgePath(X, y).solve(beta)`` returns :math:`w^\star(\beta)` of (C1); a whole path of betas
     costs one factorization plus one scalar root per beta.
 
@@ -77,7 +77,7 @@ class RidgePath:
         self.U = U
         #: squared singular values :math:`\sigma_i^2` (descending) and right singular vectors
         self.s2, self.Vt = s2, Vt
-        #: :math:`b_i=\sigma_ic_i=v_i^\top X^\top y`
+        #: :math:`b_i=\sigma_i\eta_i=v_i^\top X^\top y`
         self.b = b
         #: :math:`\|X^\top y\|_2`, the zero threshold of :math:`\beta`
         self.xty_norm = float(np.linalg.norm(X.T @ y))
@@ -109,7 +109,7 @@ class RidgePath:
 
     def min_norm_dual(self) -> np.ndarray:
         r"""Dual optimum of minimum-norm interpolation, :math:`(XX^\top)^\dagger y/\|X^\dagger y\|_2`
-        (MATH.md §1.8), computed as :math:`XV\,\mathrm{diag}(\sigma^{-4})\,b/\|X^\dagger y\|`."""
+        (:ref:`app-min-norm`), computed as :math:`XV\,\mathrm{diag}(\sigma^{-4})\,b/\|X^\dagger y\|`."""
         if self.pinv_norm == 0.0:
             return np.zeros(self.X.shape[0])
         if self.U is not None:
@@ -238,7 +238,7 @@ class RidgePath:
 
 
 def group_lasso_single(X, y, beta: float) -> np.ndarray:
-    r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of MATH.md §1.6.
+    r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of :ref:`app-closed-form`.
 
     ``beta=0`` returns the minimum-norm least-squares solution :math:`X^\dagger y`.
     """

@@ -1,4 +1,4 @@
-r"""Nuclear-norm regression by accelerated proximal gradient (MATH.md §3.1).
+r"""Nuclear-norm regression by accelerated proximal gradient (:ref:`app-vector`).
 
 .. math:: \min_{W\in\mathbb R^{d\times K}}\ \tfrac12\|XW-Y\|_F^2+\beta\|W\|_* \tag{C3}
 

@@ -1,4 +1,4 @@
-r"""A dedicated solver for the 1-D ramp program (C5) of MATH.md §5.2.
+r"""A dedicated solver for the 1-D ramp program (C5) of :ref:`app-ramp-program`.
 
 The two-layer ReLU network with biases on scalar inputs is exactly the lasso over ReLU ramps with
 knots at the (sorted, distinct) data points :math:`x_1<\dots<x_n`:
@@ -19,7 +19,8 @@ The dictionary is dense (:math:`n\times2n`), but the dual constraint has a bande
 :math:`(A^\top\lambda)_1=\tau`, :math:`(B^\top\lambda)_n=-\tau`. So the dual is a QP in
 :math:`(u,\tau)` with a pentadiagonal Hessian :math:`D\Omega^{-1}D^\top` bordered by one row and
 column, and the constraints :math:`|u_j|\le\beta`, :math:`|u_j+\tau|\le\beta`, :math:`|\tau|\le\beta`.
-With an unregularized linear skip term (§5.4) the extra constraint :math:`x^\top\lambda=0` removes
+With an unregularized linear skip term (:ref:`app-biases-skip`) the extra constraint
+:math:`x^\top\lambda=0` removes
 :math:`\tau`.
 
 :func:`ramp_lasso` solves that QP by a log-barrier interior-point method: every Newton step is one
@@ -29,7 +30,8 @@ banded Cholesky solve (``scipy.linalg.solveh_banded``), O(n) time and memory, an
 multipliers of the dual), so the duality gap on the central path is ``(number of
 constraints)/t``: the method stops when it is below ``rtol`` times the dual value.
 
-Interpolation (``beta = 0``) needs no iterations: MATH.md §5.3-5.4 give the cost in closed form,
+Interpolation (``beta = 0``) needs no iterations: :ref:`app-spline-cost`, :ref:`app-biases-skip` give
+the cost in closed form,
 :func:`ramp_interpolation`.
 
 Introduced in :ref:`ch-splines-1d`.
@@ -258,9 +260,11 @@ def ramp_interpolation(x, y, skip: bool = False) -> RampFit:
     r"""Minimum-cost ramp interpolant of distinct sorted points (``beta = 0``), in closed form.
 
     With slopes :math:`s_i` of the linear spline and interior slope changes
-    :math:`\delta_j=s_j-s_{j-1}`, let :math:`P=\sum_j(\delta_j)_+`, :math:`N=\sum_j(-\delta_j)_+`.
-    The cost is :math:`\mathrm{TV}=P+N` with a skip term and
-    :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-P,N])` without (MATH.md §5.3-5.4; this equals
+    :math:`\delta_j=s_j-s_{j-1}`, let :math:`S_+=\sum_j(\delta_j)_+` and
+    :math:`S_-=\sum_j(-\delta_j)_+` (the magnitude of the negative sum). The cost is
+    :math:`\mathrm{TV}=S_++S_-` with a skip term and
+    :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-S_+,S_-])` without (:ref:`app-spline-cost`,
+    :ref:`app-biases-skip`; this equals
     Savarese et al.'s :math:`R` minimized over the extrapolation slopes). The returned
     coefficients attain it: interior kinks split between :math:`\alpha` and :math:`\gamma` so that
     the linear part needs the least extra ramp :math:`(x-x_1)_+`.
@@ -363,7 +367,7 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     omega : ndarray, optional
         Weight of each point (the count of a repeated input); default all ones.
     skip : bool
-        Add an unregularized linear term :math:`c\,x` (MATH.md §5.4).
+        Add an unregularized linear term :math:`c\,x` (:ref:`app-biases-skip`).
     rtol : float
         Stop when the central-path duality gap is below ``rtol`` times the dual value.
     coef_rtol : float

@@ -1,4 +1,4 @@
-r"""The two-layer ReLU convex program (MATH.md §7): activation patterns, the exact dual
+r"""The two-layer ReLU convex program (:ref:`app-relu-program`): activation patterns, the exact dual
 constraint, and a working-set solver of the cone-constrained group lasso.
 
 A *block* is a pair (matrix :math:`M_j`, pattern :math:`D_j`): it stands for the neurons
@@ -41,7 +41,7 @@ RANK_TOL = 1e-10
 
 def pattern_count(n: int, r: int) -> int:
     r"""Number of activation patterns of n points in general position whose matrix has rank r:
-    :math:`2\sum_{k=0}^{r-1}\binom{n-1}{k}` (MATH.md §7.1)."""
+    :math:`2\sum_{k=0}^{r-1}\binom{n-1}{k}` (:ref:`app-relu-program`)."""
     return 2 * sum(math.comb(n - 1, k) for k in range(r))
 
 
@@ -177,7 +177,7 @@ def _unique_columns(P: np.ndarray) -> np.ndarray:
 
 def sample_patterns(M, n_samples: int, seed: int = 0):
     r"""Patterns :math:`\mathbb 1[Mg\ge0]` of ``n_samples`` Gaussian directions :math:`g`
-    (MATH.md §7.2); returns ``(patterns (n, P), gates (d, P))``, unique columns only. The
+    (:ref:`app-relu-sampling`); returns ``(patterns (n, P), gates (d, P))``, unique columns only. The
     directions for ``n_samples`` extend those for any smaller number (same seed), so the
     sampled programs are nested and their values decrease."""
     M = np.asarray(M, dtype=float)
