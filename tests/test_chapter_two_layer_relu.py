@@ -40,6 +40,14 @@ def test_the_chapter_states_the_claims_the_tests_check():
     assert "like $n^r$" not in text
 
 
+def test_every_quoted_number_is_glued_by_a_cell():
+    text = CHAPTER.read_text()
+    quoted = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", text))
+    glued = set(re.findall(r'glue\(f?"([a-z0-9_{}]+)"', text))
+    glued |= {f"relu_best_{m}" for m in (10, 25, 200) if "relu_best_{m}" in glued}
+    assert quoted and quoted <= glued, quoted - glued
+
+
 def test_pattern_counts_table():
     ns = [5, 10, 20, 40, 80, 160]
     counts = []
