@@ -1,11 +1,86 @@
 """The performance chapter's claims, computed as the chapter computes them (no timings: those
 are measured by ``python -m benchmarks``, never asserted)."""
 
+import csv
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 import dualkit as dk
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "chapters" / "performance.md"
+TABLE = ROOT / "benchmarks" / "results" / "full.csv"
+
+
+def _prose(text):
+    return re.sub(r"\s+", " ", text)
+
+
+def _rows(bench, method, size=None):
+    table = list(csv.DictReader(open(TABLE, newline="")))
+    return [r for r in table if r["bench"].startswith(bench) and r["method"].startswith(method)
+            and (size is None or r["size"] == size) and r["ratio"] != "nan"]
+
+
+def _ratios(*args):
+    return [float(r["ratio"]) for r in _rows(*args)]
+
+
+def test_every_quoted_number_is_glued_by_a_cell():
+    text = CHAPTER.read_text()
+    quoted = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", text))
+    glued = set(re.findall(r'glue\("([a-z0-9_]+)"', text)) | set(re.findall(r'"(perf_[a-z0-9_]+)":', text))
+    assert quoted and quoted <= glued, quoted - glued
+
+
+def test_the_landscape_claim_is_limited_to_the_two_layer_problem():
+    text = _prose(CHAPTER.read_text())
+    assert "no spurious minima" not in text and "{ref}`ch-preliminaries`" not in text
+    assert ("the zero network is a saddle whenever the optimum is non-zero "
+            "({ref}`ch-two-layer-linear`)") in text
+    assert ("with weight decay on every layer it is a strict local minimum for every $\\beta>0$ "
+            "({ref}`ch-deep-linear`)") in text
+
+
+def test_zero_network_is_a_saddle_for_two_layers_and_a_strict_minimum_for_three():
+    """B1's two-layer problem and B4's weight-decay rows (n=1000, d=100), at the zero network."""
+    X, y = dk.data.gaussian(n=1000, d=100, seed=0)
+    g = np.linalg.norm(X.T @ y)
+    u = X.T @ y / g
+    m = 10
+    e = np.eye(m)[0]
+    two = dk.TwoLayerLinear(X, y, 0.1 * g)
+    deep = dk.DeepLinearWeightDecay(X, y, 0.01 * g, depth=3)
+    zero = 0.5 * y @ y
+    for eps in (1e-2, 1e-3):
+        # two layers: along the aligned direction the objective drops by eps^2 (g - beta) > 0
+        assert two.objective([eps * np.outer(u, e), eps * e]) < zero
+        # three layers with weight decay on each: the data gain is O(eps^3), the decay eps^2
+        assert deep.objective([eps * np.outer(u, e), eps * np.outer(e, e), eps * e]) > zero
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        W = [rng.standard_normal((100, m)), rng.standard_normal((m, m)), rng.standard_normal(m)]
+        W = [1e-3 * w / np.linalg.norm(w) for w in W]
+        assert deep.objective(W) > zero
+    # ... yet it is not the optimum, so a start near it is a trap
+    assert deep.solve().value < zero
+
+
+def test_the_committed_table_supports_the_reading():
+    b1, b3 = _ratios("B1", "cvxpy + CLARABEL"), _ratios("B3", "cvxpy + CLARABEL")
+    assert min(b1) > 1 and min(b3) > max(b1)                # "the factor grows" for the SDP
+    lbfgs = _rows("B1", "torch L-BFGS") + _rows("B4", "torch L-BFGS")
+    assert len(lbfgs) == 5
+    for r in lbfgs:                                        # "a few quasi-Newton steps reach 1e-6"
+        k = int(re.search(r"reached 1e-6 after (\d+) outer steps", r["note"])[1])
+        assert k <= 10 and float(r["ratio"]) > 1            # ... and still slower
+    # "not far ahead ... only a few times faster": B6 at n = 100 and B8
+    few = [_ratios("B6", "cvxpy + CLARABEL", "n=100")[0], _ratios("B8", "cvxpy")[0]]
+    assert all(1 < f < 10 for f in few)
 
 
 def test_linear_closed_form_is_certified_and_training_reaches_it():

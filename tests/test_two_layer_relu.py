@@ -94,12 +94,12 @@ def test_cone_support_matches_an_socp():
 
 # ---------------------------------------------------------------- program vs recovered network
 @pytest.mark.parametrize("bias", ["regularized", "free", "none"])
-def test_7a_solve_certified_and_agrees_with_cvxpy(solved, bias):
+def test_solve_certified_and_agrees_with_cvxpy(solved, bias):
     prob, sol, ref = solved[bias]
     assert prob.exact and sol.certified
     assert sol.rel_gap <= 1e-6
     assert abs(sol.value - ref.value) <= 1e-6 * ref.value
-    # the recovered network's objective equals the value (7a: 1e-8)
+    # the recovered network's objective equals the value (to 1e-8)
     assert abs(prob.objective(sol.weights) - sol.value) <= 1e-8 * sol.value
     # the certificate passes the exact dual check, and an independent sampled check
     assert prob.dual_objective(sol.dual) == pytest.approx(sol.dual_value, rel=1e-12)
@@ -114,7 +114,7 @@ def test_7a_solve_certified_and_agrees_with_cvxpy(solved, bias):
     assert sol.dual_value <= ref.value * (1 + 1e-12)
 
 
-def test_7a_value_of_regularized_example(solved):
+def test_value_of_regularized_example(solved):
     # sampling 344 of the 382 patterns gives an upper bound; the exact value is lower
     prob, sol, _ = solved["regularized"]
     assert prob.blocks.size == 382
@@ -153,14 +153,14 @@ def test_free_bias_in_1d_equals_relu1d(beta):
 
 
 # ---------------------------------------------------------------- trained networks vs the program
-def test_7b_trained_network_never_beats_the_certified_optimum(data):
+def test_trained_network_never_beats_the_certified_optimum(data):
     torch.set_num_threads(1)
     X, y = data
     prob = dk.TwoLayerReLU(X, y, 1e-2)
     opt = prob.solve()
     assert opt.certified
     net = prob.network(200, seed=0)
-    dk.train(net, prob, steps=300, optimizer="lbfgs", progress=False)
+    dk.train(net, prob, steps=40, optimizer="lbfgs", progress=False)
     p_nn = prob.objective(net)
     assert p_nn >= opt.value * (1 - 1e-6)
     assert (p_nn - opt.value) / opt.value < 0.02
@@ -252,10 +252,43 @@ def test_pattern_count_formula():
     assert pattern_count(20, 3) == 382           # 2 (1 + 19 + 171), n = 20, rank 3
     assert pattern_count(5, 1) == 2
     for n, r in itertools.product(range(2, 9), range(1, 5)):
-        if r > n - 1:                           # the bound 2 r (e (n-1) / r)^r needs r <= n - 1
+        if r > n - 1:                           # n points of rank >= n: every pattern occurs
             assert pattern_count(n, r) == 2 ** n
-            continue
-        assert pattern_count(n, r) <= 2 * r * (math.e * (n - 1) / r) ** r
+
+
+def _regions(n, r, memo={}):  # noqa: B006 - a cache on purpose
+    """Regions of n central hyperplanes in general position in dimension r, by the recursion
+    C(n, r) = C(n-1, r) + C(n-1, r-1) (the n-th hyperplane splits the regions its n-1 traces cut
+    it into), C(1, r) = 2, C(n, 1) = 2: an independent route to the closed form."""
+    if n == 1 or r == 1:
+        return 2
+    if (n, r) not in memo:
+        memo[n, r] = _regions(n - 1, r) + _regions(n - 1, r - 1)
+    return memo[n, r]
+
+
+def test_pattern_count_matches_the_recursion_and_its_bound():
+    for n, r in itertools.product(range(1, 40), range(1, 8)):
+        assert pattern_count(n, r) == _regions(n, r), (n, r)
+        assert pattern_count(n, r) == 2 * sum(math.comb(n - 1, k) for k in range(r))
+        if 2 <= r <= n:
+            assert pattern_count(n, r) <= 2 * (math.e * (n - 1) / (r - 1)) ** (r - 1)
+
+
+@pytest.mark.parametrize("r", [1, 2, 3, 4, 6, 11])
+def test_pattern_count_grows_like_n_to_the_rank_minus_one(r):
+    """Rank r: N_D = 2 n^(r-1) / (r-1)! (1 + O(1/n)), so doubling n multiplies it by 2^(r-1)."""
+    n = 10**5
+    lead = 2 * n ** (r - 1) / math.factorial(r - 1)
+    assert abs(pattern_count(n, r) / lead - 1) < r * r / n
+    slope = math.log2(pattern_count(2 * n, r) / pattern_count(n, r))
+    assert abs(slope - (r - 1)) < 1e-3                       # not r
+    # the same exponent from the enumerated counts of small rank-r data
+    if r <= 3:
+        rng = np.random.default_rng(r)
+        counts = [enumerate_patterns(rng.standard_normal((m, r))).shape[1] for m in (40, 80)]
+        assert counts == [pattern_count(40, r), pattern_count(80, r)]
+        assert abs(math.log2(counts[1] / counts[0]) - (r - 1)) < 0.1
 
 
 # ---------------------------------------------------------------- from the review
