@@ -214,3 +214,14 @@ def test_relu_data_sets_are_seeded_and_well_formed():
     assert (u > 0).any() and (u < 0).any()
     with pytest.raises(ValueError, match="jitter"):
         dk.data.zigzag(5, jitter=0.7)
+
+
+def test_book_glue_stores_python_numbers():
+    # {glue:text}`name:.2e` formats the stored text with float(): "np.float64(0.5)" would fail
+    for value in (np.float64(0.5), np.int64(3), torch.tensor(2.0)):
+        out = dk.book.glue("x", value)
+        assert type(out) in (float, int) and out == value.item()
+    arr = np.arange(3.0)
+    assert dk.book.glue("x", arr) is arr
+    with pytest.raises(ValueError, match="name"):
+        dk.book.glue("", 1.0)
