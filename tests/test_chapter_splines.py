@@ -64,3 +64,35 @@ def test_reflection_example():
         bends = dk.splines.bends(net, lo=xr.min(), hi=xr.max(), top=3)
         assert np.abs(bends[:, None] - xr[None, :]).min(axis=1).max() > 0.25
         assert hist.final_objective > std.objective(capped)            # training is not optimal
+
+
+def test_kinks_between_data_points_can_be_optimal_for_beta_positive():
+    """The chapter's wording: there is always an optimal network whose kinks lie at data points;
+    when the fit changes slope with the same sign at two neighbouring data points, the dual
+    constraint equals beta on the whole interval between them and a kink anywhere there is
+    equally optimal (beta > 0 too)."""
+    x, y = np.arange(6.0), np.array([1.0, 0.0, 0.0, 1.0, 3.0, 3.5])
+    prob = dk.ReLU1D(x, y, beta=0.05)
+    sol = prob.solve()
+    ref = prob.solve(method="cvxpy")
+    assert sol.value == pytest.approx(0.205, rel=1e-10)
+    assert ref.value == pytest.approx(0.205, rel=1e-7)
+    f = sol.function
+    assert np.allclose(f.knots, [1, 2, 3, 4], atol=1e-9)            # the optimum the solver returns
+    assert np.allclose(f.kinks, [0.85, 1.15, 0.65, -1.05], atol=1e-9)
+    # same sign at the neighbouring data points 2 and 3: the dual constraint is beta on [2, 3]
+    k = np.linspace(2.0, 3.0, 1001)
+    ratio = np.abs(np.maximum(x[None, :] - k[:, None], 0) @ sol.dual) / prob.beta
+    assert np.abs(ratio - 1).max() <= 1e-8
+    # one knot replaces the two: d2 (x-2)_+ + d3 (x-3)_+ and (d2+d3)(x-k)_+ agree at every data
+    # point when k = (2 d2 + 3 d3) / (d2 + d3); the slope changes, hence the cost, are the same
+    d2, d3 = f.kinks[1], f.kinks[2]
+    k_new = (2 * d2 + 3 * d3) / (d2 + d3)
+    assert k_new == pytest.approx(2.3611, abs=1e-4) and np.abs(k_new - x).min() > 0.3
+    merged = dk.splines.PiecewiseLinear(np.array([1.0, k_new, 4.0]),
+                                        np.array([f.kinks[0], d2 + d3, f.kinks[3]]),
+                                        f.slope_left, f.offset)
+    net = dk.splines.ramp_network(merged)
+    assert np.allclose(dk.splines.network_function(net).knots, [1.0, k_new, 4.0])
+    assert prob.objective(net) == pytest.approx(0.205, rel=1e-12)
+    assert prob.objective(net) == pytest.approx(sol.value, rel=1e-12)
