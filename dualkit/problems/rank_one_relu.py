@@ -149,7 +149,7 @@ class RankOneReLU(Problem):
         self.c, self.a = rank_one_factors(self.X)
         self.a_hat = self.a / np.linalg.norm(self.a)
         self.loss = None
-        self._one_d = ReLU1D(self.c, self.y, self.beta_eff) if self.bias else None
+        self._one_d = ReLU1D(self.c, self.y, self.beta_tilde) if self.bias else None
         # with beta = 0 the deep cost is the two-layer one divided by T = t^(L-2) ||a||
         self._one_d_scale = 1.0 / self.scale if self.beta == 0.0 else 1.0
 
@@ -160,6 +160,13 @@ class RankOneReLU(Problem):
 
     @property
     def beta_eff(self) -> float:
+        r""":math:`\beta_{\rm eff}=\beta/t^{L-2}`, as in every deep chapter of the book."""
+        return self.beta / self.t ** (self.depth - 2)
+
+    @property
+    def beta_tilde(self) -> float:
+        r""":math:`\tilde\beta=\beta_{\rm eff}/\|a\|=\beta/(t^{L-2}\|a\|)`: the weight of
+        :math:`|\kappa|` in the one-variable lasso, and the bound on :math:`|c^\top\lambda|`."""
         return self.beta / self.scale
 
     @property
@@ -176,7 +183,7 @@ class RankOneReLU(Problem):
     def kappa(self) -> float:
         r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\beta_{\rm eff})_+/\|c\|^2`."""
         cy = float(self.c @ self.y)
-        return float(np.sign(cy) * max(abs(cy) - self.beta_eff, 0.0) / float(self.c @ self.c))
+        return float(np.sign(cy) * max(abs(cy) - self.beta_tilde, 0.0) / float(self.c @ self.c))
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
@@ -215,7 +222,7 @@ class RankOneReLU(Problem):
             return self._one_d.dual_objective(lam) * self._one_d_scale
         lam = as_vector(lam, "lam", n=self.n)
         rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
-        if abs(float(self.c @ lam)) > self.beta_eff * (1 + DUAL_FEAS_TOL) + rounding:
+        if abs(float(self.c @ lam)) > self.beta_tilde * (1 + DUAL_FEAS_TOL) + rounding:
             return -np.inf
         return float(lam @ self.y) - 0.5 * float(lam @ lam)  # = |y|^2/2 - |lam - y|^2/2
 
@@ -225,7 +232,7 @@ class RankOneReLU(Problem):
             return self._one_d.feasible_dual(lam)
         lam = as_vector(lam, "lam", n=self.n)
         g = abs(float(self.c @ lam))
-        return lam if g <= self.beta_eff else lam * (self.beta_eff / g)
+        return lam if g <= self.beta_tilde else lam * (self.beta_tilde / g)
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str | None = None, widths=None, seed: int = 0,
@@ -261,11 +268,11 @@ class RankOneReLU(Problem):
         else:
             k = cp.Variable()
             p = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(k * self.c - self.y)
-                                       + self.beta_eff * cp.abs(k)))
+                                       + self.beta_tilde * cp.abs(k)))
             _, info["primal_time"] = solve_cvxpy(p, solver, what="rank-one primal (scalar kappa)")
             lv = cp.Variable(self.n)
             dp = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lv - self.y)),
-                            [cp.abs(self.c @ lv) <= self.beta_eff])
+                            [cp.abs(self.c @ lv) <= self.beta_tilde])
             _, info["dual_time"] = solve_cvxpy(dp, solver, what="rank-one dual program")
             kappa, lam = float(k.value), np.asarray(lv.value).ravel()
         lam = self.feasible_dual(lam)
