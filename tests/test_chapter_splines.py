@@ -71,7 +71,7 @@ def test_reflection_example():
         hist = dk.train(net, std, steps=6000, lr=3e-3, bound=None, progress=False)
         bends = dk.splines.bends(net, lo=xr.min(), hi=xr.max(), top=3)
         assert np.abs(bends[:, None] - xr[None, :]).min(axis=1).max() > 0.25
-        assert hist.final_objective > std.objective(capped)            # training is not optimal
+        assert hist.final_objective > 2 * std.objective(capped)        # "more than twice"
         print(f"measured: reflection seed {seed}: {hist.final_objective / std.objective(capped):.2f}x")
 
 
