@@ -51,7 +51,7 @@ def _constraint(prob, lam):
         name = "‖Xᵀλ‖₂" if lam.ndim == 1 else "‖XᵀΛ‖₂ (spectral norm)"
         return name, prob._dual_norm(prob.X.T @ lam), prob.beta if prob.beta > 0 else 1.0
     if isinstance(prob, RankOneReLU) and not prob.bias:
-        return "|cᵀλ|", abs(float(prob.c @ lam)), prob.beta_eff
+        return "|cᵀλ|", abs(float(prob.c @ lam)), prob.beta_tilde
     if isinstance(prob, ReLU1D):
         _, viol, eq = prob._dual_parts(lam)
         if not eq:

@@ -7,7 +7,7 @@ A two-layer ReLU network with biases on scalar inputs,
 
 .. math:: R(f)=\max\Big(\int|f''(x)|\,dx,\ |f'(-\infty)+f'(+\infty)|\Big),
 
-and hence that the minimum-norm interpolant of 1-D data is a linear spline.
+and hence that a minimum-norm interpolant of 1-D data is a linear spline.
 
 Introduced in :ref:`ch-splines-1d`.
 """
@@ -22,7 +22,7 @@ from ._validation import as_vector, check_positive_float
 from .solvers.ramp import ramp_interpolation
 
 __all__ = ["PiecewiseLinear", "linear_spline", "spline_cost", "network_function", "kinks",
-           "bends", "sorted_points"]
+           "bends", "sorted_points", "ramp_network"]
 
 
 @dataclass
@@ -146,6 +146,52 @@ def spline_cost(x, y, skip: bool = False) -> float:
     if np.any(np.diff(x) <= 0):
         raise ValueError("x must have distinct values to interpolate; average repeated inputs.")
     return ramp_interpolation(x, y, skip=bool(skip)).cost
+
+
+def ramp_network(f: PiecewiseLinear):
+    r"""A two-layer ReLU network (biases free, an output bias) that computes ``f`` with weight
+    decay :math:`\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)=\int|f''|` (the total variation of the slope).
+
+    One neuron per knot and orientation: the slope change :math:`\delta_k` at knot :math:`k` is
+    split into a ramp rising right, :math:`\alpha_k(x-k)_+`, and one rising left,
+    :math:`\gamma_k(k-x)_+`, both of the sign of :math:`\delta_k`, with
+    :math:`\sum_k\gamma_k=-f'(-\infty)`. Such a split exists iff :math:`f'(-\infty)` lies in
+    :math:`[-S_+,S_-]`, with :math:`S_+` the sum of the positive slope changes and :math:`S_-` the
+    magnitude of the sum of the negative ones; otherwise no network reaches the cost
+    :math:`\int|f''|` and a ``ValueError`` is raised.
+
+    Returns
+    -------
+    ReLUWeights
+        Weights ``[w1 (1 x m), w2]`` with biases ``[b, b0]``.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    from .nets import ReLUWeights
+
+    d, k = np.asarray(f.kinks, dtype=float), np.asarray(f.knots, dtype=float)
+    s_plus, s_minus = float(d[d > 0].sum()), float(-d[d < 0].sum())
+    need = -float(f.slope_left)                                   # sum of the gammas
+    tol = 8 * np.finfo(float).eps * max(s_plus + s_minus, abs(need), 1.0)
+    if not -s_minus - tol <= need <= s_plus + tol:
+        raise ValueError(f"the left slope {f.slope_left:.6g} is outside [-S+, S-] = "
+                         f"[{-s_plus:.6g}, {s_minus:.6g}]: no network computes f at cost TV(f').")
+    if need > 0 and s_plus > 0:
+        gamma = np.where(d > 0, d, 0.0) * min(need / s_plus, 1.0)
+    elif need < 0 and s_minus > 0:
+        gamma = np.where(d < 0, d, 0.0) * min(-need / s_minus, 1.0)
+    else:
+        gamma = np.zeros_like(d)
+    alpha = d - gamma
+    z = np.concatenate([alpha, gamma])
+    knots = np.concatenate([k, k])
+    orient = np.concatenate([np.ones(k.size), -np.ones(k.size)])
+    keep = z != 0
+    z, knots, orient = z[keep], knots[keep], orient[keep]
+    r = np.sqrt(np.abs(z))
+    # sum alpha (x-k)_+ + sum gamma (k-x)_+ = sum d (x-k)_+ + f'(-inf) x + sum gamma k
+    b0 = float(f.offset) - float(gamma @ k)
+    return ReLUWeights([(orient * r)[None, :], np.sign(z) * r], [-orient * r * knots, b0])
 
 
 def network_function(weights) -> PiecewiseLinear:

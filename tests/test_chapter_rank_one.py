@@ -20,12 +20,15 @@ def five_layer():
 @pytest.mark.slow
 def test_five_layer_network_reaches_closed_form_with_rank_one_layers(five_layer):
     X, y, probe, prob, net, hist, finals = five_layer
+    print(f"measured: five-layer relative gap {prob.relative_gap(net):.3e}")
     assert -1e-12 <= prob.relative_gap(net) <= 1e-6
     ws = net.weights()
     assert max(rank_one_ratio(W) for W in ws[:-1]) < 1e-4          # Fig. 3b: every layer rank one
     for W in ws[:-1]:
         _, q = top_singular_vectors(W)
         assert (q * np.sign(q.sum())).min() >= -1e-6                # non-negative right vectors
+    p1, _ = top_singular_vectors(ws[0])
+    assert abs(p1 @ prob.a_hat) >= 1 - 1e-6                         # the first layer points along a
     # the curves of the rank figure end below the 1e-4 line
     for layer in range(4):
         sv = hist.singular_values_of(layer)[-1]
@@ -46,7 +49,22 @@ def test_bias_variant_spline_in_c():
     probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
     pb = dk.RankOneReLU(X, y, beta=0.01 * probe.beta_max, depth=5, t=1.0, bias=True)
     sb = pb.solve(widths=[50, 40, 30, 20])
-    one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_eff).solve()
+    one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_tilde).solve()
     assert sb.certified and sb.value == pytest.approx(one_d.value, rel=1e-10)
     assert len(one_d.knots) > 0
     assert np.abs(one_d.knots[:, None] - pb.c[None, :]).min(axis=1).max() < 1e-10
+
+
+def test_beta_eff_and_beta_tilde():
+    """beta_eff = beta / t^(L-2) as in the deep chapters; beta_tilde = beta_eff / ||a||."""
+    X, y = dk.data.rank_one(n=50, d=10, seed=1)
+    prob = dk.RankOneReLU(X, y, beta=0.3, depth=5, t=1.3)
+    assert prob.beta_eff == pytest.approx(0.3 / 1.3 ** 3, rel=1e-14)
+    assert prob.beta_tilde == pytest.approx(prob.beta_eff / np.linalg.norm(prob.a), rel=1e-14)
+    kappa = prob.kappa()
+    cy = prob.c @ y
+    assert kappa == pytest.approx(np.sign(cy) * (abs(cy) - prob.beta_tilde) / (prob.c @ prob.c),
+                                  rel=1e-12)
+    sol = prob.solve()
+    lasso = 0.5 * np.sum((kappa * prob.c - y) ** 2) + prob.beta_tilde * abs(kappa)
+    assert sol.value == pytest.approx(lasso, rel=1e-12)

@@ -196,6 +196,7 @@ def trained_zigzag():
 def test_5b_trained_two_layer_reaches_c5(trained_zigzag):
     x, y, prob, sol, net, hist = trained_zigzag
     gap = prob.relative_gap(net)
+    print(f"measured: two-layer zigzag relative gap {gap:.3e}")
     assert -1e-9 <= gap <= 1e-2
     assert hist.final_rel_gap == pytest.approx(gap, abs=1e-12)
 
@@ -205,6 +206,7 @@ def test_5c_trained_kinks_sit_at_data_points(trained_zigzag):
     ks = dk.splines.kinks(net, rtol=1e-3, lo=x.min(), hi=x.max())
     assert ks.size > 0
     dist = np.abs(ks[:, None] - x[None, :]).min(axis=1).max()
+    print(f"measured: kink distance / min spacing {dist / np.diff(x).min():.2e}")
     assert dist <= 1e-3 * np.diff(x).min()
 
 
@@ -320,3 +322,39 @@ def test_deep_predictions_do_not_depend_on_batch_size():
     sol = dk.ReLU1D(x, y, 0.01, depth=4).solve(width=3000)
     assert sol.predict(np.full(5, -1.0))[0] == sol.predict(np.full(700, -1.0))[0]
     assert sol.predict(np.full(700, 1.0))[0] == pytest.approx(sol.predict(np.full(5, 1.0))[0], rel=1e-12)
+
+
+def test_ramp_network_realizes_a_function_at_its_total_variation():
+    rng = np.random.default_rng(5)
+    grid = np.linspace(-4, 4, 801)
+    for _ in range(20):
+        knots = np.sort(rng.uniform(-3, 3, 5))
+        kinks = rng.standard_normal(5)
+        s_plus, s_minus = kinks[kinks > 0].sum(), -kinks[kinks < 0].sum()
+        f = dk.splines.PiecewiseLinear(knots, kinks, rng.uniform(-s_plus, s_minus), rng.standard_normal())
+        net = dk.splines.ramp_network(f)
+        assert np.abs(net.forward(grid[:, None]) - f(grid)).max() < 1e-12
+        cost = 0.5 * (np.sum(net[0] ** 2) + np.sum(net[1] ** 2))
+        assert cost == pytest.approx(f.total_variation, rel=1e-12)
+    # a left slope outside [-S+, S-] has no such network
+    f = dk.splines.PiecewiseLinear(np.array([0.0, 1.0]), np.array([1.0, -0.5]), 0.6, 0.0)
+    with pytest.raises(ValueError, match="outside"):
+        dk.splines.ramp_network(f)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_interpolation_cost_is_tv_plus_distance_of_first_slope(seed):
+    """Without a skip term: TV + dist(s_1, [-S+, S-]), S+ the sum of the positive interior slope
+    changes and S- the magnitude of the sum of the negative ones."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 4, 7))
+    noise = 1.0 if seed % 2 else 0.05                            # a strong trend makes dist > 0
+    y = noise * rng.standard_normal(7) + rng.uniform(-6, 6) * x
+    s = np.diff(y) / np.diff(x)
+    d = np.diff(s)
+    s_plus, s_minus = d[d > 0].sum(), -d[d < 0].sum()
+    dist = max(-s_plus - s[0], s[0] - s_minus, 0.0)
+    value = dk.ReLU1D(x, y, 0.0).solve().value
+    assert value == pytest.approx(np.abs(d).sum() + dist, rel=1e-9)
+    if seed % 2 == 0:
+        assert dist > 0.1                                        # the distance term is exercised

@@ -8,13 +8,13 @@ Frobenius bound :math:`\|W_l\|_F\le t` on those layers and weight decay on the l
 
 For :math:`c\ge0` every hidden layer equals :math:`c\,h_l^\top` with :math:`h_l\ge0`, because
 :math:`(c\,g^\top)_+=c\,g_+^\top`; the ReLUs act linearly on the path, and with
-:math:`\bar\beta=\beta/(t^{L-2}\|a\|)` (the book keeps :math:`\beta_{\rm eff}` for :math:`\beta/t^{L-2}`)
+:math:`\tilde\beta=\beta/(t^{L-2}\|a\|)` (the book keeps :math:`\beta_{\rm eff}` for :math:`\beta/t^{L-2}`)
 
-.. math:: P^\star=\min_\kappa\ \tfrac12\|\kappa c-y\|^2+\bar\beta|\kappa|
+.. math:: P^\star=\min_\kappa\ \tfrac12\|\kappa c-y\|^2+\tilde\beta|\kappa|
           =\max_\lambda\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2
-          \ \text{ s.t. }\ |c^\top\lambda|\le\bar\beta,
+          \ \text{ s.t. }\ |c^\top\lambda|\le\tilde\beta,
 
-:math:`\kappa^\star=\operatorname{sign}(c^\top y)(|c^\top y|-\bar\beta)_+/\|c\|^2`. With a bias in
+:math:`\kappa^\star=\operatorname{sign}(c^\top y)(|c^\top y|-\tilde\beta)_+/\|c\|^2`. With a bias in
 layer :math:`L-1` and the output (:ref:`app-rank-one-bias`) the problem is exactly the two-layer 1-D
 problem of
 :class:`~dualkit.ReLU1D` in the variable :math:`c`. With :math:`c` of mixed sign strong duality
@@ -131,7 +131,7 @@ class RankOneReLU(Problem):
         Frobenius bound of layers :math:`1..L-2`.
     bias : bool
         A free bias in layer :math:`L-1` and at the output (:ref:`app-rank-one-bias`): the problem is then the
-        two-layer 1-D problem in :math:`c` at :math:`\bar\beta`, solved by the
+        two-layer 1-D problem in :math:`c` at :math:`\tilde\beta`, solved by the
         1-D solver of ``ReLU1D``.
     """
 
@@ -150,7 +150,7 @@ class RankOneReLU(Problem):
         self.c, self.a = rank_one_factors(self.X)
         self.a_hat = self.a / np.linalg.norm(self.a)
         self.loss = None
-        self._one_d = ReLU1D(self.c, self.y, self.beta_eff) if self.bias else None
+        self._one_d = ReLU1D(self.c, self.y, self.beta_tilde) if self.bias else None
         # with beta = 0 the deep cost is the two-layer one divided by T = t^(L-2) ||a||
         self._one_d_scale = 1.0 / self.scale if self.beta == 0.0 else 1.0
 
@@ -161,8 +161,13 @@ class RankOneReLU(Problem):
 
     @property
     def beta_eff(self) -> float:
-        r""":math:`\bar\beta=\beta/(t^{L-2}\|a\|)`, the regularization of the equivalent
-        one-variable problem in :math:`\kappa` (:ref:`app-rank-one`)."""
+        r""":math:`\beta_{\rm eff}=\beta/t^{L-2}`, as in every deep chapter of the book."""
+        return self.beta / self.t ** (self.depth - 2)
+
+    @property
+    def beta_tilde(self) -> float:
+        r""":math:`\tilde\beta=\beta_{\rm eff}/\|a\|=\beta/(t^{L-2}\|a\|)`: the weight of
+        :math:`|\kappa|` in the one-variable lasso, and the bound on :math:`|c^\top\lambda|`."""
         return self.beta / self.scale
 
     @property
@@ -177,9 +182,9 @@ class RankOneReLU(Problem):
 
     # ------------------------------------------------------------------ closed form
     def kappa(self) -> float:
-        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\bar\beta)_+/\|c\|^2`."""
+        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\tilde\beta)_+/\|c\|^2`."""
         cy = float(self.c @ self.y)
-        return float(np.sign(cy) * max(abs(cy) - self.beta_eff, 0.0) / float(self.c @ self.c))
+        return float(np.sign(cy) * max(abs(cy) - self.beta_tilde, 0.0) / float(self.c @ self.c))
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
@@ -213,24 +218,24 @@ class RankOneReLU(Problem):
         return 0.5 * float(r @ r) + self.beta * reg
 
     def dual_objective(self, lam) -> float:
-        r""":math:`\tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` if :math:`|c^\top\lambda|\le\bar\beta`
+        r""":math:`\tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` if :math:`|c^\top\lambda|\le\tilde\beta`
         (relative 1e-9), else ``-inf``; with ``bias=True`` the dual of the 1-D problem in
         :math:`c` (:meth:`ReLU1D.dual_objective`)."""
         if self.bias:
             return self._one_d.dual_objective(lam) * self._one_d_scale
         lam = as_vector(lam, "lam", n=self.n)
         rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
-        if abs(float(self.c @ lam)) > self.beta_eff * (1 + DUAL_FEAS_TOL) + rounding:
+        if abs(float(self.c @ lam)) > self.beta_tilde * (1 + DUAL_FEAS_TOL) + rounding:
             return -np.inf
         return float(lam @ self.y) - 0.5 * float(lam @ lam)  # = |y|^2/2 - |lam - y|^2/2
 
     def feasible_dual(self, lam) -> np.ndarray:
-        r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\bar\beta`."""
+        r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\tilde\beta`."""
         if self.bias:
             return self._one_d.feasible_dual(lam)
         lam = as_vector(lam, "lam", n=self.n)
         g = abs(float(self.c @ lam))
-        return lam if g <= self.beta_eff else lam * (self.beta_eff / g)
+        return lam if g <= self.beta_tilde else lam * (self.beta_tilde / g)
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str | None = None, widths=None, seed: int = 0,
@@ -266,11 +271,11 @@ class RankOneReLU(Problem):
         else:
             k = cp.Variable()
             p = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(k * self.c - self.y)
-                                       + self.beta_eff * cp.abs(k)))
+                                       + self.beta_tilde * cp.abs(k)))
             _, info["primal_time"] = solve_cvxpy(p, solver, what="rank-one primal (scalar kappa)")
             lv = cp.Variable(self.n)
             dp = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lv - self.y)),
-                            [cp.abs(self.c @ lv) <= self.beta_eff])
+                            [cp.abs(self.c @ lv) <= self.beta_tilde])
             _, info["dual_time"] = solve_cvxpy(dp, solver, what="rank-one dual program")
             kappa, lam = float(k.value), np.asarray(lv.value).ravel()
         lam = self.feasible_dual(lam)
