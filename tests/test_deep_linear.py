@@ -1,4 +1,6 @@
-"""Checks 2a-2e of MATH.md §8 (deep linear networks, scalar output), at their tolerances."""
+"""Deep linear networks with scalar output: the formulation (P2), its dual (D2) at
+beta_eff = beta / t^(L-2), the rank-one aligned optimum, weight decay on every layer, and the
+claims of the deep-linear chapter."""
 
 import numpy as np
 import pytest
@@ -6,14 +8,14 @@ import pytest
 import dualkit as dk
 from dualkit.diagnostics import alignment, layer_summary, top_singular_vectors
 
-WIDTHS = [8, 6, 5]  # MATH.md 2a: widths 10-8-6-5 with d = 10
+WIDTHS = [8, 6, 5]  # the chapter's widths 10-8-6-5 with d = 10
 T = 1.5
 
 
 @pytest.fixture(scope="module")
 def deep():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
-    beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (E4)
+    beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (the chapter)
     prob = dk.DeepLinear(X, y, beta, depth=4, t=T)
     sol = prob.solve(widths=WIDTHS)
     net, hist, finals = dk.train_best(prob, WIDTHS, seeds=(0, 1, 2), steps=4000, lr=2e-2,

@@ -1,5 +1,5 @@
-"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound (MATH.md §3.2,
-check 3f), and solve() says so."""
+"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound, and solve()
+says so; weight decay on every layer with whitened data."""
 
 import numpy as np
 import pytest
@@ -65,7 +65,7 @@ def test_depth_two_vector_is_the_nuclear_norm_problem():
     assert path[1].value == pytest.approx(dk.DeepLinear(X, Y, beta, depth=3).solve().value)
 
 
-def test_weight_decay_whitened_closed_form_section_3_3():
+def test_weight_decay_whitened_closed_form():
     X, Y = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
     wd = dk.DeepLinearWeightDecay(X, Y, 0.3, depth=4)
     sol = wd.solve(widths=[50, 30, 40])

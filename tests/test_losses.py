@@ -1,4 +1,4 @@
-"""Convex losses: three forms agree, Fenchel conjugates are right, duals match (checks 3g, 3h)."""
+"""Convex losses: three forms agree, Fenchel conjugates are right, duals match."""
 
 import cvxpy as cp
 import numpy as np
@@ -70,7 +70,7 @@ def test_3g_cross_entropy_nuclear_norm_primal_equals_dual():
     dual = cp.Problem(cp.Maximize(expr), [cp.sigma_max(X.T @ lam) <= beta, *cons])
     p, _ = dk.solvers.solve_cvxpy(primal, what="CE primal")
     d, _ = dk.solvers.solve_cvxpy(dual, what="CE dual")
-    assert abs(p - d) / p <= 1e-4  # MATH.md 3g: exponential cone, observed 4e-6
+    assert abs(p - d) / p <= 1e-4  # exponential cone, observed 4e-6
     lam_v = loss.project_dual(lam.value, Y)
     assert loss.dual_value(lam_v, Y) == pytest.approx(d, rel=1e-5)
 

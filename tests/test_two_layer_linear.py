@@ -1,4 +1,5 @@
-"""Checks 1a-1i of MATH.md §8 (two-layer linear network, scalar output), at their tolerances."""
+"""Two-layer linear network, scalar output: the convex program (C1), its dual (D1), the
+structure of trained networks, and the claims of the two-layer chapter."""
 
 import numpy as np
 import pytest
@@ -144,8 +145,25 @@ def test_chapter_lbfgs_and_width_claims():
         assert abs(h.final_rel_gap) <= 1e-6, width
 
 
+def test_chapter_zero_threshold_claims():
+    """The chapter's data: just below ||X^T y|| the trained network is small but non-zero,
+    just above it it vanishes (L-BFGS, 100 outer steps, width 10)."""
+    X, y = dk.data.gaussian(n=40, d=10, seed=0)
+    thr = np.linalg.norm(X.T @ y)
+    norms = {}
+    for factor in [0.95, 1.05]:
+        p = dk.TwoLayerLinear(X, y, factor * thr)
+        net = p.network(width=10, seed=0)
+        h = dk.train(net, p, steps=100, optimizer="lbfgs", progress=False)
+        norms[factor] = np.linalg.norm(net.end_to_end())
+        if factor < 1:
+            assert h.final_objective < 0.5 * y @ y
+    assert 1e-3 < norms[0.95] < 0.2 * np.linalg.norm(dk.TwoLayerLinear(X, y, 0.1 * thr).solve().w)
+    assert norms[1.05] <= 1e-6
+
+
 def test_chapter_exercise_kkt_sign_of_alignment():
-    """Exercise 1: X^T lambda* = beta w*/||w*||, with cosine +1 (not -1): check 3h for the squared loss."""
+    """Exercise 1: X^T lambda* = beta w*/||w*||, with cosine +1 (not -1), for the squared loss."""
     X, y = dk.data.gaussian(n=40, d=10, seed=0)
     beta = 0.1 * np.linalg.norm(X.T @ y)
     sol = dk.TwoLayerLinear(X, y, beta).solve()
