@@ -271,6 +271,7 @@ def test_chapter_beta_sweep_claims():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     t = 1.5
     base = dk.DeepLinear(X, y, 1.0, depth=4, t=t)
+    last_norms = []
     for frac in (0.1, 0.4, 0.8, 1.1):
         p = dk.DeepLinear(X, y, frac * base.beta_max, depth=4, t=t)
         net, hist, _ = dk.train_best(p, WIDTHS, seeds=(0, 1), steps=3000, lr=2e-2,
@@ -281,8 +282,10 @@ def test_chapter_beta_sweep_claims():
             assert np.all(summ["rank"] == 1) and np.all(summ["rank_one_ratio"] <= 1e-4)
             assert np.allclose(summ["frobenius"][:2], t, rtol=1e-12)
             assert summ["frobenius"][2] == pytest.approx(summ["frobenius"][3], rel=1e-5)
+            last_norms.append(summ["frobenius"][2])
         else:  # the figure's rule for a vanished layer: below 1e-6 of the largest layer norm
             assert np.all(summ["frobenius"][2:] <= 1e-6 * summ["frobenius"].max())
+    assert np.all(np.diff(last_norms) < 0)  # "a norm that shrinks with beta"
 
 
 def _brute_force_weight_decay(X, y, beta, L, points=200_000):

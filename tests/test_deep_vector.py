@@ -89,7 +89,8 @@ def test_weight_decay_whitened_closed_form():
     assert np.max(np.ptp(np.array(svals), axis=0)) <= 1e-5
     assert np.allclose(svals[0][:r], root, rtol=1e-5)
     assert wd.objective(net) >= sol.value * (1 - 1e-12)
-    # the chapter's account of this run: a fifth direction kept, the objective slightly above
+    # the chapter's account of this run (numbers glued): a fifth direction kept, the objective
+    # above the global optimum
     assert r == 4 and svals[0][4] > 0.5 and wd.objective(net) > sol.value * (1 + 1e-4)
 
 
