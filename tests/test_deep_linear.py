@@ -1,6 +1,6 @@
-"""Deep linear networks with scalar output (the derivations appendix, app-deep-linear to
-app-deep-weight-decay): (P2) = (C2) = (D2), rank-one aligned layers with active constraints, and
-weight decay on every layer against the ridge-path search."""
+"""Deep linear networks with scalar output: the formulation (P2), its dual (D2) at
+beta_eff = beta / t^(L-2), the rank-one aligned optimum, weight decay on every layer, and the
+claims of the deep-linear chapter."""
 
 import numpy as np
 import pytest
@@ -8,14 +8,14 @@ import pytest
 import dualkit as dk
 from dualkit.diagnostics import alignment, layer_summary, top_singular_vectors
 
-WIDTHS = [8, 6, 5]  # widths 10-8-6-5 with d = 10
+WIDTHS = [8, 6, 5]  # the chapter's widths 10-8-6-5 with d = 10
 T = 1.5
 
 
 @pytest.fixture(scope="module")
 def deep():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
-    beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (E4)
+    beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (the chapter)
     prob = dk.DeepLinear(X, y, beta, depth=4, t=T)
     sol = prob.solve(widths=WIDTHS)
     net, hist, finals = dk.train_best(prob, WIDTHS, seeds=(0, 1, 2), steps=4000, lr=2e-2,
@@ -271,6 +271,7 @@ def test_chapter_beta_sweep_claims():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     t = 1.5
     base = dk.DeepLinear(X, y, 1.0, depth=4, t=t)
+    last_norms = []
     for frac in (0.1, 0.4, 0.8, 1.1):
         p = dk.DeepLinear(X, y, frac * base.beta_max, depth=4, t=t)
         net, hist, _ = dk.train_best(p, WIDTHS, seeds=(0, 1), steps=3000, lr=2e-2,
@@ -281,8 +282,10 @@ def test_chapter_beta_sweep_claims():
             assert np.all(summ["rank"] == 1) and np.all(summ["rank_one_ratio"] <= 1e-4)
             assert np.allclose(summ["frobenius"][:2], t, rtol=1e-12)
             assert summ["frobenius"][2] == pytest.approx(summ["frobenius"][3], rel=1e-5)
+            last_norms.append(summ["frobenius"][2])
         else:  # the figure's rule for a vanished layer: below 1e-6 of the largest layer norm
             assert np.all(summ["frobenius"][2:] <= 1e-6 * summ["frobenius"].max())
+    assert np.all(np.diff(last_norms) < 0)  # "a norm that shrinks with beta"
 
 
 def _brute_force_weight_decay(X, y, beta, L, points=200_000):

@@ -1,6 +1,5 @@
-"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound (the
-derivations appendix, app-deep-vector), a trained network sits at the Schatten objective above
-it, and solve() says so."""
+"""Deep linear networks with vector outputs: the nuclear-norm dual is only a bound, and solve()
+says so; weight decay on every layer with whitened data."""
 
 import numpy as np
 import pytest
@@ -66,7 +65,7 @@ def test_depth_two_vector_is_the_nuclear_norm_problem():
     assert path[1].value == pytest.approx(dk.DeepLinear(X, Y, beta, depth=3).solve().value)
 
 
-def test_weight_decay_whitened_closed_form_section_3_3():
+def test_weight_decay_whitened_closed_form():
     X, Y = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
     wd = dk.DeepLinearWeightDecay(X, Y, 0.3, depth=4)
     sol = wd.solve(widths=[50, 30, 40])
@@ -90,7 +89,8 @@ def test_weight_decay_whitened_closed_form_section_3_3():
     assert np.max(np.ptp(np.array(svals), axis=0)) <= 1e-5
     assert np.allclose(svals[0][:r], root, rtol=1e-5)
     assert wd.objective(net) >= sol.value * (1 - 1e-12)
-    # the chapter's account of this run: a fifth direction kept, the objective slightly above
+    # the chapter's account of this run (numbers glued): a fifth direction kept, the objective
+    # above the global optimum
     assert r == 4 and svals[0][4] > 0.5 and wd.objective(net) > sol.value * (1 + 1e-4)
 
 

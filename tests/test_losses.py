@@ -1,5 +1,4 @@
-"""Convex losses: three forms agree, Fenchel conjugates are right, duals match, and w* is
-a positive multiple of X^T lambda* (the derivations appendix, app-losses)."""
+"""Convex losses: three forms agree, Fenchel conjugates are right, duals match."""
 
 import cvxpy as cp
 import numpy as np
@@ -71,7 +70,7 @@ def test_3g_cross_entropy_nuclear_norm_primal_equals_dual():
     dual = cp.Problem(cp.Maximize(expr), [cp.sigma_max(X.T @ lam) <= beta, *cons])
     p, _ = dk.solvers.solve_cvxpy(primal, what="CE primal")
     d, _ = dk.solvers.solve_cvxpy(dual, what="CE dual")
-    assert abs(p - d) / p <= 1e-4  # cross-entropy needs the exponential cone: observed 4e-6
+    assert abs(p - d) / p <= 1e-4  # exponential cone, observed 4e-6
     lam_v = loss.project_dual(lam.value, Y)
     assert loss.dual_value(lam_v, Y) == pytest.approx(d, rel=1e-5)
 

@@ -1,6 +1,5 @@
-"""Two-layer linear network, scalar output (the derivations appendix, app-two-layer-dual to
-app-min-norm): closed form against cvxpy, strong duality, KKT, training, rank one, alignment,
-balance, the zero threshold and minimum-norm interpolation, at their tolerances."""
+"""Two-layer linear network, scalar output: the convex program (C1), its dual (D1), the
+structure of trained networks, and the claims of the two-layer chapter."""
 
 import numpy as np
 import pytest
@@ -144,6 +143,23 @@ def test_chapter_lbfgs_and_width_claims():
         h = dk.train(prob.network(width=width, seed=0), prob, steps=100, lr=1.0,
                      optimizer="lbfgs", bound=sol.value, progress=False)
         assert abs(h.final_rel_gap) <= 1e-6, width
+
+
+def test_chapter_zero_threshold_claims():
+    """The chapter's data: just below ||X^T y|| the trained network is small but non-zero,
+    just above it it vanishes (L-BFGS, 100 outer steps, width 10)."""
+    X, y = dk.data.gaussian(n=40, d=10, seed=0)
+    thr = np.linalg.norm(X.T @ y)
+    norms = {}
+    for factor in [0.95, 1.05]:
+        p = dk.TwoLayerLinear(X, y, factor * thr)
+        net = p.network(width=10, seed=0)
+        h = dk.train(net, p, steps=100, optimizer="lbfgs", progress=False)
+        norms[factor] = np.linalg.norm(net.end_to_end())
+        if factor < 1:
+            assert h.final_objective < 0.5 * y @ y
+    assert 1e-3 < norms[0.95] < 0.2 * np.linalg.norm(dk.TwoLayerLinear(X, y, 0.1 * thr).solve().w)
+    assert norms[1.05] <= 1e-6
 
 
 def test_chapter_exercise_kkt_sign_of_alignment():

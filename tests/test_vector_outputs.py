@@ -1,6 +1,5 @@
-"""Two-layer linear networks with vector outputs (the derivations appendix, app-vector): (C3) equals
-(D3), trained networks reach it, neurons lie in the top dual subspace, pairs are balanced, and
-singular-value thresholding sets the rank on whitened data."""
+"""Two-layer linear networks with vector outputs: the nuclear-norm program (C3), its dual (D3)
+and the structure of trained networks (the vector-outputs chapter)."""
 
 import numpy as np
 import pytest
@@ -76,6 +75,27 @@ def test_3e_whitened_svt_and_trained_rank_follow_the_singular_values():
         assert rank == expected, (beta, rank, expected)
 
 
+def test_optimal_pair_is_a_balanced_factorization_of_an_optimal_W():
+    """The theorem with n < d: a trained pair is a balanced factorization of its own product,
+    which solves (C3); for the squared loss that solution is unique even though X has a null
+    space (among matrices with the same fit, the nuclear norm prefers the row space of X)."""
+    X, Y = _data(6, 10, 4)
+    assert np.linalg.matrix_rank(X) < X.shape[1]
+    prob = dk.TwoLayerLinear(X, Y, 0.2 * np.linalg.norm(X.T @ Y, 2))
+    sol = prob.solve()
+    net = prob.network(12, seed=0)
+    dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
+    W1, W2 = net.weights()
+    assert abs(prob.convex_objective(W1 @ W2) - sol.value) <= 1e-6 * sol.value  # optimal W
+    assert np.linalg.norm(W1.T @ W1 - W2 @ W2.T) <= 1e-5 * np.linalg.norm(W1) ** 2  # balanced
+    assert np.linalg.norm(W1 @ W2 - sol.w) <= 1e-4 * np.linalg.norm(sol.w)  # the same W*
+    # adding a null-space direction keeps the fit and raises the nuclear norm
+    null = np.linalg.svd(X)[2][-1]
+    other = sol.w + 1e-2 * np.outer(null, np.ones(4))
+    assert np.linalg.norm(X @ (other - sol.w)) <= 1e-12
+    assert prob.convex_objective(other) > sol.value
+
+
 def test_balanced_factorization_and_width():
     X, Y = _data(30, 10, 4)
     prob = dk.TwoLayerLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2))
@@ -110,8 +130,7 @@ def test_vector_bad_input():
     with pytest.raises(ValueError, match="K=4 output"):
         dk.train(dk.TwoLayerLinear(X, Y[:, 0], 1.0).network(3), prob, steps=1, progress=False)
     with pytest.raises(ValueError, match="only for whitened data"):
-        # the whitened closed form (app-deep-vector-wd) needs X^T X = I
-        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)
+        dk.DeepLinearWeightDecay(X, Y, 1.0, depth=3)  # the whitened closed form needs X^T X = I
 
 
 @pytest.mark.parametrize("rel_beta", [1e-4, 1e-6])
