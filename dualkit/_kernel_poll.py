@@ -84,5 +84,6 @@ def report() -> str:
     if not MISSED:
         return "kernel polling: no missed wake-up"
     worst = max((a for _, a in MISSED if a == a), default=float("nan"))
+    channels = ", ".join(sorted({c for c, _ in MISSED}))
     return (f"kernel polling: {len(MISSED)} message(s) found only by the periodic re-check "
-            f"(missed wake-ups; oldest {worst:.1f} s after the kernel sent it)")
+            f"(missed wake-ups on {channels}; oldest {worst:.1f} s after the kernel sent it)")
