@@ -20,7 +20,7 @@ def _close_figures():
 # follows the CPU's vector path: a claim must hold on any processor.
 CLAIM_MODULES = ("test_chapter_", "test_two_layer_linear", "test_deep_linear", "test_deep_vector",
                  "test_vector_outputs", "test_losses", "test_relu_1d", "test_rank_one_relu",
-                 "test_two_layer_relu", "test_train")
+                 "test_two_layer_relu", "test_train", "test_extreme_points")
 
 
 def pytest_collection_modifyitems(config, items):
