@@ -30,6 +30,7 @@ SLICE = 1.0
 #: (channel name, seconds between the kernel's send and the client's receipt) per missed signal
 MISSED: list[tuple[str, float]] = []
 _installed = False
+_mode = ""
 _CHANNEL = {2: "iopub (SUB)", 5: "shell/control/stdin (DEALER)"}  # zmq.SUB, zmq.DEALER
 
 
@@ -62,18 +63,36 @@ async def _get_msg(self, timeout: float | None = None):
             raise Empty
 
 
+async def _get_msg_watched(self, timeout: float | None = None):
+    """jupyter_client's own single poll, recording messages that waited over a second in the
+    socket before the poll returned them (a missed wake-up that cost a stall)."""
+    timeout_ms = None if timeout is None else int(timeout * 1000)
+    start = time.monotonic()
+    ready = await self.socket.poll(timeout_ms)
+    if not ready:
+        raise Empty
+    msg = await self._recv()
+    age = _age(msg)
+    if time.monotonic() - start > SLICE and age > SLICE:
+        MISSED.append((_CHANNEL.get(self.socket.type, str(self.socket.type)), age))
+    return msg
+
+
 def install() -> None:
     """Patch ``jupyter_client.channels.AsyncZMQSocketChannel.get_msg`` (idempotent).
 
-    ``DUALKIT_KERNEL_POLL=off`` in the environment leaves jupyter_client as it is (to measure
-    the stalls this prevents).
+    ``DUALKIT_KERNEL_POLL=off`` in the environment leaves jupyter_client as it is;
+    ``DUALKIT_KERNEL_POLL=watch`` keeps its single poll but records each message that waited
+    more than a second in the socket (to measure the stalls that the re-check prevents).
     """
-    global _installed
-    if _installed or os.environ.get("DUALKIT_KERNEL_POLL", "").lower() == "off":
+    global _installed, _mode
+    mode = os.environ.get("DUALKIT_KERNEL_POLL", "").lower()
+    if _installed or mode == "off":
         return
     from jupyter_client.channels import AsyncZMQSocketChannel
 
-    AsyncZMQSocketChannel.get_msg = _get_msg
+    AsyncZMQSocketChannel.get_msg = _get_msg_watched if mode == "watch" else _get_msg
+    _mode = "watch" if mode == "watch" else "re-check"
     _installed = True
 
 
@@ -81,6 +100,9 @@ def report() -> str:
     """One line on the missed wake-ups seen in this process."""
     if not _installed:
         return "kernel polling: jupyter_client's own (DUALKIT_KERNEL_POLL=off)"
+    if _mode == "watch":
+        return (f"kernel polling (watch, jupyter_client's single poll): {len(MISSED)} stalled "
+                f"message(s): " + ", ".join(f"{c} {a:.1f} s" for c, a in MISSED))
     if not MISSED:
         return "kernel polling: no missed wake-up"
     worst = max((a for _, a in MISSED if a == a), default=float("nan"))
