@@ -87,7 +87,7 @@ def b3(mode, cap):
         if large:
             rows.append(row("B3 nuclear norm", size, "cvxpy + CLARABEL", NAN,
                             note="not run: the SDP of normNuc on a 220x220 block ran out of "
-                                 "memory on a 24 GB machine (issue 4)"))
+                                 "memory on a 24 GB machine"))
             if mode != "slow":
                 rows.append(row("B3 nuclear norm", size, "cvxpy + SCS", NAN,
                                 note="about 80 s (primal and dual SDPs): run with --slow"))
