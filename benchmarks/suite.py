@@ -90,7 +90,7 @@ def b3(mode, cap):
                                  "memory on a 24 GB machine"))
             if mode != "slow":
                 rows.append(row("B3 nuclear norm", size, "cvxpy + SCS", NAN,
-                                note="about 80 s (primal and dual SDPs): run with --slow"))
+                                note="about 80 s (primal and dual SDPs): run with `--slow`"))
         out += finish(rows)
     return out
 
