@@ -78,7 +78,7 @@ def rows_for(n: int, d: int, P: int, with_scnn: bool, tight: bool, with_cvxpy: b
                          note=f"compile {ref.info['compile']:.2f}s + solve {ref.info['solve']:.2f}s"))
     else:
         rows.append(dict(method="cvxpy + Clarabel (whole program)", time=float("nan"),
-                         gap=float("nan"), note="skipped (about 10 minutes): run with --slow"))
+                         gap=float("nan"), note="skipped (about 10 minutes): run with `--slow`"))
     if with_scnn:
         try:
             import scnn  # noqa: F401
