@@ -2,14 +2,66 @@
 
 The chapters quote numbers from the cells that computed them, never typed by hand: a cell calls
 :func:`glue` and the text cites the value with MyST-NB's ``{glue:text}`name:.3g``` role, so text
-and output cannot drift apart.
+and output cannot drift apart. Results are shown as small tables (:func:`table`), not long printed
+lines, and every chapter starts with a hidden cell that calls :func:`setup`.
 """
 
 from __future__ import annotations
 
+import html
+import math
+import numbers
+import re
 from typing import Any
 
-__all__ = ["glue"]
+__all__ = ["glue", "setup", "table", "Table"]
+
+#: matplotlib settings of the book's figures: fonts that stay readable when a figure is scaled to
+#: the page's column (about 730 px at 1280 px, 350 px on a phone)
+RC = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9.5,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "legend.framealpha": 0.9,
+}
+
+
+def setup(threads: int | None = None) -> None:
+    """Set up a chapter: sharp figures, short printouts and (optionally) torch's thread count.
+
+    * matplotlib draws with :data:`RC`; in IPython, inline figures are 2x PNGs ("retina"), so
+      they stay sharp on high-resolution screens and are shown at their 1x size;
+    * NumPy prints 4 significant digits (``np.set_printoptions(precision=4)``): the digits that
+      carry the point, not 16;
+    * ``threads``: ``torch.set_num_threads(threads)``, for a chapter whose training must not depend
+      on the machine's core count.
+
+    The book calls it in a hidden first cell of every chapter; a notebook runs it too.
+    """
+    import matplotlib as mpl
+    import numpy as np
+
+    mpl.rcParams.update(RC)
+    np.set_printoptions(precision=4, suppress=False, linewidth=88)
+    if threads is not None:
+        import torch
+
+        if not (isinstance(threads, numbers.Integral) and threads >= 1):
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        torch.set_num_threads(int(threads))
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - plain Python
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
 
 
 def glue(name: str, value: Any, display: bool = False) -> Any:
@@ -32,13 +84,111 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
-    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-        # a NumPy (or torch) scalar: its text would be "np.float64(...)", which the
-        # {glue:text}`name:.2e` format cannot read
-        value = value.item()
+    value = _scalar(value)
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - outside the book's environment
         return value
     _glue(name, value, display=display)
     return value
+
+
+def _scalar(value: Any) -> Any:
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        # a NumPy (or torch) scalar: its text would be "np.float64(...)", which the
+        # {glue:text}`name:.2e` format cannot read
+        return value.item()
+    return value
+
+
+def _fmt(value: Any, digits: int) -> str:
+    value = _scalar(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        if v == 0.0:
+            return "0"
+        if 1e-4 <= abs(v) < 1e6:
+            return f"{v:.{digits}g}"
+        mant, exp = f"{v:.{max(digits - 2, 1)}e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return "—" if value is None else str(value)
+
+
+_MATH = re.compile(r"\$([^$]+)\$")
+
+
+class Table:
+    """A small table of results: rendered as HTML in the book and in Jupyter, as aligned text
+    elsewhere. Made by :func:`table`."""
+
+    def __init__(self, rows: list[dict], columns: list[str], digits: int, caption: str | None):
+        self.rows, self.columns, self.digits, self.caption = rows, columns, digits, caption
+
+    def cells(self) -> list[list[str]]:
+        """The formatted cells, row by row (without the header)."""
+        return [[_fmt(r.get(c), self.digits) for c in self.columns] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        head = [_MATH.sub(r"\1", c) for c in self.columns]
+        body = self.cells()
+        widths = [max(len(h), *(len(r[j]) for r in body)) if body else len(h)
+                  for j, h in enumerate(head)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True))]
+        lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in body]
+        if self.caption:
+            lines.insert(0, self.caption)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        def cell(text: str) -> str:
+            # $...$ in a header or cell is typeset by the page's MathJax (class mathjax_process)
+            return _MATH.sub(lambda m: r"\(" + m.group(1) + r"\)", html.escape(text, quote=False))
+
+        head = "".join(f"<th>{cell(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>"
+                       for r in self.cells())
+        cap = f"<caption>{cell(self.caption)}</caption>" if self.caption else ""
+        return (f'<table class="dk-table mathjax_process">{cap}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
+
+
+def table(rows, columns: list[str] | None = None, digits: int = 4,
+          caption: str | None = None) -> Table:
+    """A small results table for a chapter (the last expression of a cell displays it).
+
+    Parameters
+    ----------
+    rows : list of dict, or dict
+        One dict per row (column name to value), or a single dict for a one-row table.
+    columns : list of str, optional
+        Column order (default: the keys of the first row, then any new keys of later rows).
+        ``$...$`` in a name is typeset as math in the book.
+    digits : int, optional
+        Significant digits of floats (default 4); very large or small ones in ``1.234e-09``
+        form; booleans as yes/no; None as a dash.
+    caption : str, optional
+        A line above the table.
+    """
+    if isinstance(rows, dict):
+        rows = [rows]
+    rows = list(rows)
+    if not all(isinstance(r, dict) for r in rows):
+        raise ValueError("rows must be a dict or a list of dicts (column name -> value).")
+    if not (isinstance(digits, numbers.Integral) and 1 <= digits <= 17):
+        raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
+    if columns is None:
+        columns = []
+        for r in rows:
+            columns += [k for k in r if k not in columns]
+    return Table(rows, [str(c) for c in columns], int(digits), caption)

@@ -88,6 +88,16 @@ class History:
             f"converged={self.converged})"
         )
 
+    def _repr_html_(self) -> str:
+        """A one-row table in Jupyter and in the book."""
+        from .book import table
+
+        return table({"optimizer": self.optimizer, "device": self.device,
+                      "steps": int(self.steps[-1]), "objective": self.final_objective,
+                      "relative gap": f"{self.final_rel_gap:.1e}",
+                      "time (s)": f"{self.time[-1]:.2g}",
+                      "converged": self.converged}, digits=8, caption="History")._repr_html_()
+
 
 def resolve_device(device: str = "auto") -> torch.device:
     """``"auto"`` gives CUDA when available, else the CPU; ``"cuda"`` without a GPU is an error."""

@@ -73,6 +73,17 @@ class Solution:
             f"solve_time={self.solve_time:.3g}s, beta={self.beta:.6g}, weights={shapes})"
         )
 
+    def _repr_html_(self) -> str:
+        """A one-row table in Jupyter and in the book (the full-precision values stay in
+        ``repr`` and in the attributes)."""
+        from ..book import table
+
+        return table({"$P$ (value)": self.value, "dual value": self.dual_value,
+                      "relative gap": f"{self.rel_gap:.1e}", "certified": self.certified,
+                      "method": self.method, "time (s)": f"{self.solve_time:.2g}",
+                      r"$\beta$": self.beta},
+                     digits=8, caption="Solution")._repr_html_()
+
 
 class Problem:
     """Base class of the book's problems.
