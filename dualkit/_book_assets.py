@@ -1,120 +1,115 @@
-"""Sphinx extension of the book: serve the JavaScript it needs from the site itself.
+"""Sphinx extension of the book: its offline assets, its reading fixes, its executing kernel.
 
-It also makes the chapters' execution immune to missed kernel wake-ups (``_kernel_poll``).
-
-A reader offline (or behind a firewall) must still see the math and the saved widgets, so the
-built HTML loads nothing from a CDN:
-
-* MathJax 3.2.2 comes from the PyPI package ``sphinx-mathjax-offline`` (listed in
+* **Offline**: MathJax 3.2.2 comes from the PyPI package ``sphinx-mathjax-offline`` (listed in
   ``requirements.txt`` and as an extension in ``_config.yml``, which copies it to
-  ``_static/mathjax``; ``mathjax_path`` points there).
-* The ipywidgets embedder (``@jupyter-widgets/html-manager`` 1.0.6, the version MyST-NB uses
-  for ipywidgets 8) and RequireJS 2.3.4 come from the npm registry: this extension downloads
-  the two package tarballs once per build directory, checks their sha512 integrity against the
-  values pinned below, and copies the files to ``_static/widgets``; ``nb_ipywidgets_js`` in
-  ``_config.yml`` points there.
-
-To update a package: change its version, tarball URL and ``dist.integrity`` below
-(``npm view <package>@<version> dist``) and, for the embedder, the file name in
-``nb_ipywidgets_js``.
+  ``_static/mathjax``; ``mathjax_path`` points there). The explorers of :mod:`dualkit.widgets`
+  are static HTML with their frames inline: the built site loads nothing from a CDN.
+* **Explorers**: ``DUALKIT_STATIC_EXPLORERS=1`` is set for the kernels that execute the chapters,
+  so an explorer cell renders as precomputed frames with a slider that works without a kernel.
+* **Reading**: ``dualkit.css`` (display equations scroll inside their column instead of being
+  clipped, small result tables, explorers, no second search box in the header strip); every
+  captioned figure's image gets its caption as alternative text; the execution table's emoji
+  (an empty box without an emoji font) become words.
+* **Executing**: the chapters' kernel is polled so that a missed wake-up costs at most a second
+  (``_kernel_poll``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import shutil
-import tarfile
-import urllib.request
+import os
+import re
 from pathlib import Path
 
-NPM_PACKAGES = {
-    # name: (tarball, integrity, files in the tarball, folder under _static/widgets)
-    "html-manager": (
-        "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.6.tgz",
-        "sha512-+Mn+Ra8wyIHrYaUpfmf9A3dsLkt/NuwzPQN8sthdxBD35VV5cOJbpmgMhNR27n/rmP3mKyEe0PWCJrtZrXTXDQ==",
-        "package/dist/",
-        # RequireJS resolves the embedder's module id, and from it the fonts, under its baseUrl
-        "@jupyter-widgets/html-manager/dist",
-    ),
-    "requirejs": (
-        "https://registry.npmjs.org/requirejs/-/requirejs-2.3.4.tgz",
-        "sha512-qPD5gRrj6kGQ0ZySAJgqbArkaDqPMbQIT0zSZDkIv1mfA17w/tR2Faq5l2qqRf2CdQx6FWln9nUrgd2UDzb19A==",
-        "package/require.js",
-        ".",
-    ),
+CSS = """
+/* display math: never clipped on the left; a formula wider than the column scrolls inside it */
+div.math-wrapper, .bd-article .math {
+  max-width: 100%;
 }
+mjx-container[jax="CHTML"][display="true"] {
+  overflow-x: auto;
+  overflow-y: hidden;
+  max-width: 100%;
+  padding: 2px 0;
+}
+/* small result tables (dualkit.book.table, Solution, History) */
+table.dk-table {
+  border-collapse: collapse;
+  margin: 0.2em 0 0.6em 0;
+  font-size: 0.88em;
+  font-variant-numeric: tabular-nums;
+  display: block;
+  max-width: 100%;
+  overflow-x: auto;
+}
+table.dk-table caption {
+  caption-side: top;
+  text-align: left;
+  font-weight: 600;
+  padding: 0 0 0.2em 0;
+}
+table.dk-table th, table.dk-table td {
+  padding: 0.15em 0.7em;
+  text-align: right;
+  border-bottom: 1px solid var(--pst-color-border, #ddd);
+  white-space: nowrap;
+}
+table.dk-table th { border-bottom-width: 2px; }
+/* text outputs keep their lines; the rare long one scrolls instead of being cut */
+div.cell_output pre { overflow-x: auto; }
+/* explorers (dualkit.widgets): slider above its figure */
+.dk-explorer { margin: 0.4em 0 1em 0; max-width: 100%; }
+.dk-explorer-control {
+  display: flex; align-items: center; gap: 0.6em; margin: 0 0 0.3em 0; font-weight: 600;
+}
+.dk-explorer-control input[type=range] { flex: 1 1 auto; max-width: 26em; }
+.dk-explorer-control output { min-width: 4.5em; font-variant-numeric: tabular-nums; font-weight: 400; }
+/* the theme's header strip repeats the sidebar's search box */
+#pst-header { display: none; }
+"""
 
-#: html-manager 1.0.6 typesets widget labels with MathJax 2's ``MathJax.Hub.Queue``; under
-#: MathJax 3 that is undefined and the embedder throws. This maps it to ``typesetPromise``.
-MJX2_SHIM = """(function () {
-  function shim() {
-    var mj = window.MathJax;
-    if (mj && !mj.Hub) {
-      mj.Hub = {Queue: function (job) {      // job = ["Typeset", MathJax.Hub, element]
-        var el = job && job[2];
-        if (!mj.typesetPromise || !mj.startup) { return; }
-        mj.startup.promise = mj.startup.promise.then(function () {
-          return mj.typesetPromise(el ? [el] : undefined);
-        });
-      }};
-    }
-  }
-  shim();
-  document.addEventListener('DOMContentLoaded', shim);
-})();"""
+#: what MyST-NB's execution table writes, in words that every font has
+EXEC_SYMBOLS = {"\u2705": "yes", "\u274c": "failed"}
 
 
-def _fetch(name: str, cache: Path) -> Path:
-    """The package's files in ``cache/name`` (downloaded and integrity-checked once)."""
-    url, integrity, prefix, _ = NPM_PACKAGES[name]
-    # keyed by the pinned integrity: bumping a version never reuses old files
-    target = cache / f"{name}-{hashlib.sha256(integrity.encode()).hexdigest()[:12]}"
-    if (target / ".complete").exists():
-        return target
-    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - the npm registry
-        data = resp.read()
-    algo, _, want = integrity.partition("-")
-    got = base64.b64encode(hashlib.new(algo, data).digest()).decode()
-    if got != want:
-        raise RuntimeError(f"{url}: integrity {algo}-{got} does not match the pinned {integrity}.")
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile() or not member.name.startswith(prefix) or member.name.endswith(".map"):
-                continue
-            out = target / Path(member.name).name
-            out.write_bytes(tar.extractfile(member).read())
-    (target / ".complete").touch()
-    return target
-
-
-def _copy_widgets(app, exc) -> None:
+def _write_css(app, exc) -> None:
     if exc is not None or app.builder.format != "html":
         return
-    from sphinx.util import logging
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "dualkit.css").write_text(CSS)
 
-    cache = Path(app.outdir).parent / "offline_assets"
-    try:
-        for name, (*_, folder) in NPM_PACKAGES.items():
-            dest = Path(app.outdir) / "_static" / "widgets" / folder
-            dest.mkdir(parents=True, exist_ok=True)
-            for f in _fetch(name, cache).iterdir():
-                if f.name != ".complete":
-                    shutil.copy2(f, dest / f.name)
-    except Exception as err:  # a warning: the strict build (-W) fails on it
-        logging.getLogger(__name__).warning(
-            f"could not install the offline widget JavaScript from the npm registry: {err}")
+
+def _alt_text(caption: str) -> str:
+    """The first sentence of a caption, without TeX dollar signs: a figure's alternative text."""
+    text = re.sub(r"\s+", " ", caption.replace("$", "")).strip()
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return first if len(first) <= 200 else first[:197].rstrip() + "..."
+
+
+def _doctree_fixes(app, doctree, docname) -> None:
+    from docutils import nodes
+
+    for fig in doctree.findall(nodes.figure):
+        caps = list(fig.findall(nodes.caption))
+        if not caps:
+            continue
+        for img in fig.findall(nodes.image):
+            alt = img.get("alt", "")
+            if not alt or re.fullmatch(r"[0-9a-f]{64}\.\w+|_build/.*", alt) or alt == img.get("uri"):
+                img["alt"] = _alt_text(caps[0].astext())
+    for text in list(doctree.findall(nodes.Text)):
+        s = str(text)
+        if any(k in s for k in EXEC_SYMBOLS):
+            for k, v in EXEC_SYMBOLS.items():
+                s = s.replace(k, v)
+            text.parent.replace(text, nodes.Text(s))
 
 
 def _page_fixes(app, pagename, templatename, context, doctree) -> None:
     """Defects the browser tests found in the generated pages: sphinx-thebe's inline
     configuration script is included twice (``const THEBE_JS_URL`` declared twice: a
-    SyntaxError), the theme's ``default_mode`` is empty (the theme then logs "Got invalid
-    theme mode"), and the widget embedder looks for its fonts next to the page."""
+    SyntaxError) and the theme's ``default_mode`` is empty (the theme then logs "Got invalid
+    theme mode")."""
     scripts = context.get("script_files")
     if scripts:
         seen, unique = set(), []
@@ -127,18 +122,6 @@ def _page_fixes(app, pagename, templatename, context, doctree) -> None:
         scripts[:] = unique
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
-    # RequireJS resolves the embedder's module (and from it the embedder's fonts) against its
-    # baseUrl, the page's folder by default: point it at _static/widgets with a global
-    # ``require`` config object, which RequireJS reads when it loads
-    if scripts:
-        names = [str(getattr(js, "filename", "") or "") for js in scripts]
-        at = next((i for i, f in enumerate(names) if f.endswith("widgets/require.js")), None)
-        if at is not None:
-            from sphinx.builders.html._assets import _JavaScript
-
-            base = context["pathto"]("_static/widgets/", 1)
-            scripts.insert(at, _JavaScript("", priority=scripts[at].priority,
-                                           body=f"var require = {{baseUrl: {base!r}}};"))
 
 
 def _kernel_report(app, exception):
@@ -155,8 +138,11 @@ def setup(app):
     from ._kernel_poll import install
 
     install()
-    app.connect("build-finished", _copy_widgets)
+    # the kernels that execute the chapters inherit this: explorers render as static frames
+    os.environ["DUALKIT_STATIC_EXPLORERS"] = "1"
+    app.connect("build-finished", _write_css)
     app.connect("build-finished", _kernel_report)
     app.connect("html-page-context", _page_fixes, priority=900)
-    app.add_js_file(None, body=MJX2_SHIM, priority=510)
+    app.connect("doctree-resolved", _doctree_fixes)
+    app.add_css_file("dualkit.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,6 +16,8 @@ Introduced in :ref:`ch-instructors`.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .diagnostics import rank_one_ratio
@@ -30,7 +32,9 @@ class CheckResult:
         self.passed = bool(passed)
         self.message = message
         if not quiet:
-            print(("✓ " if self.passed else "✗ ") + message)
+            # wrapped to the width of a notebook's (and the book's) column
+            print(textwrap.fill(("✓ " if self.passed else "✗ ") + message, width=88,
+                                subsequent_indent="  ", break_on_hyphens=False))
 
     def __bool__(self) -> bool:
         return self.passed

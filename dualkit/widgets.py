@@ -1,12 +1,30 @@
-"""ipywidgets explorers for live sessions (Jupyter, Colab).
+"""Explorers: a figure of :mod:`dualkit.plot` that follows a slider.
 
-Each explorer wraps a plain plotting function of :mod:`dualkit.plot`, which the book first draws
-as a static figure; on the static HTML site a widget shows only its build-time state.
+Every explorer works in two places with the same grid of slider values:
+
+* **live** (Jupyter, Colab): an ``ipywidgets`` slider; each move redraws the figure;
+* **static** (the online book, or ``static=True``): the figure is drawn at build time for every
+  value of the grid (at least 20 per slider) and embedded as PNG frames, with an HTML range input
+  and a few lines of JavaScript that show the frame of the chosen value. Nothing is loaded from
+  a server or a CDN, and no kernel is needed.
+
+The book's Sphinx extension sets ``DUALKIT_STATIC_EXPLORERS=1`` for the chapters it executes, so
+the same chapter cell gives the static explorer on the web page and the live one in a notebook.
 
 Introduced in :ref:`ch-two-layer-linear`.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,18 +33,193 @@ from . import plot
 from ._validation import as_matrix
 from .problems import TwoLayerLinear
 
-__all__ = ["beta_explorer", "depth_explorer", "svt_explorer", "spline_explorer", "rank_one_explorer",
-           "relu_explorer"]
+__all__ = ["Explorer", "Slider", "beta_explorer", "depth_explorer", "svt_explorer",
+           "spline_explorer", "rank_one_explorer", "relu_explorer"]
+
+#: resolution of the static frames: 1.6 x the 100-dpi size at which a figure is shown, so that a
+#: frame's natural width is at least its displayed width in the book's column
+FRAME_DPI = 160
+#: colours kept per frame (the figures are line drawings: 64 colours are indistinguishable
+#: from the full image and make each frame about four times smaller)
+FRAME_COLOURS = 64
+
+#: the static explorer's script: on every move of a range input, show the frame of the chosen
+#: values and update the readouts (plain ES5, no library)
+_SCRIPT = (
+    "(function(){var r=document.getElementById('__ID__');if(!r)return;"
+    "var ins=r.querySelectorAll('input[type=range]');"
+    "function upd(){var k=[];for(var i=0;i<ins.length;i++){k.push(ins[i].value);"
+    "ins[i].nextElementSibling.textContent=JSON.parse(ins[i].dataset.labels)[ins[i].value];}"
+    "k=k.join('-');var im=r.querySelectorAll('img[data-key]');"
+    "for(var j=0;j<im.length;j++){im[j].style.display=(im[j].dataset.key===k)?'':'none';}}"
+    "for(var i=0;i<ins.length;i++){ins[i].addEventListener('input',upd);}})();"
+)
 
 
-def beta_explorer(X, y, betas=None):
-    r"""A slider over :math:`\beta` (log scale, from :math:`10^{-4}\beta_{\max}` to
-    :math:`10\,\beta_{\max}`) that redraws :func:`dualkit.plot.beta_path` with the chosen value.
+@dataclass
+class Slider:
+    """One slider of an :class:`Explorer`: a name (the keyword of the drawing function), the label
+    shown next to it, the grid of values, the index of the initial value and a format."""
 
-    Returns the ``ipywidgets`` object; display it as the last expression of a cell.
+    name: str
+    label: str
+    values: Sequence[float]
+    start: int = 0
+    fmt: str = ".3g"
+
+    def text(self, v) -> str:
+        return format(v, self.fmt)
+
+
+class Explorer:
+    """A figure that follows one or more sliders.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, **values) -> Figure``: draws the figure for one value of every slider; ``fig``
+        is None for a new figure, or the previous frame's figure to draw into again (its axes are
+        cleared first) when ``reuse=True``.
+    sliders : list of Slider
+    static : bool or None
+        None (default) reads ``DUALKIT_STATIC_EXPLORERS`` (set to 1 by the book build).
+    reuse : bool
+        Draw every static frame into the first frame's figure, with its layout frozen (several
+        times faster than a new figure per frame; only for figures whose axes do not change).
+
+    Displayed as the last expression of a cell it shows the live or the static explorer. Use
+    :meth:`figure` for one frame, :meth:`widget` for the ipywidgets object and :meth:`html` for
+    the static page.
     """
-    import ipywidgets as widgets
 
+    def __init__(self, draw: Callable, sliders: list[Slider], static: bool | None = None,
+                 reuse: bool = False):
+        if not sliders:
+            raise ValueError("an explorer needs at least one slider")
+        for s in sliders:
+            if not len(s.values) or not 0 <= s.start < len(s.values):
+                raise ValueError(f"slider {s.name!r}: start must index one of its values")
+        self._draw, self.sliders, self.reuse = draw, list(sliders), reuse
+        self.static = os.environ.get("DUALKIT_STATIC_EXPLORERS") == "1" if static is None else static
+
+    @property
+    def start(self) -> dict:
+        """The initial value of every slider."""
+        return {s.name: s.values[s.start] for s in self.sliders}
+
+    def figure(self, **values):
+        """The figure at the given slider values (the others at their initial values)."""
+        unknown = set(values) - {s.name for s in self.sliders}
+        if unknown:
+            raise ValueError(f"unknown slider(s) {sorted(unknown)}; the sliders are "
+                             f"{[s.name for s in self.sliders]}")
+        return self._draw(None, **{**self.start, **values})
+
+    def widget(self):
+        """The live explorer: an ``ipywidgets.interactive`` with one selection slider per slider."""
+        import ipywidgets as widgets
+
+        def show(**values):
+            fig = self._draw(None, **values)
+            plt.show()
+            return fig
+
+        controls = {
+            s.name: widgets.SelectionSlider(
+                options=[(s.text(v), v) for v in s.values], value=s.values[s.start],
+                description=s.label, continuous_update=False,
+                layout=widgets.Layout(width="95%"))
+            for s in self.sliders
+        }
+        return widgets.interactive(show, **controls)
+
+    def frames(self) -> list[tuple[tuple[int, ...], bytes]]:
+        """Every frame of the static explorer: (slider indices, PNG bytes)."""
+        from PIL import Image
+
+        out, fig = [], None
+        for idx in itertools.product(*(range(len(s.values)) for s in self.sliders)):
+            values = {s.name: s.values[i] for s, i in zip(self.sliders, idx, strict=True)}
+            if fig is not None and self.reuse:
+                for ax in fig.axes:
+                    ax.cla()
+                if fig._suptitle is not None:
+                    fig._suptitle.set_text("")
+                self._draw(fig, **values)
+            else:
+                if fig is not None:
+                    plt.close(fig)
+                fig = self._draw(None, **values)
+            fig.set_dpi(FRAME_DPI)
+            fig.canvas.draw()
+            if self.reuse:
+                fig.set_layout_engine("none")  # keep the first frame's layout: no jumping axes
+            size = fig.canvas.get_width_height(physical=True)
+            img = Image.frombuffer("RGBA", size, fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+            img = img.convert("RGB").quantize(colors=FRAME_COLOURS, method=Image.Quantize.FASTOCTREE)
+            png = io.BytesIO()
+            img.save(png, format="png", compress_level=9)
+            out.append((idx, png.getvalue()))
+        if fig is not None:
+            width = fig.get_figwidth() * 100
+            plt.close(fig)
+            self._width = width
+        return out
+
+    def html(self) -> str:
+        """The static explorer: PNG frames, range inputs and a self-contained script."""
+        frames = self.frames()
+        uid = "dk-explorer-" + hashlib.sha256(b"".join(p for _, p in frames)).hexdigest()[:10]
+        start = tuple(s.start for s in self.sliders)
+        controls = []
+        for s in self.sliders:
+            labels = html.escape(json.dumps([s.text(v) for v in s.values]))
+            controls.append(
+                f'<label class="dk-explorer-control">{html.escape(s.label)} '
+                f'<input type="range" name="{s.name}" min="0" max="{len(s.values) - 1}" step="1" '
+                f'value="{s.start}" data-labels="{labels}" aria-label="{html.escape(s.label)}">'
+                f'<output>{html.escape(s.text(s.values[s.start]))}</output></label>')
+        imgs = []
+        for idx, png in frames:
+            key = "-".join(map(str, idx))
+            desc = ", ".join(f"{s.label} = {s.text(s.values[i])}"
+                             for s, i in zip(self.sliders, idx, strict=True))
+            hidden = "" if idx == start else "display:none;"
+            imgs.append(
+                f'<img data-key="{key}" alt="{html.escape(desc)}" width="{self._width:.0f}" '
+                f'style="{hidden}max-width:100%;height:auto" '
+                f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+        script = _SCRIPT.replace("__ID__", uid)
+        return (f'<div class="dk-explorer" id="{uid}"><div class="dk-explorer-controls">'
+                + "".join(controls) + '</div><div class="dk-explorer-frames">' + "".join(imgs)
+                + f"</div><script>{script}</script></div>")
+
+    def _ipython_display_(self):
+        from IPython.display import HTML, display
+
+        display(HTML(self.html()) if self.static else self.widget())
+
+    def __repr__(self) -> str:
+        sl = ", ".join(f"{s.name}: {len(s.values)} values" for s in self.sliders)
+        return f"Explorer({sl}, static={self.static})"
+
+
+def _log_grid(lo: float, hi: float, n: int = 25) -> list[float]:
+    return [float(v) for v in np.geomspace(lo, hi, n)]
+
+
+def _nearest(values, v) -> int:
+    return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
+
+
+def beta_explorer(X, y, betas=None, static: bool | None = None) -> Explorer:
+    r"""A slider over :math:`\beta` (25 values, log scale, from :math:`10^{-2}\beta_{\max}` to
+    :math:`1.5\,\beta_{\max}`) that redraws :func:`dualkit.plot.beta_path` with the chosen value.
+
+    ``betas`` is the path drawn in every frame (default: 120 values up to
+    :math:`1.5\beta_{\max}`). Display the returned :class:`Explorer` as the last expression of a
+    cell.
+    """
     prob = TwoLayerLinear(X, y, beta=1.0)
     bmax = prob.beta_max
     if bmax == 0.0:
@@ -36,168 +229,134 @@ def beta_explorer(X, y, betas=None):
         )
     if betas is None:
         betas = np.linspace(0.0, 1.5 * bmax, 121)[1:]  # beta=0 is interpolation
+    grid = _log_grid(1e-2 * bmax, 1.5 * bmax)
 
-    def show(beta: float):
-        fig = plot.beta_path(prob, betas=betas, beta=float(beta))
-        plt.show()
-        return fig
+    def draw(fig, beta):
+        return plot.beta_path(prob, betas=betas, beta=float(beta),
+                              axes=None if fig is None else fig.axes)
 
-    slider = widgets.FloatLogSlider(
-        value=0.5 * bmax, base=10, min=np.log10(bmax) - 4, max=np.log10(bmax) + 1, step=0.05,
-        description="beta", readout_format=".3g", continuous_update=False,
-    )
-    return widgets.interactive(show, beta=slider)
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 0.5 * bmax))], static,
+                    reuse=True)
 
 
-def depth_explorer(X, y, t: float = 1.0):
-    r"""Sliders over the depth :math:`L` (2 to 6) and :math:`\beta` that redraw
-    :func:`dualkit.plot.formulations_path`: the paper's formulation against weight decay on every
-    layer. :math:`\beta` runs on a log scale from :math:`10^{-3}` to :math:`10` times
-    :math:`\|X^\top y\|_2`, which is the zero threshold :math:`t^{L-2}\|X^\top y\|_2` of (P2)
-    at every depth when ``t=1`` (the default).
+def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None = None) -> Explorer:
+    r"""A slider over the depth :math:`L` (2 to 8) that redraws
+    :func:`dualkit.plot.formulations_path`: the norm of the global optimum along :math:`\beta` for
+    the paper's formulation (P2) and for weight decay on every layer, at that depth.
     """
-    import ipywidgets as widgets
-
     bmax = TwoLayerLinear(X, y, beta=1.0).beta_max
     if bmax == 0.0:
         raise ValueError(
             "X^T y = 0: the optimal network is zero for every beta and depth; check that y is not "
             "zero or orthogonal to the columns of X."
         )
+    depths = [int(d) for d in depths]
+    if not depths or min(depths) < 2:
+        raise ValueError(f"depths must be integers >= 2, got {depths}")
 
-    def show(depth: int, beta: float):
-        fig = plot.formulations_path(X, y, depth=int(depth), t=t, beta=float(beta))
-        plt.show()
-        return fig
+    def draw(fig, depth):
+        return plot.formulations_path(X, y, depth=int(depth), t=t)
 
-    depth = widgets.IntSlider(value=4, min=2, max=6, description="depth L",
-                              continuous_update=False)
-    beta = widgets.FloatLogSlider(
-        value=0.3 * bmax, base=10, min=np.log10(bmax) - 3, max=np.log10(bmax) + 1, step=0.05,
-        description="beta", readout_format=".3g", continuous_update=False,
-    )
-    return widgets.interactive(show, depth=depth, beta=beta)
+    return Explorer(draw, [Slider("depth", "depth L", depths, min(2, len(depths) - 1), "d")],
+                    static)
 
 
-def svt_explorer(X, Y):
-    r"""A slider over :math:`\beta` (log scale, :math:`10^{-2}\sigma_K` to :math:`2\sigma_1` of
-    :math:`X^\top Y`) that redraws :func:`dualkit.plot.svt_spectrum`."""
-    import ipywidgets as widgets
-
+def svt_explorer(X, Y, static: bool | None = None) -> Explorer:
+    r"""A slider over :math:`\beta` (25 values, log scale, from :math:`10^{-2}\sigma_K` to
+    :math:`1.2\,\sigma_1` of :math:`X^\top Y`) that redraws :func:`dualkit.plot.svt_spectrum`."""
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"Y has {Y.shape[0]} rows but X has {X.shape[0]}; one row per sample.")
     sig = np.linalg.svd(X.T @ Y, compute_uv=False)
     if sig[0] == 0.0:
         raise ValueError("X^T Y = 0: the optimum is zero for every beta; nothing to explore.")
-    lo = np.log10(max(sig[-1], 1e-3 * sig[0]) / 100)
+    grid = _log_grid(max(sig[-1], 1e-3 * sig[0]) / 100, 1.2 * sig[0])
 
-    def show(beta: float):
-        fig = plot.svt_spectrum(X, Y, float(beta))
-        plt.show()
-        return fig
+    def draw(fig, beta):
+        return plot.svt_spectrum(X, Y, float(beta), ax=None if fig is None else fig.axes[0])
 
-    slider = widgets.FloatLogSlider(value=float(np.median(sig)), base=10, min=lo,
-                                    max=np.log10(2 * sig[0]), step=0.02, description="beta",
-                                    readout_format=".3g", continuous_update=False)
-    return widgets.interactive(show, beta=slider)
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, float(np.median(sig))))],
+                    static, reuse=True)
 
 
-def spline_explorer(x, y, skip: bool = False):
-    r"""A slider over :math:`\beta` (log scale, :math:`10^{-5}` to :math:`2\beta_{\max}`) that
-    redraws :func:`dualkit.plot.spline_fit` with the optimal 1-D fit, its knots and the linear
-    spline.
+def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Explorer:
+    r"""A slider over :math:`\beta` (25 values, log scale, :math:`10^{-5}` to
+    :math:`2\beta_{\max}`) that redraws :func:`dualkit.plot.spline_fit` with the optimal 1-D fit,
+    its knots and the linear spline.
 
     Introduced in :ref:`ch-splines-1d`.
     """
-    import ipywidgets as widgets
-
     from .problems.relu_1d import ReLU1D
     from .splines import linear_spline
 
     bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max
     spline = linear_spline(x, y)
+    grid = _log_grid(1e-5 * bmax, 2 * bmax)
 
-    def show(beta: float):
+    def draw(fig, beta):
         sol = ReLU1D(x, y, float(beta), skip=skip).solve()
-        fig = plot.spline_fit(x, y, {"linear spline": spline, "optimal network": sol.predict},
-                              knots={"optimal network": sol.knots},
-                              title=f"β = {beta:.3g}: {len(sol.knots)} knots, "
-                                    f"P* = {sol.value:.4g}")
-        plt.show()
-        return fig
+        return plot.spline_fit(x, y, {"linear spline": spline, "optimal network": sol.predict},
+                               knots={"optimal network": sol.knots},
+                               ax=None if fig is None else fig.axes[0],
+                               title=f"β = {beta:.3g}: {len(sol.knots)} knots, "
+                                     f"P* = {sol.value:.4g}")
 
-    slider = widgets.FloatLogSlider(
-        value=1e-2 * bmax, base=10, min=np.log10(bmax) - 5, max=np.log10(2 * bmax), step=0.05,
-        description="beta", readout_format=".3g", continuous_update=False,
-    )
-    return widgets.interactive(show, beta=slider)
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static,
+                    reuse=True)
 
 
-def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0):
-    r"""Sliders over :math:`\beta` and :math:`t` for rank-one data: the optimal fit
-    :math:`\kappa^\star c` against the targets, as a function of :math:`c`, with and without the
-    bias of :ref:`app-rank-one-bias` (then a linear spline in :math:`c`).
+def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None = None) -> Explorer:
+    r"""A slider over :math:`\beta` (25 values, log scale, :math:`10^{-4}\beta_{\max}` to
+    :math:`2\beta_{\max}`) for rank-one data: the optimal fit :math:`\kappa^\star c` against the
+    targets, as a function of :math:`c`, with and without the bias of
+    :ref:`app-rank-one-bias` (then a linear spline in :math:`c`). The fit depends on
+    :math:`\beta` and :math:`t` only through :math:`\beta/t^{L-2}`.
 
     Introduced in :ref:`ch-rank-one-relu`.
     """
-    import ipywidgets as widgets
-
     from .problems.rank_one_relu import RankOneReLU
 
     base = RankOneReLU(X, y, 1.0, depth=depth, t=t)
     order = np.argsort(base.c)
+    bmax = base.beta_max
+    grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
-    def show(beta: float, t: float):
-        p = RankOneReLU(X, y, float(beta), depth=depth, t=float(t))
-        pb = RankOneReLU(X, y, float(beta), depth=depth, t=float(t), bias=True)
+    def draw(fig, beta):
+        p = RankOneReLU(X, y, float(beta), depth=depth, t=t)
+        pb = RankOneReLU(X, y, float(beta), depth=depth, t=t, bias=True)
         s, sb = p.solve(), pb.solve()
-        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+        fig, ax = plot._axes(None if fig is None else fig.axes[0])
         ax.plot(p.c, y, "ko", ms=4, label="data")
         ax.plot(p.c[order], s.weights.forward(X)[order], label=f"no bias: P* = {s.value:.4g}")
-        ax.plot(p.c[order], sb.weights.forward(X)[order], "--", label=f"with bias: P* = {sb.value:.4g}")
+        ax.plot(p.c[order], sb.weights.forward(X)[order], "--",
+                label=f"with bias: P* = {sb.value:.4g}")
         ax.set(xlabel="$c_i$ (the data's only coordinate)", ylabel="output",
                title=f"β = {beta:.3g}, t = {t:.2g}, κ* = {p.kappa():.4g}")
-        ax.legend(fontsize="small")
-        plt.show()
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
         return fig
 
-    bmax = base.beta_max
-    return widgets.interactive(
-        show,
-        beta=widgets.FloatLogSlider(value=0.05 * bmax, base=10, min=np.log10(bmax) - 4,
-                                    max=np.log10(2 * bmax), step=0.05, description="beta",
-                                    continuous_update=False, readout_format=".3g"),
-        t=widgets.FloatSlider(value=t, min=0.5, max=2.0, step=0.05, description="t",
-                              continuous_update=False),
-    )
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 0.05 * bmax))], static,
+                    reuse=True)
 
 
-def relu_explorer(X, y, bias: str = "free"):
-    r"""A slider over :math:`\beta` (log scale, down to :math:`10^{-3}\beta_{\max}`) that solves the
-    two-layer ReLU convex program on 2-D data and redraws the optimal network's neurons with
-    :func:`dualkit.plot.relu_neurons`.
+def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explorer:
+    r"""A slider over :math:`\beta` (20 values, log scale, :math:`10^{-3}\beta_{\max}` to
+    :math:`1.2\beta_{\max}`) that solves the two-layer ReLU convex program on 2-D data and redraws
+    the optimal network's neurons with :func:`dualkit.plot.relu_neurons`.
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
-    import ipywidgets as widgets
-
     from .problems.two_layer_relu import TwoLayerReLU
 
     bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
     if not bmax > 0:
         raise ValueError("the optimal network is zero for every beta (beta_max = 0: y is constant "
                          "with bias='free', or zero); nothing to explore.")
+    grid = _log_grid(1e-3 * bmax, 1.2 * bmax, 20)
 
-    def show(beta: float):
+    def draw(fig, beta):
         sol = TwoLayerReLU(X, y, float(beta), bias=bias).solve()
-        fig = plot.relu_neurons(X, y, {f"β = {beta:.3g}, P* = {sol.value:.4g} "
-                                       f"(certified: {sol.certified})": sol.weights})
-        plt.show()
-        return fig
+        return plot.relu_neurons(X, y, {f"β = {beta:.3g}, P* = {sol.value:.4g} "
+                                        f"(certified: {sol.certified})": sol.weights})
 
-    slider = widgets.FloatLogSlider(
-        value=1e-2 * bmax, base=10, min=np.log10(bmax) - 3, max=np.log10(1.2 * bmax), step=0.05,
-        description="beta", readout_format=".3g", continuous_update=False,
-    )
-    return widgets.interactive(show, beta=slider)
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static)

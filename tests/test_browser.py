@@ -8,7 +8,7 @@ command, which runs before the build, leaves them out, and ``.ci/run`` runs them
     python -m pytest -m browser
 
 The browser resolves no host but 127.0.0.1, so a page that still fetches anything from a CDN
-(MathJax, the widget embedder) fails here. Screenshots go to ``_build/screenshots/``.
+(MathJax) fails here. Screenshots go to ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -101,25 +101,19 @@ def _load(driver, url: str) -> None:
     """)
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_page(browser, server, chapter):
-    page = f"{server}/{chapter}.html"
-    _load(browser, page)
+WIDTHS = (1280, 390)        # a laptop and a phone
+#: page weights measured by test_chapter_page (bytes of the page and everything it loads)
+WEIGHTS: dict[str, int] = {}
+#: what an explorer may add to a page (its frames are inline)
+EXPLORER_BUDGET = 2_000_000
 
-    # 0. saved widgets render (the embedder works offline) before the log is read
-    views, rendered = browser.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        const n = document.querySelectorAll(
-            'script[type="application/vnd.jupyter.widget-view+json"]').length;
-        const wait = (k) => {
-            const r = document.querySelectorAll('.jupyter-widgets.widget-interact, '
-                + '.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox').length;
-            // up to 30 s: one CI run right after the book build needed more than 10 s
-            if (r >= n || k > 600) { done([n, r]); } else { setTimeout(() => wait(k + 1), 50); }
-        };
-        wait(0);
-    """)
-    assert rendered >= views, f"{views} saved widgets on {chapter}, {rendered} rendered"
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page(browser, server, chapter, width):
+    page = f"{server}/{chapter}.html"
+    browser.set_window_size(width, 1600)
+    _load(browser, page)
 
     # 1. no JavaScript errors (a failed fetch is logged as SEVERE too)
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
@@ -202,5 +196,95 @@ def test_chapter_page(browser, server, chapter):
         assert hidden, f"solution {k} on {chapter} is not folded"
         assert shown, f"solution {k} on {chapter} does not open on click"
 
+    # 7. display equations fit: never clipped on the left; at >= 768 px none overflows its
+    #    column, on a phone a wide one scrolls inside it (overflow-x: auto, dualkit.css)
+    math = browser.execute_script("""
+        const col = document.querySelector('main article') || document.querySelector('main');
+        const cr = col.getBoundingClientRect();
+        return [...document.querySelectorAll('mjx-container[display="true"]')].map(m => {
+            const r = m.getBoundingClientRect();
+            const inner = (m.querySelector('mjx-math') || m).getBoundingClientRect();
+            const style = getComputedStyle(m);
+            return {tex: (m.parentElement.textContent || '').slice(0, 60),
+                    left: inner.left - r.left, over: m.scrollWidth - m.clientWidth,
+                    out: r.right - cr.right, scroll: style.overflowX};
+        });
+    """)
+    clipped = [m["tex"] for m in math if m["left"] < -1]
+    assert not clipped, f"display equations clipped on the left on {chapter} at {width} px: {clipped}"
+    if width >= 768:
+        wide = [m["tex"] for m in math if m["over"] > 1 or m["out"] > 1]
+        assert not wide, f"display equations wider than the column on {chapter}: {wide}"
+    else:
+        hidden = [m["tex"] for m in math if m["over"] > 1 and m["scroll"] not in ("auto", "scroll")]
+        assert not hidden, f"wide equations without a scroll bar on {chapter} at {width} px: {hidden}"
+
+    # 8. code and text output lines fit the column (at 1280 px), results tables too
+    if width >= 768:
+        cut = browser.execute_script("""
+            return [...document.querySelectorAll(
+                    'div.cell_input pre, div.cell_output pre, table.dk-table')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b)
+                           .slice(0, 100));
+        """)
+        assert not cut, f"lines wider than the column on {chapter}: {cut}"
+
+    # 9. figures are sharp: an image is never shown larger than its pixels (SVG excepted)
+    blurry = browser.execute_script("""
+        return [...document.querySelectorAll('main img')]
+            .filter(i => i.offsetParent !== null && !/\\.svg/.test(i.src)
+                         && i.naturalWidth + 1 < i.clientWidth)
+            .map(i => [i.alt.slice(0, 60), i.naturalWidth, i.clientWidth]);
+    """)
+    assert not blurry, f"figures shown larger than their pixels on {chapter}: {blurry}"
+    # ... and every figure in the text has meaningful alternative text (not a file name)
+    bad_alt = browser.execute_script("""
+        return [...document.querySelectorAll('main figure img, main .dk-explorer img')]
+            .map(i => i.alt).filter(a => !a || /^[0-9a-f]{64}\\.|_images|\\.png$/.test(a));
+    """)
+    assert not bad_alt, f"figures without alternative text on {chapter}: {bad_alt[:3]}"
+
+    # 10. explorers: moving the slider changes the figure and the readout
+    n_explorers = browser.execute_script("return document.querySelectorAll('.dk-explorer').length")
+    for k in range(n_explorers):
+        before, after = browser.execute_script("""
+            const ex = document.querySelectorAll('.dk-explorer')[arguments[0]];
+            const shown = () => [...ex.querySelectorAll('img')]
+                .filter(i => i.style.display !== 'none').map(i => i.dataset.key + ':'
+                    + i.src.length + ':' + ex.querySelector('output').textContent);
+            const before = shown();
+            const r = ex.querySelector('input[type=range]');
+            r.value = (+r.value === +r.max) ? r.min : r.max;
+            r.dispatchEvent(new Event('input', {bubbles: true}));
+            return [before, shown()];
+        """, k)
+        assert len(before) == 1 and len(after) == 1, f"explorer {k} on {chapter} shows {after}"
+        assert before != after, f"explorer {k} on {chapter}: moving the slider changes nothing"
+
+    # 11. page weight (the page and everything it loaded)
+    if width == WIDTHS[0]:
+        WEIGHTS[chapter] = browser.execute_script("""
+            const nav = performance.getEntriesByType('navigation')[0];
+            return nav.decodedBodySize + performance.getEntriesByType('resource')
+                .reduce((a, r) => a + (r.decodedBodySize || 0), 0);
+        """)
+
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SHOTS / (chapter.replace("/", "_") + ".png")))
+    browser.save_screenshot(str(SHOTS / (chapter.replace("/", "_") + f"-{width}.png")))
+
+
+def test_explorer_pages_weigh_at_most_2mb_more(browser, server):
+    """A page with explorers weighs at most 2 MB more than the heaviest page without one."""
+    for chapter in CHAPTERS:
+        if chapter not in WEIGHTS:                # run alone: measure what is missing
+            test_chapter_page(browser, server, chapter, WIDTHS[0])
+    pages = {}
+    for chapter in CHAPTERS:
+        text = (HTML / f"{chapter}.html").read_text()
+        pages[chapter] = 'class="dk-explorer"' in text
+    plain = [WEIGHTS[c] for c in CHAPTERS if not pages[c]]
+    assert plain, "every page has an explorer?"
+    base = max(plain)
+    heavy = {c: WEIGHTS[c] - base for c in CHAPTERS if pages[c] and WEIGHTS[c] - base > EXPLORER_BUDGET}
+    assert not heavy, f"pages with explorers over {EXPLORER_BUDGET} bytes above {base}: {heavy}"

@@ -97,17 +97,38 @@ def test_plots_have_labels():
             assert ax.get_xlabel() and ax.get_ylabel()
 
 
-@pytest.mark.parametrize("factor", [1e-4, 1.0, 10.0])
-def test_widget_function_works_at_extreme_slider_values(factor):
+@pytest.mark.parametrize("where", [0, -1])
+def test_widget_function_works_at_extreme_slider_values(where):
     pytest.importorskip("ipywidgets")
     X, y = dk.data.gaussian(n=15, d=4, seed=0)
-    w = dk.widgets.beta_explorer(X, y)
-    bmax = np.linalg.norm(X.T @ y)
+    ex = dk.widgets.beta_explorer(X, y, static=False)
+    w = ex.widget()
     slider = w.children[0]
-    slider.value = factor * bmax  # redraws through the plain function dk.plot.beta_path
+    slider.value = ex.sliders[0].values[where]  # redraws through the plain function dk.plot.beta_path
     fig = w.result
     assert isinstance(fig, plt.Figure)
     assert f"{slider.value:.4g}" in fig.get_suptitle()
+
+
+def test_static_explorer_frames_follow_the_slider(monkeypatch):
+    """The book's explorers: one PNG frame per slider value, each a different figure, the
+    initial one shown, a range input per slider and nothing loaded from elsewhere."""
+    X, y = dk.data.gaussian(n=15, d=4, seed=0)
+    monkeypatch.setenv("DUALKIT_STATIC_EXPLORERS", "1")
+    ex = dk.widgets.beta_explorer(X, y)
+    assert ex.static and len(ex.sliders[0].values) >= 20
+    frames = ex.frames()
+    assert len(frames) == len(ex.sliders[0].values)
+    assert len({png for _, png in frames}) == len(frames)       # every value draws a new figure
+    page = ex.html()
+    assert page.count("<img ") == len(frames)
+    assert page.count('type="range"') == 1
+    assert page.count("display:none") == len(frames) - 1        # only the initial frame shows
+    assert "://" not in page and "<script>" in page    # base64 has no ":"
+    monkeypatch.setenv("DUALKIT_STATIC_EXPLORERS", "0")
+    assert not dk.widgets.beta_explorer(X, y).static
+    with pytest.raises(ValueError, match="unknown slider"):
+        ex.figure(gamma=1.0)
 
 
 def test_deep_plots_render_with_labels():
@@ -132,17 +153,14 @@ def test_deep_plots_render_with_labels():
     assert np.all(rank_line.get_ydata()[2:] < 0.5)
 
 
-@pytest.mark.parametrize("depth,factor", [(2, 1e-3), (6, 10.0), (4, 1.0)])
-def test_depth_widget_at_extreme_values(depth, factor):
-    pytest.importorskip("ipywidgets")
+@pytest.mark.parametrize("depth", [2, 4, 8])
+def test_depth_widget_at_extreme_values(depth):
     X, y = dk.data.gaussian(n=15, d=4, seed=0)
-    w = dk.widgets.depth_explorer(X, y)
-    depth_slider, beta_slider = w.children[0], w.children[1]
-    bmax = np.linalg.norm(X.T @ y)
-    depth_slider.value = depth
-    beta_slider.value = factor * bmax
-    assert isinstance(w.result, plt.Figure)
-    assert f"depth L = {depth}" in w.result.axes[0].get_title()
+    ex = dk.widgets.depth_explorer(X, y)
+    assert depth in ex.sliders[0].values
+    fig = ex.figure(depth=depth)
+    assert isinstance(fig, plt.Figure)
+    assert f"depth L = {depth}" in fig.axes[0].get_title()
 
 
 def test_vector_plots_widget_and_data():
@@ -154,9 +172,10 @@ def test_vector_plots_widget_and_data():
         fig.savefig(io.BytesIO(), format="png")
         assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
     pytest.importorskip("ipywidgets")
-    w = dk.widgets.svt_explorer(X, Y)
-    for value in (w.children[0].min, w.children[0].max):
-        w.children[0].value = 10**value
+    ex = dk.widgets.svt_explorer(X, Y, static=False)
+    w = ex.widget()
+    for value in (ex.sliders[0].values[0], ex.sliders[0].values[-1]):
+        w.children[0].value = value
         assert isinstance(w.result, plt.Figure)
     with pytest.raises(ValueError, match="whiten=True needs n >= d"):
         dk.data.vector_regression(n=3, d=6, K=2, whiten=True)
@@ -184,17 +203,15 @@ def test_spline_and_rank_one_plots_and_widgets():
         fig.savefig(io.BytesIO(), format="png")
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
-    pytest.importorskip("ipywidgets")
-    w = dk.widgets.spline_explorer(x, y)
-    for value in (w.children[0].min, w.children[0].max):     # extreme slider values
-        w.children[0].value = 10**value
-        assert isinstance(w.result, plt.Figure)
-        assert "knots" in w.result.axes[0].get_title()
-    w = dk.widgets.rank_one_explorer(X1, y1, depth=3)
-    for beta_exp, t in ((w.children[0].min, 0.5), (w.children[0].max, 2.0)):
-        w.children[0].value = 10**beta_exp
-        w.children[1].value = t
-        assert isinstance(w.result, plt.Figure)
+    ex = dk.widgets.spline_explorer(x, y)
+    for value in (ex.sliders[0].values[0], ex.sliders[0].values[-1]):     # extreme slider values
+        fig = ex.figure(beta=value)
+        assert isinstance(fig, plt.Figure)
+        assert "knots" in fig.axes[0].get_title()
+    ex = dk.widgets.rank_one_explorer(X1, y1, depth=3)
+    for value in (ex.sliders[0].values[0], ex.sliders[0].values[-1]):
+        assert isinstance(ex.figure(beta=value), plt.Figure)
+    plt.close("all")
 
 
 def test_relu_data_sets_are_seeded_and_well_formed():
