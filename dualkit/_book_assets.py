@@ -21,15 +21,13 @@ import re
 from pathlib import Path
 
 CSS = """
-/* display math: never clipped on the left; a formula wider than the column scrolls inside it */
-div.math-wrapper, .bd-article .math {
-  max-width: 100%;
-}
-mjx-container[jax="CHTML"][display="true"] {
+/* display math: never clipped. MathJax gives a tagged equation a min-width; the theme lays
+   div.math out as a reversed flex row that hides its overflow, so a formula wider than the column
+   (on a phone) lost its left part. Here it overflows to the right and scrolls from its left edge */
+div.math {
+  flex-direction: row;
   overflow-x: auto;
   overflow-y: hidden;
-  max-width: 100%;
-  padding: 2px 0;
 }
 /* small result tables (dualkit.book.table, Solution, History) */
 table.dk-table {
@@ -54,8 +52,15 @@ table.dk-table th, table.dk-table td {
   white-space: nowrap;
 }
 table.dk-table th { border-bottom-width: 2px; }
-/* text outputs keep their lines; the rare long one scrolls instead of being cut */
-div.cell_output pre { overflow-x: auto; }
+/* code and text outputs: 88 characters fit the column at 1280 px (the chapters keep their lines
+   within 88); on a phone a long line scrolls instead of being cut */
+div.cell_input pre, div.cell_output pre {
+  font-size: 12px;
+  line-height: 1.45;
+  padding-left: 10px;
+  padding-right: 10px;
+  overflow-x: auto;
+}
 /* explorers (dualkit.widgets): slider above its figure */
 .dk-explorer { margin: 0.4em 0 1em 0; max-width: 100%; }
 .dk-explorer-control {

@@ -199,21 +199,23 @@ def test_chapter_page(browser, server, chapter, width):
     # 7. display equations fit: never clipped on the left; at >= 768 px none overflows its
     #    column, on a phone a wide one scrolls inside it (overflow-x: auto, dualkit.css)
     math = browser.execute_script("""
-        const col = document.querySelector('main article') || document.querySelector('main');
-        const cr = col.getBoundingClientRect();
         return [...document.querySelectorAll('mjx-container[display="true"]')].map(m => {
-            const r = m.getBoundingClientRect();
-            const inner = (m.querySelector('mjx-math') || m).getBoundingClientRect();
-            const style = getComputedStyle(m);
-            return {tex: (m.parentElement.textContent || '').slice(0, 60),
-                    left: inner.left - r.left, over: m.scrollWidth - m.clientWidth,
-                    out: r.right - cr.right, scroll: style.overflowX};
+            const box = m.parentElement;            // div.math: the formula's block in the column
+            const r = box.getBoundingClientRect();
+            let lo = Infinity, hi = -Infinity;      // where the glyphs are drawn
+            m.querySelectorAll('mjx-c').forEach(c => {
+                const b = c.getBoundingClientRect();
+                if (b.width > 0) { lo = Math.min(lo, b.left); hi = Math.max(hi, b.right); }
+            });
+            return {tex: (box.textContent || '').trim().slice(0, 60), left: lo - r.left,
+                    right: hi - r.right, over: box.scrollWidth - box.clientWidth,
+                    scroll: getComputedStyle(box).overflowX};
         });
     """)
     clipped = [m["tex"] for m in math if m["left"] < -1]
     assert not clipped, f"display equations clipped on the left on {chapter} at {width} px: {clipped}"
     if width >= 768:
-        wide = [m["tex"] for m in math if m["over"] > 1 or m["out"] > 1]
+        wide = [m["tex"] for m in math if m["over"] > 1 or m["right"] > 1]
         assert not wide, f"display equations wider than the column on {chapter}: {wide}"
     else:
         hidden = [m["tex"] for m in math if m["over"] > 1 and m["scroll"] not in ("auto", "scroll")]
