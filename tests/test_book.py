@@ -127,3 +127,22 @@ def test_every_cited_appendix_label_exists():
     missing = [f"{p.relative_to(ROOT)}: {label}" for p in _repo_files(".py", ".md")
                for label in cite.findall(p.read_text(encoding="utf-8")) if label not in labels]
     assert not missing, f"cited appendix labels that chapters/derivations.md does not define: {missing}"
+
+
+SETUP_CELL = "```{code-cell} ipython3\n:tags: [remove-cell]\nimport dualkit as dk\ndk.book.setup("
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.md")), ids=lambda p: p.stem)
+def test_code_fits_the_column_and_chapters_start_with_the_setup_cell(path):
+    """88 characters of code fit the book's column at 1280 px (dualkit.css); every chapter with
+    code starts with the hidden cell that sets up figures and printing (dk.book.setup)."""
+    text = path.read_text()
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)\n```", text, re.S)
+    if not cells:
+        return
+    assert text.count("```{code-cell}") and text.index(SETUP_CELL) == text.index("```{code-cell}"), \
+        f"{path.name}: the first code cell must be the hidden set-up cell ({SETUP_CELL!r}...)"
+    for cell in cells:
+        body = re.sub(r"\A---\n.*?\n---\n", "", cell, flags=re.S)      # metadata block
+        for line in body.splitlines():
+            assert len(line) <= 88, f"{path.name}: a code line of {len(line)} characters: {line}"

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import time
 
-import cvxpy as cp
 import numpy as np
 import torch
 from scipy.optimize import minimize
 
+from .._lazy import cvxpy as cp
 from .._validation import (
     as_matrix,
     as_vector,

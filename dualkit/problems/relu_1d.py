@@ -31,10 +31,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import torch
 
+from .._lazy import cvxpy as cp
 from .._validation import as_vector, check_beta, check_betas, check_positive_float, check_positive_int
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy

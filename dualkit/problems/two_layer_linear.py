@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import time
 
-import cvxpy as cp
 import numpy as np
 import torch
 
+from .._lazy import cvxpy as cp
 from .._validation import (
     as_matrix,
     as_targets,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 import warnings
 
-import cvxpy as cp
 import numpy as np
+
+from .._lazy import cvxpy as cp
 
 __all__ = ["solve_cvxpy", "DEFAULT_SOLVER"]
 
