@@ -29,6 +29,13 @@ div.math {
   overflow-x: auto;
   overflow-y: hidden;
 }
+/* a visible (not overlay) scroll bar under whatever scrolls sideways: equations, tables, code */
+div.math::-webkit-scrollbar, table.dk-table::-webkit-scrollbar,
+div.cell_input pre::-webkit-scrollbar, div.cell_output pre::-webkit-scrollbar { height: 6px; }
+div.math::-webkit-scrollbar-thumb, table.dk-table::-webkit-scrollbar-thumb,
+div.cell_input pre::-webkit-scrollbar-thumb, div.cell_output pre::-webkit-scrollbar-thumb {
+  background: #b8b8b8; border-radius: 3px;
+}
 /* small result tables (dualkit.book.table, Solution, History) */
 table.dk-table {
   border-collapse: collapse;
