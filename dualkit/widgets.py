@@ -83,6 +83,8 @@ class Explorer:
     sliders : list of Slider
     static : bool or None
         None (default) reads ``DUALKIT_STATIC_EXPLORERS`` (set to 1 by the book build).
+    alt : str
+        What the figure shows, for its alternative text (the slider values are appended).
     reuse : bool
         Draw every static frame into the first frame's figure, with its layout frozen (several
         times faster than a new figure per frame; only for figures whose axes do not change).
@@ -93,13 +95,13 @@ class Explorer:
     """
 
     def __init__(self, draw: Callable, sliders: list[Slider], static: bool | None = None,
-                 reuse: bool = False):
+                 reuse: bool = False, alt: str = "Figure"):
         if not sliders:
             raise ValueError("an explorer needs at least one slider")
         for s in sliders:
             if not len(s.values) or not 0 <= s.start < len(s.values):
                 raise ValueError(f"slider {s.name!r}: start must index one of its values")
-        self._draw, self.sliders, self.reuse = draw, list(sliders), reuse
+        self._draw, self.sliders, self.reuse, self.alt = draw, list(sliders), reuse, alt
         self.static = os.environ.get("DUALKIT_STATIC_EXPLORERS") == "1" if static is None else static
 
     @property
@@ -182,8 +184,8 @@ class Explorer:
         imgs = []
         for idx, png in frames:
             key = "-".join(map(str, idx))
-            desc = ", ".join(f"{s.label} = {s.text(s.values[i])}"
-                             for s, i in zip(self.sliders, idx, strict=True))
+            desc = self.alt + " at " + ", ".join(f"{s.label} = {s.text(s.values[i])}"
+                                                 for s, i in zip(self.sliders, idx, strict=True))
             hidden = "" if idx == start else "display:none;"
             imgs.append(
                 f'<img data-key="{key}" alt="{html.escape(desc)}" width="{self._width:.0f}" '
@@ -236,7 +238,7 @@ def beta_explorer(X, y, betas=None, static: bool | None = None) -> Explorer:
                               axes=None if fig is None else fig.axes)
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 0.5 * bmax))], static,
-                    reuse=True)
+                    reuse=True, alt="Size and value of the optimal two-layer linear network along β")
 
 
 def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None = None) -> Explorer:
@@ -258,7 +260,7 @@ def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None
         return plot.formulations_path(X, y, depth=int(depth), t=t)
 
     return Explorer(draw, [Slider("depth", "depth L", depths, min(2, len(depths) - 1), "d")],
-                    static)
+                    static, alt="Norm of the deep linear optimum along β, two formulations")
 
 
 def svt_explorer(X, Y, static: bool | None = None) -> Explorer:
@@ -276,7 +278,7 @@ def svt_explorer(X, Y, static: bool | None = None) -> Explorer:
         return plot.svt_spectrum(X, Y, float(beta), ax=None if fig is None else fig.axes[0])
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, float(np.median(sig))))],
-                    static, reuse=True)
+                    static, reuse=True, alt="Singular values of XᵀY and of the soft-thresholded optimum")
 
 
 def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Explorer:
@@ -302,7 +304,7 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
                                      f"P* = {sol.value:.4g}")
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static,
-                    reuse=True)
+                    reuse=True, alt="Optimal 1-D network fit, its knots and the linear spline")
 
 
 def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None = None) -> Explorer:
@@ -336,7 +338,7 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None 
         return fig
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 0.05 * bmax))], static,
-                    reuse=True)
+                    reuse=True, alt="Optimal deep ReLU fit on rank-one data, with and without bias")
 
 
 def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explorer:
@@ -359,4 +361,5 @@ def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explo
         return plot.relu_neurons(X, y, {f"β = {beta:.3g}, P* = {sol.value:.4g} "
                                         f"(certified: {sol.certified})": sol.weights})
 
-    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static)
+    return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static,
+                    alt="Neurons of the optimal two-layer ReLU network on 2-D data")
