@@ -973,13 +973,46 @@ def _bench_number(v: float, digits: int = 3) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+_BENCH_SHORT = {
+    "solve() dedicated [closed_form]": "solve(): closed form",
+    "solve() dedicated [fista]": "solve(): FISTA",
+    "solve() dedicated [ramp]": "solve(): banded IPM",
+    "solve() [ridge path]": "solve(): ridge path",
+    "dualkit solve() (working set)": "solve(): working set",
+    "one solve() (reference)": "one solve()",
+    "path(betas): one factorization": "path(betas)",
+    "20 independent solve()": "20 × solve()",
+    "torch L-BFGS (strong Wolfe)": "L-BFGS",
+    "cvxpy + Clarabel (whole program)": "cvxpy + CLARABEL",
+    "Adam step on cpu float64": "Adam step, CPU",
+}
+
+
+def _bench_method(method: str) -> str:
+    """A short name for the table: ``"torch Adam (best lr 0.01)"`` -> ``"Adam (lr 0.01)"``."""
+    if method in _BENCH_SHORT:
+        return _BENCH_SHORT[method]
+    if method.startswith("torch Adam (best lr "):
+        return "Adam (lr " + method[len("torch Adam (best lr "):]
+    if method.startswith("scnn") and "(tol " in method:
+        return "scnn (tol " + f"{float(method.split('(tol ')[1].rstrip(')')):g})"
+    return method
+
+
+def _minus(text: str) -> str:
+    """Typographic minus signs, which a browser does not break a line at (``1.9e−16``)."""
+    return text.replace("-", "\u2212")
+
+
 def benchmark_table(rows, benches=None, caption: str | None = None):
     r"""The benchmark results as a compact table (a :class:`dualkit.book.Table`): the rows that
     were measured (a finite time) and the columns that carry the comparison.
 
     Columns: the benchmark and the size (each written once, on the first row of its block), the
-    method, the wall time in seconds (median of 5 runs under a second), "× first row" (the time
-    over that of the first row of the block, the dedicated solver; a training row uses its time
+    method (a short name: ``solve(): closed form`` for ``solve() dedicated [closed_form]``,
+    ``Adam (lr 0.01)`` for ``torch Adam (best lr 0.01)``, ...), the wall time in seconds
+    (median of 5 runs under a second), "× first row" (the time over that of the first row of
+    the block, the dedicated solver; a training row uses its time
     to a relative gap of :math:`10^{-6}`, or its capped run time marked ">" when it did not get
     there), the relative duality gap and the peak memory traced during one run. The compile and
     solve times of cvxpy, the times to :math:`10^{-2}` and :math:`10^{-4}` and the notes are in
@@ -1003,11 +1036,11 @@ def benchmark_table(rows, benches=None, caption: str | None = None):
         out.append({
             "bench": r["bench"] if new_bench else "",
             "size": r["size"] if new_bench or r["size"] != last_size else "",
-            "method": r["method"],
-            "time (s)": _bench_number(r["time"]),
-            "× first row": ratio,
-            "rel. gap": "—" if not np.isfinite(gap) else "0" if gap == 0 else f"{gap:.1e}",
-            "peak MB": _bench_number(r["peak_mb"]),
+            "method": _bench_method(r["method"]),
+            "time (s)": _minus(_bench_number(r["time"])),
+            "× first row": _minus(ratio),
+            "rel. gap": "—" if not np.isfinite(gap) else "0" if gap == 0 else _minus(f"{gap:.1e}"),
+            "peak MB": _minus(_bench_number(r["peak_mb"])),
         })
         last_bench, last_size = r["bench"], r["size"]
     return table(out, caption=caption)
