@@ -80,7 +80,8 @@ def main(argv=None) -> None:
     if unknown:
         ap.error(f"unknown rows {unknown}; choose from {list(ALL)}")
 
-    # no Markdown heading: the performance chapter includes this file inside its own section
+    # no Markdown heading; the performance chapter reads the first line (the environment) and
+    # the last ("Total ... s") of this file, and links it for download
     head = (f"**dualkit benchmarks ({mode})**: {environment()}; training capped at {cap:g} s per "
             f"optimizer (Adam: {cap / 3:.3g} s per learning rate, the time of the learning-rate "
             f"search not counted). '>' marks a training run that did not reach 1e-6 in its cap; "

@@ -14,7 +14,7 @@ torch network and measures how far a trained network is from the global optimum:
     prob.gap(net)
 """
 
-from . import book, check, data, diagnostics, losses, nets, plot, solvers, splines, widgets
+from . import book, check, data, diagnostics, losses, nets, plot, solvers, splines, timing, widgets
 from .problems import (
     DeepLinear,
     DeepLinearWeightDecay,
@@ -46,6 +46,7 @@ __all__ = [
     "solvers",
     "widgets",
     "splines",
+    "timing",
     "Problem",
     "Solution",
     "TwoLayerLinear",

@@ -43,6 +43,8 @@ __all__ = [
     "relu_neurons",
     "benchmark",
     "extreme_points",
+    "solver_vs_training",
+    "benchmark_table",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -552,7 +554,7 @@ def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
 
 
 def _benchmark_rows(rows) -> list[dict]:
-    """Rows as dicts with float times: a list of dicts, or the path of a benchmark CSV."""
+    """Rows as dicts with float numbers: a list of dicts, or the path of a benchmark CSV."""
     if isinstance(rows, (str, bytes)) or hasattr(rows, "__fspath__"):
         import csv
         with open(rows, newline="") as f:
@@ -560,7 +562,7 @@ def _benchmark_rows(rows) -> list[dict]:
     out = []
     for r in rows:
         r = dict(r)
-        for k in ("time", "t_1e-06"):
+        for k in ("time", "ratio", "rel_gap", "peak_mb", "t_1e-06"):
             try:
                 r[k] = float(r.get(k, "nan"))
             except (TypeError, ValueError):
@@ -569,19 +571,103 @@ def _benchmark_rows(rows) -> list[dict]:
     return out
 
 
-def benchmark(rows, axes=None):
-    r"""Wall time against problem size, one panel per benchmark with several sizes and one line
-    per method: the figure that ``python -m benchmarks`` writes next to its table.
+def _bench_id(bench: str) -> str:
+    """``"B4 deep linear (paper)"`` -> ``"B4"``."""
+    return bench.split()[0] if bench.split() else bench
 
-    ``rows`` is the list of row dicts of ``benchmarks.suite`` or the path of the CSV it wrote.
-    Training runs are drawn at their time to a relative gap of 1e-6 when they got there (filled
-    marker) and at their capped run time when they did not (cross). Sizes are read from the
-    ``size`` column (``"n=1000, d=100, L=3"``): the x axis is n (the width for the training-step
-    rows), and parameters that do not grow with n (L, cond, the device) split lines.
+
+def _select_benches(rows: list[dict], benches) -> list[dict]:
+    if benches is None:
+        return rows
+    if isinstance(benches, str):
+        benches = [benches]
+    want = {str(b).strip().upper() for b in benches}
+    known = {_bench_id(r["bench"]).upper() for r in rows}
+    if not want <= known:
+        raise ValueError(f"benches {sorted(want - known)} are not in these rows; "
+                         f"choose from {sorted(known, key=lambda b: (len(b), b))}.")
+    return [r for r in rows if _bench_id(r["bench"]).upper() in want]
+
+
+def _bench_family(method: str) -> str:
+    """One legend entry (and colour) per kind of method, across benchmarks."""
+    low = method.strip().lower()
+    if low.startswith("cvxpy") and "+" in method:
+        return "cvxpy + " + method.split("+", 1)[1].split("(")[0].strip().upper()
+    if low.startswith("torch adam"):
+        return "torch Adam (best of 3 lr)"
+    if "l-bfgs" in low:
+        return "torch L-BFGS"
+    if low.startswith("path("):
+        return "path(betas): one factorization"
+    if low.startswith("20 independent"):
+        return "20 independent solve()"
+    if low.startswith("adam step"):
+        return "one Adam step" + method.strip()[len("Adam step"):]
+    if "solve()" in low or "closed form" in low or "fista" in low:
+        return "dualkit solve()"
+    return method.strip()
+
+
+_BENCH_COLORS = {
+    "dualkit solve()": "tab:blue",
+    "path(betas): one factorization": "tab:cyan",
+    "20 independent solve()": "tab:gray",
+    "cvxpy + CLARABEL": "tab:red",
+    "cvxpy + SCS": "tab:orange",
+    "cvxpy + HIGHS": "tab:brown",
+    "cvxpy + OSQP": "tab:pink",
+    "torch Adam (best of 3 lr)": "tab:green",
+    "torch L-BFGS": "tab:purple",
+    "one Adam step on cpu float64": "tab:olive",
+}
+#: line style and marker of the runs of one benchmark that differ by a parameter other than
+#: the x axis (the depth L, the condition number, n for the training-step rows)
+_BENCH_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
+
+
+def _bench_variant_key(extra: str):
+    nums = [float(v) for v in
+            (p.split("=", 1)[1] for p in extra.split(", ") if "=" in p) if _is_number(v)]
+    return (extra != "", extra.split("=")[0], nums, extra)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tick_label(x: float) -> str:
+    k = np.log10(x)
+    return f"$10^{{{int(round(k))}}}$" if x >= 1e4 and abs(k - round(k)) < 1e-9 else f"{x:g}"
+
+
+def benchmark(rows, benches=None, axes=None, ncols: int = 2):
+    r"""Wall time against problem size, one panel per benchmark with several sizes: the figures
+    of :ref:`ch-performance` and of ``python -m benchmarks``.
+
+    ``rows`` is the list of row dicts of ``benchmarks.suite`` or the path of the CSV it wrote;
+    ``benches`` (e.g. ``["B1", "B2", "B3"]``) picks the benchmarks to draw, in the order of the
+    rows (default: every benchmark measured at two sizes or more). One colour per kind of method,
+    the same in every panel and figure; where a benchmark also varies a parameter that is not on
+    the x axis (the depth ``L``, the condition number, ``n`` for the training-step rows), each
+    value gets its own line style and marker. Training runs (open markers) are drawn at their
+    time to a relative gap of :math:`10^{-6}` when they got there and at their capped run time
+    (a cross) when they did not. The x axis is the number of samples :math:`n` (the width for the
+    training-step rows; the other dimensions are in the size column of the table).
+
+    The panels fill a grid of ``ncols`` columns, 7.3 in wide (the book's column at its natural
+    size); the legend takes a free cell of the grid, or a row below it.
 
     Introduced in :ref:`ch-performance`.
     """
-    rows = _benchmark_rows(rows)
+    from matplotlib.lines import Line2D
+
+    ncols = check_positive_int(ncols, "ncols")
+    rows = _select_benches(_benchmark_rows(rows), benches)
 
     def params(size: str) -> dict:
         return dict(p.strip().split("=", 1) for p in size.split(",") if "=" in p)
@@ -598,51 +684,84 @@ def benchmark(rows, axes=None):
               if len({params(x["size"]).get(xkey(params(x["size"]))) for x in rs}) > 1]
     if not panels:
         raise ValueError("no benchmark in these rows has more than one size to plot.")
+
+    def variant(p: dict) -> str:
+        return ", ".join(f"{k}={v}" for k, v in p.items()
+                         if k not in (xkey(p), "d", "K", "patterns") and not k[0].isdigit())
+
+    variants = sorted({variant(params(r["size"])) for b in panels for r in groups[b]},
+                      key=_bench_variant_key)
+    # the values of one parameter (L=3, L=4) take the styles in turn, after the plain style
+    # when a panel also has lines without that parameter (B3: cond(X) given or not)
+    shared = {v.split("=")[0] for b in panels
+              if "" in (vs := {variant(params(r["size"])) for r in groups[b]})
+              for v in vs if v}
+    styles = {"": _BENCH_STYLES[0]}
+    for key in dict.fromkeys(v.split("=")[0] for v in variants if v):
+        values = [v for v in variants if v and v.split("=")[0] == key]
+        for k, v in enumerate(values, start=int(key in shared)):
+            styles[v] = _BENCH_STYLES[k % len(_BENCH_STYLES)]
+    families = list(dict.fromkeys(_bench_family(r["method"]) for b in panels for r in groups[b]))
+    spare = plt.get_cmap("tab10").colors
+    colors = {f: _BENCH_COLORS.get(f, spare[k % 10]) for k, f in enumerate(families)}
+
+    legend_ax = None
     if axes is None:
-        cols = min(3, len(panels))
+        cols = min(ncols, len(panels))
         nrows = -(-len(panels) // cols)
-        fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows),
+        fig, grid = plt.subplots(nrows, cols, figsize=(7.3, 2.75 * nrows + 0.2),
                                  layout="constrained", squeeze=False)
-        axes = list(axes.ravel())
+        axes = list(grid.ravel())
         for ax in axes[len(panels):]:
-            ax.set_visible(False)
+            ax.set_axis_off()
+        if len(axes) > len(panels):
+            legend_ax = axes[len(panels)]
     else:
         axes = list(np.atleast_1d(axes).ravel())
+        if len(axes) < len(panels):
+            raise ValueError(f"{len(panels)} panels to draw, but {len(axes)} axes given.")
         fig = axes[0].figure
-    # one colour per method across all panels, one line style per extra parameter (L, cond, n)
-    methods = sorted({r["method"] for b in panels for r in groups[b]})
-    palette = plt.get_cmap("tab20").colors
-    colors = {m: palette[(2 * k) % 20 + (2 * k) // 20 % 2] for k, m in enumerate(methods)}
+    capped = False
     for ax, bench in zip(axes, panels, strict=False):
         lines: dict = {}
         for r in groups[bench]:
             p = params(r["size"])
-            extra = ", ".join(f"{k}={v}" for k, v in p.items()
-                              if k not in (xkey(p), "d", "K", "patterns") and not k[0].isdigit())
             reached = np.isfinite(r["t_1e-06"])
             t = r["t_1e-06"] if reached else r["time"]
-            lines.setdefault((r["method"], extra), []).append(
+            lines.setdefault((_bench_family(r["method"]), variant(p)), []).append(
                 (float(p[xkey(p)]), t, reached or "torch" not in r["method"]))
-        styles = {e: ls for e, ls in zip(sorted({e for _, e in lines}), ["-", "--", ":", "-."] * 9,
-                                         strict=False)}
-        for (method, extra), pts in sorted(lines.items()):
+        for (family, var), pts in lines.items():
             pts.sort()
-            xs, ts = [p[0] for p in pts], [p[1] for p in pts]
-            ax.plot(xs, ts, color=colors[method], ls=styles[extra], lw=1,
-                    label=method + (f" ({extra})" if extra else ""))
-            for x, t, o in pts:
-                ax.plot(x, t, marker="o" if o else "x", color=colors[method], ms=5)
+            ls, marker = styles[var]
+            ax.plot([q[0] for q in pts], [q[1] for q in pts], color=colors[family], ls=ls, lw=1.2)
+            for x, t, ok in pts:
+                ax.plot(x, t, marker=marker if ok else "x", color=colors[family], ms=5.5,
+                        mew=1.5, mfc="none" if family.startswith("torch") else None)
+                capped |= not ok
         ax.set_xscale("log")
         ax.set_yscale("log")
         xs_all = sorted({float(params(r["size"])[xkey(params(r["size"]))]) for r in groups[bench]})
-        ax.set_xticks(xs_all, [f"{x:g}" for x in xs_all])
+        ax.set_xticks(xs_all, [_tick_label(x) for x in xs_all])
         ax.minorticks_off()
-        ax.set_title(bench, fontsize="medium")
+        ax.set_title(bench)
         ax.set_xlabel("width (neurons)" if xkey(params(groups[bench][0]["size"])) == "width"
-                      else "number of samples $n$ (d, K: see the table)")
+                      else "number of samples $n$")
         ax.set_ylabel("wall time (s)")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="x-small")
+    # training runs (torch) get open markers: they stay visible over a solver's point
+    handles = [Line2D([], [], color=colors[f], marker="o", ms=5.5, mew=1.5, lw=1.2, label=f,
+                      mfc="none" if f.startswith("torch") else None) for f in families]
+    handles += [Line2D([], [], color="0.35", ls=styles[v][0], marker=styles[v][1], ms=5, lw=1.2,
+                       label=v) for v in variants if v]
+    if capped:
+        handles.append(Line2D([], [], color="0.35", ls="none", marker="x", ms=6, mew=1.5,
+                              label="training: $10^{-6}$ not reached\n(capped run time)"))
+    if legend_ax is not None:
+        legend_ax.legend(handles=handles, loc="center", frameon=False)
+    elif type(fig.get_layout_engine()).__name__ == "ConstrainedLayoutEngine":
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    else:
+        fig.legend(handles=handles, loc="lower center", ncols=2, frameon=False)
     return fig
 
 
@@ -801,3 +920,127 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
         a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="x-small", ncol=2,
                  frameon=False, markerscale=0.6)
     return fig
+
+
+def solver_vs_training(runs: dict, solver_time: float, solver_gap: float | None = None,
+                       solver_label: str = "convex solver", ax=None):
+    r"""Relative gap of training runs against wall time, and where the convex solver stands.
+
+    Each :class:`~dualkit.train.History` of ``runs`` (label to history, recorded with a bound)
+    is drawn as its relative gap :math:`(P(\theta_k)-D^\star)/D^\star` against wall time, both
+    on log scales (gaps at or below zero at ``LOG_FLOOR``). The solver's time ``solver_time``
+    (seconds; the book passes the median of repeated solves, :func:`dualkit.timing.timed`) is
+    a dashed vertical line, and its own certified relative gap ``solver_gap``, if given, a star
+    on that line. The legend sits to the right of the axes, off the data.
+
+    Introduced in :ref:`ch-performance`.
+    """
+    solver_time = check_positive_float(solver_time, "solver_time")
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of label -> History.")
+    if any(h.bound is None for h in runs.values()):
+        raise ValueError("every history needs a bound (train with bound=...) to have a gap.")
+    fig, ax = _axes(ax, figsize=(7.3, 3.3))
+    for label, h in runs.items():
+        ax.plot(h.time, np.maximum(h.rel_gap, LOG_FLOOR), lw=1.5, label=label)
+    ax.axhline(np.finfo(float).eps, color="gray", ls=":", lw=1,
+               label="float64 rounding\n($2.2\\times10^{-16}$)")
+    ax.axvline(solver_time, color="k", ls="--", lw=1, label=f"{solver_label}:\nits wall time")
+    if solver_gap is not None:
+        ax.plot(solver_time, max(float(solver_gap), LOG_FLOOR), "*", color="k", ms=12,
+                label=f"{solver_label}:\nits certified gap")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("wall time (s)")
+    ax.set_ylabel("relative gap")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, frameon=False)
+    return fig
+
+
+def _bench_number(v: float, digits: int = 3) -> str:
+    """``digits`` significant digits, without an exponent from 1e-4 to 1e6 (``16400``,
+    ``0.00179``, ``5``); NaN as a dash."""
+    if not np.isfinite(v):
+        return "—"
+    if v == 0:
+        return "0"
+    r = float(f"{v:.{digits}g}")
+    if not 1e-4 <= abs(r) < 1e6:
+        mant, exp = f"{v:.{digits - 1}e}".split("e")
+        return f"{mant}e{int(exp)}"
+    text = f"{r:.{max(digits - 1 - int(np.floor(np.log10(abs(r)))), 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_BENCH_SHORT = {
+    "solve() dedicated [closed_form]": "solve(): closed form",
+    "solve() dedicated [fista]": "solve(): FISTA",
+    "solve() dedicated [ramp]": "solve(): banded IPM",
+    "solve() [ridge path]": "solve(): ridge path",
+    "dualkit solve() (working set)": "solve(): working set",
+    "one solve() (reference)": "one solve()",
+    "path(betas): one factorization": "path(betas)",
+    "20 independent solve()": "20 × solve()",
+    "torch L-BFGS (strong Wolfe)": "L-BFGS",
+    "cvxpy + Clarabel (whole program)": "cvxpy + CLARABEL",
+    "Adam step on cpu float64": "Adam step, CPU",
+}
+
+
+def _bench_method(method: str) -> str:
+    """A short name for the table: ``"torch Adam (best lr 0.01)"`` -> ``"Adam (lr 0.01)"``."""
+    if method in _BENCH_SHORT:
+        return _BENCH_SHORT[method]
+    if method.startswith("torch Adam (best lr "):
+        return "Adam (lr " + method[len("torch Adam (best lr "):]
+    if method.startswith("scnn") and "(tol " in method:
+        return "scnn (tol " + f"{float(method.split('(tol ')[1].rstrip(')')):g})"
+    return method
+
+
+def _minus(text: str) -> str:
+    """Typographic minus signs, which a browser does not break a line at (``1.9e−16``)."""
+    return text.replace("-", "\u2212")
+
+
+def benchmark_table(rows, benches=None, caption: str | None = None):
+    r"""The benchmark results as a compact table (a :class:`dualkit.book.Table`): the rows that
+    were measured (a finite time) and the columns that carry the comparison.
+
+    Columns: the benchmark and the size (each written once, on the first row of its block), the
+    method (a short name: ``solve(): closed form`` for ``solve() dedicated [closed_form]``,
+    ``Adam (lr 0.01)`` for ``torch Adam (best lr 0.01)``, ...), the wall time in seconds
+    (median of 5 runs under a second), "× first row" (the time over that of the first row of
+    the block, the dedicated solver; a training row uses its time
+    to a relative gap of :math:`10^{-6}`, or its capped run time marked ">" when it did not get
+    there), the relative duality gap and the peak memory traced during one run. The compile and
+    solve times of cvxpy, the times to :math:`10^{-2}` and :math:`10^{-4}` and the notes are in
+    the CSV that ``python -m benchmarks`` writes. ``rows``: row dicts or the path of that CSV;
+    ``benches`` as in :func:`benchmark`.
+
+    Introduced in :ref:`ch-performance`.
+    """
+    from .book import table
+
+    rows = [r for r in _select_benches(_benchmark_rows(rows), benches) if np.isfinite(r["time"])]
+    if not rows:
+        raise ValueError("no measured rows (a finite time) to show.")
+    out, last_bench, last_size = [], None, None
+    for r in rows:
+        ratio = _bench_number(r["ratio"])
+        if r["method"].startswith("torch") and not np.isfinite(r["t_1e-06"]) and ratio != "—":
+            ratio = ">" + ratio
+        gap = r["rel_gap"]
+        new_bench = r["bench"] != last_bench
+        out.append({
+            "bench": r["bench"] if new_bench else "",
+            "size": r["size"] if new_bench or r["size"] != last_size else "",
+            "method": _bench_method(r["method"]),
+            "time (s)": _minus(_bench_number(r["time"])),
+            "× first row": _minus(ratio),
+            "rel. gap": "—" if not np.isfinite(gap) else "0" if gap == 0 else _minus(f"{gap:.1e}"),
+            "peak MB": _minus(_bench_number(r["peak_mb"])),
+        })
+        last_bench, last_size = r["bench"], r["size"]
+    return table(out, caption=caption)
