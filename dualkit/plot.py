@@ -45,11 +45,15 @@ __all__ = [
     "extreme_points",
     "solver_vs_training",
     "benchmark_table",
+    "rank_one_fit",
 ]
 
 FIGSIZE = (6.4, 3.6)
 #: floor used on log axes so that exact zeros (a gap of 0.0) stay visible
 LOG_FLOOR = 1e-17
+#: colours after the ten of matplotlib's cycle (black, gold, navy, teal, ...), for figures with
+#: more than ten curves
+_EXTRA_COLOURS = ["k", "#d4a017", "#000080", "#008080", "#8b0000", "#556b2f"]
 
 
 def _axes(ax, figsize=FIGSIZE):
@@ -103,7 +107,11 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
     fig, ax = _axes(ax)
     S = hist.singular_values_of(layer)
     for k in range(min(top, S.shape[1])):
-        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{{{k + 1}}}$")
+        # beyond the ten colours of the cycle: other colours, dashed, so no two curves look alike
+        style = ({"color": f"C{k}"} if k < 10 else
+                 {"color": _EXTRA_COLOURS[(k - 10) % len(_EXTRA_COLOURS)], "ls": "--"})
+        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{{{k + 1}}}$",
+                    **style)
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(f"singular values of $W_{layer + 1}$")
     ax.set_title(f"Layer {layer + 1} becomes rank one")
@@ -127,7 +135,8 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
     norms = np.array([np.linalg.norm(s.w) for s in sols])
     values = np.array([s.value for s in sols])
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
+        # about the column's width (7.6 in at 100 dpi), so that the fonts are not shrunk
+        fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.4), layout="constrained")
     fig = axes[0].figure
     axes[0].plot(betas, norms, color="C0")
     axes[0].set_ylabel("$\\|W_1 w_2\\|_2 = \\|w^\\star\\|_2$")
@@ -221,36 +230,47 @@ def alignment_matrices(weights, k: int = 4, title: str | None = None, rtol: floa
 
 
 def layer_structure(runs: dict):
-    r"""Per-layer structure of several networks (the paper's Fig. 2b/3a analogue).
+    r"""Per-layer structure of several networks (the paper's Figure 2b/3a analogue).
 
     ``runs`` maps a label (e.g. ``"β = 0.3"``) to a list of layers. Left: the numerical rank of
     each layer (:func:`dualkit.diagnostics.numerical_rank`; 0 for a layer whose norm is below
-    1e-6 of the largest layer's, i.e. one that has vanished), drawn with small vertical offsets
-    so that coinciding runs stay visible; right: Frobenius norm (solid) and operator norm (dashed)
-    of each layer.
+    1e-6 of the largest layer's, i.e. one that has vanished) on an integer axis; runs that
+    coincide stay visible as nested open markers (one marker and size per run). Right: Frobenius
+    norm (solid) and operator norm (dashed) of each layer. One legend below both panels.
     """
-    fig, (ax_r, ax_n) = plt.subplots(1, 2, figsize=(9.6, 3.6), layout="constrained")
-    offsets = np.linspace(-0.12, 0.12, len(runs)) if len(runs) > 1 else [0.0]
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax_r, ax_n) = plt.subplots(1, 2, figsize=(7.6, 3.9), layout="constrained")
+    markers = ["o", "s", "^", "D", "v", "P"]
+    sizes = np.linspace(12, 5, len(runs)) if len(runs) > 1 else [8]
+    handles, top = [], 1
     for i, (label, weights) in enumerate(runs.items()):
         summ = layer_summary(weights)
         layers = np.arange(1, len(summ["rank"]) + 1)
         # a layer that has vanished next to the others counts as rank 0
         rank = np.where(summ["frobenius"] <= 1e-6 * summ["frobenius"].max(), 0, summ["rank"])
-        # small vertical offsets keep coinciding lines visible
-        ax_r.plot(layers, rank + offsets[i], "o-", color=f"C{i}", label=label)
-        ax_n.plot(layers, summ["frobenius"], "o-", color=f"C{i}", label=f"{label}: $\\|W_l\\|_F$")
-        ax_n.plot(layers, summ["operator"], "x--", color=f"C{i}", label=f"{label}: $\\|W_l\\|_2$")
+        top = max(top, int(rank.max()))
+        style = {"color": f"C{i}", "marker": markers[i % len(markers)], "ms": sizes[i],
+                 "mfc": "none", "mew": 1.6}
+        ax_r.plot(layers, rank, "-", lw=1.2, **style)
+        ax_n.plot(layers, summ["frobenius"], "-", lw=1.5, **style)
+        ax_n.plot(layers, summ["operator"], "--", lw=1.5, **(style | {"ms": 0.6 * sizes[i]}))
+        handles.append(Line2D([], [], ls="-", label=label, **style))
+    handles += [Line2D([], [], color="0.3", ls="-", label="$\\|W_l\\|_F$ (solid)"),
+                Line2D([], [], color="0.3", ls="--", label="$\\|W_l\\|_2$ (dashed)")]
     for ax in (ax_r, ax_n):
         ax.set_xlabel("layer $l$")
         ax.set_xticks(layers)
         ax.grid(True, alpha=0.3)
     ax_r.set_ylabel("numerical rank ($\\sigma_k > 10^{-3}\\sigma_1$)")
-    ax_r.yaxis.get_major_locator().set_params(integer=True)
+    ax_r.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_r.set_ylim(-0.4, top + 0.6)
     ax_r.set_title("Rank of every layer")
-    ax_r.legend(fontsize="small")
     ax_n.set_ylabel("norm of $W_l$")
-    ax_n.set_title("Frobenius (solid) and operator (dashed) norms")
-    ax_n.legend(fontsize="x-small", ncol=2, loc="center right")
+    ax_n.set_title("Frobenius and operator norms")
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4),
+               frameon=False)
     return fig
 
 
@@ -305,16 +325,17 @@ def rank_path(betas, ranks, sigmas, ax=None):
     fig, ax = _axes(ax)
     grid = np.geomspace(betas.min(), betas.max(), 400)
     ax.plot(grid, [np.sum(sigmas > b) for b in grid], color="gray",
-            drawstyle="steps-post", label="prediction #{k: σ_k(XᵀY) > β}")
-    ax.plot(betas, ranks, "o", color="C0", label="trained rank of $W_1$")
+            drawstyle="steps-post", label="prediction $\\#\\{k:\\sigma_k(X^\\top Y)>\\beta\\}$")
+    ax.plot(betas, ranks, "o", color="C0", label="trained rank of $W_1$", zorder=3)
     for s in sigmas:
         ax.axvline(s, color="C3", ls="--", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("weight decay $\\beta$ (dashed: singular values of $X^\\top Y$)")
     ax.set_ylabel("rank of $W_1$")
-    ax.set_title("Rank of the first layer against β")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("Rank of the first layer against $\\beta$")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(loc="lower left")
     return fig
 
 
@@ -336,8 +357,8 @@ def svt_spectrum(X, Y, beta: float, ax=None):
     ax.set_xticks(k)
     ax.set_xlabel("index $k$")
     ax.set_ylabel("singular value")
-    ax.set_title(f"β = {beta:.3g}: rank of the optimum = {int(np.sum(sig > beta))}")
-    ax.legend(fontsize="small")
+    ax.set_title(f"$\\beta$ = {beta:.3g}: rank of the optimum = {int(np.sum(sig > beta))}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 
 
@@ -424,7 +445,8 @@ def rank_history(hist, ax=None, names=None):
     ax.set_ylabel("$\\sigma_2(W_l)/\\sigma_1(W_l)$")
     ax.set_title("Every layer becomes rank one")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", ncol=2)
+    # the curves start near 1 and fall: the lower left corner stays free
+    ax.legend(fontsize="small", ncol=2, loc="lower left")
     return fig
 
 
@@ -1044,3 +1066,47 @@ def benchmark_table(rows, benches=None, caption: str | None = None):
         })
         last_bench, last_size = r["bench"], r["size"]
     return table(out, caption=caption)
+
+
+def rank_one_fit(X, y, beta: float, depth: int = 4, t: float = 1.0, ax=None):
+    r"""Rank-one data :math:`X=c\,a^\top` as 1-D data in :math:`c`: the targets :math:`y_i`
+    against :math:`c_i` (grey dots) and two optimal deep ReLU networks at the same
+    :math:`\beta` and :math:`t`: without biases, the line :math:`\kappa^\star c`
+    (:ref:`app-rank-one`), and with a bias in layer :math:`L-1`, a linear spline in :math:`c`
+    (:ref:`app-rank-one-bias`) whose kinks are drawn on top of everything (red triangles on the
+    curve, dotted vertical lines down to the axis), so that they stay visible among the data.
+
+    Returns the Figure.
+
+    Introduced in :ref:`ch-rank-one-relu`.
+    """
+    from .problems.rank_one_relu import RankOneReLU
+
+    beta = check_beta(beta)
+    plain = RankOneReLU(X, y, beta, depth=depth, t=t)
+    spline = RankOneReLU(X, y, beta, depth=depth, t=t, bias=True).solve().info["one_d"]
+    c, yv = plain.c, plain.y
+    kappa = plain.kappa()
+    fig, ax = _axes(ax)
+    span = float(np.ptp(c)) if c.size > 1 else 1.0
+    grid = np.linspace(c.min() - 0.05 * span, c.max() + 0.05 * span, 1201)
+    knots = np.asarray(spline.knots, dtype=float)
+    for k in knots:
+        ax.axvline(k, color="C3", ls=":", lw=1.2, zorder=1)
+    ax.plot(c, yv, "o", color="0.45", ms=4.5, zorder=2, label="data $(c_i, y_i)$")
+    ax.plot(grid, spline.predict(grid), "-", color="C0", lw=2.4, zorder=3,
+            label="bias in layer $L-1$: a linear spline")
+    # dashed on top, so that the line stays visible where the two fits coincide
+    ax.plot(grid, kappa * grid, "--", color="C1", lw=2, zorder=4,
+            label="no bias: the line $\\kappa^\\star c$")
+    if knots.size:
+        ax.plot(knots, spline.predict(knots), "v", color="C3", mec="k", ms=10, zorder=6,
+                label="its kinks (at data values of $c$)")
+    ax.set_xlabel("$c$ (the data's only coordinate)")
+    ax.set_ylabel("network output")
+    ax.set_title(f"$\\beta$ = {beta:.3g}, $t$ = {t:g}: $\\kappa^\\star$ = {kappa:.4g}, "
+                 f"{knots.size} kink{'s' if knots.size != 1 else ''}")
+    ax.grid(True, alpha=0.3)
+    # the fits run from the lower (upper) left to the upper (lower) right for kappa* >= 0 (< 0)
+    ax.legend(loc="lower right" if kappa >= 0 else "upper right")
+    return fig

@@ -158,6 +158,7 @@ ENTRY_POINTS = {
     "plot.rank_path": (dk.plot.rank_path, dict(betas=np.array([1.0, 2.0]), ranks=np.array([2, 1]),
                                                sigmas=np.array([2.0, 1.0]))),
     "plot.training": (dk.plot.training, dict(hist=HIST)),
+    "plot.rank_one_fit": (dk.plot.rank_one_fit, dict(X=XR, y=YR, beta=0.5, depth=3, t=1.0)),
     "TwoLayerLinear loss": (dk.TwoLayerLinear, dict(X=X, y=Y, beta=0.5, loss="absolute")),
     "TwoLayerLinear.solve": (P_LIN.solve, dict(method="closed_form", width=2)),
     "ReLU1D.solve": (P_1D.solve, dict(method="ramp", width=30)),

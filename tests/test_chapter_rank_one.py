@@ -12,7 +12,7 @@ def five_layer():
     X, y = dk.data.rank_one(n=50, d=10, seed=1)
     probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
     prob = dk.RankOneReLU(X, y, beta=0.05 * probe.beta_max, depth=5, t=1.0)
-    net, hist, finals = dk.train_best(prob, widths=[50, 40, 30, 20], seeds=(0, 1, 2), steps=4000,
+    net, hist, finals = dk.train_best(prob, widths=[50, 40, 30, 20], seeds=(0, 1, 2), steps=3000,
                                       lr=1e-2, tol=1e-13, progress=False)
     return X, y, probe, prob, net, hist, finals
 
@@ -68,3 +68,20 @@ def test_beta_eff_and_beta_tilde():
     sol = prob.solve()
     lasso = 0.5 * np.sum((kappa * prob.c - y) ** 2) + prob.beta_tilde * abs(kappa)
     assert sol.value == pytest.approx(lasso, rel=1e-12)
+
+
+def test_bias_figure_labels_c_and_draws_the_kinks_above_the_data():
+    """The bias figure: the axis is c (the data's only coordinate), and the kinks of the optimal
+    spline are markers at the data values of c, drawn above the data dots."""
+    X, y = dk.data.rank_one(n=50, d=10, seed=1)
+    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
+    pb = dk.RankOneReLU(X, y, beta=0.01 * probe.beta_max, depth=5, t=1.0, bias=True)
+    one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_tilde).solve()
+    ax = dk.plot.rank_one_fit(X, y, pb.beta, depth=5, t=1.0).axes[0]
+    assert ax.get_xlabel().startswith("$c$")
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    kinks = next(ln for label, ln in lines.items() if label.startswith("its kinks"))
+    data = next(ln for label, ln in lines.items() if label.startswith("data"))
+    assert np.allclose(np.sort(kinks.get_xdata()), np.sort(one_d.knots))
+    assert kinks.get_zorder() > max(ln.get_zorder() for ln in ax.get_lines() if ln is not kinks)
+    assert data.get_zorder() < kinks.get_zorder()

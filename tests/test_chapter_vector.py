@@ -13,7 +13,7 @@ def test_rank_follows_the_singular_values_at_the_chapters_betas():
     for b in betas:
         p = dk.TwoLayerLinear(Xw, Yw, b)
         net = p.network(50, seed=0)
-        dk.train(net, p, steps=150, optimizer="lbfgs", progress=False)
+        dk.train(net, p, steps=30, optimizer="lbfgs", progress=False)
         rank = dk.diagnostics.numerical_rank(net.weights()[0], atol=1e-4 * np.sqrt(sig[0]))
         assert rank == int(np.sum(sig > b)), b
 

@@ -198,6 +198,7 @@ def test_spline_and_rank_one_plots_and_widgets():
         dk.plot.knot_path(x, y, [1e-3, 0.1, 10.0]),
         dk.plot.rank_history(h1),
         dk.plot.ramp_function(p1, n1.weights()),
+        dk.plot.rank_one_fit(X1, y1, 0.05 * p1.beta_max, depth=3),
     ]
     for fig in figs:
         fig.savefig(io.BytesIO(), format="png")

@@ -110,8 +110,8 @@ def mixed():
     X, y = dk.data.rank_one(20, 5, seed=0, mixed_sign=True)
     probe = dk.RankOneReLUMixed(X, y, 1.0)
     prob = dk.RankOneReLUMixed(X, y, 0.05 * abs(probe.c @ y))
-    net, hist, finals = dk.train_best(prob, widths=10, seeds=range(4), steps=4000, lr=1e-2,
-                                      progress=False)
+    net, hist, finals = dk.train_best(prob, widths=10, seeds=range(4), steps=500, lr=1e-2,
+                                      progress=False)                 # as the chapter
     dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
     return prob, net
 

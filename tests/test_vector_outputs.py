@@ -33,7 +33,7 @@ def trained():
     prob = dk.TwoLayerLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2))
     sol = prob.solve()
     net = prob.network(12, seed=0)
-    hist = dk.train(net, prob, steps=200, optimizer="lbfgs", progress=False)
+    hist = dk.train(net, prob, steps=40, optimizer="lbfgs", progress=False)
     return X, Y, prob, sol, net, hist
 
 
