@@ -309,33 +309,21 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
 
 def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (25 values, log scale, :math:`10^{-4}\beta_{\max}` to
-    :math:`2\beta_{\max}`) for rank-one data: the optimal fit :math:`\kappa^\star c` against the
-    targets, as a function of :math:`c`, with and without the bias of
-    :ref:`app-rank-one-bias` (then a linear spline in :math:`c`). The fit depends on
+    :math:`2\beta_{\max}`) for rank-one data that redraws :func:`dualkit.plot.rank_one_fit`: the
+    optimal fit :math:`\kappa^\star c` against the targets, as a function of :math:`c`, and with
+    the bias of :ref:`app-rank-one-bias` a linear spline in :math:`c` with its kinks. The fit depends on
     :math:`\beta` and :math:`t` only through :math:`\beta/t^{L-2}`.
 
     Introduced in :ref:`ch-rank-one-relu`.
     """
     from .problems.rank_one_relu import RankOneReLU
 
-    base = RankOneReLU(X, y, 1.0, depth=depth, t=t)
-    order = np.argsort(base.c)
-    bmax = base.beta_max
+    bmax = RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
     grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
     def draw(fig, beta):
-        p = RankOneReLU(X, y, float(beta), depth=depth, t=t)
-        pb = RankOneReLU(X, y, float(beta), depth=depth, t=t, bias=True)
-        s, sb = p.solve(), pb.solve()
-        fig, ax = plot._axes(None if fig is None else fig.axes[0])
-        ax.plot(p.c, y, "ko", ms=4, label="data")
-        ax.plot(p.c[order], s.weights.forward(X)[order], label=f"no bias: P* = {s.value:.4g}")
-        ax.plot(p.c[order], sb.weights.forward(X)[order], "--",
-                label=f"with bias: P* = {sb.value:.4g}")
-        ax.set(xlabel="$c_i$ (the data's only coordinate)", ylabel="output",
-               title=f"β = {beta:.3g}, t = {t:.2g}, κ* = {p.kappa():.4g}")
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-        return fig
+        return plot.rank_one_fit(X, y, float(beta), depth=depth, t=t,
+                                 ax=None if fig is None else fig.axes[0])
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 0.05 * bmax))], static,
                     reuse=True, alt="Optimal deep ReLU fit on rank-one data, with and without bias")
