@@ -403,8 +403,8 @@ def knot_path(x, y, betas, skip: bool = False, axes=None, shown: int = 5):
     from .problems.relu_1d import ReLU1D
 
     if axes is None:
-        fig, axes = plt.subplots(2, 1, figsize=(7.2, 6.4), layout="constrained",
-                                 height_ratios=(1.25, 1))
+        fig, axes = plt.subplots(2, 1, figsize=(7.2, 7.0), layout="constrained",
+                                 height_ratios=(1.3, 1))
     else:
         fig = axes[0].figure
     betas = np.sort(check_betas(betas))
@@ -423,7 +423,7 @@ def knot_path(x, y, betas, skip: bool = False, axes=None, shown: int = 5):
     axes[0].set_xlabel("input $x$")
     axes[0].set_ylabel("optimal fit $f^\\star(x)$")
     axes[0].set_title("Optimal fits along the path")
-    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _legend_below(axes[0], ncols=3, offset=0.2)
     axes[0].grid(True, alpha=0.3)
     axes[1].semilogx(betas, counts, "o-", color="0.35", ms=4)
     axes[1].scatter(betas[picks], counts[picks], s=110, facecolors="none", edgecolors=colors,
@@ -523,6 +523,10 @@ def arrangement(X, extent: float = 3.0, resolution: int = 400, axes=None):
                 ax.plot(-(b + x[1] * g) / x[0], g, color="k", lw=0.7)
         ax.set_xlim(-extent, extent)
         ax.set_ylim(-extent, extent)
+        ticks = np.arange(-np.floor(extent), np.floor(extent) + 1)
+        ticks = ticks[np.abs(ticks) < 0.9 * extent]    # none at the edges, where panels meet
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
         ax.set_xlabel("$u_1$ (weight on $x_1$)")
         ax.set_title(f"slice $b={b:+g}$: {patterns} patterns")
     axes[0].set_ylabel("$u_2$ (weight on $x_2$)")
