@@ -46,6 +46,7 @@ __all__ = [
     "solver_vs_training",
     "benchmark_table",
     "rank_one_fit",
+    "spline_dual_constraint",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -363,7 +364,7 @@ def svt_spectrum(X, Y, beta: float, ax=None):
 
 
 def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: float = 0.15,
-               title: str | None = None):
+               title: str | None = None, legend: str = "best"):
     r"""1-D data, fitted functions and their kinks (:ref:`app-ramp-program`).
 
     Parameters
@@ -375,6 +376,9 @@ def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: flo
         ``np.interp``-style lambdas, ...), drawn over the data range plus ``margin``.
     knots : dict, optional
         ``label -> kink locations`` drawn as markers on the matching curve.
+    legend : str, optional
+        ``"below"`` puts the legend under the axes, where it cannot cover the data; any other
+        value is a matplotlib ``loc`` inside the axes (default ``"best"``).
     """
     x, y = sorted_points(x, y)
     margin = check_positive_float(margin, "margin") if margin != 0 else 0.0
@@ -394,37 +398,68 @@ def spline_fit(x, y, fits: dict, knots: dict | None = None, ax=None, margin: flo
     ax.set_ylabel("output $f(x)$")
     ax.set_title(title or "Fits on 1-D data (dotted: data inputs)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    if legend == "below":
+        _legend_below(ax)
+    else:
+        ax.legend(fontsize="small", loc=legend)
     return fig
 
 
-def knot_path(x, y, betas, skip: bool = False, axes=None):
-    r"""The regularization path of the 1-D problem: the optimal fits at several :math:`\beta`
-    (left) and the number of active knots against :math:`\beta` (right); every knot is a data
-    point, and the count falls to zero at :math:`\beta_{\max}`."""
+def _legend_below(ax, ncols: int = 2, offset: float = 0.16):
+    """A legend under the axes (below the x label), where it cannot cover the data; a
+    constrained layout makes room for it."""
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -offset), ncols=ncols,
+                     frameon=False)
+
+
+def knot_path(x, y, betas, skip: bool = False, axes=None, shown: int = 5):
+    r"""The regularization path of the 1-D problem, in two rows: the optimal fits at a few
+    :math:`\beta` (top; ``shown`` of them, spread over ``betas``) and the number of knots of the
+    optimum against :math:`\beta` (bottom, with :math:`\beta_{\max}` marked). Every knot is a
+    data point, and the count falls to zero at :math:`\beta_{\max}`, where the optimal fit is
+    the mean. The fits drawn on top are circled, in their colour, on the bottom curve.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     from .problems.relu_1d import ReLU1D
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+        fig, axes = plt.subplots(2, 1, figsize=(7.2, 7.0), layout="constrained",
+                                 height_ratios=(1.3, 1))
     else:
         fig = axes[0].figure
     betas = np.sort(check_betas(betas))
-    sols = ReLU1D(x, y, float(betas[0]), skip=skip).path(betas)
+    shown = check_positive_int(shown, "shown")
+    prob = ReLU1D(x, y, float(betas[0]), skip=skip)
+    sols = prob.path(betas)
+    counts = np.array([len(s.knots) for s in sols])
     x = np.asarray(x, float)
     grid = np.linspace(x.min(), x.max(), 801)
+    picks = np.unique(np.round(np.linspace(0, len(betas) - 1, min(shown, len(betas))))).astype(int)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, picks.size))
     axes[0].plot(x, y, "ko", ms=4, label="data", zorder=5)
-    for i, (b, sol) in enumerate(zip(betas, sols, strict=True)):
-        if i % max(1, len(betas) // 5) == 0 or i == len(betas) - 1:
-            axes[0].plot(grid, sol.predict(grid), label=f"β = {b:.2g} ({len(sol.knots)} knots)")
+    for c, i in zip(colors, picks, strict=True):
+        axes[0].plot(grid, sols[i].predict(grid), color=c, lw=1.6,
+                     label=f"$\\beta$ = {betas[i]:.2g}: {counts[i]} knots")
     axes[0].set_xlabel("input $x$")
     axes[0].set_ylabel("optimal fit $f^\\star(x)$")
     axes[0].set_title("Optimal fits along the path")
-    axes[0].legend(fontsize="x-small")
+    _legend_below(axes[0], ncols=3, offset=0.2)
     axes[0].grid(True, alpha=0.3)
-    axes[1].semilogx(betas, [len(s.knots) for s in sols], "o-")
+    axes[1].semilogx(betas, counts, "o-", color="0.35", ms=4)
+    axes[1].scatter(betas[picks], counts[picks], s=110, facecolors="none", edgecolors=colors,
+                    linewidths=2, zorder=5)
+    bmax = prob.beta_max
+    axes[1].axvline(bmax, color="C3", ls="--", lw=1)
+    axes[1].annotate("$\\beta_{\\max}$", (bmax, 0.95), xycoords=("data", "axes fraction"),
+                     xytext=(-4, 0), textcoords="offset points", ha="right", va="top",
+                     color="C3")
+    axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].set_xlabel("weight decay $\\beta$")
-    axes[1].set_ylabel("number of knots (active neurons)")
-    axes[1].set_title("Fewer knots as β grows")
+    axes[1].set_ylabel("knots of the optimum")
+    axes[1].set_title("Fewer knots as $\\beta$ grows")
     axes[1].grid(True, which="both", alpha=0.3)
     return fig
 
@@ -475,40 +510,53 @@ def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, la
 def arrangement(X, extent: float = 3.0, resolution: int = 400, axes=None):
     r"""The activation patterns of 2-D data with a bias, :math:`\mathbb 1[Xu+b\mathbf 1\ge0]`,
     over the neuron parameters :math:`(u_1,u_2)` on the two slices :math:`b=+1` and
-    :math:`b=-1` of :math:`(u,b)` space. Each colour is one pattern; the black lines are the
-    hyperplanes :math:`x_i^\top u+b=0`, one per data point.
+    :math:`b=-1` of :math:`(u,b)` space. The black lines are the hyperplanes
+    :math:`x_i^\top u+b=0`, one per data point; each cell between them is one pattern. A cell's
+    colour is the number of points on the neuron's active side, :math:`\sum_i\mathbb
+    1[x_i^\top u+b\ge0]` (colour bar): crossing one line switches exactly one point, so
+    neighbouring cells always differ by one. Each title counts the patterns visible in it.
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
+    from matplotlib.colors import BoundaryNorm
+
     X = as_matrix(X, "X")
     if X.shape[1] != 2:
         raise ValueError(f"arrangement draws 2-D data, X of shape (n, 2); got {X.shape}.")
     extent = check_positive_float(extent, "extent")
     resolution = check_positive_int(resolution, "resolution")
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.7), layout="constrained", sharey=True)
     fig = axes[0].figure
+    n = X.shape[0]
     g = np.linspace(-extent, extent, resolution)
     U1, U2 = np.meshgrid(g, g)
-    rng = np.random.default_rng(0)
+    cmap = plt.get_cmap("viridis", n + 1)
+    norm = BoundaryNorm(np.arange(-0.5, n + 1), cmap.N)
     for ax, b in zip(axes, (1.0, -1.0), strict=True):
         act = (X[:, 0, None, None] * U1 + X[:, 1, None, None] * U2 + b) >= 0   # (n, r, r)
         codes = np.packbits(act, axis=0).reshape(-1, resolution * resolution)
-        _, inv = np.unique(codes.T, axis=0, return_inverse=True)
-        inv = inv.reshape(resolution, resolution)
-        perm = rng.permutation(inv.max() + 1)            # neighbouring cells get unrelated colours
-        ax.imshow(perm[inv], origin="lower", extent=(-extent, extent, -extent, extent),
-                  cmap="tab20", interpolation="nearest", aspect="equal")
+        patterns = np.unique(codes.T, axis=0).shape[0]
+        im = ax.imshow(act.sum(axis=0), origin="lower", cmap=cmap, norm=norm,
+                       extent=(-extent, extent, -extent, extent), interpolation="nearest",
+                       aspect="equal")
         for x in X:                                       # x1 u1 + x2 u2 + b = 0
             if abs(x[1]) > abs(x[0]):
-                ax.plot(g, -(b + x[0] * g) / x[1], color="k", lw=0.6)
+                ax.plot(g, -(b + x[0] * g) / x[1], color="k", lw=0.7)
             else:
-                ax.plot(-(b + x[1] * g) / x[0], g, color="k", lw=0.6)
+                ax.plot(-(b + x[1] * g) / x[0], g, color="k", lw=0.7)
         ax.set_xlim(-extent, extent)
         ax.set_ylim(-extent, extent)
-        ax.set_xlabel("$u_1$ (first-layer weight on $x_1$)")
-        ax.set_ylabel("$u_2$ (first-layer weight on $x_2$)")
-        ax.set_title(f"slice $b={b:+g}$: {inv.max() + 1} patterns visible")
+        ticks = np.arange(-np.floor(extent), np.floor(extent) + 1)
+        ticks = ticks[np.abs(ticks) < 0.9 * extent]    # none at the edges, where panels meet
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.set_xlabel("$u_1$ (weight on $x_1$)")
+        ax.set_title(f"slice $b={b:+g}$: {patterns} patterns")
+    axes[0].set_ylabel("$u_2$ (weight on $x_2$)")
+    ticks = np.unique(np.linspace(0, n, min(n + 1, 7)).round().astype(int))
+    fig.colorbar(im, ax=list(axes), ticks=ticks, shrink=0.85,
+                 label="active points $\\#\\{i: x_i^\\top u+b\\geq 0\\}$")
     return fig
 
 
@@ -518,36 +566,52 @@ def pattern_counts(ns, counts: dict, ax=None):
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
+    from matplotlib.ticker import NullLocator
+
     ns = as_vector(ns, "ns")
     if not isinstance(counts, dict):
         raise ValueError(f"counts must be a dict label -> list of counts; got {type(counts).__name__}.")
     counts = {label: as_vector(c, f"counts[{label!r}]", n=ns.size, n_name="ns")
               for label, c in counts.items()}
+
     fig, ax = _axes(ax)
-    markers = iter("os^vD<>")
-    for label, c in counts.items():
-        ax.loglog(ns, c, marker=next(markers, "o"), label=label)
+    # the first series as large open markers, the others as lines over it: series that agree
+    # (enumeration and the formula) stay visible
+    for i, (label, c) in enumerate(counts.items()):
+        if i == 0:
+            ax.loglog(ns, c, "o", ms=11, mfc="none", mew=1.8, label=label, color="C0")
+        else:
+            ax.loglog(ns, c, marker="s^vD<>"[(i - 1) % 6], ms=4, label=label, color=f"C{i}")
+    ax.set_xticks(ns, [f"{n:g}" for n in ns])           # the computed sizes, as integers
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("number of data points $n$")
-    ax.set_ylabel("activation patterns $P$")
-    ax.legend(fontsize="small")
+    ax.set_ylabel("activation patterns $N_D$")
+    ax.legend(loc="upper left")
     ax.grid(True, which="major", alpha=0.3)
     return fig
 
 
-def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
+def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None,
+                 rtol: float = 1e-3):
     r"""Neurons of two-layer ReLU networks on 2-D data: each neuron :math:`\alpha(u^\top x+b)_+`
     is drawn as its hyperplane :math:`u^\top x+b=0` in data space, with line width and opacity
-    proportional to its share of the weight decay :math:`|\alpha|\|u\|` (the neurons of the
-    convex optimum against trained ones). ``networks`` maps a title to
-    :class:`~dualkit.nets.ReLUWeights`.
+    proportional to its share of the weight decay :math:`|\alpha|\|u\|`, red for
+    :math:`\alpha>0` and blue for :math:`\alpha<0`; neurons below ``rtol`` of the largest share
+    are not drawn, and each title says how many of the network's neurons are drawn. The data
+    points are coloured by their target :math:`y_i` (colour bar). ``networks`` maps a title to
+    :class:`~dualkit.nets.ReLUWeights` (the neurons of the convex optimum against trained ones).
 
     Introduced in :ref:`ch-two-layer-relu`.
     """
+    from matplotlib.lines import Line2D
+
     X = as_matrix(X, "X")
     y = as_vector(y, "y", n=X.shape[0])
     k = len(networks)
-    if axes is None:
-        fig, axes = plt.subplots(1, k, figsize=(4.0 * k, 4.0), layout="constrained", squeeze=False)
+    own = axes is None
+    if own:
+        fig, axes = plt.subplots(1, k, figsize=(3.3 * k + 1.0, 4.1), layout="constrained",
+                                 squeeze=False)
         axes = axes[0]
     fig = axes[0].figure
     ext = extent or 1.15 * float(np.abs(X).max())
@@ -557,21 +621,28 @@ def relu_neurons(X, y, networks: dict, axes=None, extent: float | None = None):
         b = ws.biases[0] if ws.biases[0] is not None else np.zeros(W1.shape[1])
         size = np.abs(w2) * np.linalg.norm(W1, axis=0)
         big = max(float(size.max()), 1e-300)
-        for j in np.flatnonzero(size > 1e-3 * big):
+        drawn = np.flatnonzero(size > rtol * big)
+        for j in drawn:
             u, bj, wgt = W1[:, j], b[j], size[j] / big
             col = "C3" if w2[j] > 0 else "C0"
+            lw, alpha = 0.5 + 2.5 * wgt, 0.2 + 0.8 * wgt
             if abs(u[1]) > abs(u[0]):
-                ax.plot(g, -(bj + u[0] * g) / u[1], color=col, lw=0.5 + 2.5 * wgt, alpha=0.2 + 0.8 * wgt)
+                ax.plot(g, -(bj + u[0] * g) / u[1], color=col, lw=lw, alpha=alpha)
             else:
-                ax.plot(-(bj + u[1] * g) / u[0], g, color=col, lw=0.5 + 2.5 * wgt, alpha=0.2 + 0.8 * wgt)
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", s=25, edgecolor="k", lw=0.4, zorder=3)
+                ax.plot(-(bj + u[1] * g) / u[0], g, color=col, lw=lw, alpha=alpha)
+        sc = ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", s=28, edgecolor="k", lw=0.4,
+                        zorder=3)
         ax.set_xlim(-ext, ext)
         ax.set_ylim(-ext, ext)
         ax.set_aspect("equal")
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
-        ax.set_title(f"{title}\n{int(np.sum(size > 1e-3 * big))} neurons "
-                     "(red: $\\alpha>0$, blue: $\\alpha<0$)", fontsize="small")
+        ax.set_title(f"{title}\n{drawn.size} of {W1.shape[1]} neurons drawn", fontsize="medium")
+    fig.colorbar(sc, ax=list(axes), shrink=0.8, label="target $y_i$")
+    handles = [Line2D([], [], color="C3", lw=2, label="$\\alpha>0$"),
+               Line2D([], [], color="C0", lw=2, label="$\\alpha<0$")]
+    if own:
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return fig
 
 
@@ -1109,4 +1180,44 @@ def rank_one_fit(X, y, beta: float, depth: int = 4, t: float = 1.0, ax=None):
     ax.grid(True, alpha=0.3)
     # the fits run from the lower (upper) left to the upper (lower) right for kappa* >= 0 (< 0)
     ax.legend(loc="lower right" if kappa >= 0 else "upper right")
+
+
+def spline_dual_constraint(x, lam, beta: float, ax=None, pad: float = 0.2):
+    r"""The dual constraint of the 1-D program (C5) as a function of the knot :math:`k`:
+    :math:`|\lambda^\top(x-k\mathbf 1)_+|` (ramps rising right) and
+    :math:`|\lambda^\top(k\mathbf 1-x)_+|` (ramps rising left), with the bound :math:`\beta`
+    (dashed) and the data inputs (dotted). Both are piecewise linear in :math:`k` with
+    breakpoints at the data; at a dual optimum :math:`\lambda^\star` they reach :math:`\beta`
+    only where an optimal neuron may sit (:ref:`app-ramp-program`).
+
+    Parameters
+    ----------
+    x : array
+        The data inputs.
+    lam : array
+        A dual point, e.g. ``sol.dual``.
+    beta : float
+        The weight decay.
+    pad : float
+        How far beyond the data range the knot axis extends.
+
+    Introduced in :ref:`ch-splines-1d`.
+    """
+    x = as_vector(x, "x")
+    lam = as_vector(lam, "lam", n=x.size, n_name="x")
+    beta = check_beta(beta)
+    fig, ax = _axes(ax)
+    k = np.linspace(x.min() - pad, x.max() + pad, 2001)
+    right = np.abs(np.maximum(x[None, :] - k[:, None], 0) @ lam)
+    left = np.abs(np.maximum(k[:, None] - x[None, :], 0) @ lam)
+    for xi in x:
+        ax.axvline(xi, color="gray", lw=0.5, ls=":")
+    ax.plot(k, right, color="C0", lw=2.2, label="$|\\lambda^\\top(x-k)_+|$, ramps rising right")
+    ax.plot(k, left, "--", color="C1", lw=1.6, label="$|\\lambda^\\top(k-x)_+|$, ramps rising left")
+    ax.axhline(beta, color="C3", ls="--", lw=1, label="the bound $\\beta$")
+    ax.set_xlabel("knot $k$")
+    ax.set_ylabel("dual constraint")
+    ax.set_title("Where a neuron may sit")
+    ax.grid(True, alpha=0.3)
+    _legend_below(ax, ncols=2)
     return fig

@@ -177,6 +177,8 @@ ENTRY_POINTS = {
     "check.close": (dk.check.close, dict(answer=np.array([1.0, 2.0]),
                                          expected_fn=lambda: np.array([1.0, 2.0]), quiet=True)),
     "plot.knot_path": (dk.plot.knot_path, dict(x=X1, y=Y1, betas=np.array([0.05, 0.1]))),
+    "plot.spline_dual_constraint": (dk.plot.spline_dual_constraint,
+                                    dict(x=np.sort(X1), lam=S_1D.dual, beta=0.05)),
     "plot.beta_path": (dk.plot.beta_path, dict(prob=P_LIN, betas=np.array([0.1, 0.5]))),
     "plot.pattern_counts": (dk.plot.pattern_counts, dict(ns=np.array([5.0, 10.0]),
                                                          counts={"exact": [8, 20]})),

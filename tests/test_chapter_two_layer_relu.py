@@ -93,7 +93,7 @@ def test_trained_widths_against_the_certificate(example):
     assert sol.certified
     best = {}
     for m in (10, 25, 200):
-        net, _, finals = dk.train_best(prob, m, seeds=range(5), steps=40, optimizer="lbfgs",
+        net, _, finals = dk.train_best(prob, m, seeds=range(5), steps=25, optimizer="lbfgs",
                                        progress=False)
         gaps = [(v - sol.dual_value) / sol.dual_value for v in finals.values()]
         assert len(gaps) == 5

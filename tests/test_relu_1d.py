@@ -189,7 +189,7 @@ def trained_zigzag():
     x, y = dk.data.zigzag(8, seed=0)
     prob = dk.ReLU1D(x, y, 1e-2)
     net = prob.network(200, seed=2)
-    hist = dk.train(net, prob, steps=6000, lr=1e-2, progress=False)
+    hist = dk.train(net, prob, steps=3000, lr=1e-2, progress=False)     # as in the chapter
     return x, y, prob, prob.solve(), net, hist
 
 
