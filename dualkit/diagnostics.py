@@ -29,6 +29,7 @@ __all__ = [
     "layer_report",
     "layer_table",
     "extreme_point_check",
+    "ExtremePointCheck",
 ]
 
 
@@ -255,7 +256,47 @@ def _used_neurons(weights, rtol: float = 1e-8):
     return W1[:, keep] / norms[keep], np.sign(w2[keep])
 
 
-def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601) -> dict:
+class ExtremePointCheck(dict):
+    """The result of :func:`extreme_point_check`: a dict of numbers that displays as a small
+    table (one row per check, with what the value should be) in Jupyter and in the book."""
+
+    _ROWS = {
+        "constraint": (r"dual constraint: $\|X^\top\lambda^\star\|_2/\beta-1$", "0: active", ".1e"),
+        "distance": (r"neurons: $\max_j\|\mathrm{sign}(\alpha_j)\,u_j/\|u_j\|-u^\star\|_2$",
+                     r"0: all at $u^\star$", ".1e"),
+        "rel_gap": ("relative duality gap", "0: certified", ".1e"),
+        "neurons": ("neurons that carry weight decay", "", "d"),
+        "directions": ("their distinct directions", "", "d"),
+        "reach": (r"$\max_j|\mathrm{sign}(\alpha_j)\,\lambda^{\star\top}(Xu_j)_+/\beta-1|$",
+                  r"0: all reach $\beta$", ".1e"),
+        "corner": (r"$\max_j\min_i|x_i^\top u_j|/\|x_i\|$", "0: corners of cones", ".1e"),
+    }
+
+    def table(self):
+        """The checks as a :func:`dualkit.book.table`."""
+        from .book import table
+
+        rows = []
+        for key, value in self.items():
+            if key == "u_star":
+                continue
+            if key == "grid_max":
+                relu = "reach" in self
+                label = (r"$\max_u|\lambda^{\star\top}(Xu)_+|/\beta$" if relu
+                         else r"$\max_u\lambda^{\star\top}Xu/\beta$") + " on the grid"
+                rows.append({"check": label, "value": f"{value:.9f}", "should be": "at most 1"})
+                continue
+            label, target, fmt = self._ROWS[key]
+            rows.append({"check": label, "value": format(value, fmt), "should be": target})
+        return table(rows)
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+
+
+def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601
+                        ) -> ExtremePointCheck:
     r"""Check that the optimal neurons of a two-layer problem are the extreme points exposed by
     the dual solution (:ref:`sec-extreme-points`), as numbers.
 
@@ -267,7 +308,8 @@ def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601) ->
     :math:`d=2`, seeded random directions otherwise) form the grid on which the dual constraint
     is evaluated.
 
-    Returns, for the linear network:
+    Returns an :class:`ExtremePointCheck`, a dict that displays as a table; for the linear
+    network it holds:
 
     * ``constraint``: :math:`\|X^\top\lambda^\star\|_2/\beta-1` (0: the constraint is active);
     * ``u_star``: the exposed extreme point :math:`X^\top\lambda^\star/\|X^\top\lambda^\star\|_2`;
@@ -314,23 +356,23 @@ def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601) ->
         g = X.T @ lam
         u_star = g / np.linalg.norm(g)
         dist = np.linalg.norm(dirs * signs - u_star[:, None], axis=0)
-        return {
+        return ExtremePointCheck({
             "constraint": float(np.linalg.norm(g) / beta - 1),
             "u_star": u_star,
             "distance": float(dist.max()) if dist.size else float("nan"),
             "grid_max": float((lam @ X @ grid).max() / beta),
-        }
+        })
     reach = signs * (lam @ np.maximum(X @ dirs, 0.0)) / beta
     corner = (np.abs(X @ dirs) / np.linalg.norm(X, axis=1)[:, None]).min(axis=0)
     distinct = []
     for u in dirs.T:
         if all(np.linalg.norm(u - v) > 1e-6 for v in distinct):
             distinct.append(u)
-    return {
+    return ExtremePointCheck({
         "rel_gap": float(sol.rel_gap),
         "neurons": int(dirs.shape[1]),
         "directions": len(distinct),
         "reach": float(np.abs(reach - 1).max()) if reach.size else float("nan"),
         "grid_max": float(np.abs(lam @ np.maximum(X @ grid, 0.0)).max() / beta),
         "corner": float(corner.max()) if corner.size else float("nan"),
-    }
+    })

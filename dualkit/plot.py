@@ -109,9 +109,6 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int | None = 6,
             singular_values(hist, layer=i, ax=a, top=top, highlight=highlight)
             a.set_title(f"Layer {i + 1}")
             a.get_legend().remove()
-            if i:
-                a.set_ylabel("")
-        axes[0][0].set_ylabel("singular values of $W_l$")
         handles, labels = axes[0][0].get_legend_handles_labels()
         if highlight is not None and len(labels) > highlight:
             # the layers differ in size: name the grey curves without a last index

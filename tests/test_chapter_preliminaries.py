@@ -92,6 +92,9 @@ def test_extreme_point_check_linear_matches_the_direct_computation():
     dk.train(net, prob, steps=100, optimizer="lbfgs", progress=False)
     trained = dk.diagnostics.extreme_point_check(prob, sol, weights=net.weights())
     assert trained["distance"] < 1e-4          # every trained neuron lands on u*
+    # it displays as a table: one row per check (u* itself is not a row)
+    tab = trained.table()
+    assert len(tab) == 3 and "<table" in trained._repr_html_()
 
 
 def test_extreme_point_check_relu_matches_the_chapter():
@@ -104,6 +107,7 @@ def test_extreme_point_check_relu_matches_the_chapter():
     assert ep["reach"] < 1e-8                                   # every neuron reaches beta
     assert ep["grid_max"] <= 1 + 1e-8                           # dual feasible on the grid
     assert ep["corner"] < 1e-8                                  # corners of the cones
+    assert len(ep.table()) == 6
 
 
 def test_extreme_point_check_rejects_what_it_cannot_check():

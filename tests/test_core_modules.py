@@ -142,7 +142,7 @@ def test_depth_widget_at_extreme_values(depth, factor):
     depth_slider.value = depth
     beta_slider.value = factor * bmax
     assert isinstance(w.result, plt.Figure)
-    assert f"depth L = {depth}" in w.result.axes[0].get_title()
+    assert f"depth $L={depth}$" in w.result.axes[0].get_title()
 
 
 def test_vector_plots_widget_and_data():
