@@ -742,7 +742,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
     weights = sol.weights if weights is None else weights
     lam, beta, X = np.asarray(sol.dual, dtype=float), prob.beta, prob.X
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.6), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 5.2), layout="constrained")
     fig = axes[0].figure
     th = np.linspace(0.0, 2 * np.pi, resolution)
     circle = np.stack([np.cos(th), np.sin(th)])             # (2, resolution)
@@ -765,8 +765,8 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
                 label="extreme point $u^\\star$")
         pts = dirs * signs
         ax.plot(pts[0], pts[1], "o", mfc="none", mec="C1", mew=2, ms=20, zorder=5,
-                label=f"neurons of the network ({pts.shape[1]}), sign$(w_{{2j}})\\,u_j/\\|u_j\\|$")
-        ax.set_title("Neuron space: a linear function over the unit disk", fontsize="medium")
+                label="neurons, $\\mathrm{sign}(w_{2,j})\\,u_j/\\|u_j\\|$")
+        ax.set_title("Neuron space: a linear function\non the unit disk", fontsize="medium")
         # output space: the ellipse {Xu} in range(X), basis e1 along the projection of lambda
         Q, _ = np.linalg.qr(X)
         p = Q @ (Q.T @ lam)
@@ -795,7 +795,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
         ax2.set_ylim(-ylim, ylim)
         ax2.set_xlabel("$z$ along $\\lambda^\\star$ (projected on range $X$)")
         ax2.set_ylabel("$z$ across $\\lambda^\\star$ (in range $X$)")
-        ax2.set_title("Output space: the set touches $\\lambda^{\\star\\top}z=\\beta$ once",
+        ax2.set_title("Output space: the set touches\n$\\lambda^{\\star\\top}z=\\beta$ once",
                       fontsize="medium")
     else:
         c_signed = lam @ np.maximum(X @ circle, 0.0) / beta
@@ -836,7 +836,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
     if not relu:
         ax2.set_aspect("equal")
     for a in (ax, ax2):
-        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="x-small", ncol=2,
+        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small", ncol=1,
                  frameon=False, markerscale=0.6)
     return fig
 

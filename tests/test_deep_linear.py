@@ -249,7 +249,7 @@ def test_chapter_trap_claims():
     t = 1.5
     for L in (3, 4):
         p = dk.DeepLinear(X, y, 0.3 * np.linalg.norm(X.T @ y) * t ** (L - 2), depth=L, t=t)
-        for opt, kw in [("lbfgs", dict(steps=20)), ("adam", dict(steps=1500, lr=2e-2))]:
+        for opt, kw in [("lbfgs", dict(steps=10)), ("adam", dict(steps=1500, lr=2e-2))]:
             for s in range(4):
                 net = p.network(6, seed=s)
                 h = dk.train(net, p, optimizer=opt, tol=1e-8, progress=False, **kw)
@@ -261,8 +261,8 @@ def test_chapter_trap_claims():
                 else:
                     assert h.final_rel_gap <= 1e-6
     prob = dk.DeepLinear(X, y, 0.3 * np.linalg.norm(X.T @ y) * t**2, depth=4, t=t)
-    for seed in range(3):  # the chapter's first cell of experiment (a): 20 outer steps
-        h = dk.train(prob.network(WIDTHS, seed=seed), prob, steps=20, optimizer="lbfgs",
+    for seed in range(3):  # the chapter's first cell of experiment (a): 10 outer steps
+        h = dk.train(prob.network(WIDTHS, seed=seed), prob, steps=10, optimizer="lbfgs",
                      progress=False)
         assert h.final_objective == pytest.approx(0.5 * y @ y, rel=1e-9)
 
