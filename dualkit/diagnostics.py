@@ -27,6 +27,9 @@ __all__ = [
     "alignment_matrix",
     "layer_summary",
     "layer_report",
+    "layer_table",
+    "extreme_point_check",
+    "ExtremePointCheck",
 ]
 
 
@@ -202,3 +205,174 @@ def layer_report(weights, direction=None) -> str:
             row += f" {summ['first_layer_alignment']:9.6f}"
         rows.append(row)
     return "\n".join(rows)
+
+
+def layer_table(weights, direction=None):
+    r""":func:`layer_report` as a small table (:func:`dualkit.book.table`): one row per layer
+    with its shape, :math:`\|W_l\|_F`, :math:`\|W_l\|_2`, :math:`\sigma_2/\sigma_1`, the numerical
+    rank, the misalignment :math:`1-|\langle q_{l,1},p_{l+1,1}\rangle|` with the next layer and,
+    when ``direction`` is given, :math:`1-|\langle p_{1,1},\text{direction}\rangle|` of the
+    first layer. Misalignments are shown as ``1.2e-15``: the distance to perfect alignment is
+    the number that carries the point, not ``0.999999999999999``.
+    """
+    from .book import table
+
+    summ = layer_summary(weights, direction)
+    layers = [np.asarray(W) for W in weights]
+    al = list(summ["alignment"]) + [None]
+    rows = []
+    for i, W in enumerate(layers):
+        row = {
+            "layer": i + 1,
+            "shape": "×".join(str(k) for k in W.shape),
+            r"$\|W_l\|_F$": summ["frobenius"][i],
+            r"$\|W_l\|_2$": summ["operator"][i],
+            r"$\sigma_2/\sigma_1$": f"{summ['rank_one_ratio'][i]:.1e}",
+            "rank": int(summ["rank"][i]),
+            r"$1-|\langle q_l,p_{l+1}\rangle|$": "—" if al[i] is None else f"{1 - al[i]:.1e}",
+        }
+        if direction is not None:
+            row[r"$1-|\langle p_1,\mathrm{dir}\rangle|$"] = (
+                f"{1 - summ['first_layer_alignment']:.1e}" if i == 0 else "—")
+        rows.append(row)
+    return table(rows)
+
+
+def _unit_grid(d: int, resolution: int) -> np.ndarray:
+    """``resolution`` unit vectors of R^d: the circle for d = 2, seeded random ones otherwise."""
+    if d == 2:
+        th = np.linspace(0.0, 2 * np.pi, resolution)
+        return np.stack([np.cos(th), np.sin(th)])
+    V = np.random.default_rng(0).standard_normal((d, resolution))
+    return V / np.linalg.norm(V, axis=0)
+
+
+def _used_neurons(weights, rtol: float = 1e-8):
+    W1 = _as_float_array(weights[0], "weights[0]")
+    w2 = _as_float_array(weights[1], "weights[1]").reshape(W1.shape[1], -1)[:, 0]
+    norms = np.linalg.norm(W1, axis=0)
+    cost = norms * np.abs(w2)
+    keep = np.flatnonzero(cost > rtol * max(float(cost.sum()), 1e-300))
+    return W1[:, keep] / norms[keep], np.sign(w2[keep])
+
+
+class ExtremePointCheck(dict):
+    """The result of :func:`extreme_point_check`: a dict of numbers that displays as a small
+    table (one row per check, with what the value should be) in Jupyter and in the book."""
+
+    _ROWS = {
+        "constraint": (r"dual constraint: $\|X^\top\lambda^\star\|_2/\beta-1$", "0: active", ".1e"),
+        "distance": (r"neurons: $\max_j\|\mathrm{sign}(\alpha_j)\,u_j/\|u_j\|-u^\star\|_2$",
+                     r"0: all at $u^\star$", ".1e"),
+        "rel_gap": ("relative duality gap", "0: certified", ".1e"),
+        "neurons": ("neurons that carry weight decay", "", "d"),
+        "directions": ("their distinct directions", "", "d"),
+        "reach": (r"$\max_j|\mathrm{sign}(\alpha_j)\,\lambda^{\star\top}(Xu_j)_+/\beta-1|$",
+                  r"0: all reach $\beta$", ".1e"),
+        "corner": (r"$\max_j\min_i|x_i^\top u_j|/\|x_i\|$", "0: corners of cones", ".1e"),
+    }
+
+    def table(self):
+        """The checks as a :func:`dualkit.book.table`."""
+        from .book import table
+
+        rows = []
+        for key, value in self.items():
+            if key == "u_star":
+                continue
+            if key == "grid_max":
+                relu = "reach" in self
+                label = (r"$\max_u|\lambda^{\star\top}(Xu)_+|/\beta$" if relu
+                         else r"$\max_u\lambda^{\star\top}Xu/\beta$") + " on the grid"
+                rows.append({"check": label, "value": f"{value:.9f}", "should be": "at most 1"})
+                continue
+            label, target, fmt = self._ROWS[key]
+            rows.append({"check": label, "value": format(value, fmt), "should be": target})
+        return table(rows)
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+
+
+def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601
+                        ) -> ExtremePointCheck:
+    r"""Check that the optimal neurons of a two-layer problem are the extreme points exposed by
+    the dual solution (:ref:`sec-extreme-points`), as numbers.
+
+    ``prob`` is a scalar-output :class:`~dualkit.TwoLayerLinear` or a
+    :class:`~dualkit.TwoLayerReLU` with ``bias="none"``; ``sol`` defaults to ``prob.solve()``,
+    ``weights`` (the neurons checked, e.g. a trained network's ``[W1, w2]``) to ``sol.weights``.
+    Only neurons that carry more than :math:`10^{-8}` of the weight decay
+    :math:`\sum_j\|u_j\|\,|\alpha_j|` count. ``resolution`` unit vectors (the circle for
+    :math:`d=2`, seeded random directions otherwise) form the grid on which the dual constraint
+    is evaluated.
+
+    Returns an :class:`ExtremePointCheck`, a dict that displays as a table; for the linear
+    network it holds:
+
+    * ``constraint``: :math:`\|X^\top\lambda^\star\|_2/\beta-1` (0: the constraint is active);
+    * ``u_star``: the exposed extreme point :math:`X^\top\lambda^\star/\|X^\top\lambda^\star\|_2`;
+    * ``distance``: :math:`\max_j\|\operatorname{sign}(\alpha_j)u_j/\|u_j\|-u^\star\|_2`;
+    * ``grid_max``: :math:`\max_u\lambda^{\star\top}Xu/\beta` over the grid (at most 1);
+
+    and for the ReLU network:
+
+    * ``rel_gap``: the certified relative duality gap of ``sol``;
+    * ``neurons`` and ``directions``: the number of used neurons and of distinct unit
+      directions among them;
+    * ``reach``: :math:`\max_j|\operatorname{sign}(\alpha_j)\lambda^{\star\top}(Xu_j)_+/\beta-1|`
+      (0: every neuron reaches the bound);
+    * ``grid_max``: :math:`\max_u|\lambda^{\star\top}(Xu)_+|/\beta` over the grid (at most 1);
+    * ``corner``: :math:`\max_j\min_i|x_i^\top u_j|/\|x_i\|` (0: every neuron's hyperplane
+      passes through a data point, a corner of its activation cone).
+
+    Introduced in :ref:`ch-preliminaries`.
+    """
+    from .problems import TwoLayerLinear, TwoLayerReLU
+
+    resolution = check_positive_int(resolution, "resolution")
+    if isinstance(prob, TwoLayerLinear):
+        if prob.vector:
+            raise ValueError("extreme_point_check takes a scalar-output TwoLayerLinear; "
+                             f"got K={prob.K}.")
+        relu = False
+    elif isinstance(prob, TwoLayerReLU):
+        if prob.bias != "none":
+            raise ValueError("extreme_point_check takes a TwoLayerReLU with bias='none'; "
+                             f"got bias={prob.bias!r}.")
+        relu = True
+    else:
+        raise ValueError("extreme_point_check takes a TwoLayerLinear or TwoLayerReLU problem; "
+                         f"got {type(prob).__name__}.")
+    if prob.beta <= 0:
+        raise ValueError("extreme_point_check needs beta > 0 (the dual constraint's radius).")
+    sol = prob.solve() if sol is None else sol
+    weights = sol.weights if weights is None else weights
+    X, lam, beta = np.asarray(prob.X, dtype=float), np.asarray(sol.dual, dtype=float), prob.beta
+    dirs, signs = _used_neurons(weights)
+    grid = _unit_grid(X.shape[1], resolution)
+    if not relu:
+        g = X.T @ lam
+        u_star = g / np.linalg.norm(g)
+        dist = np.linalg.norm(dirs * signs - u_star[:, None], axis=0)
+        return ExtremePointCheck({
+            "constraint": float(np.linalg.norm(g) / beta - 1),
+            "u_star": u_star,
+            "distance": float(dist.max()) if dist.size else float("nan"),
+            "grid_max": float((lam @ X @ grid).max() / beta),
+        })
+    reach = signs * (lam @ np.maximum(X @ dirs, 0.0)) / beta
+    corner = (np.abs(X @ dirs) / np.linalg.norm(X, axis=1)[:, None]).min(axis=0)
+    distinct = []
+    for u in dirs.T:
+        if all(np.linalg.norm(u - v) > 1e-6 for v in distinct):
+            distinct.append(u)
+    return ExtremePointCheck({
+        "rel_gap": float(sol.rel_gap),
+        "neurons": int(dirs.shape[1]),
+        "directions": len(distinct),
+        "reach": float(np.abs(reach - 1).max()) if reach.size else float("nan"),
+        "grid_max": float(np.abs(lam @ np.maximum(X @ grid, 0.0)).max() / beta),
+        "corner": float(corner.max()) if corner.size else float("nan"),
+    })

@@ -10,6 +10,7 @@ Introduced in :ref:`ch-two-layer-linear`.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 from ._validation import (
@@ -47,6 +48,8 @@ __all__ = [
     "benchmark_table",
     "rank_one_fit",
     "spline_dual_constraint",
+    "rescaling",
+    "overview",
 ]
 
 FIGSIZE = (6.4, 3.6)
@@ -90,34 +93,63 @@ def training(hist, ax=None, label: str | None = None, x: str = "step"):
     return fig
 
 
-def singular_values(hist, layer: int | None = 0, ax=None, top: int = 6):
+def singular_values(hist, layer: int | None = 0, ax=None, top: int | None = 6,
+                    highlight: int | None = None):
     r"""The largest singular values :math:`\sigma_1\ge\sigma_2\ge\dots` of a layer during training.
 
     ``layer`` is 0-based (``0`` is :math:`W_1`); ``layer=None`` draws every matrix layer side by
-    side. A rank-one optimum shows as one curve staying up while the others fall to zero.
+    side, with one legend below the panels. ``top`` singular values are drawn (``None``: all of
+    them). With ``highlight=k`` the first ``k`` are drawn in colour and all the others in grey
+    with a single legend entry, so that the legend stays small and the figure says "k survive,
+    the rest die" whatever the layer's size. A rank-one optimum shows as one curve staying up
+    while the others fall to zero.
     """
+    if top is not None:
+        top = check_positive_int(top, "top")
+    if highlight is not None:
+        highlight = check_positive_int(highlight, "highlight")
     if layer is None:
         n_layers = len(hist.singular_values[0])
-        fig, axes = plt.subplots(1, n_layers, figsize=(3.4 * n_layers, 3.2), sharey=True,
-                                 layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(1, n_layers, figsize=(min(2.7 * n_layers + 0.4, 8.4), 3.3),
+                                 sharey=True, layout="constrained", squeeze=False)
         for i, a in enumerate(axes[0]):
-            singular_values(hist, layer=i, ax=a, top=top)
+            singular_values(hist, layer=i, ax=a, top=top, highlight=highlight)
             a.set_title(f"Layer {i + 1}")
+            a.get_legend().remove()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if highlight is not None and len(labels) > highlight:
+            # the layers differ in size: name the grey curves without a last index
+            labels[highlight] = (f"$\\sigma_{{{highlight + 1}}},\\sigma_{{{highlight + 2}}},"
+                                 "\\dots$ (the others)")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6),
+                   frameon=False)
         fig.suptitle("Every layer becomes rank one")
         return fig
     fig, ax = _axes(ax)
     S = hist.singular_values_of(layer)
-    for k in range(min(top, S.shape[1])):
-        # beyond the ten colours of the cycle: other colours, dashed, so no two curves look alike
-        style = ({"color": f"C{k}"} if k < 10 else
-                 {"color": _EXTRA_COLOURS[(k - 10) % len(_EXTRA_COLOURS)], "ls": "--"})
-        ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), label=f"$\\sigma_{{{k + 1}}}$",
-                    **style)
+    count = S.shape[1] if top is None else min(top, S.shape[1])
+    for k in range(count):
+        if highlight is not None and k >= highlight:
+            rest = (f"$\\sigma_{{{highlight + 1}}}$" if count == highlight + 1 else
+                    f"$\\sigma_{{{highlight + 1}}},\\dots,\\sigma_{{{count}}}$")
+            ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR), color="0.55", lw=1,
+                        label=rest if k == highlight else None)
+        else:
+            # beyond the ten colours of the cycle: other colours, dashed, so no two look alike
+            style = ({"color": f"C{k}"} if k < 10 else
+                     {"color": _EXTRA_COLOURS[(k - 10) % len(_EXTRA_COLOURS)], "ls": "--"})
+            if highlight:
+                style = {"lw": 2, "color": f"C{k % 10}"}
+            ax.semilogy(hist.steps, np.maximum(S[:, k], LOG_FLOOR),
+                        label=f"$\\sigma_{{{k + 1}}}$", **style)
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(f"singular values of $W_{layer + 1}$")
     ax.set_title(f"Layer {layer + 1} becomes rank one")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(ncol=2, fontsize="small")
+    if highlight is not None:
+        ax.legend(loc="center right")
+    else:
+        ax.legend(ncol=2, fontsize="small")
     return fig
 
 
@@ -147,7 +179,7 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
                     label="$\\frac{1}{2}\\|y\\|^2$ (zero network)")
     axes[1].set_ylabel("optimal objective $P^\\star(\\beta)$")
     axes[1].set_title("Optimal value")
-    axes[1].legend(fontsize="small")
+    axes[1].legend(loc="lower right", fontsize="small")
     for ax in axes:
         ax.axvline(bmax, color="k", ls="--", lw=1)
         ax.set_xlabel("weight decay $\\beta$")
@@ -206,7 +238,8 @@ def alignment_matrices(weights, k: int = 4, title: str | None = None, rtol: floa
     mats = [np.asarray(W, dtype=float) for W in weights]
     mats[-1] = mats[-1][:, None] if mats[-1].ndim == 1 else mats[-1]
     pairs = len(mats) - 1
-    fig, axes = plt.subplots(1, pairs, figsize=(3.2 * pairs + 0.8, 3.3), layout="constrained",
+    fig, axes = plt.subplots(1, pairs, figsize=(min(2.6 * pairs + 0.9, 8.4), 3.1),
+                             layout="constrained",
                              squeeze=False)
     cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
     for i, ax in enumerate(axes[0]):
@@ -299,17 +332,18 @@ def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: fl
         shared = wd.ridge_path
         n_wd.append(np.linalg.norm(wd.solve().w))
     fig, ax = _axes(None)
-    ax.plot(betas, n_paper, label=f"(P2): $\\|W_l\\|_F\\leq t$, decay on last two (t = {t:g})")
+    ax.plot(betas, n_paper, label=f"(P2): $\\|W_l\\|_F\\leq t={t:g}$, decay on the last two")
     ax.plot(betas, n_wd, label="weight decay on all layers")
-    ax.axvline(bmax, color="k", ls="--", lw=1)
+    ax.axvline(bmax, color="k", ls="--", lw=1,
+               label="zero threshold of (P2), $t^{L-2}\\|X^\\top y\\|_2$")
     ax.set_xlabel("weight decay $\\beta$")
     ax.set_ylabel("$\\|W_1\\cdots w_L\\|_2 = \\|w^\\star\\|_2$")
-    ax.set_title(f"Global optimum along $\\beta$, depth L = {depth}")
+    ax.set_title(f"Global optimum along $\\beta$, depth $L={depth}$")
     ax.grid(True, alpha=0.3)
     if beta is not None:
         ax.axvline(beta, color="C3", lw=1)
-        ax.set_title(f"depth L = {depth}, $\\beta$ = {beta:.4g}")
-    ax.legend(fontsize="small")
+        ax.set_title(f"depth $L={depth}$, $\\beta={beta:.4g}$")
+    ax.legend(loc="upper right", fontsize="small")
     return fig
 
 
@@ -916,7 +950,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
     weights = sol.weights if weights is None else weights
     lam, beta, X = np.asarray(sol.dual, dtype=float), prob.beta, prob.X
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.6), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 5.2), layout="constrained")
     fig = axes[0].figure
     th = np.linspace(0.0, 2 * np.pi, resolution)
     circle = np.stack([np.cos(th), np.sin(th)])             # (2, resolution)
@@ -939,8 +973,8 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
                 label="extreme point $u^\\star$")
         pts = dirs * signs
         ax.plot(pts[0], pts[1], "o", mfc="none", mec="C1", mew=2, ms=20, zorder=5,
-                label=f"neurons of the network ({pts.shape[1]}), sign$(w_{{2j}})\\,u_j/\\|u_j\\|$")
-        ax.set_title("Neuron space: a linear function over the unit disk", fontsize="medium")
+                label="neurons, $\\mathrm{sign}(w_{2,j})\\,u_j/\\|u_j\\|$")
+        ax.set_title("Neuron space: a linear function\non the unit disk", fontsize="medium")
         # output space: the ellipse {Xu} in range(X), basis e1 along the projection of lambda
         Q, _ = np.linalg.qr(X)
         p = Q @ (Q.T @ lam)
@@ -969,7 +1003,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
         ax2.set_ylim(-ylim, ylim)
         ax2.set_xlabel("$z$ along $\\lambda^\\star$ (projected on range $X$)")
         ax2.set_ylabel("$z$ across $\\lambda^\\star$ (in range $X$)")
-        ax2.set_title("Output space: the set touches $\\lambda^{\\star\\top}z=\\beta$ once",
+        ax2.set_title("Output space: the set touches\n$\\lambda^{\\star\\top}z=\\beta$ once",
                       fontsize="medium")
     else:
         c_signed = lam @ np.maximum(X @ circle, 0.0) / beta
@@ -1010,7 +1044,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
     if not relu:
         ax2.set_aspect("equal")
     for a in (ax, ax2):
-        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="x-small", ncol=2,
+        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small", ncol=1,
                  frameon=False, markerscale=0.6)
     return fig
 
@@ -1220,4 +1254,111 @@ def spline_dual_constraint(x, lam, beta: float, ax=None, pad: float = 0.2):
     ax.set_title("Where a neuron may sit")
     ax.grid(True, alpha=0.3)
     _legend_below(ax, ncols=2)
+
+
+def rescaling(w1, w2, alphas=None, ax=None):
+    r"""The rescaling trick for one neuron (:ref:`app-rescaling`): the weight-decay penalty
+    :math:`\tfrac12(\alpha^2\|w_1\|_2^2+w_2^2/\alpha^2)` of the rescaled neuron
+    :math:`(\alpha w_1,\ w_2/\alpha)` against :math:`\alpha>0` (log axis), with its two terms.
+
+    The output :math:`(\alpha w_1)(w_2/\alpha)=w_1w_2` does not depend on :math:`\alpha`; its size
+    :math:`\|w_1\|_2|w_2|` is drawn as a flat line, which the penalty touches at the balanced
+    scale :math:`\alpha^\star=\sqrt{|w_2|/\|w_1\|_2}` (marked, label ``"balanced"``): there
+    :math:`\|\alpha^\star w_1\|_2=|w_2|/\alpha^\star` and the penalty equals :math:`\|w_1\|_2|w_2|`
+    (the inequality of arithmetic and geometric means). ``alphas`` defaults to a log grid over
+    :math:`[\alpha^\star/8,\,8\alpha^\star]`.
+
+    Introduced in :ref:`ch-preliminaries`.
+    """
+    w1 = as_vector(w1, "w1")
+    w2 = float(np.asarray(w2, dtype=float).reshape(-1)[0]) if np.size(w2) == 1 else None
+    if w2 is None or not np.isfinite(w2):
+        raise ValueError("w2 must be one finite number: the neuron's outgoing weight.")
+    a, b = float(np.linalg.norm(w1)), abs(w2)
+    if a == 0.0 or b == 0.0:
+        raise ValueError("rescaling needs a neuron with w1 != 0 and w2 != 0 (otherwise the "
+                         "penalty has no minimum over alpha > 0).")
+    a_star = np.sqrt(b / a)
+    if alphas is None:
+        alphas = a_star * np.logspace(-np.log10(8.0), np.log10(8.0), 401)
+    alphas = as_vector(alphas, "alphas")
+    if np.any(alphas <= 0):
+        raise ValueError("alphas must be > 0 (the rescaling is by a positive factor).")
+
+    def penalty(al):
+        return 0.5 * (al**2 * a**2 + b**2 / al**2)
+
+    fig, ax = _axes(ax, figsize=(6.4, 4.6))
+    ax.loglog(alphas, penalty(alphas), color="C0", lw=2,
+              label="penalty $\\frac{1}{2}(\\alpha^2\\|w_1\\|^2+w_2^2/\\alpha^2)$")
+    ax.loglog(alphas, 0.5 * alphas**2 * a**2, color="C0", ls="--", lw=1,
+              label="$\\frac{1}{2}\\alpha^2\\|w_1\\|^2$ (first layer)")
+    ax.loglog(alphas, 0.5 * b**2 / alphas**2, color="C0", ls=":", lw=1.2,
+              label="$\\frac{1}{2} w_2^2/\\alpha^2$ (second layer)")
+    ax.axhline(a * b, color="C1", lw=1.2,
+               label="output size $\\|(\\alpha w_1)(w_2/\\alpha)\\|=\\|w_1\\|\\,|w_2|$, any $\\alpha$")
+    ax.plot([a_star], [penalty(a_star)], "o", color="C3", ms=8, zorder=5,
+            label="balanced: $\\alpha^\\star=\\sqrt{|w_2|/\\|w_1\\|}$")
+    ax.annotate(f"$\\alpha^\\star={a_star:.3g}$: $\\|\\alpha^\\star w_1\\|=|w_2|/\\alpha^\\star$,\n"
+                f"penalty $=\\|w_1\\|\\,|w_2|={a * b:.3g}$",
+                (a_star, penalty(a_star)), xytext=(a_star, 6 * penalty(a_star)),
+                ha="center", va="center", fontsize="small",
+                arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 0.8})
+    lo = min(float(penalty(alphas).min()), a * b)
+    ax.set_ylim(lo / 3, float(penalty(alphas).max()) * 1.5)
+    ax.set_xlabel("rescaling factor $\\alpha$")
+    ax.set_ylabel("weight decay of the neuron")
+    ax.set_title("One neuron rescaled: same output, penalty smallest when balanced")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small", ncols=2,
+              frameon=False)
+    return fig
+
+
+def overview(hist, x, y, spline, axes=None):
+    r"""The book in two panels (the figure of :ref:`ch-intro`).
+
+    Left, the **certificate**: the relative gap :math:`(P(\theta_k)-D^\star)/D^\star` between
+    the training objective of a network (a :class:`~dualkit.train.History` recorded against a
+    dual bound) and the dual optimum falls to rounding level: the network is then certified
+    globally optimal, since no network of any width goes below
+    :math:`D^\star` (weak duality). Right, the **structure** of an
+    optimum: the certified optimal two-layer ReLU network on 1-D data ``x, y`` (``spline``, a
+    :class:`~dualkit.SplineSolution` of :class:`~dualkit.ReLU1D`) is a linear spline whose kinks
+    (triangles) sit on data inputs (dotted lines).
+    """
+    if hist.bound is None:
+        raise ValueError("overview needs a History recorded against a dual bound "
+                         "(dk.train(net, prob) records prob.lower_bound()).")
+    x, y = sorted_points(x, y)
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 4.6), layout="constrained")
+    fig = axes[0].figure
+    ax = axes[0]
+    gap = np.maximum(np.asarray(hist.rel_gap, dtype=float), LOG_FLOOR)
+    ax.semilogy(hist.steps, gap, "o-", ms=4, color="C0")
+    ax.set_ylim(min(float(gap.min()) / 30, 1e-15), float(gap.max()) * 30)
+    ax.set_xlabel("training iteration $k$")
+    ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
+    ax.set_title("Certificate: training meets the dual optimum")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.annotate(f"{hist.final_rel_gap:.0e}: rounding error,\nthe network is optimal",
+                (hist.steps[-1], gap[-1]), xytext=(0, 40), textcoords="offset points",
+                ha="right", va="bottom", arrowprops={"arrowstyle": "-|>", "lw": 0.8})
+    ax = axes[1]
+    span = float(np.ptp(x)) if x.size > 1 else 1.0
+    grid = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, 801)
+    for xi in x:
+        ax.axvline(xi, color="gray", lw=0.5, ls=":")
+    ax.plot(grid, spline.predict(grid), color="C0", lw=2, label="optimal ReLU network")
+    k = np.asarray(spline.knots, dtype=float)
+    ax.plot(k, spline.predict(k), "v", ms=9, color="C1", mec="k", zorder=4,
+            label="its kinks: on data inputs")
+    ax.plot(x, y, "ko", ms=5, zorder=5, label="data")
+    ax.set_xlabel("input $x$")
+    ax.set_ylabel("output $f(x)$")
+    ax.set_title("Structure: the optimum is a linear spline")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=2, frameon=False)
     return fig

@@ -160,7 +160,7 @@ def test_depth_widget_at_extreme_values(depth):
     assert depth in ex.sliders[0].values
     fig = ex.figure(depth=depth)
     assert isinstance(fig, plt.Figure)
-    assert f"depth L = {depth}" in fig.axes[0].get_title()
+    assert f"depth $L={depth}$" in fig.axes[0].get_title()
 
 
 def test_vector_plots_widget_and_data():
