@@ -1214,6 +1214,7 @@ def rank_one_fit(X, y, beta: float, depth: int = 4, t: float = 1.0, ax=None):
     ax.grid(True, alpha=0.3)
     # the fits run from the lower (upper) left to the upper (lower) right for kappa* >= 0 (< 0)
     ax.legend(loc="lower right" if kappa >= 0 else "upper right")
+    return fig
 
 
 def spline_dual_constraint(x, lam, beta: float, ax=None, pad: float = 0.2):
@@ -1254,6 +1255,7 @@ def spline_dual_constraint(x, lam, beta: float, ax=None, pad: float = 0.2):
     ax.set_title("Where a neuron may sit")
     ax.grid(True, alpha=0.3)
     _legend_below(ax, ncols=2)
+    return fig
 
 
 def rescaling(w1, w2, alphas=None, ax=None):
