@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import math
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
@@ -30,18 +28,11 @@ ADAM_LRS = (1e-3, 1e-2, 1e-1)
 
 
 def timed(fn, reps: int = 5):
-    """Median wall time of fn() over reps runs (a single run if the first takes more than 1 s)."""
-    t0 = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t0
-    if first > 1.0:
-        return first, out
-    times = [first]
-    for _ in range(reps - 1):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+    """Median wall time of fn() over reps runs (a single run if the first takes more than 1 s),
+    and the result of the median run: :func:`dualkit.timing.timed`, the one timing rule of the
+    book and the benchmarks."""
+    t = dk.timing.timed(fn, repeat=reps, single_above=1.0, blas_threads=1)
+    return t.seconds, t.value
 
 
 def peak_mb(fn) -> float:
