@@ -34,7 +34,7 @@ RC = {
 def setup(threads: int | None = 1) -> None:
     """Set up a chapter: sharp figures, short printouts and one compute thread.
 
-    * matplotlib draws with :data:`RC`; in IPython, inline figures are 2x PNGs ("retina"), so
+    * matplotlib draws with ``dualkit.book.RC``; in IPython, inline figures are 2x PNGs ("retina"), so
       they stay sharp on high-resolution screens and are shown at their 1x size;
     * NumPy prints 4 significant digits (``np.set_printoptions(precision=4)``): the digits that
       carry the point, not 16;

@@ -1236,6 +1236,8 @@ def spline_dual_constraint(x, lam, beta: float, ax=None, pad: float = 0.2):
     pad : float
         How far beyond the data range the knot axis extends.
 
+    Notes
+    -----
     Introduced in :ref:`ch-splines-1d`.
     """
     x = as_vector(x, "x")

@@ -23,7 +23,7 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -63,7 +63,7 @@ class Slider:
 
     name: str
     label: str
-    values: Sequence[float]
+    values: list
     start: int = 0
     fmt: str = ".3g"
 
@@ -73,6 +73,10 @@ class Slider:
 
 class Explorer:
     """A figure that follows one or more sliders.
+
+    Displayed as the last expression of a cell it shows the live or the static explorer. Use
+    :meth:`figure` for one frame, :meth:`widget` for the ipywidgets object and :meth:`html` for
+    the static page.
 
     Parameters
     ----------
@@ -88,10 +92,6 @@ class Explorer:
     reuse : bool
         Draw every static frame into the first frame's figure, with its layout frozen (several
         times faster than a new figure per frame; only for figures whose axes do not change).
-
-    Displayed as the last expression of a cell it shows the live or the static explorer. Use
-    :meth:`figure` for one frame, :meth:`widget` for the ipywidgets object and :meth:`html` for
-    the static page.
     """
 
     def __init__(self, draw: Callable, sliders: list[Slider], static: bool | None = None,
