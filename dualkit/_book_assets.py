@@ -59,6 +59,7 @@ table.dk-table th, table.dk-table td {
   white-space: nowrap;
 }
 table.dk-table th { border-bottom-width: 2px; }
+table.dk-table td:first-child, table.dk-table th:first-child { text-align: left; }
 /* code and text outputs: 88 characters fit the column at 1280 px (the chapters keep their lines
    within 88); on a phone a long line scrolls instead of being cut */
 div.cell_input pre, div.cell_output pre {

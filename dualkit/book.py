@@ -132,9 +132,15 @@ def _fmt(value: Any, digits: int) -> str:
 _MATH = re.compile(r"\$([^$]+)\$")
 
 
+#: characters of a table row that fit the book's column; a one-row table wider than this is
+#: shown turned on its side (one line per column: name, value)
+ROW_WIDTH = 76
+
+
 class Table:
     """A small table of results: rendered as HTML in the book and in Jupyter, as aligned text
-    elsewhere. Made by :func:`table`."""
+    elsewhere. Made by :func:`table`. A single row too wide for the column is shown as a list of
+    (name, value) lines."""
 
     def __init__(self, rows: list[dict], columns: list[str], digits: int, caption: str | None):
         self.rows, self.columns, self.digits, self.caption = rows, columns, digits, caption
@@ -146,7 +152,22 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def _turned(self) -> bool:
+        if len(self.rows) != 1:
+            return False
+        cells = self.cells()[0]
+        width = sum(max(len(_MATH.sub(r"\1", c)), len(v)) + 3
+                    for c, v in zip(self.columns, cells, strict=True))
+        return width > ROW_WIDTH
+
+    def _sideways(self) -> Table:
+        cells = self.cells()[0]
+        return Table([{"": c, "value": v} for c, v in zip(self.columns, cells, strict=True)],
+                     ["", "value"], self.digits, self.caption)
+
     def __repr__(self) -> str:
+        if self._turned():
+            return repr(self._sideways())
         head = [_MATH.sub(r"\1", c) for c in self.columns]
         body = self.cells()
         widths = [max(len(h), *(len(r[j]) for r in body)) if body else len(h)
@@ -158,6 +179,9 @@ class Table:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        if self._turned():
+            return self._sideways()._repr_html_()
+
         def cell(text: str) -> str:
             # $...$ in a header or cell is typeset by the page's MathJax (class mathjax_process)
             return _MATH.sub(lambda m: r"\(" + m.group(1) + r"\)", html.escape(text, quote=False))
