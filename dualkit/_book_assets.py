@@ -40,7 +40,7 @@ div.cell_input pre::-webkit-scrollbar-thumb, div.cell_output pre::-webkit-scroll
 table.dk-table {
   border-collapse: collapse;
   margin: 0.2em 0 0.6em 0;
-  font-size: 0.88em;
+  font-size: 0.85em;
   font-variant-numeric: tabular-nums;
   display: block;
   max-width: 100%;
@@ -56,9 +56,11 @@ table.dk-table th, table.dk-table td {
   padding: 0.15em 0.7em;
   text-align: right;
   border-bottom: 1px solid var(--pst-color-border, #ddd);
-  white-space: nowrap;
 }
-table.dk-table th { border-bottom-width: 2px; }
+/* numbers never break (no spaces, typographic minus); labels wrap at spaces when the column is
+   narrow */
+table.dk-table td { white-space: normal; overflow-wrap: normal; }
+table.dk-table th { border-bottom-width: 2px; white-space: normal; vertical-align: bottom; }
 table.dk-table td:first-child, table.dk-table th:first-child { text-align: left; }
 /* code and text outputs: 88 characters fit the column at 1280 px (the chapters keep their lines
    within 88); on a phone a long line scrolls instead of being cut */
@@ -69,6 +71,8 @@ div.cell_input pre, div.cell_output pre {
   padding-right: 10px;
   overflow-x: auto;
 }
+.admonition div.cell_input pre, .admonition div.cell_output pre,
+.solution div.cell_input pre, .solution div.cell_output pre { font-size: 11px; }
 /* explorers (dualkit.widgets): slider above its figure */
 .dk-explorer { margin: 0.4em 0 1em 0; max-width: 100%; }
 .dk-explorer-control {

@@ -464,8 +464,8 @@ class DeepLinear(_DeepLinearBase):
 class DeepLinearWeightDecay(_DeepLinearBase):
     r"""Deep linear network with standard weight decay on every layer (:ref:`app-deep-weight-decay`).
 
-    .. math:: P^\star=\min\ \tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_{l=1}^L\|W_l\|_F^2
-              =\min_w\ \tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}
+    .. math:: P^\star&=\min\ \tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_{l=1}^L\|W_l\|_F^2\\
+              &=\min_w\ \tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}
 
     by AM–GM, with equality for balanced rank-one aligned layers of equal norms
     :math:`\|W_l\|_F=\|w^\star\|^{1/L}`. For :math:`L\ge3` this is **non-convex** in :math:`w`:

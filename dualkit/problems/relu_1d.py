@@ -8,9 +8,9 @@ weights (optionally a free linear skip term :math:`c\,x`):
 
 It is exactly the finite convex program (C5) over ReLU ramps with knots at the data points,
 
-.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|^2
-          +\beta(\|\alpha\|_1+\|\gamma\|_1),
-          \quad A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+,
+.. math:: &\min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|^2
+          +\beta(\|\alpha\|_1+\|\gamma\|_1),\\
+          &A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+,
 
 whose dual is :math:`\max_\lambda-\tfrac12\|\lambda-y\|^2+\tfrac12\|y\|^2` s.t.
 :math:`\mathbf 1^\top\lambda=0` (:math:`x^\top\lambda=0` with a skip),
