@@ -3,8 +3,9 @@ r"""A dedicated solver for the 1-D ramp program (C5) of :ref:`app-ramp-program`.
 The two-layer ReLU network with biases on scalar inputs is exactly the lasso over ReLU ramps with
 knots at the (sorted, distinct) data points :math:`x_1<\dots<x_n`:
 
-.. math:: \min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|_\omega^2
-          +\beta(\|\alpha\|_1+\|\gamma\|_1),\qquad A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+ ,
+.. math:: &\min_{\alpha,\gamma,b_0}\ \tfrac12\|A\alpha+B\gamma+b_0\mathbf 1-y\|_\omega^2
+          +\beta(\|\alpha\|_1+\|\gamma\|_1),\\
+          &A_{ij}=(x_i-x_j)_+,\ B_{ij}=(x_j-x_i)_+ ,
 
 where :math:`\|r\|_\omega^2=\sum_i\omega_ir_i^2` (``omega`` counts repeated inputs). Its dual is
 
