@@ -80,6 +80,9 @@ def browser(tmp_path_factory):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=DRIVER))
     driver.set_script_timeout(60)
+    # no cache: every page's weight counts everything it loads, whichever page came before
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     yield driver
     driver.quit()
 
@@ -105,11 +108,21 @@ WIDTHS = (1280, 390)        # a laptop and a phone
 
 
 def _weight(browser) -> int:
-    """Bytes of the loaded page and of everything it loaded."""
-    return browser.execute_script("""
-        const nav = performance.getEntriesByType('navigation')[0];
-        return nav.decodedBodySize + performance.getEntriesByType('resource')
-            .reduce((a, r) => a + (r.decodedBodySize || 0), 0);
+    """Bytes of the loaded page and of everything it loaded (once nothing new has been loaded
+    for half a second: MathJax fetches its fonts after typesetting)."""
+    return browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const total = () => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            return nav.decodedBodySize + performance.getEntriesByType('resource')
+                .reduce((a, r) => a + (r.decodedBodySize || 0), 0);
+        };
+        let last = -1, k = 0;
+        const wait = () => {
+            const now = total();
+            if (now === last || k++ > 40) { done(now); } else { last = now; setTimeout(wait, 500); }
+        };
+        setTimeout(wait, 500);
     """)
 #: page weights measured by test_chapter_page (bytes of the page and everything it loads)
 WEIGHTS: dict[str, int] = {}
