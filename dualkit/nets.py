@@ -143,6 +143,8 @@ class ReLUWeights(list):
     skip : float or None
         Coefficient :math:`c` of an unregularized linear skip term :math:`c\,x` (1-D inputs).
 
+    Notes
+    -----
     Introduced in :ref:`ch-splines-1d`.
     """
 

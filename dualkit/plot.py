@@ -85,7 +85,7 @@ def training(hist, ax=None, label: str | None = None, x: str = "step"):
         ax.semilogy(xs, np.maximum(hist.rel_gap, LOG_FLOOR), label=label)
         ax.axhline(np.finfo(float).eps, color="gray", ls=":", lw=1,
                    label="float64 rounding ($2.2\\times10^{-16}$)")
-        ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
+        ax.set_ylabel("relative gap $(P(\\theta_k)-D^*)/D^*$")
     ax.set_xlabel("iteration $k$" if x == "step" else "wall time (s)")
     ax.set_title("Training objective against the dual optimum")
     ax.grid(True, which="both", alpha=0.3)
@@ -172,12 +172,12 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
         fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.4), layout="constrained")
     fig = axes[0].figure
     axes[0].plot(betas, norms, color="C0")
-    axes[0].set_ylabel("$\\|W_1 w_2\\|_2 = \\|w^\\star\\|_2$")
+    axes[0].set_ylabel("$\\|W_1 w_2\\|_2 = \\|w^*\\|_2$")
     axes[0].set_title("Size of the optimal network")
-    axes[1].plot(betas, values, color="C1", label="$P^\\star(\\beta)$")
+    axes[1].plot(betas, values, color="C1", label="$P^*(\\beta)$")
     axes[1].axhline(0.5 * float(prob.y @ prob.y), color="gray", ls=":",
                     label="$\\frac{1}{2}\\|y\\|^2$ (zero network)")
-    axes[1].set_ylabel("optimal objective $P^\\star(\\beta)$")
+    axes[1].set_ylabel("optimal objective $P^*(\\beta)$")
     axes[1].set_title("Optimal value")
     axes[1].legend(loc="lower right", fontsize="small")
     for ax in axes:
@@ -190,8 +190,8 @@ def beta_path(prob, betas=None, beta: float | None = None, axes=None):
         s = prob.path([beta])[0]
         axes[0].plot([beta], [np.linalg.norm(s.w)], "o", color="C3")
         axes[1].plot([beta], [s.value], "o", color="C3")
-        fig.suptitle(f"$\\beta={beta:.4g}$: $\\|w^\\star\\|={np.linalg.norm(s.w):.4g}$, "
-                     f"$P^\\star={s.value:.6g}$")
+        fig.suptitle(f"$\\beta={beta:.4g}$: $\\|w^*\\|={np.linalg.norm(s.w):.4g}$, "
+                     f"$P^*={s.value:.6g}$")
     return fig
 
 
@@ -213,7 +213,7 @@ def neurons(weights, direction=None, ax=None):
     else:
         c = [alignment(W1[:, j], direction) if a[j] > 0 else 0.0 for j in range(W1.shape[1])]
         sc = ax.scatter(a, b, c=c, vmin=0, vmax=1, cmap="viridis", s=30)
-        fig.colorbar(sc, ax=ax, label="$|\\cos(w_{1,j}, w^\\star)|$")
+        fig.colorbar(sc, ax=ax, label="$|\\cos(w_{1,j}, w^*)|$")
     hi = max(float(a.max()), float(b.max()), 1e-12) * 1.1
     ax.plot([0, hi], [0, hi], color="gray", ls=":", label="balanced: $\\|w_{1,j}\\|=|w_{2,j}|$")
     ax.set_xlim(0, hi)
@@ -337,7 +337,7 @@ def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: fl
     ax.axvline(bmax, color="k", ls="--", lw=1,
                label="zero threshold of (P2), $t^{L-2}\\|X^\\top y\\|_2$")
     ax.set_xlabel("weight decay $\\beta$")
-    ax.set_ylabel("$\\|W_1\\cdots w_L\\|_2 = \\|w^\\star\\|_2$")
+    ax.set_ylabel("$\\|W_1\\cdots w_L\\|_2 = \\|w^*\\|_2$")
     ax.set_title(f"Global optimum along $\\beta$, depth $L={depth}$")
     ax.grid(True, alpha=0.3)
     if beta is not None:
@@ -386,7 +386,7 @@ def svt_spectrum(X, Y, beta: float, ax=None):
     sig = np.linalg.svd(X.T @ Y, compute_uv=False)
     k = np.arange(1, sig.size + 1)
     ax.bar(k - 0.2, sig, width=0.4, label="$\\sigma_k(X^\\top Y)$", color="C7")
-    ax.bar(k + 0.2, np.maximum(sig - beta, 0), width=0.4, label="$\\sigma_k(W^\\star)=(\\sigma_k-\\beta)_+$",
+    ax.bar(k + 0.2, np.maximum(sig - beta, 0), width=0.4, label="$\\sigma_k(W^*)=(\\sigma_k-\\beta)_+$",
            color="C0")
     ax.axhline(beta, color="C3", ls="--", lw=1, label="$\\beta$")
     ax.set_xticks(k)
@@ -478,7 +478,7 @@ def knot_path(x, y, betas, skip: bool = False, axes=None, shown: int = 5):
         axes[0].plot(grid, sols[i].predict(grid), color=c, lw=1.6,
                      label=f"$\\beta$ = {betas[i]:.2g}: {counts[i]} knots")
     axes[0].set_xlabel("input $x$")
-    axes[0].set_ylabel("optimal fit $f^\\star(x)$")
+    axes[0].set_ylabel("optimal fit $f^*(x)$")
     axes[0].set_title("Optimal fits along the path")
     _legend_below(axes[0], ncols=3, offset=0.2)
     axes[0].grid(True, alpha=0.3)
@@ -531,7 +531,7 @@ def ramp_function(prob, weights, n_points: int = 400, seed: int = 0, ax=None, la
     Xn = np.outer(s, prob.a_hat) + Z
     kappa = prob.kappa()
     ax.plot(s, kappa / np.linalg.norm(prob.a) * np.maximum(s, 0), color="C3", lw=3, alpha=0.5,
-            label="single ramp $\\kappa^\\star(\\hat a^\\top x)_+/\\|a\\|$")
+            label="single ramp $\\kappa^*(\\hat a^\\top x)_+/\\|a\\|$")
     ax.plot(s, weights.forward(Xn), ".", ms=3, color="C0", label=f"{label} at random inputs")
     ax.set_xlabel("projection $\\hat a^\\top x$ of a new input")
     ax.set_ylabel("network output $f(x)$")
@@ -966,11 +966,11 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
             seg = level * ustar[:, None] + np.outer(perp, [-1.3, 1.3])
             ax.plot(seg[0], seg[1], color="C0", lw=0.7, ls="--", alpha=0.5)
         ax.plot([], [], color="C0", lw=0.7, ls="--", alpha=0.5,
-                label="level lines of $\\lambda^{\\star\\top}Xu$")
+                label="level lines of $\\lambda^{*\\top}Xu$")
         ax.annotate("", xy=g, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": "C3", "lw": 1.5})
-        ax.plot([], [], color="C3", lw=1.5, label="dual direction $X^\\top\\lambda^\\star/\\beta$")
+        ax.plot([], [], color="C3", lw=1.5, label="dual direction $X^\\top\\lambda^*/\\beta$")
         ax.plot(*ustar, "*", color="C3", ms=16, mec="k", zorder=4,
-                label="extreme point $u^\\star$")
+                label="extreme point $u^*$")
         pts = dirs * signs
         ax.plot(pts[0], pts[1], "o", mfc="none", mec="C1", mew=2, ms=20, zorder=5,
                 label="neurons, $\\mathrm{sign}(w_{2,j})\\,u_j/\\|u_j\\|$")
@@ -992,18 +992,18 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
         xlim = max(1.6 * c, 1.15 * float(np.abs(e1 @ E).max()))
         for sgn in (1, -1):
             ax2.plot([sgn * c, sgn * c], [-ylim, ylim], color="C0", lw=1, ls="--",
-                     label="$\\lambda^{\\star\\top}z=\\pm\\beta$" if sgn == 1 else None)
+                     label="$\\lambda^{*\\top}z=\\pm\\beta$" if sgn == 1 else None)
         zs = X @ ustar
         ax2.annotate("", xy=(0.6 * c, 0), xytext=(0, 0),
                      arrowprops={"arrowstyle": "-|>", "color": "C3", "lw": 1.5})
-        ax2.plot([], [], color="C3", lw=1.5, label="direction of $\\lambda^\\star$")
+        ax2.plot([], [], color="C3", lw=1.5, label="direction of $\\lambda^*$")
         ax2.plot(e1 @ zs, e2 @ zs, "*", color="C3", ms=16, mec="k", zorder=4,
-                 label="extreme point $Xu^\\star$")
+                 label="extreme point $Xu^*$")
         ax2.set_xlim(-xlim, xlim)
         ax2.set_ylim(-ylim, ylim)
-        ax2.set_xlabel("$z$ along $\\lambda^\\star$ (projected on range $X$)")
-        ax2.set_ylabel("$z$ across $\\lambda^\\star$ (in range $X$)")
-        ax2.set_title("Output space: the set touches\n$\\lambda^{\\star\\top}z=\\beta$ once",
+        ax2.set_xlabel("$z$ along $\\lambda^*$ (projected on range $X$)")
+        ax2.set_ylabel("$z$ across $\\lambda^*$ (in range $X$)")
+        ax2.set_title("Output space: the set touches\n$\\lambda^{*\\top}z=\\beta$ once",
                       fontsize="medium")
     else:
         c_signed = lam @ np.maximum(X @ circle, 0.0) / beta
@@ -1014,7 +1014,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
             ax.plot([-ext * t[0], ext * t[0]], [-ext * t[1], ext * t[1]], color="0.7", lw=0.5)
         ax.plot([], [], color="0.7", lw=0.5, label="cone boundaries $x_i^\\top u=0$")
         ax.plot(r * circle[0], r * circle[1], color="C0", lw=1.5,
-                label="$c(u)\\,u$, $c(u)=|\\lambda^{\\star\\top}(Xu)_+|/\\beta$")
+                label="$c(u)\\,u$, $c(u)=|\\lambda^{*\\top}(Xu)_+|/\\beta$")
         for s_, col, name in ((1, "C3", "$w_{2j}>0$"), (-1, "C0", "$w_{2j}<0$")):
             pts = dirs[:, signs == s_]
             ax.plot(pts[0], pts[1], "*", color=col, ms=13, mec="k", zorder=5,
@@ -1024,7 +1024,7 @@ def extreme_points(prob, sol=None, weights=None, axes=None, resolution: int = 72
         ax.set_title("Neuron space: the constraint touches the circle", fontsize="medium")
         ax2 = axes[1]
         ax2.plot(np.degrees(th), c_signed, color="C0", lw=1.2,
-                 label="$\\lambda^{\\star\\top}(Xu_\\theta)_+/\\beta$")
+                 label="$\\lambda^{*\\top}(Xu_\\theta)_+/\\beta$")
         for sgn in (1, -1):
             ax2.axhline(sgn, color="k", lw=0.8, ls="--",
                         label="$\\pm1$ (the bound $\\beta$)" if sgn == 1 else None)
@@ -1203,13 +1203,13 @@ def rank_one_fit(X, y, beta: float, depth: int = 4, t: float = 1.0, ax=None):
             label="bias in layer $L-1$: a linear spline")
     # dashed on top, so that the line stays visible where the two fits coincide
     ax.plot(grid, kappa * grid, "--", color="C1", lw=2, zorder=4,
-            label="no bias: the line $\\kappa^\\star c$")
+            label="no bias: the line $\\kappa^* c$")
     if knots.size:
         ax.plot(knots, spline.predict(knots), "v", color="C3", mec="k", ms=10, zorder=6,
                 label="its kinks (at data values of $c$)")
     ax.set_xlabel("$c$ (the data's only coordinate)")
     ax.set_ylabel("network output")
-    ax.set_title(f"$\\beta$ = {beta:.3g}, $t$ = {t:g}: $\\kappa^\\star$ = {kappa:.4g}, "
+    ax.set_title(f"$\\beta$ = {beta:.3g}, $t$ = {t:g}: $\\kappa^*$ = {kappa:.4g}, "
                  f"{knots.size} kink{'s' if knots.size != 1 else ''}")
     ax.grid(True, alpha=0.3)
     # the fits run from the lower (upper) left to the upper (lower) right for kappa* >= 0 (< 0)
@@ -1302,8 +1302,8 @@ def rescaling(w1, w2, alphas=None, ax=None):
     ax.axhline(a * b, color="C1", lw=1.2,
                label="output size $\\|(\\alpha w_1)(w_2/\\alpha)\\|=\\|w_1\\|\\,|w_2|$, any $\\alpha$")
     ax.plot([a_star], [penalty(a_star)], "o", color="C3", ms=8, zorder=5,
-            label="balanced: $\\alpha^\\star=\\sqrt{|w_2|/\\|w_1\\|}$")
-    ax.annotate(f"$\\alpha^\\star={a_star:.3g}$: $\\|\\alpha^\\star w_1\\|=|w_2|/\\alpha^\\star$,\n"
+            label="balanced: $\\alpha^*=\\sqrt{|w_2|/\\|w_1\\|}$")
+    ax.annotate(f"$\\alpha^*={a_star:.3g}$: $\\|\\alpha^* w_1\\|=|w_2|/\\alpha^*$,\n"
                 f"penalty $=\\|w_1\\|\\,|w_2|={a * b:.3g}$",
                 (a_star, penalty(a_star)), xytext=(a_star, 6 * penalty(a_star)),
                 ha="center", va="center", fontsize="small",
@@ -1343,7 +1343,7 @@ def overview(hist, x, y, spline, axes=None):
     ax.semilogy(hist.steps, gap, "o-", ms=4, color="C0")
     ax.set_ylim(min(float(gap.min()) / 30, 1e-15), float(gap.max()) * 30)
     ax.set_xlabel("training iteration $k$")
-    ax.set_ylabel("relative gap $(P(\\theta_k)-D^\\star)/D^\\star$")
+    ax.set_ylabel("relative gap $(P(\\theta_k)-D^*)/D^*$")
     ax.set_title("Certificate: training meets the dual optimum")
     ax.grid(True, which="major", alpha=0.3)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

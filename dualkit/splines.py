@@ -89,7 +89,7 @@ class PiecewiseLinear:
 
     @property
     def savarese_norm(self) -> float:
-        r"""Savarese et al.'s :math:`R(f)=\max(\int|f''|,\ |f'(-\infty)+f'(+\infty)|)`: the least
+        r"""Savarese et al.'s :math:`R(f)=\max(\int|f''|,\ |f'(-\infty)+f'(+\infty)|)`, the least
         :math:`\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` of a two-layer network (biases free) equal
         to :math:`f`."""
         return max(self.total_variation, abs(self.slope_left + self.slope_right))

@@ -301,7 +301,7 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
                                knots={"optimal network": sol.knots},
                                ax=None if fig is None else fig.axes[0], legend="below",
                                title=f"$\\beta$ = {beta:.3g}: {len(sol.knots)} knots, "
-                                     f"$P^\\star$ = {sol.value:.4g}")
+                                     f"$P^*$ = {sol.value:.4g}")
 
     return Explorer(draw, [Slider("beta", "β", grid, _nearest(grid, 1e-2 * bmax))], static,
                     reuse=True, alt="Optimal 1-D network fit, its knots and the linear spline")

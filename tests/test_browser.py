@@ -252,7 +252,7 @@ def test_chapter_page(browser, server, chapter, width):
     if width >= 768:
         cut = browser.execute_script("""
             return [...document.querySelectorAll(
-                    'div.cell_input pre, div.cell_output pre, table.dk-table')]
+                    'main pre, table.dk-table')]
                 .filter(e => e.scrollWidth > e.clientWidth + 1)
                 .map(e => e.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b)
                            .slice(0, 100));

@@ -59,7 +59,7 @@ class Solution:
 
     @property
     def rel_gap(self) -> float:
-        """Relative duality gap ``(value - dual_value) / |dual_value|``: NaN when the solution
+        """Relative duality gap ``(value - dual_value) / |dual_value|``; NaN when the solution
         has no dual value (e.g. the non-convex weight-decay problem), inf for an infeasible one."""
         if np.isnan(self.value) or np.isnan(self.dual_value):
             return float("nan")

@@ -310,7 +310,8 @@ class DeepLinear(_DeepLinearBase):
 
     @property
     def beta_max(self) -> float:
-        r"""Zero threshold :math:`t^{L-2}\|X^\top y\|_2`: the optimum is zero iff beta >= it."""
+        r"""Zero threshold :math:`t^{L-2}\|X^\top y\|_2`. The optimum is zero if and only if
+        :math:`\beta` is at least this value."""
         return self.convex.beta_max * self.t_power
 
     def objective(self, weights) -> float:

@@ -166,7 +166,7 @@ class RankOneReLU(Problem):
 
     @property
     def beta_tilde(self) -> float:
-        r""":math:`\tilde\beta=\beta_{\rm eff}/\|a\|=\beta/(t^{L-2}\|a\|)`: the weight of
+        r""":math:`\tilde\beta=\beta_{\rm eff}/\|a\|=\beta/(t^{L-2}\|a\|)`, the weight of
         :math:`|\kappa|` in the one-variable lasso, and the bound on :math:`|c^\top\lambda|`."""
         return self.beta / self.scale
 

@@ -150,7 +150,7 @@ class ReLU1D(Problem):
 
     @property
     def beta_max(self) -> float:
-        r"""Smallest :math:`\beta` at which the optimal network has no active neuron: the fit is
+        r"""Smallest :math:`\beta` at which the optimal network has no active neuron. The fit is
         the mean (or, with a skip, the least-squares line) and :math:`\beta_{\rm eff}` exceeds
         :math:`\max(|A^\top r|,|B^\top r|)` for its residual :math:`r`."""
         r = self._affine_residual()

@@ -133,7 +133,8 @@ class TwoLayerLinear(Problem):
     >>> X, y = dk.data.gaussian(n=50, d=10, seed=0)
     >>> prob = dk.TwoLayerLinear(X, y, beta=0.1)
     >>> sol = prob.solve()
-    >>> abs(prob.objective(sol.weights) - prob.dual_objective(sol.dual)) < 1e-8 * sol.value
+    >>> gap = prob.objective(sol.weights) - prob.dual_objective(sol.dual)
+    >>> abs(gap) < 1e-8 * sol.value
     True
 
     Introduced in :ref:`ch-two-layer-linear`.
