@@ -397,7 +397,7 @@ def test_layer_table_and_structure_figure():
     fig = dk.plot.layer_structure({"a": sol.weights, "b": sol.weights})
     ax_r = fig.axes[0]
     lo, hi = ax_r.get_ylim()
-    assert lo < 0 < 1 < hi <= 1.5
+    assert lo < 0 < 1 < hi <= 1.6
     ticks = [t for t in ax_r.get_yticks() if lo <= t <= hi]
     assert all(float(t).is_integer() for t in ticks) and {0.0, 1.0} <= set(ticks)
     assert fig.legends and not ax_r.get_legend()          # one legend, outside the panels
