@@ -7,9 +7,9 @@ raises ``NotImplementedError``, and the solution code cells, inside the folded
 
 Commands (run from the book's root folder)::
 
-    python -m dualkit.assignments build [--out assignments]  # student, instructor notebooks
-    python -m dualkit.assignments colab                      # chapters/*.ipynb for Colab
-    python -m dualkit.assignments check-colab                # exit 1 if those are stale
+    python -m dualkit.assignments build [--out DIR]  # student and instructor notebooks
+    python -m dualkit.assignments colab              # chapters/*.ipynb for Colab
+    python -m dualkit.assignments check-colab        # exit 1 if those are stale
 
 ``build`` writes ``<out>/student/<chapter>.ipynb`` (every solution removed: its code cells and its
 prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (complete, without
