@@ -80,8 +80,9 @@ div.cell_input pre, div.cell_output pre {
 }
 .dk-explorer-control input[type=range] { flex: 1 1 auto; max-width: 26em; }
 .dk-explorer-control output { min-width: 4.5em; font-variant-numeric: tabular-nums; font-weight: 400; }
-/* figures keep their aspect ratio when the column is narrower than their width attribute */
-main img { max-width: 100%; height: auto; }
+/* figures keep their aspect ratio when the column is narrower than their width (Sphinx writes
+   the image's width and height as an inline style, so the height must be overridden) */
+main img { max-width: 100%; height: auto !important; }
 /* the theme's header strip repeats the sidebar's search box */
 #pst-header { display: none; }
 """

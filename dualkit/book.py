@@ -134,7 +134,7 @@ _MATH = re.compile(r"\$([^$]+)\$")
 
 #: characters of a table row that fit the book's column; a one-row table wider than this is
 #: shown turned on its side (one line per column: name, value)
-ROW_WIDTH = 76
+ROW_WIDTH = 80
 
 
 class Table:

@@ -96,7 +96,7 @@ class History:
                       "steps": int(self.steps[-1]), "objective": self.final_objective,
                       "relative gap": f"{self.final_rel_gap:.1e}",
                       "time (s)": f"{self.time[-1]:.2g}",
-                      "converged": self.converged}, digits=8, caption="History")._repr_html_()
+                      "hit tol": self.converged}, digits=8, caption="History")._repr_html_()
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -267,6 +267,15 @@ def test_chapter_page(browser, server, chapter, width):
             .map(i => [i.alt.slice(0, 60), i.naturalWidth, i.clientWidth]);
     """)
     assert not blurry, f"figures shown larger than their pixels on {chapter}: {blurry}"
+    # ... nor squashed: shown with the aspect ratio of their pixels
+    squashed = browser.execute_script("""
+        return [...document.querySelectorAll('main img')]
+            .filter(i => i.offsetParent !== null && i.naturalHeight > 0 && i.clientHeight > 0
+                         && Math.abs((i.clientWidth / i.clientHeight)
+                                     / (i.naturalWidth / i.naturalHeight) - 1) > 0.02)
+            .map(i => [i.alt.slice(0, 60), i.clientWidth, i.clientHeight]);
+    """)
+    assert not squashed, f"figures shown with a wrong aspect ratio on {chapter}: {squashed}"
     # ... and every figure in the text has meaningful alternative text (not a file name)
     bad_alt = browser.execute_script("""
         return [...document.querySelectorAll('main figure img, main .dk-explorer img')]
