@@ -62,9 +62,9 @@ table.dk-table th, table.dk-table td {
 table.dk-table td { white-space: normal; overflow-wrap: normal; }
 table.dk-table th { border-bottom-width: 2px; white-space: normal; vertical-align: bottom; }
 table.dk-table td:first-child, table.dk-table th:first-child { text-align: left; }
-/* code and text outputs: 88 characters fit the column at 1280 px (the chapters keep their lines
-   within 88); on a phone a long line scrolls instead of being cut */
-div.cell_input pre, div.cell_output pre {
+/* code (cells, outputs, code blocks, API examples): 88 characters fit the column at 1280 px (the
+   chapters keep their lines within 88); on a phone a long line scrolls instead of being cut */
+main pre {
   font-size: 12px;
   line-height: 1.45;
   padding-left: 10px;
