@@ -14,7 +14,20 @@ torch network and measures how far a trained network is from the global optimum:
     prob.gap(net)
 """
 
-from . import book, check, data, diagnostics, losses, nets, plot, solvers, splines, timing, widgets
+from . import (
+    book,
+    check,
+    data,
+    diagnostics,
+    exercises,
+    losses,
+    nets,
+    plot,
+    solvers,
+    splines,
+    timing,
+    widgets,
+)
 from .problems import (
     DeepLinear,
     DeepLinearWeightDecay,
@@ -38,6 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "book",
     "check",
+    "exercises",
     "data",
     "diagnostics",
     "losses",

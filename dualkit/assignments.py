@@ -150,9 +150,17 @@ def _prepend(nb, root) -> nbformat.NotebookNode:
     return nb
 
 
-def student_notebook(nb, root=".") -> nbformat.NotebookNode:
-    """Every solution removed (code and prose); the stubs shown in their place."""
-    return _prepend(_transform(nb, keep_solutions=False, keep_stubs=True), root)
+def student_notebook(nb, root=".", seed: int = 0) -> nbformat.NotebookNode:
+    """Every solution removed (code and prose); the stubs shown in their place; after the
+    install cell, a cell choosing the exercises' variant ``seed``
+    (:func:`dualkit.exercises.set_seed`)."""
+    from ._grading import seed_cell
+
+    out = _prepend(_transform(nb, keep_solutions=False, keep_stubs=True), root)
+    out.cells.insert(1, seed_cell(seed))
+    for i, cell in enumerate(out.cells):  # stable ids, as in _prepend
+        cell["id"] = f"cell-{i}"
+    return out
 
 
 def instructor_notebook(nb, root=".") -> nbformat.NotebookNode:
@@ -172,16 +180,37 @@ def _write(nb, path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def build(root=".", out="assignments", chapters=None) -> list[Path]:
-    """Write the student and instructor notebooks of every result chapter; returns the paths."""
+def build(root=".", out="assignments", chapters=None, variants=None) -> list[Path]:
+    """Write the student and instructor notebooks of every result chapter; returns the paths.
+
+    With ``variants`` (a roster CSV: a ``student`` column, optionally ``seed``), every student
+    gets their own folder ``<out>/student/<student>/`` whose notebooks use the student's seed
+    (:func:`dualkit._grading.read_roster`), and ``<out>/roster_seeds.csv`` records the seeds;
+    grade with the same roster.
+    """
+    from ._grading import read_roster
+
     root, out = Path(root), Path(root) / out if not Path(out).is_absolute() else Path(out)
+    roster = read_roster(variants) if variants else None
     written = []
     for name in chapters or RESULT_CHAPTERS:
         nb = read_chapter(root / "chapters" / f"{name}.md")
-        for kind, fn in (("student", student_notebook), ("instructor", instructor_notebook)):
-            path = out / kind / f"{name}.ipynb"
-            _write(fn(nb, root), path)
+        targets = ([(out / "student" / f"{name}.ipynb", 0)] if roster is None else
+                   [(out / "student" / s / f"{name}.ipynb", seed) for s, seed in roster.items()])
+        for path, seed in targets:
+            student = student_notebook(nb, root, seed=seed)
+            student.metadata["dualkit"] = {"chapter": name, "seed": seed}
+            _write(student, path)
             written.append(path)
+        teacher = instructor_notebook(nb, root)
+        teacher.metadata["dualkit"] = {"chapter": name, "seed": 0}
+        path = out / "instructor" / f"{name}.ipynb"
+        _write(teacher, path)
+        written.append(path)
+    if roster is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        lines = ["student,seed"] + [f"{s},{seed}" for s, seed in roster.items()]
+        (out / "roster_seeds.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written
 
 
@@ -222,12 +251,33 @@ def colab_out_of_date(root=".") -> list[str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dualkit.assignments", description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=["build", "colab", "check-colab"])
+    ap.add_argument("command", choices=["build", "colab", "check-colab", "grade"])
+    ap.add_argument("submissions", nargs="?", help="grade: the folder of submitted notebooks")
     ap.add_argument("--root", default=".", help="the book's root folder (default: .)")
-    ap.add_argument("--out", default="assignments", help="output folder of build (default: assignments)")
+    ap.add_argument("--out", default=None,
+                    help="build: output folder (default: assignments); grade: the CSV to write "
+                         "(default: grades.csv)")
+    ap.add_argument("--variants", default=None, metavar="ROSTER",
+                    help="build: one variant per student of this roster CSV (student[,seed])")
+    ap.add_argument("--roster", default=None,
+                    help="grade: the roster the variants were built from")
+    ap.add_argument("--timeout", type=int, default=600, help="grade: seconds per cell")
+    ap.add_argument("--jobs", type=int, default=1, help="grade: notebooks run in parallel")
     args = ap.parse_args(argv)
+    if args.command == "grade":
+        from ._grading import grade
+
+        if not args.submissions:
+            ap.error("grade needs the folder of submissions: grade SUBMISSIONS_DIR --out grades.csv")
+        out = args.out or "grades.csv"
+        rows = grade(args.submissions, out, roster=args.roster, timeout=args.timeout,
+                     jobs=args.jobs)
+        for r in rows:
+            print(f"{r['student']:<20} {r['file']:<32} {r['points']:g} / {r['max_points']:g}")
+        print(f"grades written to {out}")
+        return 0
     if args.command == "build":
-        for path in build(args.root, args.out):
+        for path in build(args.root, args.out or "assignments", variants=args.variants):
             print(path)
         return 0
     if args.command == "colab":

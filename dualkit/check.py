@@ -39,6 +39,10 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.passed
 
+    def _ipython_display_(self) -> None:
+        """Shown as the last expression of a notebook cell: nothing more, since the check
+        has already printed its line."""
+
     def __repr__(self) -> str:
         return f"CheckResult(passed={self.passed}, message={self.message!r})"
 
