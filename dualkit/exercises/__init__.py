@@ -34,7 +34,8 @@ from ._core import (
 )
 
 __all__ = ["EXERCISES", "NOT_ANSWERED", "Exercise", "Instance", "Result", "check",
-           "current_seed", "exercise", "get", "load", "set_seed", "for_chapter"]
+           "current_seed", "exercise", "get", "load", "set_seed", "for_chapter", "number",
+           "catalogue", "markdown_table", "markdown_rubrics"]
 
 #: the chapters with exercises, in book order (one module each in this package)
 CHAPTERS = ["preliminaries", "two_layer_linear", "deep_linear", "vector_outputs_and_losses",
@@ -55,3 +56,39 @@ def for_chapter(chapter: str) -> list[Exercise]:
     """The exercises of ``chapter`` (a chapter file's stem), in book order."""
     _load_all()
     return [ex for ex in EXERCISES.values() if ex.chapter == chapter]
+
+
+def number(label: str) -> str:
+    """The exercise's number as the book shows it, e.g. ``"2.1"`` (chapter number: its place
+    among the numbered chapters, which lists the chapters with exercises first)."""
+    ex = get(label)
+    chapter = CHAPTERS.index(ex.chapter) + 1
+    return f"{chapter}.{for_chapter(ex.chapter).index(ex) + 1}"
+
+
+def catalogue() -> list[dict]:
+    """One row per exercise, in book order: number, label, chapter, kind, answer variable,
+    automatic and hand-graded points, minutes and compute."""
+    _load_all()
+    return [{"number": number(e.label), "label": e.label, "chapter": e.chapter, "kind": e.kind,
+             "answer": e.answer, "points": e.points, "manual": e.manual,
+             "minutes": e.minutes, "compute": e.compute, "rubric": e.rubric}
+            for name in CHAPTERS for e in for_chapter(name)]
+
+
+def markdown_table() -> str:
+    """The catalogue as a MyST Markdown table whose exercise names link to the exercises
+    (for the book's instructors page, through ``{glue:md}``)."""
+    lines = ["| exercise | kind | answer | points (auto + by hand) | time | compute |",
+             "|---|---|---|---|---|---|"]
+    for r in catalogue():
+        pts = f"{r['points']:g}" + (f" + {r['manual']:g}" if r["manual"] else "")
+        lines.append(f"| {{numref}}`Exercise %s <{r['label']}>` | {r['kind']} | "
+                     f"`{r['answer']}` | {pts} | {r['minutes']} min | {r['compute']} |")
+    return "\n".join(lines)
+
+
+def markdown_rubrics() -> str:
+    """The rubrics of the points given by hand, as a MyST Markdown list (instructors' page)."""
+    return "\n".join(f"* {{numref}}`Exercise %s <{r['label']}>` ({r['manual']:g} points): "
+                     f"{r['rubric']}" for r in catalogue() if r["manual"])

@@ -32,8 +32,9 @@ def lam_is_dual_feasible(ans, ex):
     excess = np.linalg.norm(ex.X.T @ lam) / ex.beta - 1
     if excess <= 1e-6:
         return True, 'kkt["lam"] is dual feasible: ‖Xᵀλ‖₂ ≤ β.'
-    return False, (f'kkt["lam"] is not dual feasible: ‖Xᵀλ‖₂ exceeds β by {excess:.1e} '
-                   "(relative). λ* is the residual of the optimal network.")
+    ratio = f"{1 + excess:.4g}" if excess > 1e-3 else f"1 + {excess:.1e}"
+    return False, (f'kkt["lam"] is not dual feasible: ‖Xᵀλ‖₂/β = {ratio} > 1. '
+                   "λ* is the residual of the optimal network.")
 
 
 @kkt.test(points=1)
@@ -134,7 +135,9 @@ def every_width_is_reported(ans, ex):
 
 @width.test(points=1)
 def the_optimum_is_reached(ans, ex):
-    best = min(as_float(ans[w], f"width_gaps[{w}]") for w in (1, 2, 10, 100))
+    if not isinstance(ans, dict) or not ans:
+        return False, "`width_gaps` must be a non-empty dict {width: gap}."
+    best = min(as_float(g, f"width_gaps[{w}]") for w, g in ans.items())
     if best <= 1e-4:
         return True, "at least one width reaches the global optimum (relative gap ≤ 1e-4)."
     return False, ("no width reaches the optimum to 1e-4: train longer (L-BFGS, 30+ steps) "
