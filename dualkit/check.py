@@ -88,9 +88,12 @@ class _Known:
     ``dual_opt``: the optimum of the dual program where it is known (for ``dual_point``);
     ``why_open``: why ``best`` is not proved optimal (when ``exact`` is False)."""
 
-    def __init__(self, best, exact, lower=None, dual_opt=None, how="", why_open=""):
+    def __init__(self, best, exact, lower=None, dual_opt=None, how="", why_open="",
+                 certified=False):
         self.best, self.exact, self.lower = float(best), bool(exact), lower
         self.dual_opt, self.how, self.why_open = dual_opt, how, why_open
+        #: proved by a dual point (then ``lower`` equals ``best`` to the solver's tolerance)
+        self.certified = bool(certified)
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -146,8 +149,7 @@ def _compute_known(prob) -> _Known:
         return _Known(sol.value, True, how=how)
     lower = float(sol.dual_value) if np.isfinite(sol.dual_value) else None
     if sol.certified:
-        return _Known(sol.value, True, lower=lower, dual_opt=lower,
-                      how="the optimum is certified by a dual point")
+        return _Known(sol.value, True, lower=lower, dual_opt=lower, certified=True)
     if isinstance(prob, DeepLinear) and prob.K > 1:
         nuc = sol.info.get("nuclear_value", np.nan)
         dual_opt = lower if lower is not None and abs(nuc - lower) <= 1e-6 * abs(nuc) else None
@@ -327,7 +329,7 @@ def optimal_value(prob, value, rtol: float = 1e-6, hint: bool = True,
     below_bound = k.lower is not None and value < k.lower - tol
     if k.exact:
         if abs(value - k.best) <= tol:
-            how = "" if k.how.startswith("the optimum is certified") else f"; {k.how}"
+            how = "" if k.certified else f"; {k.how}"
             return CheckResult(True, f"{v} is the optimal value (to a relative {rtol:g}){how}.",
                                quiet)
         if not hint:
@@ -380,13 +382,14 @@ def optimal_weights(prob, weights, rtol: float = 1e-6, quiet: bool = False) -> C
     except _Refused as exc:
         return _refused("optimal_weights", prob, str(exc), quiet)
     tol = rtol * max(abs(k.best), _scale(prob))
-    ref, against = ((k.lower, "the dual bound") if k.lower is not None and
-                    k.how.startswith("the optimum is certified") or not k.exact and k.lower is not None
-                    else (k.best, "the optimum"))
+    # the gap to the certified lower bound where there is one and it is what the optimum is
+    # known by (or all that is known); to the exactly known optimum otherwise
+    use_bound = k.lower is not None and (k.certified or not k.exact)
+    ref, against = (k.lower, "the dual bound") if use_bound else (k.best, "the optimum")
     gap = (obj - ref) / max(abs(ref), 1e-300)
     g = f"relative gap {gap:.1e} to {against}"
     if k.exact:
-        how = "" if k.how.startswith("the optimum is certified") else f"; {k.how}"
+        how = "" if k.certified else f"; {k.how}"
         if abs(obj - k.best) <= tol:
             return CheckResult(True, f"the weights are optimal: {g} ≤ {rtol:g}{how}.", quiet)
         if obj > k.best:
