@@ -10,7 +10,9 @@ are fixed). Every loss class provides
   ``+inf`` outside its domain;
 * ``dual_value(lam, y)`` — the dual objective :math:`-\ell^*(-\lambda)`;
 * ``cvxpy_dual(lam, y)`` — that dual objective as a cvxpy expression plus the domain constraints;
-* ``dual_point(yhat, y)`` — the KKT map :math:`\lambda=-\nabla\ell(\hat y)`.
+* ``dual_point(yhat, y)`` — the KKT map :math:`\lambda=-\nabla\ell(\hat y)`;
+* ``domain_violation(lam, y)`` — how far :math:`-\lambda` is outside the conjugate's domain
+  (``None`` where the domain is everything), for the messages of ``dk.check``.
 
 With these, every two-layer or deep linear problem has the dual (:ref:`app-losses`)
 
@@ -60,6 +62,12 @@ class Loss:
 
     def dual_point(self, yhat, y) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def domain_violation(self, lam, y):
+        r"""``(name, value, bound, slack, condition)``: the domain condition of the dual
+        objective :math:`-\ell^*(-\lambda)` that ``lam`` violates most (finite exactly when
+        ``value <= bound + slack`` for each), or ``None`` when the domain is everything."""
+        return None
 
     def project_dual(self, lam, y) -> np.ndarray:
         """A point of the conjugate's domain close to ``lam`` (by clipping), to repair solver
@@ -128,6 +136,14 @@ def _check_pm1(y, name: str, loss: str) -> np.ndarray:
     return y
 
 
+def _unit_interval_violation(lam, y, loss: str):
+    """The domain 0 <= y_i lam_i <= 1 of the hinge and logistic duals, as domain_violation."""
+    p = np.asarray(y, float) * np.asarray(lam, float)
+    out = float(np.max(np.maximum(-p, p - 1), initial=0.0))
+    return ("max_i distance of y_iλ_i from [0, 1]", max(out, 0.0), 0.0, DOMAIN_TOL,
+            f"0 ≤ y_iλ_i ≤ 1 for every i (the domain of the {loss} loss's conjugate)")
+
+
 def _neg_entropy(p: np.ndarray) -> float:
     """sum p log p with 0 log 0 = 0 (p already clipped to its domain)."""
     from scipy.special import xlogy
@@ -167,6 +183,10 @@ class Absolute(Loss):
 
         # entrywise |lam| <= 1 (cp.norm(., "inf") of a matrix would be the max row sum)
         return cp.sum(cp.multiply(lam, y)), [cp.abs(lam) <= 1]
+
+    def domain_violation(self, lam, y):
+        return ("max_i |λ_i|", float(np.max(np.abs(lam), initial=0.0)), 1.0, DOMAIN_TOL,
+                "|λ_i| ≤ 1 for every i (the domain of the absolute loss's conjugate)")
 
     def project_dual(self, lam, y) -> np.ndarray:
         return np.clip(np.asarray(lam, float), -1.0, 1.0)
@@ -212,6 +232,9 @@ class Hinge(Loss):
 
         p = cp.multiply(y, lam)
         return cp.sum(p), [p >= 0, p <= 1]
+
+    def domain_violation(self, lam, y):
+        return _unit_interval_violation(lam, y, self.name)
 
     def project_dual(self, lam, y) -> np.ndarray:
         y = np.asarray(y, float)
@@ -265,6 +288,9 @@ class Logistic(Loss):
 
         p = cp.multiply(y, lam)
         return cp.sum(cp.entr(p) + cp.entr(1 - p)), []
+
+    def domain_violation(self, lam, y):
+        return _unit_interval_violation(lam, y, self.name)
 
     def project_dual(self, lam, y) -> np.ndarray:
         y = np.asarray(y, float)
@@ -331,6 +357,18 @@ class CrossEntropy(Loss):
 
         Q = y - lam
         return cp.sum(cp.entr(Q)), [Q >= 0, cp.sum(Q, axis=1) == 1]
+
+    def domain_violation(self, lam, y):
+        Q = np.asarray(y, float) - np.asarray(lam, float)
+        neg = float(max(-Q.min(initial=0.0), 0.0))
+        rows = float(np.max(np.abs(Q.sum(axis=1) - 1), initial=0.0))
+        if neg > DOMAIN_TOL or rows <= 1e-9:
+            return ("max_ik (Λ − Y)_ik", neg, 0.0, DOMAIN_TOL,
+                    "every entry of Y − Λ ≥ 0 (its rows are probability vectors: the domain "
+                    "of the cross-entropy's conjugate)")
+        return ("max_i |Σ_k Λ_ik|", rows, 0.0, 1e-9,
+                "every row of Λ sums to 0 (the rows of Y − Λ are probability vectors: the "
+                "domain of the cross-entropy's conjugate)")
 
     def project_dual(self, lam, y) -> np.ndarray:
         Y = np.asarray(y, float)

@@ -1,6 +1,6 @@
 """One module per result of the book; each defines a problem class with the common API."""
 
-from .base import Problem, Solution
+from .base import DualConstraint, Problem, Solution
 from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatten_weights
 from .rank_one_relu import RankOneReLU, RankOneReLUMixed, rank_one_factors
 from .relu_1d import ReLU1D, SplineSolution, StandardDeepReLU1D
@@ -10,6 +10,7 @@ from .two_layer_relu import TwoLayerReLU
 __all__ = [
     "Problem",
     "Solution",
+    "DualConstraint",
     "TwoLayerLinear",
     "recover_weights",
     "DeepLinear",

@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..diagnostics import relative_gap
 
-__all__ = ["Solution", "Problem", "last_two_decay_objective"]
+__all__ = ["Solution", "Problem", "DualConstraint", "last_two_decay_objective"]
+
+
+class DualConstraint(NamedTuple):
+    r"""The dual constraint that decides whether a point :math:`\lambda` is dual feasible, as
+    returned by ``prob.dual_constraint(lam)``.
+
+    :math:`\lambda` is feasible, and ``prob.dual_objective(lam)`` finite, exactly when
+    ``value <= bound + slack``. When :math:`\lambda` violates a constraint this is the one it
+    violates (equalities and the loss's domain first); otherwise it is the problem's main
+    constraint (e.g. :math:`\|X^\top\lambda\|_2\le\beta`).
+
+    Attributes
+    ----------
+    name : str
+        The constrained quantity, e.g. ``"‖Xᵀλ‖₂"``.
+    value : float
+        Its value at :math:`\lambda`.
+    bound : float
+        Its upper bound (0 for an equality, written as an absolute value).
+    slack : float
+        The tolerance ``dual_objective`` allows above ``bound`` (a relative 1e-9 of the bound
+        plus float64 rounding of ``value``).
+    bound_name : str
+        How the book writes the bound, e.g. ``"β"``, ``"β_eff = β/t^(L−2)"``, ``"0"``.
+    condition : str
+        The constraint in words, e.g. ``"0 ≤ y_iλ_i ≤ 1 for every i (the hinge loss's domain)"``;
+        empty for the problem's main constraint.
+    """
+
+    name: str
+    value: float
+    bound: float
+    slack: float
+    bound_name: str
+    condition: str = ""
+
+    @property
+    def holds(self) -> bool:
+        """Whether the constraint holds within its slack."""
+        return bool(self.value <= self.bound + self.slack)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from .._validation import (
 from ..losses import Squared
 from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
-from .base import Problem, Solution
+from .base import DualConstraint, Problem, Solution
 from .two_layer_linear import TwoLayerLinear
 
 __all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights", "schatten_weights"]
@@ -332,6 +332,19 @@ class DeepLinear(_DeepLinearBase):
         :math:`\|X^\top\lambda\|_2\le\beta/t^{L-2}`, else ``-inf`` (a lower bound on (P2)).
         With ``beta=0``: :math:`\lambda^\top y/t^{L-2}` if :math:`\|X^\top\lambda\|_2\le1`."""
         return self.convex.dual_objective(lam) * self._value_scale
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint of (D2) that decides whether ``lam`` is dual feasible: the two-layer
+        one (:meth:`TwoLayerLinear.dual_constraint`) at :math:`\beta_{\rm eff}=\beta/t^{L-2}`."""
+        c = self.convex.dual_constraint(lam)
+        if c.condition or self.beta == 0:
+            return c
+        return c._replace(bound_name="β_eff = β/t^(L−2)" if self.depth > 2 else "β")
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Scale ``lam`` into the dual feasible set of (D2), that of the two-layer problem at
+        :math:`\beta_{\rm eff}` (:meth:`TwoLayerLinear.feasible_dual`)."""
+        return self.convex.feasible_dual(lam)
 
     def solve(self, method: str | None = None, widths=None, seed: int | None = None,
               solver: str | None = None, *, width: int | None = None) -> Solution:

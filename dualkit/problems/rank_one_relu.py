@@ -42,7 +42,7 @@ from .._validation import (
 )
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
-from .base import Problem, Solution, last_two_decay_objective
+from .base import DualConstraint, Problem, Solution, last_two_decay_objective
 from .relu_1d import ReLU1D
 
 __all__ = ["RankOneReLU", "RankOneReLUMixed", "rank_one_factors"]
@@ -228,6 +228,21 @@ class RankOneReLU(Problem):
         if abs(float(self.c @ lam)) > self.beta_tilde * (1 + DUAL_FEAS_TOL) + rounding:
             return -np.inf
         return float(lam @ self.y) - 0.5 * float(lam @ lam)  # = |y|^2/2 - |lam - y|^2/2
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint that decides whether ``lam`` is dual feasible
+        (:class:`~dualkit.problems.base.DualConstraint`), with the slack of
+        :meth:`dual_objective`: :math:`|c^\top\lambda|\le\tilde\beta`; with ``bias=True``
+        those of the 1-D problem in :math:`c` (:meth:`ReLU1D.dual_constraint`) at
+        :math:`\tilde\beta`."""
+        bname = "β̃ = β/(t^(L−2)‖a‖)"
+        if self.bias:
+            con = self._one_d.dual_constraint(lam)
+            return con if con.condition or self.beta == 0 else con._replace(bound_name=bname)
+        lam = as_vector(lam, "lam", n=self.n)
+        rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
+        return DualConstraint("|cᵀλ|", abs(float(self.c @ lam)), self.beta_tilde,
+                              self.beta_tilde * DUAL_FEAS_TOL + rounding, bname)
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\tilde\beta`."""
@@ -469,6 +484,34 @@ class RankOneReLUMixed(Problem):
         if self._bound_cache is None:
             self._bound_cache = self.dual_value()
         return self._bound_cache
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint of the Lagrangian dual that decides whether ``lam`` is feasible:
+        :math:`\max(|c_+^\top\lambda|,|c_-^\top\lambda|)\le\beta/t` (relative 1e-9 plus
+        float64 rounding, as :meth:`dual_objective`)."""
+        lam = as_vector(lam, "lam", n=self.n)
+        bound = self.beta / self.t
+        rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
+        value = max(abs(float(self.c_plus @ lam)), abs(float(self.c_minus @ lam)))
+        return DualConstraint("max(|c₊ᵀλ|, |c₋ᵀλ|)", value, bound,
+                              bound * DUAL_FEAS_TOL + rounding, "β/t")
+
+    def dual_objective(self, lam) -> float:
+        r"""The Lagrangian dual objective :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` if
+        :math:`|c_\pm^\top\lambda|\le\beta/t`, else ``-inf``: a lower bound on
+        :math:`D^\star`, hence on :math:`P^\star` (strictly below it when the fit needs
+        opposite signs)."""
+        if not self.dual_constraint(lam).holds:
+            return -np.inf
+        lam = as_vector(lam, "lam", n=self.n)
+        return float(lam @ self.y) - 0.5 * float(lam @ lam)
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Scale ``lam`` into :math:`|c_\pm^\top\lambda|\le\beta/t`."""
+        lam = as_vector(lam, "lam", n=self.n)
+        g = self.dual_constraint(lam).value
+        bound = self.beta / self.t
+        return lam if g <= bound else lam * (bound / g)
 
     def objective(self, weights) -> float:
         r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_2\|_F^2+\|w_3\|^2)`; ``inf`` if

@@ -40,7 +40,7 @@ from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
-from .base import Problem, Solution, last_two_decay_objective
+from .base import DualConstraint, Problem, Solution, last_two_decay_objective
 
 __all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D"]
 
@@ -243,6 +243,32 @@ class ReLU1D(Problem):
             return float(lam @ self.y) / self.value_scale
         # lam^T y - |lam|^2/2: the same as |y|^2/2 - |lam - y|^2/2 without its cancellation
         return float(lam @ self.y) - 0.5 * float(lam @ lam)
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint that decides whether ``lam`` is dual feasible
+        (:class:`~dualkit.problems.base.DualConstraint`), with the slack of
+        :meth:`dual_objective`: the equality :math:`\mathbf 1^\top\lambda=0` (the free output
+        bias), then :math:`(x-\bar x)^\top\lambda=0` (with a skip), then
+        :math:`\max_j|(A^\top\lambda)_j|,|(B^\top\lambda)_j|\le\beta_{\rm eff}` (bound 1 with
+        ``beta=0``)."""
+        lam, viol, _ = self._dual_parts(lam)
+        absum = float(np.abs(lam).sum())
+        eqs = [("|1ᵀλ|", abs(float(lam.sum())), 1e-9 * absum,
+                "1ᵀλ = 0 and xᵀλ = 0 (the free output bias and the skip term)" if self.skip
+                else "1ᵀλ = 0 (the free output bias)")]
+        if self.skip:
+            xc = self.x - self.x.mean()
+            eqs.append(("|(x − x̄)ᵀλ|", abs(float(xc @ lam)), 1e-9 * float(np.abs(xc) @ np.abs(lam)),
+                        "xᵀλ = 0 together with 1ᵀλ = 0 (the skip term and the output bias)"))
+        for name, value, slack, cond in eqs:
+            if value > slack:
+                return DualConstraint(name, value, 0.0, slack, "0", cond)
+        radius = self.beta_eff if self.beta > 0 else 1.0
+        rounding = 64 * np.finfo(float).eps * absum * float(np.ptp(self.xs) + 1)
+        bname = ("1 (β = 0: interpolation)" if self.beta == 0 else
+                 "β_eff = β/t^(L−2)" if self.depth > 2 else "β")
+        return DualConstraint("max_j |(Aᵀλ)_j|, |(Bᵀλ)_j|", viol, radius,
+                              radius * DUAL_FEAS_TOL + rounding, bname)
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Make a residual (e.g. :math:`y-f(x)` of a trained network) a dual certificate: remove

@@ -41,7 +41,7 @@ from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.proximal import nuclear_fista, svt
-from .base import Problem, Solution
+from .base import DualConstraint, Problem, Solution
 
 __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 
@@ -268,6 +268,25 @@ class TwoLayerLinear(Problem):
         if self.beta == 0.0:
             return float(lam @ self.y)
         return float(self.loss.dual_value(lam, self.y))
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint of (D1)/(D3) that decides whether ``lam`` is dual feasible
+        (:class:`~dualkit.problems.base.DualConstraint`): the loss's domain when ``lam`` is
+        outside it (hinge, logistic, absolute, cross-entropy), else
+        :math:`\|X^\top\lambda\|_2\le\beta` (spectral norm for vector outputs; bound 1 with
+        ``beta=0``), with the slack of :meth:`dual_objective`, which is finite exactly when
+        the constraint holds."""
+        lam = self._check_dual(lam)
+        if self.beta > 0:
+            dom = self.loss.domain_violation(lam, self.y)
+            if dom is not None and dom[1] > dom[2] + dom[3]:
+                return DualConstraint(*dom[:3], dom[3], "0" if dom[2] == 0 else f"{dom[2]:g}",
+                                      dom[4])
+        radius = self.beta if self.beta > 0 else 1.0
+        name = "‖XᵀΛ‖₂ (spectral norm)" if self.vector else "‖Xᵀλ‖₂"
+        return DualConstraint(name, self._dual_norm(self.X.T @ lam), radius,
+                              self._radius_with_slack(lam) - radius,
+                              "β" if self.beta > 0 else "1 (β = 0: minimum-norm interpolation)")
 
     def _check_dual(self, lam) -> np.ndarray:
         lam = as_targets(lam, "lam", n=self.n)

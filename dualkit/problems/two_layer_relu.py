@@ -52,7 +52,7 @@ from ..solvers.relu_program import (
     pattern_count,
     sample_patterns,
 )
-from .base import Problem, Solution
+from .base import DualConstraint, Problem, Solution
 
 __all__ = ["TwoLayerReLU"]
 
@@ -255,22 +255,38 @@ class TwoLayerReLU(Problem):
         r = ws.forward(self.X) - self.y
         return 0.5 * float(r @ r) + self.beta * self._reg(ws)
 
-    def dual_objective(self, lam) -> float:
-        r""":math:`\lambda^\top y-\tfrac12\|\lambda\|^2` if :math:`\lambda` satisfies the exact
-        dual constraint :math:`\max_{\|u\|\le1}|\lambda^\top(Mu)_+|\le\beta` (to a relative
-        1e-9; and :math:`\mathbf 1^\top\lambda=0` with a free output bias), else ``-inf``.
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint that decides whether ``lam`` is dual feasible
+        (:class:`~dualkit.problems.base.DualConstraint`), with the slack of
+        :meth:`dual_objective`: :math:`\mathbf 1^\top\lambda=0` with a free output bias, then
+        :math:`\max_{\|u\|\le1}|\lambda^\top(Mu)_+|\le\beta` over every activation pattern.
         Needs enumerable patterns (else ``RuntimeError``)."""
         lam = as_vector(lam, "lam", n=self.n)
+        blocks = self._exact_or_raise()
+        if self.free:
+            s, slack = abs(float(lam.sum())), 1e-9 * float(np.abs(lam).sum())
+            if s > slack:
+                return DualConstraint("|1ᵀλ|", s, 0.0, slack, "0", "1ᵀλ = 0 (the free output bias)")
+        S = float(dual_constraint(blocks, lam)[0])
+        return DualConstraint("max_{‖u‖≤1} |λᵀ(Mu)₊| (over every activation pattern)", S,
+                              self.beta, self.beta * 1e-9, "β")
+
+    def _exact_or_raise(self) -> Blocks:
         blocks = self.exact_blocks()
         if blocks is None:
             raise RuntimeError(
                 f"the dual constraint needs every activation pattern, and enumerating them for "
                 f"n={self.n} points of rank {self.rank} is too large ({self.enumeration_size():,} "
                 "candidates); only sampled restrictions can be solved (an upper bound).")
-        if self.free and abs(float(lam.sum())) > 1e-9 * float(np.abs(lam).sum()):
-            return -np.inf
-        S = dual_constraint(blocks, lam)[0]
-        if S > self.beta * (1 + 1e-9):
+        return blocks
+
+    def dual_objective(self, lam) -> float:
+        r""":math:`\lambda^\top y-\tfrac12\|\lambda\|^2` if :math:`\lambda` satisfies the exact
+        dual constraint :math:`\max_{\|u\|\le1}|\lambda^\top(Mu)_+|\le\beta` (to a relative
+        1e-9; and :math:`\mathbf 1^\top\lambda=0` with a free output bias), else ``-inf``.
+        Needs enumerable patterns (else ``RuntimeError``)."""
+        lam = as_vector(lam, "lam", n=self.n)
+        if not self.dual_constraint(lam).holds:
             return -np.inf
         return float(lam @ self.y) - 0.5 * float(lam @ lam)
 
