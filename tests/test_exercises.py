@@ -97,7 +97,7 @@ def test_seeds_instances_and_errors():
     ex = dk.exercises.load("ex-two-layer-kkt")
     assert ex.seed == 0 and ex is dk.exercises.load("ex-two-layer-kkt", seed=0)
     with pytest.raises(AttributeError, match="has no 'Z'"):
-        ex.Z
+        _ = ex.Z
     assert "ex.X: ndarray of shape (40, 10)" in repr(ex)
     assert pickle.loads(pickle.dumps(dk.exercises.NOT_ANSWERED)) is dk.exercises.NOT_ANSWERED
     with pytest.raises(ValueError, match="registered twice"):
