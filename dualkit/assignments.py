@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 from pathlib import Path
 
@@ -38,13 +39,53 @@ RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
 NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "real_data", "instructors",
                      "performance"]
-INSTALL_URL = "dualkit[widgets] @ git+https://github.com/dualkit/dualkit"
-COLAB_CELL = f'''# In Colab only: install dualkit (locally: pip install -r requirements.txt in the repository)
+#: the pip requirement that the install cell installs when ``_config.yml`` names none (see
+#: :func:`install_spec`): the repository's main branch, no extras (Colab's torch and ipywidgets stay)
+INSTALL_SPEC = "dualkit @ git+https://github.com/dualkit/dualkit@main"
+
+
+def install_spec(root=".") -> str:
+    """Where the notebooks install ``dualkit`` from in Colab: ``repository: install:`` in the
+    book's ``_config.yml`` (a pip requirement: ``dualkit @ git+URL@BRANCH``, ``dualkit==0.1.0``
+    once on an index, or a wheel's URL), else ``dualkit @ git+<url>@<branch>`` from the
+    repository's ``url`` and ``branch`` there, else :data:`INSTALL_SPEC`."""
+    import yaml
+
+    path = Path(root) / "_config.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    repo = (config or {}).get("repository") or {}
+    if repo.get("install"):
+        return str(repo["install"]).strip()
+    if repo.get("url"):
+        return f"dualkit @ git+{repo['url']}@{repo.get('branch') or 'main'}"
+    return INSTALL_SPEC
+
+
+def colab_cell(spec: str = INSTALL_SPEC) -> str:
+    """The first cell of every generated notebook: in Colab only, ``pip install spec`` (nothing
+    upgraded that dualkit's loose lower bounds do not need: Colab's torch and ipywidgets 7
+    stay, so no restart); if pip fails, its last messages and what to do, not a traceback of
+    ``subprocess``."""
+    return f'''# In Colab only: install dualkit (locally, run pip install -r requirements.txt in the
+# repository instead). Colab's own torch and ipywidgets are kept: no restart needed.
 import subprocess
 import sys
 
+DUALKIT = {json.dumps(spec)}
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{INSTALL_URL}"], check=True)'''
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", DUALKIT],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        print((pip.stdout + pip.stderr)[-3000:])
+        raise RuntimeError(
+            f"pip could not install {{DUALKIT!r}} (its messages are above). Check "
+            "that this runtime reaches the internet and run this cell again, or set "
+            "DUALKIT to another source: 'dualkit @ git+https://github.com/OWNER/dualkit"
+            "@BRANCH', or the path of a wheel you uploaded, such as "
+            "'/content/dualkit-0.1.0-py3-none-any.whl'.")
+    print("dualkit installed from", DUALKIT)'''
+
+
 HIDDEN_TAGS = {"remove-cell", "skip-execution"}
 
 
@@ -140,7 +181,7 @@ def _prepend(nb, root) -> nbformat.NotebookNode:
     # only the kernel: jupytext's own metadata names its version, which would make the
     # committed copies depend on the installed jupytext
     nb.metadata = nbformat.from_dict({"kernelspec": nb.metadata.get("kernelspec", {})})
-    head = [nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["colab-install"]})]
+    head = [nbformat.v4.new_code_cell(colab_cell(install_spec(root)), metadata={"tags": ["colab-install"]})]
     macros = macros_cell(root)
     if macros:
         head.append(nbformat.v4.new_markdown_cell(macros, metadata={"tags": ["macros"]}))

@@ -118,7 +118,9 @@ class Explorer:
         return self._draw(None, **{**self.start, **values})
 
     def widget(self):
-        """The live explorer: an ``ipywidgets.interactive`` with one selection slider per slider."""
+        """The live explorer: an ``ipywidgets.interactive`` with one selection slider per slider
+        (ipywidgets 7.6 or later: Colab's 7.x and Jupyter's 8.x; tests/test_packaging.py runs it
+        under 7.8.5 in a kernel)."""
         import ipywidgets as widgets
 
         def show(**values):
