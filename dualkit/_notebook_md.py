@@ -525,10 +525,14 @@ class Converter:
                 if am:
                     arg, text = am.group(0).strip(), text[am.end():]
             text = f"\\begin{{{inner}}}{arg}\n{text.strip()}\n\\end{{{inner}}}" + "".join(tags)
+        if out and out[-1].strip():   # a block of its own, as in the book
+            out.append("")
         out.append(f"{indent}$$")
         out.extend(indent + ln if ln.strip() else ln for ln in
                    self.book.expand_macros(text.strip("\n")).split("\n"))
         out.append(f"{indent}$$")
+        if i < len(lines) and lines[i].strip():
+            out.append("")
         return i
 
     def _directive(self, lines, i, fm, out) -> int:
