@@ -246,3 +246,32 @@ def test_solutions_folded_in_instructor_and_colab_notebooks_absent_for_students(
         assert summaries <= set(exercises)
         if path.stem in assignments.RESULT_CHAPTERS:
             assert len(exercises) >= 3 and solutions
+
+
+def test_book_download_button_gets_the_colab_copy(tmp_path):
+    from types import SimpleNamespace
+
+    from dualkit import _book_assets
+
+    sources = tmp_path / "html" / "_sources" / "chapters"
+    sources.mkdir(parents=True)
+    (sources / "intro.ipynb").write_text("{}")               # what the theme copied: MyST
+    app = SimpleNamespace(outdir=str(tmp_path / "html"), srcdir=str(ROOT),
+                          builder=SimpleNamespace(format="html"))
+    _book_assets._notebook_downloads(app, None)
+    assert (sources / "intro.ipynb").read_text() == (ROOT / "chapters" / "intro.ipynb").read_text()
+    assert not (sources / "preliminaries.ipynb").exists()    # only the pages the build has
+
+
+def test_glue_prints_name_and_value_outside_the_book(monkeypatch, capsys):
+    import numpy as np
+
+    import dualkit as dk
+
+    monkeypatch.delenv("DUALKIT_BOOK_BUILD", raising=False)
+    monkeypatch.setattr(dk.book, "_in_ipython", lambda: True)
+    assert dk.book.glue("adam_gap", np.float64(-3.21e-16)) == -3.21e-16
+    assert capsys.readouterr().out == "adam_gap = -3.21e-16\n"
+    monkeypatch.setattr(dk.book, "_in_ipython", lambda: False)  # plain Python: silent
+    dk.book.glue("x", 1.0)
+    assert capsys.readouterr().out == ""
