@@ -16,6 +16,9 @@ prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (
 stubs) for every result chapter; the folder is ignored by git and by the book. ``colab`` writes,
 next to every chapter source, the ``.ipynb`` that the book's "open in Colab" button opens: the
 chapter as in the book, after a first cell that installs ``dualkit`` when it runs in Colab.
+All of them are in plain Jupyter Markdown (:mod:`dualkit._notebook_md`: theorems, exercises,
+references and the book's math macros written out, links into the online book at
+``html.baseurl``); instructor notebooks and Colab copies fold every solution.
 
 Introduced in :ref:`ch-instructors`.
 """
