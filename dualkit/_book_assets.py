@@ -11,7 +11,13 @@
   captioned figure's image gets its caption as alternative text; the execution table's emoji
   (an empty box without an emoji font) become words.
 * **Executing**: the chapters' kernel is polled so that a missed wake-up costs at most a second
-  (``_kernel_poll``).
+  (``_kernel_poll``); ``DUALKIT_BOOK_BUILD=1`` tells :func:`dualkit.book.glue` to record its
+  values for MyST-NB (elsewhere it prints them).
+* **Downloads**: the page's ".ipynb" download button (sphinx-book-theme) links
+  ``_sources/chapters/<name>.ipynb``, which the theme copies from the executed chapter (MyST
+  Markdown, no install cell). After the build that file is replaced by the chapter's Colab copy,
+  made by :func:`dualkit.assignments.colab_notebook` (plain Jupyter Markdown, install cell,
+  solutions folded): the same notebook as the "open in Colab" button's.
 """
 
 from __future__ import annotations
@@ -144,6 +150,19 @@ def _page_fixes(app, pagename, templatename, context, doctree) -> None:
         context["default_mode"] = "auto"
 
 
+def _notebook_downloads(app, exc) -> None:
+    """Every notebook page's download (``_sources/chapters/<name>.ipynb``) made the Colab copy."""
+    if exc is not None or app.builder.format != "html":
+        return
+    from .assignments import NOTEBOOK_CHAPTERS, colab_text
+
+    sources = Path(app.outdir) / "_sources"
+    for name in NOTEBOOK_CHAPTERS:
+        target = sources / "chapters" / f"{name}.ipynb"
+        if target.exists():
+            target.write_text(colab_text(app.srcdir, name), encoding="utf-8")
+
+
 def _kernel_report(app, exception):
     from sphinx.util import logging
 
@@ -160,8 +179,11 @@ def setup(app):
     install()
     # the kernels that execute the chapters inherit this: explorers render as static frames
     os.environ["DUALKIT_STATIC_EXPLORERS"] = "1"
+    # ... and dk.book.glue records its values for the text ({glue:text}) instead of printing them
+    os.environ["DUALKIT_BOOK_BUILD"] = "1"
     app.connect("build-finished", _write_css)
     app.connect("build-finished", _kernel_report)
+    app.connect("build-finished", _notebook_downloads)
     app.connect("html-page-context", _page_fixes, priority=900)
     app.connect("doctree-resolved", _doctree_fixes)
     app.add_css_file("dualkit.css")

@@ -5,7 +5,7 @@ The chapters are MyST notebooks. In each exercise, a hidden *stub* code cell tag
 raises ``NotImplementedError``, and the solution code cells, inside the folded
 ``{solution-start}`` ... ``{solution-end}`` block, are tagged ``solution``.
 
-Commands (run from the book's root folder)::
+Commands (run anywhere inside the repository, or name its root with ``--root``)::
 
     python -m dualkit.assignments build [--out DIR]  # student and instructor notebooks
     python -m dualkit.assignments colab              # chapters/*.ipynb for Colab
@@ -16,6 +16,9 @@ prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (
 stubs) for every result chapter; the folder is ignored by git and by the book. ``colab`` writes,
 next to every chapter source, the ``.ipynb`` that the book's "open in Colab" button opens: the
 chapter as in the book, after a first cell that installs ``dualkit`` when it runs in Colab.
+All of them are in plain Jupyter Markdown (:mod:`dualkit._notebook_md`: theorems, exercises,
+references and the book's math macros written out, links into the online book at
+``html.baseurl``); instructor notebooks and Colab copies fold every solution.
 
 Introduced in :ref:`ch-instructors`.
 """
@@ -23,12 +26,14 @@ Introduced in :ref:`ch-instructors`.
 from __future__ import annotations
 
 import argparse
-import copy
+import functools
 import json
 import sys
 from pathlib import Path
 
 import nbformat
+
+from . import _notebook_md
 
 __all__ = ["RESULT_CHAPTERS", "student_notebook", "instructor_notebook", "colab_notebook", "build",
            "write_colab", "colab_out_of_date", "main"]
@@ -100,91 +105,35 @@ def _tags(cell) -> list:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def _transform(nb, keep_solutions: bool, keep_stubs: bool):
-    """Walk the cells with a state machine over the exercise/solution directives."""
-    out = copy.deepcopy(nb)
-    cells = []
-    in_solution = False
-    for cell in out.cells:
-        if cell.cell_type == "code":
-            tags = _tags(cell)
-            if "exercise" in tags:
-                if keep_stubs:
-                    cell.metadata["tags"] = [t for t in tags if t not in HIDDEN_TAGS]
-                    cells.append(cell)
-                continue
-            if in_solution and not keep_solutions:
-                continue
-            cells.append(cell)
-            continue
-        if cell.cell_type != "markdown":
-            cells.append(cell)
-            continue
-        lines, kept = cell.source.split("\n"), []
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            directive = next((d for d in ("exercise-start", "exercise-end", "solution-start",
-                                          "solution-end") if line.startswith("```{" + d + "}")), None)
-            if directive is None:
-                if not in_solution or keep_solutions:
-                    kept.append(line)
-                i += 1
-                continue
-            # skip the directive through its closing fence, reading its label
-            label = line.split("}", 1)[1].strip()
-            i += 1
-            while i < len(lines) and lines[i].strip() != "```":
-                if lines[i].startswith(":label:"):
-                    label = lines[i].split(":label:", 1)[1].strip()
-                i += 1
-            i += 1
-            if directive == "exercise-start":
-                kept.append(f"**Exercise** (`{label}`).")
-            elif directive == "solution-start":
-                in_solution = True
-                if keep_solutions:
-                    kept.append(f"**Solution** (`{label}`).")
-            elif directive == "solution-end":
-                in_solution = False
-        cell.source = "\n".join(kept).strip("\n")
-        if cell.source.strip():
-            cells.append(cell)
-    if in_solution:
-        raise ValueError("a {solution-start} block is never closed by {solution-end}.")
-    out.cells = cells
-    return out
+def _book(root) -> _notebook_md.Book:
+    """The book's label index, bibliography and macros (read once per state of the sources)."""
+    root = Path(root).resolve()
+    files = [root / "_config.yml", root / "_toc.yml", *sorted((root / "chapters").glob("*.md")),
+             *sorted(root.glob("*.bib"))]
+    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+    return _load_book(str(root), stamp)
 
 
-def macros_cell(root=".") -> str | None:
-    r"""A markdown cell defining the book's MathJax macros (``\norm``, ``\betaeff``, ...) from
-    ``_config.yml``, so that the math of a chapter renders in Jupyter and Colab too."""
-    import yaml
+@functools.lru_cache(maxsize=4)
+def _load_book(root: str, stamp: tuple) -> _notebook_md.Book:
+    return _notebook_md.Book.load(root)
 
-    path = Path(root) / "_config.yml"
-    if not path.exists():
-        return None
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    macros = (config.get("sphinx", {}).get("config", {}).get("mathjax3_config", {})
-              .get("tex", {}).get("macros", {}))
-    defs = []
-    for name, body in macros.items():
-        if isinstance(body, list):
-            defs.append(f"\\newcommand{{\\{name}}}[{body[1]}]{{{body[0]}}}")
-        else:
-            defs.append(f"\\newcommand{{\\{name}}}{{{body}}}")
-    return "$" + "".join(defs) + "$" if defs else None
+
+def _transform(nb, keep_solutions: bool, keep_stubs: bool, root="."):
+    """The chapter in plain Jupyter Markdown (:mod:`dualkit._notebook_md`): solutions removed,
+    or folded when ``keep_solutions``; the exercise stubs kept (shown) when ``keep_stubs``."""
+    return _notebook_md.convert_notebook(nb, _book(root), "fold" if keep_solutions else "remove",
+                                         keep_stubs, hidden_tags=HIDDEN_TAGS)
 
 
 def _prepend(nb, root) -> nbformat.NotebookNode:
-    """The install cell and the macro cell first; kernel-only metadata; stable cell ids."""
+    """The install cell first; kernel-only metadata; stable cell ids. (The book's math macros
+    are expanded in the Markdown itself, so no macro cell is needed.)"""
     # only the kernel: jupytext's own metadata names its version, which would make the
     # committed copies depend on the installed jupytext
     nb.metadata = nbformat.from_dict({"kernelspec": nb.metadata.get("kernelspec", {})})
-    head = [nbformat.v4.new_code_cell(colab_cell(install_spec(root)), metadata={"tags": ["colab-install"]})]
-    macros = macros_cell(root)
-    if macros:
-        head.append(nbformat.v4.new_markdown_cell(macros, metadata={"tags": ["macros"]}))
+    head = [nbformat.v4.new_code_cell(colab_cell(install_spec(root)),
+                                      metadata={"tags": ["colab-install"]})]
     nb.cells = head + nb.cells
     for i, cell in enumerate(nb.cells):  # stable ids keep the committed copies diff-free
         cell["id"] = f"cell-{i}"
@@ -197,7 +146,7 @@ def student_notebook(nb, root=".", seed: int = 0) -> nbformat.NotebookNode:
     (:func:`dualkit.exercises.set_seed`)."""
     from ._grading import seed_cell
 
-    out = _prepend(_transform(nb, keep_solutions=False, keep_stubs=True), root)
+    out = _prepend(_transform(nb, keep_solutions=False, keep_stubs=True, root=root), root)
     out.cells.insert(1, seed_cell(seed))
     for i, cell in enumerate(out.cells):  # stable ids, as in _prepend
         cell["id"] = f"cell-{i}"
@@ -206,14 +155,13 @@ def student_notebook(nb, root=".", seed: int = 0) -> nbformat.NotebookNode:
 
 def instructor_notebook(nb, root=".") -> nbformat.NotebookNode:
     """The complete chapter with its solutions; no stubs."""
-    return _prepend(_transform(nb, keep_solutions=True, keep_stubs=False), root)
+    return _prepend(_transform(nb, keep_solutions=True, keep_stubs=False, root=root), root)
 
 
 def colab_notebook(nb, root=".") -> nbformat.NotebookNode:
-    """The chapter as the book shows it (stubs dropped), after the Colab install cell."""
-    out = copy.deepcopy(nb)
-    out.cells = [c for c in out.cells if "exercise" not in _tags(c)]
-    return _prepend(out, root)
+    """The chapter as the book shows it (stubs dropped, solutions folded), after the Colab
+    install cell."""
+    return _prepend(_transform(nb, keep_solutions=True, keep_stubs=False, root=root), root)
 
 
 def _write(nb, path: Path) -> None:
@@ -259,13 +207,18 @@ def _colab(root: Path, name: str) -> nbformat.NotebookNode:
     return colab_notebook(read_chapter(root / "chapters" / f"{name}.md"), root)
 
 
+def colab_text(root, name: str) -> str:
+    """The file ``chapters/<name>.ipynb`` (the Colab copy; also the book's .ipynb download)."""
+    return nbformat.writes(_colab(Path(root), name)) + "\n"
+
+
 def write_colab(root=".") -> list[Path]:
     """Write ``chapters/<name>.ipynb`` for every notebook chapter (the Colab copies)."""
     root = Path(root)
     paths = []
     for name in NOTEBOOK_CHAPTERS:
         path = root / "chapters" / f"{name}.ipynb"
-        path.write_text(nbformat.writes(_colab(root, name)) + "\n", encoding="utf-8")
+        path.write_text(colab_text(root, name), encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -290,11 +243,25 @@ def colab_out_of_date(root=".") -> list[str]:
     return stale
 
 
+def find_root(start=".") -> Path:
+    """The book's root folder: ``start`` or the nearest folder above it that holds
+    ``_config.yml`` and ``chapters/``."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_config.yml").is_file() and (folder / "chapters").is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"no book found in {start} or above it (a folder with _config.yml and chapters/): run "
+        "the command inside the repository, or name its root folder with --root.")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dualkit.assignments", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["build", "colab", "check-colab", "grade"])
     ap.add_argument("submissions", nargs="?", help="grade: the folder of submitted notebooks")
-    ap.add_argument("--root", default=".", help="the book's root folder (default: .)")
+    ap.add_argument("--root", default=None,
+                    help="the book's root folder (default: the current folder or the nearest one "
+                         "above it with _config.yml and chapters/)")
     ap.add_argument("--out", default=None,
                     help="build: output folder (default: assignments); grade: the CSV to write "
                          "(default: grades.csv)")
@@ -311,12 +278,24 @@ def main(argv=None) -> int:
         if not args.submissions:
             ap.error("grade needs the folder of submissions: grade SUBMISSIONS_DIR --out grades.csv")
         out = args.out or "grades.csv"
-        rows = grade(args.submissions, out, roster=args.roster, timeout=args.timeout,
-                     jobs=args.jobs)
+        try:
+            rows = grade(args.submissions, out, roster=args.roster, timeout=args.timeout,
+                         jobs=args.jobs)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         for r in rows:
             print(f"{r['student']:<20} {r['file']:<32} {r['points']:g} / {r['max_points']:g}")
         print(f"grades written to {out}")
         return 0
+    try:
+        if args.root is None:
+            args.root = find_root()
+        elif not ((Path(args.root) / "_config.yml").is_file() and (Path(args.root) / "chapters").is_dir()):
+            raise FileNotFoundError(f"--root {args.root}: no _config.yml and chapters/ there.")
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.command == "build":
         for path in build(args.root, args.out or "assignments", variants=args.variants):
             print(path)

@@ -11,10 +11,15 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import os
 import re
 from typing import Any
 
 __all__ = ["glue", "setup", "table", "Table"]
+
+#: set to "1" by the book's Sphinx extension (dualkit/_book_assets.py) for the kernels that
+#: execute the chapters: :func:`glue` then records values for MyST-NB instead of printing them
+BOOK_BUILD_ENV = "DUALKIT_BOOK_BUILD"
 
 #: matplotlib settings of the book's figures: fonts that stay readable when a figure is scaled to
 #: the page's column (about 730 px at 1280 px, 350 px on a phone)
@@ -72,10 +77,13 @@ def setup(threads: int | None = 1) -> None:
 def glue(name: str, value: Any, display: bool = False) -> Any:
     """Record ``value`` under ``name`` for the book's text, and return it.
 
-    In a book build (MyST-NB installed) this is ``myst_nb.glue``: the value is stored in the
-    cell's output, hidden unless ``display=True``, and the chapter text cites it with
-    ``{glue:text}`name``` (or ``{glue:text}`name:.2e``` with a format). Where MyST-NB is not
-    installed (Colab, a plain Jupyter), nothing is recorded and nothing is shown.
+    In a book build (the book's Sphinx extension sets ``DUALKIT_BOOK_BUILD=1`` for the kernels
+    that execute the chapters) this is ``myst_nb.glue``: the value is stored in the cell's
+    output, hidden unless ``display=True``, and the chapter text cites it with
+    ``{glue:text}`name``` (or ``{glue:text}`name:.2e``` with a format). Everywhere else (Colab,
+    Jupyter, the generated notebooks, whose text shows the code span ```name``` in that place)
+    a notebook prints the line ``name = value`` (4 significant digits) in the cell's output, so
+    the reader sees the number the text refers to; plain Python prints nothing.
 
     Parameters
     ----------
@@ -85,17 +93,29 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         The number (or any object) to quote; NumPy and torch scalars are stored as Python
         numbers, so that a format such as ``:.2e`` applies.
     display : bool, optional
-        Also show the value in the cell's output.
+        In a book build, also show the value in the cell's output.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
     value = _scalar(value)
+    if os.environ.get(BOOK_BUILD_ENV) != "1":
+        if _in_ipython():
+            print(f"{name} = {_fmt(value, 4)}")
+        return value
     try:
         from myst_nb import glue as _glue
-    except ImportError:  # pragma: no cover - outside the book's environment
+    except ImportError:  # pragma: no cover - the book's environment has MyST-NB
         return value
     _glue(name, value, display=display)
     return value
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - plain Python
+        return False
+    return get_ipython() is not None
 
 
 def _scalar(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Course assignments: student/instructor notebooks, Colab copies, and the student checks."""
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -35,12 +36,15 @@ def test_build_writes_student_and_instructor_notebooks_for_every_result_chapter(
             assert not set(c.metadata["tags"]) & {"remove-cell", "skip-execution"}
         text_s = "\n".join(c.source for c in student.cells)
         text_t = "\n".join(c.source for c in teacher.cells)
-        assert "solution-start" not in text_s and "**Solution**" not in text_s
+        assert "solution-start" not in text_s and "Solution to" not in text_s
         assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
-        assert text_t.count("**Solution**") == len(stubs)        # one solution per exercise
+        solved = set(re.findall(r"Solution to (Exercise \d+\.\d+)", text_t))
+        assert len(solved) == len(stubs)                          # one solution per exercise
+        assert solved == set(re.findall(r"^### \[(Exercise \d+\.\d+)\]", text_s, flags=re.M))
         assert not any("exercise" in c.metadata.get("tags", []) for c in teacher.cells)
         assert sum("solution" in c.metadata.get("tags", []) for c in teacher.cells) >= len(stubs)
         assert "{exercise-start}" not in text_s + text_t           # directives turned into text
+        assert not any("macros" in c.metadata.get("tags", []) for c in student.cells)
 
 
 def test_every_exercise_has_one_stub_and_a_tagged_solution():
@@ -66,8 +70,10 @@ def test_colab_copies_are_in_sync_with_the_sources():
 
 def test_colab_check_detects_a_stale_copy(tmp_path):
     (tmp_path / "chapters").mkdir()
-    for name in assignments.NOTEBOOK_CHAPTERS:
-        (tmp_path / "chapters" / f"{name}.md").write_text((ROOT / "chapters" / f"{name}.md").read_text())
+    for name in ("_config.yml", "_toc.yml", "references.bib"):    # the label index, the macros
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    for src in (ROOT / "chapters").glob("*.md"):      # all of them: the links need every label
+        (tmp_path / "chapters" / src.name).write_text(src.read_text())
     assignments.write_colab(tmp_path)
     assert assignments.colab_out_of_date(tmp_path) == []
     src = tmp_path / "chapters" / "intro.md"
@@ -79,7 +85,7 @@ def test_colab_check_detects_a_stale_copy(tmp_path):
 def test_unclosed_solution_block_is_an_error():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex\n```\ntext")])
     with pytest.raises(ValueError, match="never closed"):
-        assignments.student_notebook(nb)
+        assignments.student_notebook(nb, ROOT)
 
 
 _kernel_poll.install()  # a missed ZeroMQ wake-up costs a second, not the cell timeout
@@ -194,3 +200,12 @@ def test_check_edge_cases_found_in_review():
     assert not dk.check.rank_one(np.zeros((3, 2)), quiet=True)
     bad = dk.check.dual_point(dk.ReLU1D(x, x**2, 0.1, skip=True), np.ones(4), quiet=True)
     assert not bad and "xᵀλ" in bad.message
+
+
+def test_the_command_finds_the_book_root_or_says_how(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT / "chapters")                   # inside the repository: found
+    assert assignments.find_root() == ROOT
+    monkeypatch.chdir(tmp_path)                            # outside it: a message, not a traceback
+    assert assignments.main(["build"]) == 2
+    assert "--root" in capsys.readouterr().err
+    assert assignments.main(["check-colab", "--root", str(tmp_path)]) == 2
