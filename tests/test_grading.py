@@ -154,3 +154,17 @@ def test_variant_notebooks_load_their_own_data(tmp_path):
     assert len(paths) == 3                       # two students + the instructor notebook
     a, b = (dk.exercises.load("ex-two-layer-kkt", seed=s) for s in (3, 4))
     assert a.X.shape == b.X.shape and not (a.X == b.X).all()
+
+
+@pytest.mark.slow
+def test_a_hanging_cell_is_interrupted_and_the_rest_graded(tmp_path):
+    right = solution_code(CHAPTER)["ex-two-layer-kkt"]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nimport dualkit as dk"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(600)"),
+        nbformat.v4.new_code_cell(right)])
+    nb.metadata["dualkit"] = {"chapter": CHAPTER, "seed": 0}
+    nbformat.write(nb, tmp_path / "gus.ipynb")
+    row = _grading.grade_notebook(tmp_path / "gus.ipynb", timeout=10)
+    assert row["ex-two-layer-kkt"] == dk.exercises.get("ex-two-layer-kkt").points
+    assert "`minnorm` is not defined" in row["reasons"]
