@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import dualkit as dk
-from dualkit.exercises.rank_one_relu import _mixed_reference, mixed_network
+from dualkit.exercises.rank_one_relu import _mixed_network, _mixed_reference
 
 
 def earned(label, answer, seed=0):
@@ -157,7 +157,7 @@ def test_mixed_reference_is_certified_without_the_dual():
 def test_mixed_network_outputs_and_costs_what_the_formula_says(alpha, gamma):
     ex = dk.exercises.load("ex-rank-one-mixed", seed=0)
     prob = dk.RankOneReLUMixed(ex.X, ex.c_plus + ex.eps, beta=0.3, t=1.7)
-    W = mixed_network(prob, alpha, gamma)
+    W = _mixed_network(prob, alpha, gamma)
     assert np.linalg.norm(W[0]) == pytest.approx(prob.t, rel=1e-12)
     assert np.allclose(W.forward(prob.X), alpha * prob.c_plus + gamma * prob.c_minus,
                        rtol=0, atol=1e-12)

@@ -159,7 +159,7 @@ def target_exponents_are_right(ans, ex):
 
 
 # ---------------------------------------------------------------- ex-rank-one-mixed
-def mixed_network(prob: RankOneReLUMixed, alpha: float, gamma: float) -> ReLUWeights:
+def _mixed_network(prob: RankOneReLUMixed, alpha: float, gamma: float) -> ReLUWeights:
     r"""A three-layer network that outputs :math:`\alpha c_++\gamma c_-` on the data of ``prob``
     with :math:`\norm{W_1}_F=t` and weight decay :math:`\beta\,C(\alpha,\gamma)/t` (the least
     possible, :ref:`app-rank-one-mixed`), so that its objective is an upper bound on
@@ -216,14 +216,14 @@ def _mixed_problem(ex, rho: float) -> RankOneReLUMixed:
 
 def _mixed_reference(ex):
     r"""P* and D* per rho, computed once per instance. P* is certified from above by the
-    objective of an explicit network (:func:`mixed_network`); for rho >= 0 also from below by
+    objective of an explicit network (:func:`_mixed_network`); for rho >= 0 also from below by
     the dual (strong duality holds when the fit needs equal signs), never otherwise."""
     if "_reference" not in ex:
         ref = {}
         for rho in ex.rhos:
             prob = _mixed_problem(ex, rho)
             value, (alpha, gamma) = prob.primal_value()
-            attained = prob.objective(mixed_network(prob, alpha, gamma))
+            attained = prob.objective(_mixed_network(prob, alpha, gamma))
             if abs(attained - value) > 1e-9 * value:
                 raise RuntimeError(f"ex-rank-one-mixed, rho = {rho}: the network of the l_2/3 "
                                    "formula does not attain its value; report this seed.")
