@@ -13,7 +13,7 @@ Commands (run anywhere inside the repository, or name its root with ``--root``):
 
 ``build`` writes ``<out>/student/<chapter>.ipynb`` (every solution removed: its code cells and its
 prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (complete, without
-stubs) for every result chapter; the folder is ignored by git and by the book. ``colab`` writes,
+stubs) for every chapter with exercises; the folder is ignored by git and by the book. ``colab`` writes,
 next to every chapter source, the ``.ipynb`` that the book's "open in Colab" button opens: the
 chapter as in the book, after a first cell that installs ``dualkit`` when it runs in Colab.
 All of them are in plain Jupyter Markdown (:mod:`dualkit._notebook_md`: theorems, exercises,
@@ -33,17 +33,15 @@ from pathlib import Path
 
 import nbformat
 
-from . import _notebook_md
+from . import _notebook_md, exercises
 
-__all__ = ["RESULT_CHAPTERS", "student_notebook", "instructor_notebook", "colab_notebook", "build",
+__all__ = ["EXERCISE_CHAPTERS", "student_notebook", "instructor_notebook", "colab_notebook", "build",
            "write_colab", "colab_out_of_date", "main"]
 
-#: the result chapters, in book order (their exercises become assignments)
-RESULT_CHAPTERS = ["two_layer_linear", "deep_linear", "vector_outputs_and_losses", "two_layer_relu",
-                   "rank_one_relu", "splines_1d"]
+#: the chapters with exercises, in book order (they become assignments)
+EXERCISE_CHAPTERS = list(exercises.CHAPTERS)
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
-NOTEBOOK_CHAPTERS = ["intro", "preliminaries", *RESULT_CHAPTERS, "real_data", "instructors",
-                     "performance"]
+NOTEBOOK_CHAPTERS = ["intro", *EXERCISE_CHAPTERS, "real_data", "instructors", "performance"]
 #: the pip requirement that the install cell installs when ``_config.yml`` names none (see
 #: :func:`install_spec`): the repository's main branch, no extras (Colab's torch and ipywidgets stay)
 INSTALL_SPEC = "dualkit @ git+https://github.com/dualkit/dualkit@main"
@@ -170,7 +168,7 @@ def _write(nb, path: Path) -> None:
 
 
 def build(root=".", out="assignments", chapters=None, variants=None) -> list[Path]:
-    """Write the student and instructor notebooks of every result chapter; returns the paths.
+    """Write the student and instructor notebooks of every chapter with exercises; returns the paths.
 
     With ``variants`` (a roster CSV: a ``student`` column, optionally ``seed``), every student
     gets their own folder ``<out>/student/<student>/`` whose notebooks use the student's seed
@@ -182,7 +180,7 @@ def build(root=".", out="assignments", chapters=None, variants=None) -> list[Pat
     root, out = Path(root), Path(root) / out if not Path(out).is_absolute() else Path(out)
     roster = read_roster(variants) if variants else None
     written = []
-    for name in chapters or RESULT_CHAPTERS:
+    for name in chapters or EXERCISE_CHAPTERS:
         nb = read_chapter(root / "chapters" / f"{name}.md")
         targets = ([(out / "student" / f"{name}.ipynb", 0)] if roster is None else
                    [(out / "student" / s / f"{name}.ipynb", seed) for s, seed in roster.items()])

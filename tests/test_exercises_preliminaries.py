@@ -119,25 +119,3 @@ def test_zero_bound_is_a_lower_bound_and_beta_zero_is_beta_max():
         assert abs(ans["beta_zero"] / ex.prob.beta_max - 1) < 1e-12
         above = dk.TwoLayerLinear(ex.X, ex.y, beta=ans["beta_zero"] * (1 + 1e-6)).solve()
         assert np.linalg.norm(above.w) == 0 or np.linalg.norm(above.w) < 1e-9
-
-
-# ---------------------------------------------------------------- the chapter side
-def test_every_exercise_has_one_stub_a_tagged_solution_and_a_check_cell():
-    """tests/test_assignments.py checks this for RESULT_CHAPTERS, which does not list this
-    chapter (yet): the same check here."""
-    text = (ROOT / "chapters" / "preliminaries.md").read_text()
-    blocks = text.split("```{exercise-start}")[1:]
-    assert len(blocks) == len(LABELS)
-    for label, block in zip(LABELS, blocks, strict=True):
-        assert f":label: {label}" in block.split("```{exercise-end}")[0]
-        stub, _, solution = block.partition("```{solution-start}")
-        assert stub.count(":tags: [exercise, remove-cell, skip-execution]") == 1
-        assert "raise NotImplementedError" in stub
-        assert f'dk.exercises.load("{label}")' in stub
-        answer = dk.exercises.get(label).answer
-        assert f"{answer} = dk.exercises.NOT_ANSWERED" in stub
-        sol, _, after = solution.partition("```{solution-end}")
-        assert sol.count(":tags: [solution]") >= 1 and f"{answer} = " in sol
-        check = after.split("```{code-cell} ipython3", 1)[1].split("```", 1)[0]
-        assert ":tags: [check]" in check
-        assert f'dk.exercises.check("{label}", {answer})' in check
