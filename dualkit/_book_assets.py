@@ -79,6 +79,9 @@ main pre {
 }
 .admonition div.cell_input pre, .admonition div.cell_output pre,
 .solution div.cell_input pre, .solution div.cell_output pre { font-size: 11px; }
+/* long inline code in the text (dk.exercises.load("ex-...")) wraps at the column's edge on a
+   phone instead of running past it */
+main p code.literal, main li code.literal { overflow-wrap: anywhere; }
 /* explorers (dualkit.widgets): slider above its figure */
 .dk-explorer { margin: 0.4em 0 1em 0; max-width: 100%; }
 .dk-explorer-control {
