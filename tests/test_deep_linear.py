@@ -35,7 +35,7 @@ def test_done_when_closed_form_matches_cvxpy(deep):
 def test_depth_only_changes_beta_eff(deep):
     X, y, prob, sol, *_ = deep
     two_eff = dk.TwoLayerLinear(X, y, 2.0).solve().value
-    for L in range(2, 7):  # exercise 2 of the chapter
+    for L in range(2, 7):  # the deep chapter: depth enters only through beta_eff
         v = dk.DeepLinear(X, y, 2.0 * 1.3 ** (L - 2), depth=L, t=1.3).solve().value
         assert v == pytest.approx(two_eff, rel=1e-12)
     two = dk.TwoLayerLinear(X, y, prob.beta / T**2).solve()

@@ -45,11 +45,7 @@ CHAPTERS = ["preliminaries", "two_layer_linear", "deep_linear", "vector_outputs_
 def _load_all() -> None:
     """Import every chapter's exercise module (they register themselves)."""
     for name in CHAPTERS:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def for_chapter(chapter: str) -> list[Exercise]:
