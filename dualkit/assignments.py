@@ -16,7 +16,7 @@ prose; the stubs left in their place) and ``<out>/instructor/<chapter>.ipynb`` (
 stubs) for every chapter with exercises; the folder is ignored by git and by the book. ``colab`` writes,
 next to every chapter source, the ``.ipynb`` that the book's "open in Colab" button opens: the
 chapter as in the book, after a first cell that installs ``dualkit`` when it runs in Colab.
-All of them are in plain Jupyter Markdown (:mod:`dualkit._notebook_md`: theorems, exercises,
+All of them are in plain Jupyter Markdown (``dualkit._notebook_md``: theorems, exercises,
 references and the book's math macros written out, links into the online book at
 ``html.baseurl``); instructor notebooks and Colab copies fold every solution.
 
@@ -118,7 +118,7 @@ def _load_book(root: str, stamp: tuple) -> _notebook_md.Book:
 
 
 def _transform(nb, keep_solutions: bool, keep_stubs: bool, root="."):
-    """The chapter in plain Jupyter Markdown (:mod:`dualkit._notebook_md`): solutions removed,
+    """The chapter in plain Jupyter Markdown (``dualkit._notebook_md``): solutions removed,
     or folded when ``keep_solutions``; the exercise stubs kept (shown) when ``keep_stubs``."""
     return _notebook_md.convert_notebook(nb, _book(root), "fold" if keep_solutions else "remove",
                                          keep_stubs, hidden_tags=HIDDEN_TAGS)
@@ -172,7 +172,7 @@ def build(root=".", out="assignments", chapters=None, variants=None) -> list[Pat
 
     With ``variants`` (a roster CSV: a ``student`` column, optionally ``seed``), every student
     gets their own folder ``<out>/student/<student>/`` whose notebooks use the student's seed
-    (:func:`dualkit._grading.read_roster`), and ``<out>/roster_seeds.csv`` records the seeds;
+    (see ``python -m dualkit.assignments grade``), and ``<out>/roster_seeds.csv`` records the seeds;
     grade with the same roster.
     """
     from ._grading import read_roster
