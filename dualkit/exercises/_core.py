@@ -183,6 +183,17 @@ class Exercise:
         return out
 
 
+    def score(self, answer: Any, seed: int | None = None) -> float:
+        """The points ``answer`` earns on variant ``seed`` (public and hidden tests)."""
+        return sum(r.earned for r in self.run(answer, seed))
+
+    def failed(self, answer: Any, seed: int | None = None,
+               public: bool | None = None) -> set[str]:
+        """The names of the tests ``answer`` fails (only public or hidden ones if asked)."""
+        return {r.test for r in self.run(answer, seed)
+                if not r.passed and (public is None or r.public == public)}
+
+
 def exercise(label: str, *, chapter: str, answer: str, what: str, kind: str, minutes: int,
              compute: str = "seconds", manual: float = 0.0, rubric: str = ""):
     """Decorator registering an exercise whose decorated function makes the instance of a seed."""
