@@ -14,18 +14,6 @@ def score(label, answer, seed=0):
     return sum(r.earned for r in results), sum(r.points for r in results)
 
 
-@pytest.mark.parametrize("label", ["ex-deep-norms", "ex-deep-beta-eff", "ex-deep-trap"])
-def test_not_answered_scores_nothing(label):
-    assert score(label, NA)[0] == 0
-
-
-def test_chapter_exercises_are_registered_in_book_order():
-    labels = [e.label for e in dk.exercises.for_chapter("deep_linear")]
-    assert labels == ["ex-deep-norms", "ex-deep-beta-eff", "ex-deep-trap"]
-    for e in dk.exercises.for_chapter("deep_linear"):
-        assert any(t.public for t in e.tests) and any(not t.public for t in e.tests)
-
-
 # ---------------------------------------------------------------- ex-deep-norms
 def _norms_answer(ws, ex):
     return {"weights": ws, "last_two": [np.sum(ws[-2] ** 2), np.sum(ws[-1] ** 2)],

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import dualkit as dk
-from dualkit.exercises import NOT_ANSWERED
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["ex-prelim-rescaling", "ex-prelim-zero"]
@@ -47,11 +46,6 @@ def test_exercises_are_registered_in_book_order_with_their_chapter():
     for e in exs:
         assert e.kind in ("numerical check", "derivation + code") and e.minutes > 0
         assert any(t.public for t in e.tests) and any(not t.public for t in e.tests)
-
-
-@pytest.mark.parametrize("label", LABELS)
-def test_not_answered_loses_every_point(label):
-    assert earned(label, NOT_ANSWERED) == 0
 
 
 @pytest.mark.parametrize("label", LABELS)

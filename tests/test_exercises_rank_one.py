@@ -18,23 +18,6 @@ def failed(label, answer, seed=0, public=None):
 LABELS = ["ex-rank-one-threshold", "ex-rank-one-scaling", "ex-rank-one-mixed"]
 
 
-def test_registered_in_book_order_with_the_contract_fields():
-    exs = dk.exercises.for_chapter("rank_one_relu")
-    assert [e.label for e in exs] == LABELS
-    assert [e.answer for e in exs] == ["threshold", "scaling", "mixed_gap"]
-    mixed = exs[2]
-    assert mixed.kind == "open experiment" and mixed.manual > 0 and mixed.rubric
-    for e in exs:
-        assert any(t.public for t in e.tests) and any(not t.public for t in e.tests)
-
-
-@pytest.mark.parametrize("label", LABELS)
-def test_not_answered_loses_every_point(label):
-    results = dk.exercises.get(label).run(dk.exercises.NOT_ANSWERED)
-    assert sum(r.earned for r in results) == 0 and all("not answered" in r.message
-                                                        for r in results)
-
-
 # ---------------------------------------------------------------- ex-rank-one-threshold
 def threshold_solution(seed, power=-2):
     """The chapter's solution; ``power=-1`` is the mistake t^(L-1)."""

@@ -18,23 +18,6 @@ def failed(label, answer, seed=0, public=None):
 LABELS = ["ex-relu-count", "ex-relu-rescale", "ex-relu-sampling"]
 
 
-def test_registered_in_book_order_with_the_contract_fields():
-    exs = dk.exercises.for_chapter("two_layer_relu")
-    assert [e.label for e in exs] == LABELS
-    assert [e.answer for e in exs] == ["relu_count", "rescale", "samples_needed"]
-    sampling = exs[2]
-    assert sampling.kind == "open experiment" and sampling.manual > 0 and sampling.rubric
-    for e in exs:
-        assert any(t.public for t in e.tests) and any(not t.public for t in e.tests)
-
-
-@pytest.mark.parametrize("label", LABELS)
-def test_not_answered_loses_every_point(label):
-    results = dk.exercises.get(label).run(dk.exercises.NOT_ANSWERED)
-    assert sum(r.earned for r in results) == 0 and all("not answered" in r.message
-                                                        for r in results)
-
-
 # ---------------------------------------------------------------- ex-relu-count
 def sweep_count(P):
     """The chapter's solution: one direction inside each arc between crossings."""
