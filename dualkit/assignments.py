@@ -295,7 +295,12 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.command == "build":
-        for path in build(args.root, args.out or "assignments", variants=args.variants):
+        try:
+            paths = build(args.root, args.out or "assignments", variants=args.variants)
+        except ValueError as err:      # a bad roster: say so, as grade does, no traceback
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for path in paths:
             print(path)
         return 0
     if args.command == "colab":

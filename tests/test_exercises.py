@@ -75,6 +75,13 @@ def test_check_prints_each_reason_once_and_never_raises_for_a_student(capsys):
     assert not res and "must be a dict" in capsys.readouterr().out
 
 
+def test_a_long_reason_reaches_the_student_whole(capsys):
+    # the doubling-sequence message of ex-relu-sampling is longer than 160 characters
+    res = dk.exercises.check("ex-relu-sampling", {10: 92, 20: 382, 30: 872})
+    out = " ".join(capsys.readouterr().out.split())
+    assert not res and "not the number of patterns they found.)." in out
+
+
 def test_book_build_refuses_a_solution_that_fails(monkeypatch):
     monkeypatch.setenv("DUALKIT_STATIC_EXPLORERS", "1")
     with pytest.raises(RuntimeError, match="the book's solution of ex-two-layer-kkt fails"):

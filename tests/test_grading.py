@@ -133,6 +133,10 @@ def test_roster_and_bad_inputs(tmp_path):
     (tmp_path / "dup.csv").write_text("student,seed\nann,1\nann,2\n")
     with pytest.raises(ValueError, match="twice"):
         _grading.read_roster(tmp_path / "dup.csv")
+    # the command says what is wrong with the roster, without a traceback
+    assert assignments.main(["build", "--root", str(ROOT), "--out", str(tmp_path / "a"),
+                             "--variants", str(tmp_path / "bad.csv")]) == 2
+    assert not (tmp_path / "a").exists()
     with pytest.raises(ValueError, match="not a folder"):
         _grading.grade(tmp_path / "nowhere")
     (tmp_path / "subs").mkdir()

@@ -177,8 +177,11 @@ class Exercise:
             try:
                 passed, message = t.fn(answer, ex)
             except Exception as exc:   # a malformed answer must cost points, not crash grading
+                why = str(exc)
+                if len(why) > 400:      # our ValueErrors are shorter: keep them whole
+                    why = why[:400] + "…"
                 passed, message = False, (f"the test could not use your `{self.answer}` "
-                                          f"({type(exc).__name__}: {str(exc)[:160]}).")
+                                          f"({type(exc).__name__}: {why}).")
             out.append(Result(t.name, t.points, t.points if passed else 0.0, message, t.public))
         return out
 
