@@ -141,11 +141,23 @@ def _prepend(nb, root) -> nbformat.NotebookNode:
 def student_notebook(nb, root=".", seed: int = 0) -> nbformat.NotebookNode:
     """Every solution removed (code and prose); the stubs shown in their place; after the
     install cell, a cell choosing the exercises' variant ``seed``
-    (:func:`dualkit.exercises.set_seed`)."""
+    (:func:`dualkit.exercises.set_seed`); after the check of an open experiment, a Markdown
+    cell for the student's explanation (graded by hand)."""
     from ._grading import seed_cell
 
     out = _prepend(_transform(nb, keep_solutions=False, keep_stubs=True, root=root), root)
     out.cells.insert(1, seed_cell(seed))
+    cells = []
+    for cell in out.cells:
+        cells.append(cell)
+        if "check" in cell.metadata.get("tags", []):
+            ex = exercises.get(cell.source.split('check("', 1)[1].split('"', 1)[0])
+            if ex.manual:
+                cells.append(nbformat.v4.new_markdown_cell(
+                    f"**Your explanation** (Exercise {exercises.number(ex.label)}, "
+                    f"{ex.manual:g} points given by hand): *replace this line with your "
+                    "answer in words.*", metadata={"tags": ["explanation"]}))
+    out.cells = cells
     for i, cell in enumerate(out.cells):  # stable ids, as in _prepend
         cell["id"] = f"cell-{i}"
     return out

@@ -45,6 +45,11 @@ def test_build_writes_student_and_instructor_notebooks_for_every_result_chapter(
         assert sum("solution" in c.metadata.get("tags", []) for c in teacher.cells) >= len(stubs)
         assert "{exercise-start}" not in text_s + text_t           # directives turned into text
         assert not any("macros" in c.metadata.get("tags", []) for c in student.cells)
+        # an answer cell for the words of each open experiment, after its check
+        explain = [i for i, c in enumerate(student.cells)
+                   if "explanation" in c.metadata.get("tags", [])]
+        assert len(explain) == sum(e.manual > 0 for e in dk.exercises.for_chapter(name))
+        assert all("check" in student.cells[i - 1].metadata["tags"] for i in explain)
 
 
 def test_every_exercise_has_one_stub_and_a_tagged_solution():

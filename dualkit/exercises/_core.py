@@ -53,7 +53,7 @@ def _not_answered() -> _NotAnswered:
 NOT_ANSWERED = _NotAnswered()
 
 
-def set_seed(seed: int) -> int:
+def set_seed(seed: int) -> None:
     """Choose the variant: every later :func:`load` builds its data from ``seed``.
 
     Student notebooks set it in their first cell (0, or the student's own number in a course
@@ -64,7 +64,6 @@ def set_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}.")
     _SEED = int(seed)
-    return _SEED
 
 
 def current_seed() -> int:
@@ -265,6 +264,15 @@ def check(label: str, answer: Any, quiet: bool = False):
                 seen.add(r.message)
                 _print(("✓ " if r.passed else "✗ ") + r.message)
     passed = all(r.passed for r in results)
+    hidden = sum(t.points for t in ex.tests if not t.public)
+    if not quiet and hidden and not book:
+        # the public checks decide only part of the grade: say so, so that a ✓ is not read as
+        # "right" (the hidden tests compare with values the student is asked to find)
+        public = sum(t.points for t in ex.tests if t.public)
+        _print(f"  (checked here: {public:g} of {ex.points:g} points; the rest are checked "
+               "when the notebook is graded"
+               + (f", and {ex.manual:g} more points are given by hand" if ex.manual else "")
+               + ".)")
     summary = (f"{label}: all {len(results)} public checks pass." if passed else
                f"{label}: {sum(not r.passed for r in results)} of {len(results)} public "
                "checks fail.")

@@ -259,6 +259,11 @@ def each_count_reaches_the_optimum(ans, ex):
 @relu_sampling.test(points=1)
 def each_count_is_the_smallest(ans, ex):
     k = _samples_in_sequence(ans)
+    short = [n for n in _SAMPLING_NS
+             if _sampled_value(ex, n, k[n]) > ex.optimum[n] * (1 + 1e-6)]
+    if short:   # "the smallest" of counts that reach nothing is no answer (a guess earns 0)
+        return False, (f"for n = {short} your number of directions does not reach the optimum "
+                       "yet, so it cannot be the smallest that does.")
     late = [n for n in _SAMPLING_NS if k[n] > _SAMPLING_START
             and _sampled_value(ex, n, k[n] // 2) <= ex.optimum[n] * (1 + 1e-6)]
     if late:
