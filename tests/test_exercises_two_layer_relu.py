@@ -134,7 +134,11 @@ def test_sampling_solution_gets_full_points_and_wrong_ones_do_not(seed):
     assert failed("ex-relu-sampling", late, seed) == {"each count is the smallest"}
     # one doubling too few
     early = {**ans, 20: ans[20] // 2}
-    assert failed("ex-relu-sampling", early, seed) == {"each count reaches the optimum"}
+    # (a count that reaches nothing is not "the smallest" either: no point for a guess)
+    assert failed("ex-relu-sampling", early, seed) == {"each count reaches the optimum",
+                                                       "each count is the smallest"}
+    guess = {n: 4 for n in ans}
+    assert earned("ex-relu-sampling", guess, seed) <= 1
     # the number of patterns instead of the number of directions
     patterns = {n: pattern_count(n, 3) for n in (10, 20, 30)}
     assert earned("ex-relu-sampling", patterns, seed) == 0
