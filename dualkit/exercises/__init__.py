@@ -3,9 +3,9 @@ r"""The book's exercises as assignments: your data, your answer, its checks.
 Every exercise of the book names a variable for its answer and comes with checks::
 
     import dualkit as dk
-    ex = dk.exercises.load("ex-two-layer-kkt")   # your data: ex.X, ex.y, ex.beta, ex.prob
-    kkt = {...}                                  # your answer, in the variable the exercise names
-    dk.exercises.check("ex-two-layer-kkt", kkt)  # ✓/✗ per public check, with the reason
+    ex = dk.exercises.load("ex-two-layer-kkt")   # your data: ex.X, ex.y, ex.beta, ...
+    kkt = {...}                                  # your answer, in the variable named
+    dk.exercises.check("ex-two-layer-kkt", kkt)  # ✓/✗ per public check, with why
 
 ``load`` builds the exercise's data from your variant seed (:func:`set_seed`; 0 is the book's).
 ``check`` runs the public checks; the grader (``python -m dualkit.assignments grade``) runs
