@@ -31,7 +31,6 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
-from .._lazy import cvxpy as cp
 from .._validation import (
     as_matrix,
     as_vector,
@@ -41,7 +40,7 @@ from .._validation import (
     check_positive_int,
 )
 from ..nets import DeepReLUNet, ReLUWeights
-from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
 from .base import DualConstraint, Problem, Solution, last_two_decay_objective
 from .relu_1d import ReLU1D
 
@@ -284,15 +283,10 @@ class RankOneReLU(Problem):
             kappa = self.kappa()
             lam = self.y - kappa * self.c
         else:
-            k = cp.Variable()
-            p = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(k * self.c - self.y)
-                                       + self.beta_tilde * cp.abs(k)))
-            _, info["primal_time"] = solve_cvxpy(p, solver, what="rank-one primal (scalar kappa)")
-            lv = cp.Variable(self.n)
-            dp = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lv - self.y)),
-                            [cp.abs(self.c @ lv) <= self.beta_tilde])
-            _, info["dual_time"] = solve_cvxpy(dp, solver, what="rank-one dual program")
-            kappa, lam = float(k.value), np.asarray(lv.value).ravel()
+            primal = scalar_lasso(self.c, self.y, self.beta_tilde, solver)
+            dual = lasso_dual(self.c, self.y, self.beta_tilde, solver, what="rank-one dual program")
+            info["primal_time"], info["dual_time"] = primal.timings, dual.timings
+            kappa, lam = primal.x["kappa"], dual.x["lam"]
         lam = self.feasible_dual(lam)
         weights = self.optimal_weights(kappa, widths, seed)
         value = self.objective(weights)
@@ -473,12 +467,8 @@ class RankOneReLUMixed(Problem):
         solved as the convex program
         :math:`\max\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` s.t.
         :math:`|c_\pm^\top\lambda|\le\beta/t`."""
-        lam = cp.Variable(self.n)
-        p = cp.Problem(cp.Maximize(0.5 * float(self.y @ self.y) - 0.5 * cp.sum_squares(lam - self.y)),
-                       [cp.abs(self.c_plus @ lam) <= self.beta / self.t,
-                        cp.abs(self.c_minus @ lam) <= self.beta / self.t])
-        value, _ = solve_cvxpy(p, what="mixed-sign rank-one dual")
-        return value
+        return lasso_dual(np.vstack([self.c_plus, self.c_minus]), self.y, self.beta / self.t,
+                          what="mixed-sign rank-one dual").value
 
     def lower_bound(self) -> float:
         if self._bound_cache is None:

@@ -34,10 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._lazy import cvxpy as cp
 from .._validation import as_vector, check_beta, check_betas, check_positive_float, check_positive_int
 from ..nets import DeepReLUNet, ReLUWeights
-from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.cvxpy_ref import ramp_program
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
 from .base import DualConstraint, Problem, Solution, last_two_decay_objective
@@ -412,42 +411,17 @@ class ReLU1D(Problem):
 
     def _solve_cvxpy(self, solver=None):
         xs, yb, om = self.xs, self.ybar, self.omega
-        n = xs.size
-        A = np.maximum(xs[:, None] - xs[None, :], 0.0)
-        B = np.maximum(xs[None, :] - xs[:, None], 0.0)
-        al, ga, b0 = cp.Variable(n), cp.Variable(n), cp.Variable()
-        pred = A @ al + B @ ga + b0
-        c = None
-        if self.skip:
-            c = cp.Variable()
-            pred = pred + c * xs
-        if self.beta == 0.0:
-            cons = [pred == yb]
-            prob = cp.Problem(cp.Minimize(cp.norm1(al) + cp.norm1(ga)), cons)
-        else:
-            cons = []
-            prob = cp.Problem(cp.Minimize(
-                0.5 * cp.sum(cp.multiply(om, cp.square(pred - yb)))
-                + self.beta_eff * (cp.norm1(al) + cp.norm1(ga))))
-        if solver is None:
-            # the interpolation LP defeats Clarabel from n ~ 200 (dense ramps, "solver failed");
-            # HiGHS, an LP solver, solves it
-            solver = "HIGHS" if self.beta == 0.0 and "HIGHS" in cp.installed_solvers() else "CLARABEL"
-        opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
-                "max_iter": 500} if solver == "CLARABEL" else {}
-        _, res = solve_cvxpy(prob, solver=solver, what="(C5) 1-D ramp program", **opts)
-        alpha, gamma = np.asarray(al.value).ravel(), np.asarray(ga.value).ravel()
+        res = ramp_program(xs, yb, self.beta_eff, omega=om, skip=self.skip, solver=solver)
+        alpha, gamma = res.x["alpha"].ravel(), res.x["gamma"].ravel()
         big = max(np.abs(alpha).max(), np.abs(gamma).max(), 1e-300)
         alpha[np.abs(alpha) <= 1e-9 * big] = 0.0
         gamma[np.abs(gamma) <= 1e-9 * big] = 0.0
-        fit = RampFit(xs, alpha, gamma, float(b0.value), float(c.value) if c is not None else 0.0)
+        fit = RampFit(xs, alpha, gamma, res.x["b0"], res.x.get("c", 0.0))
         if self.beta == 0.0:
-            lam_u = -np.asarray(cons[0].dual_value).ravel()
-            if lam_u @ yb < 0:
-                lam_u = -lam_u
+            lam_u = res.duals["interpolation"]
         else:
             lam_u = om * (yb - fit.at_knots())
-        return fit, lam_u, dict(res)
+        return fit, lam_u, dict(res.timings)
 
     def path(self, betas, width: int | None = None) -> list[SplineSolution]:
         """Solutions along several betas (each by the ramp solver)."""

@@ -27,7 +27,6 @@ import time
 import numpy as np
 import torch
 
-from .._lazy import cvxpy as cp
 from .._validation import (
     as_matrix,
     as_targets,
@@ -39,7 +38,7 @@ from .._validation import (
 from ..losses import Squared, get_loss
 from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
-from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
 from .base import DualConstraint, Problem, Solution
 
@@ -464,15 +463,13 @@ class TwoLayerLinear(Problem):
         t0 = time.perf_counter()
         a = float(np.linalg.norm(self.X, 2)) or 1.0
         c = float(np.linalg.norm(self.y)) or 1.0
-        W = cp.Variable((self.d, self.K))
-        prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares((self.X / a) @ W - self.y / c)
-                                      + self.beta / (a * c) * cp.normNuc(W)))
-        _, timing = solve_cvxpy(prob, solver, what="primal (C3) at unit scale")
-        w = np.asarray(W.value, dtype=float) * (c / a)
+        res = norm_penalized_loss(self.X / a, self.y / c, self.beta / (a * c), Squared(), solver,
+                                  what="primal (C3) at unit scale")
+        w = res.x["w"] * (c / a)
         R = self.y - self.X @ w
         lam = max([self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)],
                   key=self.dual_objective)
-        return self._finish(w, lam, "cvxpy", t0, width, 1e-6, {"primal_time": timing})
+        return self._finish(w, lam, "cvxpy", t0, width, 1e-6, {"primal_time": res.timings})
 
     def _polished_dual(self, w) -> np.ndarray:
         r"""Dual point for the squared loss from an approximate primal :math:`W`.
@@ -502,31 +499,11 @@ class TwoLayerLinear(Problem):
 
     def _solve_cvxpy(self, width, solver: str | None) -> Solution:
         t0 = time.perf_counter()
-        w = cp.Variable((self.d, self.K) if self.vector else self.d)
-        lam = cp.Variable(self.y.shape)
-        if self.vector:
-            primal = cp.Problem(
-                cp.Minimize(self.loss.cvxpy_value(self.X @ w, self.y) + self.beta * cp.normNuc(w))
-            )
-            dual_expr, dual_cons = self.loss.cvxpy_dual(lam, self.y)
-            dual = cp.Problem(cp.Maximize(dual_expr),
-                              [cp.sigma_max(self.X.T @ lam) <= self.beta, *dual_cons])
-        elif self.beta == 0.0:
-            primal = cp.Problem(cp.Minimize(cp.norm(w, 2)), [self.X @ w == self.y])
-            dual = cp.Problem(cp.Maximize(lam @ self.y), [cp.norm(self.X.T @ lam, 2) <= 1.0])
-        else:
-            primal = cp.Problem(
-                cp.Minimize(self.loss.cvxpy_value(self.X @ w, self.y) + self.beta * cp.norm(w, 2))
-            )
-            dual_expr, dual_cons = self.loss.cvxpy_dual(lam, self.y)
-            dual = cp.Problem(
-                cp.Maximize(dual_expr), [cp.norm(self.X.T @ lam, 2) <= self.beta, *dual_cons]
-            )
-        _, t_primal = solve_cvxpy(primal, solver, what="primal (C1)")
-        _, t_dual = solve_cvxpy(dual, solver, what="dual (D1)")
-        info = {"primal_time": t_primal, "dual_time": t_dual, "solver": solver or "CLARABEL"}
-        lam_val = self.feasible_dual(lam.value)
-        return self._finish(np.asarray(w.value, float), lam_val, "cvxpy", t0, width, 1e-6, info)
+        primal = norm_penalized_loss(self.X, self.y, self.beta, self.loss, solver)
+        dual = norm_penalized_dual(self.X, self.y, self.beta, self.loss, solver)
+        info = {"primal_time": primal.timings, "dual_time": dual.timings, "solver": primal.solver}
+        lam_val = self.feasible_dual(dual.x["lam"])
+        return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, 1e-6, info)
 
     def path(self, betas, width: int | None = None) -> list[Solution]:
         r"""Solutions for many betas, reusing one factorization of :math:`X` (scalar outputs) or

@@ -38,10 +38,9 @@ import time
 import numpy as np
 import torch
 
-from .._lazy import cvxpy as cp
 from .._validation import as_matrix, as_vector, check_beta, check_betas, check_choice, check_positive_int
 from ..nets import DeepReLUNet, ReLUWeights
-from ..solvers.cvxpy_ref import solve_cvxpy
+from ..solvers.cvxpy_ref import relu_cone_program
 from ..solvers.relu_program import (
     Blocks,
     _enumeration_size,
@@ -353,45 +352,16 @@ class TwoLayerReLU(Problem):
 
     def _solve_cvxpy(self, solver=None):
         B = self.blocks
-        n, p = B.M.shape
         P = B.size
-        Anc = B.anchor_rows()                               # (P, p)
-        D = B.D.astype(float)
-        V, W = cp.Variable((p, P)), cp.Variable((p, P))
-
-        def Z(U):
-            out = B.M @ U
-            if self.free:
-                out = out - np.ones((n, 1)) @ cp.reshape(cp.sum(cp.multiply(Anc.T, U), axis=0),
-                                                         (1, P), order="C")
-            return out
-
-        ZV, ZW = Z(V), Z(W)
-        pred = cp.sum(cp.multiply(D, ZV - ZW), axis=1)
-        b0 = cp.Variable() if self.free else None
-        if b0 is not None:
-            pred = pred + b0
-        obj = 0.5 * cp.sum_squares(pred - self.y) + self.beta * (
-            cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0)))
-        cons = [cp.multiply(2 * D - 1, ZV) >= 0, cp.multiply(2 * D - 1, ZW) >= 0]
-        prob = cp.Problem(cp.Minimize(obj), cons)
-        solver = solver or "CLARABEL"
-        opts = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10,
-                "max_iter": 300} if solver == "CLARABEL" else {}
-        try:
-            _, res = solve_cvxpy(prob, solver=solver, what="two-layer ReLU convex program", **opts)
-        except RuntimeError:
-            if not opts:
-                raise
-            # tight tolerances can end 'optimal_inaccurate' on degenerate data: default ones
-            _, res = solve_cvxpy(prob, solver=solver, what="two-layer ReLU convex program")
-        Vv, Wv = np.asarray(V.value), np.asarray(W.value)
+        res = relu_cone_program(B.M, B.D, self.y, self.beta,
+                                anchors=B.anchor_rows() if self.free else None, solver=solver)
+        Vv, Wv = res.x["V"], res.x["W"]
         U = np.hstack([Vv, Wv])
         idx = np.r_[np.arange(P), np.arange(P)]
         signs = np.r_[np.ones(P), -np.ones(P)]
         big = max(np.linalg.norm(U, axis=0).max(), 1e-300)
         keep = np.linalg.norm(U, axis=0) > 1e-8 * big
-        return U[:, keep], idx[keep], signs[keep], float(b0.value) if b0 is not None else 0.0, dict(res)
+        return U[:, keep], idx[keep], signs[keep], res.x.get("b0", 0.0), dict(res.timings)
 
     def block_weights(self, U, idx, signs, b0: float = 0.0, width: int | None = None) -> ReLUWeights:
         r"""Network weights from block vectors (:ref:`app-relu-program` weight recovery): block
