@@ -125,7 +125,8 @@ def solve_cvxpy(problem: cp.Problem, solver: str | None = None, what: str = "pro
     except RuntimeError:
         if not (fallback and kwargs):
             raise
-        return _solve_once(problem, solver, what)
+        # warm_start=False: a warm start would reuse the cached solver with the failed options
+        return _solve_once(problem, solver, what, warm_start=False)
 
 
 def _tight(solver: str, tol: float, max_iter: int) -> dict:
