@@ -329,9 +329,45 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     |F u + b0 - y|^2 / 2 + beta sum t_j with the quadratic as the dense Gram matrix F'F (size
     k p; factored by Clarabel's supernodal 'faer' method, 4x faster than a residual variable
     e = F u - y with QDLDL at n = 1000, k p = 1176), (t_j, u_j) in second-order cones, and the
-    rows ``rows[j]`` of each block's cone constraint."""
+    rows ``rows[j]`` of each block's cone constraint. Returns ``U, b0, status, iterations``."""
     import clarabel
 
+    p = blocks.M.shape[1]
+    k = len(idx)
+    Pm, q, A, n_rows = _socp_data(blocks, idx, signs, rows, cones_A, y, beta, free_b0)
+    b = np.zeros(n_rows + k * (p + 1))
+    cones = [clarabel.NonnegativeConeT(n_rows)]
+    cones += [clarabel.SecondOrderConeT(p + 1)] * k
+    st = clarabel.DefaultSettings()
+    st.verbose = False
+    st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
+    st.max_iter = 200
+    st.direct_solve_method = KKT_METHOD
+    try:
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    except Exception:  # pragma: no cover - a Clarabel build without faer
+        st.direct_solve_method = "qdldl"
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    res = solver.solve()
+    status = str(res.status)
+    if "Solved" not in status:
+        raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
+                           f"({k} blocks); try method='cvxpy' or rescale X and y.")
+    x = np.asarray(res.x)
+    U = x[:k * p].reshape(k, p).T
+    b0 = float(x[-1]) if free_b0 else 0.0
+    return U, b0, status, int(res.iterations)
+
+
+def _socp_data(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0):
+    r"""Clarabel's data :math:`(P, q, A)` of the restricted program in :math:`x=(u, t, b_0)`:
+    :math:`\tfrac12x^\top Px+q^\top x` with :math:`P=F^\top F` on :math:`(u, b_0)` (upper
+    triangle), :math:`q=-F^\top y` there and :math:`\beta` on :math:`t`, where the columns
+    of :math:`F` are :math:`\sigma_jD_j\odot M_j` (and :math:`\mathbf 1` for a free
+    :math:`b_0`); :math:`A` holds first :math:`-A_j[\text{rows}_j]` on each :math:`u_j` (the
+    slack :math:`A_j[\text{rows}_j]u_j\ge0`, ``n_rows`` rows), then :math:`-I` on each
+    :math:`(t_j, u_j)` (the slack in a second-order cone), with a zero right-hand side. Returns
+    ``P, q, A, n_rows``."""
     n, p = blocks.M.shape
     k = len(idx)
     sub = blocks.take(np.asarray(idx, dtype=int))
@@ -359,28 +395,7 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     c_soc = np.where(ii == 0, nu + jj, jj * p + ii - 1)
     bot = sp.csr_matrix((-np.ones(r_soc.size), (r_soc, c_soc)), shape=(k * (p + 1), nx))
     A = sp.vstack([mid, bot]).tocsc()
-    b = np.zeros(Ac.shape[0] + k * (p + 1))
-    cones = [clarabel.NonnegativeConeT(Ac.shape[0])]
-    cones += [clarabel.SecondOrderConeT(p + 1)] * k
-    st = clarabel.DefaultSettings()
-    st.verbose = False
-    st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
-    st.max_iter = 200
-    st.direct_solve_method = KKT_METHOD
-    try:
-        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
-    except Exception:  # pragma: no cover - a Clarabel build without faer
-        st.direct_solve_method = "qdldl"
-        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
-    res = solver.solve()
-    status = str(res.status)
-    if "Solved" not in status:
-        raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
-                           f"({k} blocks); try method='cvxpy' or rescale X and y.")
-    x = np.asarray(res.x)
-    U = x[:nu].reshape(k, p).T
-    b0 = float(x[-1]) if free_b0 else 0.0
-    return U, b0, status, int(res.iterations)
+    return Pm, q, A, Ac.shape[0]
 
 
 def _predict(blocks: Blocks, idx, signs, U, b0):
