@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from ._validation import check_choice, check_positive_float, check_positive_int
-from .diagnostics import singular_values
+from .diagnostics import relative_gap, singular_values
 
 __all__ = ["train", "train_best", "History", "resolve_device"]
 
@@ -202,14 +202,93 @@ def train(
 
     Introduced in :ref:`ch-two-layer-linear`.
     """
-    steps = check_positive_int(steps, "steps")
-    check_choice(optimizer, "optimizer", OPTIMIZERS)
-    lr = DEFAULT_LR[optimizer] if lr is None else check_positive_float(lr, "lr")
-    check_choice(schedule, "schedule", {"cosine", None})
-    check_choice(dtype, "dtype", {"float64", "float32"})
-    tdtype = torch.float64 if dtype == "float64" else torch.float32
-    if threads is not None:
-        threads = check_positive_int(threads, "threads")
+    run = _RunSettings.checked(prob, steps, lr, optimizer, schedule, dtype, threads, bound,
+                               time_limit, tol, record_every)
+    dev = resolve_device(device)
+    if run.threads is None and dev.type == "cpu" and prob.X.size <= 10**6:
+        run.threads = 1
+
+    with _torch_threads(run.threads if dev.type == "cpu" else None):
+        tdtype = torch.float64 if run.dtype == "float64" else torch.float32
+        net.to(device=dev, dtype=tdtype)
+        X = torch.as_tensor(prob.X, dtype=tdtype, device=dev)
+        y = torch.as_tensor(prob.y, dtype=tdtype, device=dev)
+        opt, sched = _make_optimizer(net, run)
+
+        def closure():
+            opt.zero_grad()
+            obj = prob.torch_objective(net, X, y)
+            obj.backward()
+            return obj
+
+        rec = _Recorder(net, prob, X, y, run.lr)
+        bar = tqdm(total=run.steps, disable=not progress, file=sys.stdout, delay=1.0,
+                   desc=f"{run.optimizer} on {dev.type}", leave=False)
+        try:
+            converged, stopped = _run_steps(opt, sched, closure, rec, bar, run)
+        finally:
+            bar.close()
+            net.to(device="cpu", dtype=torch.float64)
+    return _history(rec, run, dev.type, converged, stopped)
+
+
+@dataclass
+class _RunSettings:
+    """The checked arguments of one :func:`train` run, and its stopping rule.
+
+    A run takes ``steps`` optimizer steps; step :math:`k` is recorded when it is *due*
+    (:math:`k` a multiple of ``record_every``, the last step, or the time is up), and the run
+    stops early once the relative gap :math:`(f_k-D)/|D|` of the objective :math:`f_k` over
+    the bound :math:`D` is at most ``tol`` (:func:`~dualkit.diagnostics.relative_gap`).
+    """
+
+    steps: int
+    lr: float
+    optimizer: str
+    schedule: str | None
+    dtype: str
+    threads: int | None
+    bound: float | None
+    time_limit: float | None
+    tol: float | None
+    record_every: int
+
+    @classmethod
+    def checked(cls, prob, steps, lr, optimizer, schedule, dtype, threads, bound, time_limit,
+                tol, record_every) -> _RunSettings:
+        """Validate :func:`train`'s arguments (in this order), with clear messages."""
+        steps = check_positive_int(steps, "steps")
+        check_choice(optimizer, "optimizer", OPTIMIZERS)
+        lr = DEFAULT_LR[optimizer] if lr is None else check_positive_float(lr, "lr")
+        check_choice(schedule, "schedule", {"cosine", None})
+        check_choice(dtype, "dtype", {"float64", "float32"})
+        if threads is not None:
+            threads = check_positive_int(threads, "threads")
+        bound = _resolve_bound(prob, bound)
+        if time_limit is not None:
+            time_limit = check_positive_float(time_limit, "time_limit")
+        tol = _check_tol(tol, bound, dtype)
+        record_every = (max(1, steps // 200) if record_every is None
+                        else check_positive_int(record_every, "record_every"))
+        return cls(steps, lr, optimizer, schedule, dtype, threads, bound, time_limit, tol,
+                   record_every)
+
+    def out_of_time(self, elapsed: float) -> bool:
+        """Whether ``elapsed`` seconds exceed the time limit (never without one)."""
+        return self.time_limit is not None and elapsed > self.time_limit
+
+    def due(self, k: int, out_of_time: bool) -> bool:
+        """Whether step ``k`` is recorded whatever its objective."""
+        return k % self.record_every == 0 or k == self.steps or out_of_time
+
+    def reached(self, obj: float) -> bool:
+        """Whether the objective ``obj`` is within ``tol`` of the bound (relative gap)."""
+        return self.tol is not None and relative_gap(obj, self.bound) <= self.tol
+
+
+def _resolve_bound(prob, bound) -> float | None:
+    """The lower bound of the gap: ``"auto"`` asks ``prob.lower_bound()`` (None where the
+    problem has none), a number must be finite, None stays None."""
     if isinstance(bound, str):
         check_choice(bound, "bound", {"auto"})
         try:
@@ -220,111 +299,122 @@ def train(
         bound = float(bound)
         if not math.isfinite(bound):
             raise ValueError(f"bound must be a finite number; got {bound}.")
-    if time_limit is not None:
-        time_limit = check_positive_float(time_limit, "time_limit")
-    if tol is not None:
-        tol = check_positive_float(tol, "tol")
-        if bound is None:
-            raise ValueError("tol stops training at a relative gap, so it needs bound=...")
-        if dtype == "float32" and tol < 1e-6:
-            raise ValueError(
-                f"tol={tol:g} is below what a float32 objective can resolve (it is rounded at "
-                "about 1e-7 relative and can read below the dual bound); use tol >= 1e-6 with "
-                "dtype='float32', or dtype='float64'.")
-    record_every = (
-        max(1, steps // 200) if record_every is None else check_positive_int(record_every,
-                                                                              "record_every")
-    )
-    dev = resolve_device(device)
-    if threads is None and dev.type == "cpu" and prob.X.size <= 10**6:
-        threads = 1
+    return bound
 
-    with _torch_threads(threads if dev.type == "cpu" else None):
-        net.to(device=dev, dtype=tdtype)
-        X = torch.as_tensor(prob.X, dtype=tdtype, device=dev)
-        y = torch.as_tensor(prob.y, dtype=tdtype, device=dev)
-        params = [p for p in net.parameters() if p.requires_grad]
-        if optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=lr)
-        elif optimizer == "gd":
-            opt = torch.optim.SGD(params, lr=lr)
-        else:
-            # max_iter=1 stalls torch's L-BFGS (measured: stuck at 2.6x the optimum), so each
-            # outer step runs up to 20 inner iterations; zero tolerances let it reach 1e-15.
-            opt = torch.optim.LBFGS(params, lr=lr, max_iter=20, history_size=50,
-                                    line_search_fn="strong_wolfe", tolerance_grad=0.0,
-                                    tolerance_change=0.0)
-        sched = None
-        if schedule == "cosine" and optimizer != "lbfgs":
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
 
-        def closure():
-            opt.zero_grad()
-            obj = prob.torch_objective(net, X, y)
-            obj.backward()
-            return obj
+def _check_tol(tol, bound: float | None, dtype: str) -> float | None:
+    """``tol`` is positive, needs a bound, and is resolvable in ``dtype`` (float32 rounds the
+    objective at about 1e-7 relative, so it needs ``tol >= 1e-6``)."""
+    if tol is None:
+        return None
+    tol = check_positive_float(tol, "tol")
+    if bound is None:
+        raise ValueError("tol stops training at a relative gap, so it needs bound=...")
+    if dtype == "float32" and tol < 1e-6:
+        raise ValueError(
+            f"tol={tol:g} is below what a float32 objective can resolve (it is rounded at "
+            "about 1e-7 relative and can read below the dual bound); use tol >= 1e-6 with "
+            "dtype='float32', or dtype='float64'.")
+    return tol
 
-        rec_steps, rec_obj, rec_sv, rec_t = [], [], [], []
-        converged = False
-        stopped = "steps"
-        t0 = time.perf_counter()
 
-        def reached(obj: float) -> bool:
-            return tol is not None and (obj - bound) / max(abs(bound), 1e-300) <= tol
+def _make_optimizer(net, run: _RunSettings):
+    """The torch optimizer over ``net``'s trainable parameters, and its learning-rate
+    scheduler (cosine annealing over ``run.steps`` for Adam and GD; None otherwise)."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    if run.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=run.lr)
+    elif run.optimizer == "gd":
+        opt = torch.optim.SGD(params, lr=run.lr)
+    else:
+        # max_iter=1 stalls torch's L-BFGS (measured: stuck at 2.6x the optimum), so each
+        # outer step runs up to 20 inner iterations; zero tolerances let it reach 1e-15.
+        opt = torch.optim.LBFGS(params, lr=run.lr, max_iter=20, history_size=50,
+                                line_search_fn="strong_wolfe", tolerance_grad=0.0,
+                                tolerance_change=0.0)
+    sched = None
+    if run.schedule == "cosine" and run.optimizer != "lbfgs":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=run.steps)
+    return opt, sched
 
-        def evaluate(k: int) -> float:
-            with torch.no_grad():
-                obj = float(prob.torch_objective(net, X, y))
-            if not math.isfinite(obj):
-                raise RuntimeError(
-                    f"training diverged by step {k} (objective {obj}); lower lr (now {lr}) "
-                    "or use optimizer='lbfgs'."
-                )
-            return obj
 
-        def record(k: int, obj: float) -> None:
-            rec_steps.append(k)
-            rec_obj.append(obj)
-            rec_sv.append(_layer_svals(net))
-            rec_t.append(time.perf_counter() - t0)
+class _Recorder:
+    """Evaluates the objective of ``net`` on ``(X, y)`` and keeps the records of one run:
+    step, objective, singular values of every layer, seconds since the recorder was made."""
 
-        bar = tqdm(total=steps, disable=not progress, file=sys.stdout, delay=1.0,
-                   desc=f"{optimizer} on {dev.type}", leave=False)
-        try:
-            record(0, evaluate(0))
-            for k in range(1, steps + 1):
-                opt.step(closure)
-                if sched is not None:
-                    sched.step()
-                bar.update(1)
-                out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
-                due = k % record_every == 0 or k == steps or out_of_time
-                if due or tol is not None:
-                    obj = evaluate(k)
-                    if due or reached(obj):
-                        record(k, obj)
-                        bar.set_postfix(objective=f"{obj:.6g}", refresh=False)
-                    if reached(obj):
-                        converged, stopped = True, "tol"
-                        break
-                if out_of_time:
-                    stopped = "time_limit"
-                    break
-        finally:
-            bar.close()
-            net.to(device="cpu", dtype=torch.float64)
+    def __init__(self, net, prob, X, y, lr: float):
+        self.net, self.prob, self.X, self.y, self.lr = net, prob, X, y, lr
+        self.steps: list[int] = []
+        self.objective: list[float] = []
+        self.svals: list[list[np.ndarray]] = []
+        self.time: list[float] = []
+        self.t0 = time.perf_counter()
 
-    objective = np.array(rec_obj)
+    def elapsed(self) -> float:
+        """Seconds since the recorder was made (the start of training)."""
+        return time.perf_counter() - self.t0
+
+    def evaluate(self, k: int) -> float:
+        """The objective after step ``k``; a non-finite one is a divergence (RuntimeError)."""
+        with torch.no_grad():
+            obj = float(self.prob.torch_objective(self.net, self.X, self.y))
+        if not math.isfinite(obj):
+            raise RuntimeError(
+                f"training diverged by step {k} (objective {obj}); lower lr (now {self.lr}) "
+                "or use optimizer='lbfgs'."
+            )
+        return obj
+
+    def record(self, k: int, obj: float) -> None:
+        """Keep step ``k``: its objective ``obj``, the layers' singular values, the time."""
+        self.steps.append(k)
+        self.objective.append(obj)
+        self.svals.append(_layer_svals(self.net))
+        self.time.append(self.elapsed())
+
+
+def _run_steps(opt, sched, closure, rec: _Recorder, bar, run: _RunSettings) -> tuple[bool, str]:
+    """Step 0 is recorded, then up to ``run.steps`` optimizer steps. The objective is evaluated
+    at due steps (and at every step when ``tol`` is set, to stop as soon as it is reached).
+    Returns ``(converged, stopped)`` with ``stopped`` one of ``"steps"``, ``"tol"``,
+    ``"time_limit"``."""
+    rec.record(0, rec.evaluate(0))
+    for k in range(1, run.steps + 1):
+        opt.step(closure)
+        if sched is not None:
+            sched.step()
+        bar.update(1)
+        out_of_time = run.out_of_time(rec.elapsed())
+        due = run.due(k, out_of_time)
+        if due or run.tol is not None:
+            obj = rec.evaluate(k)
+            reached = run.reached(obj)
+            if due or reached:
+                rec.record(k, obj)
+                bar.set_postfix(objective=f"{obj:.6g}", refresh=False)
+            if reached:
+                return True, "tol"
+        if out_of_time:
+            return False, "time_limit"
+    return False, "steps"
+
+
+def _history(rec: _Recorder, run: _RunSettings, device: str, converged: bool,
+             stopped: str) -> History:
+    """The :class:`History` of a finished run: gaps ``f_k - D`` and relative gaps
+    :math:`(f_k-D)/|D|` (:func:`~dualkit.diagnostics.relative_gap`), NaN without a bound."""
+    objective = np.array(rec.objective)
+    bound = run.bound
     if bound is None:
         gap = rel = np.full_like(objective, np.nan)
     else:
         gap = objective - bound
-        rel = gap / max(abs(bound), np.finfo(float).tiny)
+        rel = np.array([relative_gap(f, bound) for f in rec.objective])
     return History(
-        steps=np.array(rec_steps), objective=objective, gap=gap, rel_gap=rel,
-        singular_values=rec_sv, time=np.array(rec_t), bound=bound, optimizer=optimizer,
-        device=dev.type, converged=converged,
-        info={"lr": lr, "threads": threads, "stopped": stopped, "dtype": dtype},
+        steps=np.array(rec.steps), objective=objective, gap=gap, rel_gap=rel,
+        singular_values=rec.svals, time=np.array(rec.time), bound=bound,
+        optimizer=run.optimizer, device=device, converged=converged,
+        info={"lr": run.lr, "threads": run.threads, "stopped": stopped, "dtype": run.dtype},
     )
 
 

@@ -379,167 +379,288 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     RampFit
         With ``lam`` (a strictly dual-feasible point) and ``info`` (``newton``, ``t``,
         ``barrier_gap``, ``converged``).
+
+    Notes
+    -----
+    The parts: :class:`_BandedDual` holds the QP in :math:`(u,\tau)`; :func:`_barrier` follows
+    the central path (:func:`_center`: :func:`_barrier_gradient`, :func:`_newton_direction`,
+    :func:`_damped_step`); :func:`_primal_candidates` turns the dual point into fits, the best
+    is kept; :func:`_better_dual` picks the dual point returned in ``lam``.
     """
     t_start = time.perf_counter()
     x, y = _check_points(x, y, beta)
-    n = x.size
-    w = np.ones(n) if omega is None else np.asarray(omega, dtype=float)
+    w = _check_omega(omega, x)
+    qp = _BandedDual(x, y, w, beta, skip)
+    scale = 0.5 * float(y @ (w * y))
+    fit = _trivial_fit(qp, scale)
+    if fit is not None:
+        fit.info["time"] = time.perf_counter() - t_start
+        return fit
+    u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton)
+    lam = qp.lam_of(u, tau)
+    info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged}
+    cands = _primal_candidates(qp, u, tau, t, coef_rtol)
+    vals = [f.objective(y, w, beta) for f in cands]
+    best = cands[int(np.argmin(vals))]
+    best.info = info
+    best.lam = _better_dual(qp, best, lam)
+    best.info["time"] = time.perf_counter() - t_start
+    return best
+
+
+def _check_omega(omega, x) -> np.ndarray:
+    """The weights of the points: all ones by default, else one finite positive per point."""
+    w = np.ones(x.size) if omega is None else np.asarray(omega, dtype=float)
     if w.shape != x.shape or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("omega must hold one finite positive weight per point.")
-    winv = 1.0 / w
-    use_tau = not skip
-    m = max(n - 2, 0)
-    bands = _slope_change_operator(x) if m else None
-    q = np.zeros(n)
-    if n >= 2:
-        q[-1], q[-2] = 1.0 / (x[-1] - x[-2]), -1.0 / (x[-1] - x[-2])
-    wq = winv * q
-    gram = _gram_bands(bands, winv) if m else None
-    Dwq = _apply_D(wq, bands) if m else np.zeros(0)
-    qwq = float(q @ wq)
-    yw = y  # targets (already means of repeated inputs)
+    return w
 
-    def lam_of(u, tau):
-        lam = _apply_DT(u, bands, n) if m else np.zeros(n)
-        return lam + tau * q if use_tau else lam
 
-    def fval(u, tau):
-        lam = lam_of(u, tau)
-        return 0.5 * float(lam @ (winv * lam)) - float(lam @ yw)
+class _BandedDual:
+    r"""The dual of (C5) in the variables :math:`(u,\tau)` of the module docstring.
 
-    def slacks(u, tau):
+    :math:`\lambda=D^\top u+\tau q` (``lam_of``; :math:`\tau` is absent with a skip), the
+    objective to minimise is :math:`f(u,\tau)=\tfrac12\lambda^\top\Omega^{-1}\lambda-\lambda^\top y`
+    (``fval``) and the constraints are the ``ncons`` positive slacks (``slacks``)
+    :math:`\beta\mp u_j`, and without a skip :math:`\beta\mp(u_j+\tau)` and
+    :math:`\beta\mp\tau`. Precomputed: the bands of :math:`D` and of the pentadiagonal
+    :math:`D\Omega^{-1}D^\top` (``gram``), :math:`D\Omega^{-1}q` (``Dwq``) and
+    :math:`q^\top\Omega^{-1}q` (``qwq``).
+    """
+
+    def __init__(self, x, y, w, beta, skip):
+        n = x.size
+        self.x, self.y, self.w, self.beta, self.skip = x, y, w, beta, skip
+        self.n = n
+        self.winv = 1.0 / w
+        self.use_tau = not skip
+        self.m = m = max(n - 2, 0)
+        self.bands = _slope_change_operator(x) if m else None
+        q = np.zeros(n)
+        if n >= 2:
+            q[-1], q[-2] = 1.0 / (x[-1] - x[-2]), -1.0 / (x[-1] - x[-2])
+        self.q = q
+        wq = self.winv * q
+        self.gram = _gram_bands(self.bands, self.winv) if m else None
+        self.Dwq = _apply_D(wq, self.bands) if m else np.zeros(0)
+        self.qwq = float(q @ wq)
+        self.ncons = 2 * m + (2 * m + 2 if self.use_tau else 0)
+
+    def lam_of(self, u, tau):
+        """The dual point :math:`\\lambda=D^\\top u+\\tau q` (no :math:`\\tau` with a skip)."""
+        lam = _apply_DT(u, self.bands, self.n) if self.m else np.zeros(self.n)
+        return lam + tau * self.q if self.use_tau else lam
+
+    def fval(self, u, tau):
+        r""":math:`f=\tfrac12\lambda^\top\Omega^{-1}\lambda-\lambda^\top y`, the negated dual
+        objective: ``-fval`` is the dual value (a lower bound on (C5) at a feasible point)."""
+        lam = self.lam_of(u, tau)
+        return 0.5 * float(lam @ (self.winv * lam)) - float(lam @ self.y)
+
+    def slacks(self, u, tau):
+        r""":math:`[\beta-u,\beta+u]`, and :math:`[\beta-u-\tau,\beta+u+\tau,
+        (\beta-\tau,\beta+\tau)]` with :math:`\tau`."""
+        beta = self.beta
         s = [beta - u, beta + u]
-        if use_tau:
+        if self.use_tau:
             s += [beta - u - tau, beta + u + tau, np.array([beta - tau, beta + tau])]
         return s
 
-    ncons = 2 * m + (2 * m + 2 if use_tau else 0)
-    u, tau = np.zeros(m), 0.0
-    if ncons == 0:  # n <= 2 with a skip: the fit is exact
-        fit = ramp_interpolation(x, y, skip=True)
+
+def _trivial_fit(qp: _BandedDual, scale: float) -> RampFit | None:
+    """The fits that need no iterations, or None: no dual constraint (n <= 2 with a skip, the
+    fit is exact) and y = 0 (the zero network, with lambda = 0). ``info`` lacks ``time``."""
+    n = qp.n
+    if qp.ncons == 0:
+        fit = ramp_interpolation(qp.x, qp.y, skip=True)
         fit.lam = np.zeros(n)
-        fit.info = {"newton": 0, "t": np.inf, "barrier_gap": 0.0, "converged": True,
-                    "time": time.perf_counter() - t_start}
+        fit.info = {"newton": 0, "t": np.inf, "barrier_gap": 0.0, "converged": True}
         return fit
-    scale = 0.5 * float(yw @ (w * yw))
-    if scale == 0.0:  # y = 0: the zero network is optimal, with lambda = 0
-        fit = RampFit(x, np.zeros(n), np.zeros(n), 0.0, lam=np.zeros(n))
-        fit.info = {"newton": 0, "t": 0.0, "barrier_gap": 0.0, "converged": True,
-                    "time": time.perf_counter() - t_start}
+    if scale == 0.0:
+        fit = RampFit(qp.x, np.zeros(n), np.zeros(n), 0.0, lam=np.zeros(n))
+        fit.info = {"newton": 0, "t": 0.0, "barrier_gap": 0.0, "converged": True}
         return fit
-    t = ncons / scale
+    return None
+
+
+def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int):
+    r"""The barrier method: minimise :math:`t\,f(u,\tau)-\sum_i\log s_i` by damped Newton
+    (:func:`_center`) for :math:`t=\text{ncons}/\tfrac12\|y\|_\omega^2,\ 50\times,\dots`
+    until the central-path gap :math:`\text{ncons}/t` is at most ``rtol`` times the dual
+    value (with a floor at ``rtol`` :math:`\cdot10^{-6}\cdot\tfrac12\|y\|_\omega^2` for
+    optima at or near 0), or the Newton budget is spent. Returns
+    ``u, tau, t, newton, converged``."""
+    u, tau = np.zeros(qp.m), 0.0
+    t = qp.ncons / scale
     mu = 50.0
     newton = 0
     converged = False
     while True:
-        # centering by damped Newton
-        for _ in range(50):
-            lam = lam_of(u, tau)
-            r = winv * lam - yw                      # gradient of f w.r.t. lam
-            su1, su2 = beta - u, beta + u
-            gu = t * (_apply_D(r, bands) if m else np.zeros(0)) + 1 / su1 - 1 / su2
-            du = 1 / su1**2 + 1 / su2**2
-            if use_tau:
-                sa1, sa2 = beta - u - tau, beta + u + tau
-                st1, st2 = beta - tau, beta + tau
-                gu = gu + 1 / sa1 - 1 / sa2
-                e = 1 / sa1**2 + 1 / sa2**2
-                du = du + e
-                gt = t * float(q @ r) + float((1 / sa1 - 1 / sa2).sum()) + 1 / st1 - 1 / st2
-                htt = t * qwq + float(e.sum()) + 1 / st1**2 + 1 / st2**2
-                hut = t * Dwq + e
-            if m:
-                if use_tau:
-                    sol = _newton_solve(bands, winv, gram, t, du, np.column_stack([-gu, hut]))
-                    x1, x2 = sol[:, 0], sol[:, 1]
-                    dtau = (-gt - hut @ x1) / (htt - hut @ x2)
-                    dU = x1 - x2 * dtau
-                else:
-                    dU = _newton_solve(bands, winv, gram, t, du, -gu)
-                    dtau = 0.0
-            else:
-                dU = np.zeros(0)
-                dtau = -gt / htt
-            dec = -(gu @ dU + (gt * dtau if use_tau else 0.0))
-            newton += 1
-            if dec / 2 <= 1e-6:
-                break
-            # largest step keeping every slack positive, then a line search on the directional
-            # derivative (the barrier function is convex along the line; comparing its values
-            # would lose all precision once t * f is ~1e12 times larger than the decrease)
-            pairs = [(su1, -dU), (su2, dU)]
-            if use_tau:
-                pairs += [(sa1, -dU - dtau), (sa2, dU + dtau),
-                          (np.array([st1, st2]), np.array([-dtau, dtau]))]
-            step = 1.0
-            for s, ds in pairs:
-                neg = ds < 0
-                if neg.any():
-                    step = min(step, 0.99 * float((-s[neg] / ds[neg]).min()))
-            dlam = lam_of(dU, dtau)
-            step = _line_search(step, t, dlam, r, winv * dlam, pairs)
-            while True:  # rounding at the boundary of a very ill-conditioned step
-                un, tn = u + step * dU, tau + step * dtau
-                if min(float(sl.min(initial=np.inf)) for sl in slacks(un, tn)) > 0 or step == 0:
-                    break
-                step *= 0.5
-            u, tau = un, tn
-            if newton >= max_newton:
-                break
-        dual_value = -fval(u, tau)
-        gap = ncons / t
-        # relative to the dual value, with a floor at rtol * |y|^2/2 for optima at (or near) 0
+        u, tau, newton = _center(qp, u, tau, t, newton, max_newton)
+        dual_value = -qp.fval(u, tau)
+        gap = qp.ncons / t
+        # relative to the dual value, with a floor at rtol * |y|^2/2 for optima at (or near) 0:
+        # a stopping rule of the barrier method, not the certificate's relative gap
         if gap <= rtol * max(abs(dual_value), 1e-6 * scale):
             converged = True
             break
         if newton >= max_newton or t > 1e30 / scale:
             break
         t *= mu
-    lam = lam_of(u, tau)
-    info = {"newton": newton, "t": t, "barrier_gap": ncons / t, "converged": converged}
-    ss = slacks(u, tau)
-    mult = [1.0 / (t * s) for s in ss]
-    # primal candidates: the barrier multipliers, and exact fits on the active sets that the
-    # dual point exposes at a few tolerances; keep the best
+    return u, tau, t, newton, converged
+
+
+def _center(qp: _BandedDual, u, tau, t: float, newton: int, max_newton: int):
+    """Up to 50 damped Newton steps on the barrier function at ``t`` from ``(u, tau)``: stop
+    when half the Newton decrement is at most 1e-6 or the budget ``max_newton`` is spent.
+    Returns ``u, tau, newton`` (the running count of Newton steps)."""
+    for _ in range(50):
+        s = qp.slacks(u, tau)
+        r, gu, du, tau_terms = _barrier_gradient(qp, u, tau, t, s)
+        dU, dtau = _newton_direction(qp, t, gu, du, tau_terms)
+        dec = -(gu @ dU + (tau_terms[0] * dtau if qp.use_tau else 0.0))
+        newton += 1
+        if dec / 2 <= 1e-6:
+            break
+        u, tau = _damped_step(qp, u, tau, t, dU, dtau, r, s)
+        if newton >= max_newton:
+            break
+    return u, tau, newton
+
+
+def _barrier_gradient(qp: _BandedDual, u, tau, t: float, s):
+    r"""Gradient and Hessian of :math:`t\,f(u,\tau)-\sum_i\log s_i` at the slacks ``s``.
+
+    Returns ``r`` :math:`=\Omega^{-1}\lambda-y` (the gradient of f in :math:`\lambda`),
+    ``gu`` :math:`=t\,Dr+\sum\pm1/s` (gradient in u), ``du`` (the diagonal the slacks add to
+    the u-block :math:`t\,D\Omega^{-1}D^\top`) and, with :math:`\tau`,
+    ``(gt, htt, hut)``: the gradient in :math:`\tau`, the :math:`\tau\tau` entry and the
+    :math:`u\tau` column of the Hessian (None without :math:`\tau`)."""
+    m, beta = qp.m, qp.beta
+    lam = qp.lam_of(u, tau)
+    r = qp.winv * lam - qp.y                      # gradient of f w.r.t. lam
+    su1, su2 = s[0], s[1]
+    gu = t * (_apply_D(r, qp.bands) if m else np.zeros(0)) + 1 / su1 - 1 / su2
+    du = 1 / su1**2 + 1 / su2**2
+    if not qp.use_tau:
+        return r, gu, du, (None, None, None)
+    sa1, sa2 = s[2], s[3]
+    st1, st2 = beta - tau, beta + tau
+    gu = gu + 1 / sa1 - 1 / sa2
+    e = 1 / sa1**2 + 1 / sa2**2
+    du = du + e
+    gt = t * float(qp.q @ r) + float((1 / sa1 - 1 / sa2).sum()) + 1 / st1 - 1 / st2
+    htt = t * qp.qwq + float(e.sum()) + 1 / st1**2 + 1 / st2**2
+    hut = t * qp.Dwq + e
+    return r, gu, du, (gt, htt, hut)
+
+
+def _newton_direction(qp: _BandedDual, t: float, gu, du, tau_terms):
+    r"""The Newton direction ``(dU, dtau)``: the u-block
+    :math:`t\,D\Omega^{-1}D^\top+\operatorname{diag}(du)` is solved banded
+    (:func:`_newton_solve`) for :math:`-g_u` and the :math:`u\tau` column, and the bordered
+    row eliminated (Schur complement in :math:`\tau`)."""
+    gt, htt, hut = tau_terms
+    if not qp.m:
+        return np.zeros(0), -gt / htt
+    if not qp.use_tau:
+        return _newton_solve(qp.bands, qp.winv, qp.gram, t, du, -gu), 0.0
+    sol = _newton_solve(qp.bands, qp.winv, qp.gram, t, du, np.column_stack([-gu, hut]))
+    x1, x2 = sol[:, 0], sol[:, 1]
+    dtau = (-gt - hut @ x1) / (htt - hut @ x2)
+    return x1 - x2 * dtau, dtau
+
+
+def _damped_step(qp: _BandedDual, u, tau, t: float, dU, dtau, r, s):
+    """The next point along ``(dU, dtau)``: the largest step keeping every slack positive
+    (times 0.99), then a line search on the directional derivative (the barrier function is
+    convex along the line; comparing its values would lose all precision once t * f is ~1e12
+    times larger than the decrease), halved while rounding at the boundary of a very
+    ill-conditioned step leaves a slack non-positive."""
+    ds = [-dU, dU]
+    if qp.use_tau:
+        ds += [-dU - dtau, dU + dtau, np.array([-dtau, dtau])]
+    pairs = list(zip(s, ds, strict=True))
+    step = 1.0
+    for sl, d in pairs:
+        neg = d < 0
+        if neg.any():
+            step = min(step, 0.99 * float((-sl[neg] / d[neg]).min()))
+    dlam = qp.lam_of(dU, dtau)
+    step = _line_search(step, t, dlam, r, qp.winv * dlam, pairs)
+    while True:
+        un, tn = u + step * dU, tau + step * dtau
+        if min(float(sl.min(initial=np.inf)) for sl in qp.slacks(un, tn)) > 0 or step == 0:
+            return un, tn
+        step *= 0.5
+
+
+def _primal_candidates(qp: _BandedDual, u, tau, t: float, coef_rtol: float) -> list[RampFit]:
+    r"""Primal fits from the dual point: the barrier multipliers :math:`1/(t\,s_i)` (and zero
+    multipliers: the best constant fit, affine with a skip), and exact fits on the active sets
+    that the dual point exposes at a few tolerances (:func:`_active_set_fits`); the caller
+    keeps the best."""
+    mult = [1.0 / (t * s) for s in qp.slacks(u, tau)]
+    x, y, w, skip = qp.x, qp.y, qp.w, qp.skip
     cands = [_multiplier_fit(x, y, w, mult, skip, coef_rtol),
              _multiplier_fit(x, y, w, [np.zeros_like(v) for v in mult], skip, coef_rtol)]
     for eps in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
-        on_g = np.abs(u) >= beta * (1 - eps)
-        score = np.abs(u)
-        sign = np.sign(u)
-        tau_state = 0
-        if use_tau:
-            on_a = np.abs(u + tau) >= beta * (1 - eps)
-            sign = np.where(on_a & (np.abs(u + tau) > score), np.sign(u + tau), sign)
-            on_g = on_g | on_a
-            tau_state = int(np.sign(tau)) if abs(tau) >= beta * (1 - eps) else 0
-        active = np.zeros(n, dtype=bool)
-        active[1:-1] = on_g
-        variants = [(tau_state, False)]
-        if use_tau and tau_state == 0:  # degenerate end slope: try it pinned to either end
-            variants += [(1, True), (-1, True)]
-        for state, pin in variants:
-            try:
-                cands.append(_polish(x, y, w, beta, skip, active, sign[on_g], state, pin))
-            except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
-                continue
-    vals = [f.objective(y, w, beta) for f in cands]
-    best = cands[int(np.argmin(vals))]
-    best.info = info
-    # dual candidates: the barrier point (strictly feasible) and the scaled residual of the fit
+        cands += _active_set_fits(qp, u, tau, eps)
+    return cands
+
+
+def _active_set_fits(qp: _BandedDual, u, tau, eps: float) -> list[RampFit]:
+    r"""Exact fits (:func:`_polish`) with kinks where a dual constraint is active to within
+    ``eps``: :math:`|u_j|\ge\beta(1-\varepsilon)` or :math:`|u_j+\tau|\ge\beta(1-\varepsilon)`,
+    of the sign of the larger; the end slope's state from :math:`|\tau|`, and when it is
+    inactive (degenerate) also pinned to either end. Fits whose systems are singular are
+    skipped."""
+    beta = qp.beta
+    on_g = np.abs(u) >= beta * (1 - eps)
+    score = np.abs(u)
+    sign = np.sign(u)
+    tau_state = 0
+    if qp.use_tau:
+        on_a = np.abs(u + tau) >= beta * (1 - eps)
+        sign = np.where(on_a & (np.abs(u + tau) > score), np.sign(u + tau), sign)
+        on_g = on_g | on_a
+        tau_state = int(np.sign(tau)) if abs(tau) >= beta * (1 - eps) else 0
+    active = np.zeros(qp.n, dtype=bool)
+    active[1:-1] = on_g
+    variants = [(tau_state, False)]
+    if qp.use_tau and tau_state == 0:  # degenerate end slope: try it pinned to either end
+        variants += [(1, True), (-1, True)]
+    fits = []
+    for state, pin in variants:
+        try:
+            fits.append(_polish(qp.x, qp.y, qp.w, beta, qp.skip, active, sign[on_g], state, pin))
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+            continue
+    return fits
+
+
+def _better_dual(qp: _BandedDual, best: RampFit, lam):
+    r"""Of two dual points, the one with the larger dual value
+    :math:`\lambda^\top y-\tfrac12\lambda^\top\Omega^{-1}\lambda`: the barrier point
+    ``lam`` (strictly feasible) and the weighted residual :math:`\Omega(y-f(x))` of the fit
+    ``best``, scaled into :math:`|A^\top\lambda|,|B^\top\lambda|\le\beta` when it satisfies
+    the equality constraints (:math:`\mathbf 1^\top\lambda=0`, and :math:`x^\top\lambda=0`
+    with a skip) to 1e-12 relative."""
+    x, y, w, beta = qp.x, qp.y, qp.w, qp.beta
     lam_fit = w * (y - best.at_knots())
     a, b = ramp_dual_constraint(x, lam_fit)
     viol = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))
     ok = abs(lam_fit.sum()) <= 1e-12 * np.abs(lam_fit).sum() and (
-        not skip or abs(x @ lam_fit) <= 1e-12 * np.abs(x * lam_fit).sum())
-    best.lam = lam
+        not qp.skip or abs(x @ lam_fit) <= 1e-12 * np.abs(x * lam_fit).sum())
     if ok and viol > 0:
         lam_fit = lam_fit * min(1.0, beta / viol)
-        dval = lambda lm: float(lm @ y) - 0.5 * float(lm @ (lm / w))  # noqa: E731
+
+        def dval(lm):
+            return float(lm @ y) - 0.5 * float(lm @ (lm / w))
+
         if dval(lam_fit) > dval(lam):
-            best.lam = lam_fit
-    best.info["time"] = time.perf_counter() - t_start
-    return best
+            return lam_fit
+    return lam
 
 
 def _multiplier_fit(x, y, w, mult, skip, coef_rtol) -> RampFit:

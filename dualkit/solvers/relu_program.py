@@ -329,9 +329,45 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     |F u + b0 - y|^2 / 2 + beta sum t_j with the quadratic as the dense Gram matrix F'F (size
     k p; factored by Clarabel's supernodal 'faer' method, 4x faster than a residual variable
     e = F u - y with QDLDL at n = 1000, k p = 1176), (t_j, u_j) in second-order cones, and the
-    rows ``rows[j]`` of each block's cone constraint."""
+    rows ``rows[j]`` of each block's cone constraint. Returns ``U, b0, status, iterations``."""
     import clarabel
 
+    p = blocks.M.shape[1]
+    k = len(idx)
+    Pm, q, A, n_rows = _socp_data(blocks, idx, signs, rows, cones_A, y, beta, free_b0)
+    b = np.zeros(n_rows + k * (p + 1))
+    cones = [clarabel.NonnegativeConeT(n_rows)]
+    cones += [clarabel.SecondOrderConeT(p + 1)] * k
+    st = clarabel.DefaultSettings()
+    st.verbose = False
+    st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
+    st.max_iter = 200
+    st.direct_solve_method = KKT_METHOD
+    try:
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    except Exception:  # pragma: no cover - a Clarabel build without faer
+        st.direct_solve_method = "qdldl"
+        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
+    res = solver.solve()
+    status = str(res.status)
+    if "Solved" not in status:
+        raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
+                           f"({k} blocks); try method='cvxpy' or rescale X and y.")
+    x = np.asarray(res.x)
+    U = x[:k * p].reshape(k, p).T
+    b0 = float(x[-1]) if free_b0 else 0.0
+    return U, b0, status, int(res.iterations)
+
+
+def _socp_data(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0):
+    r"""Clarabel's data :math:`(P, q, A)` of the restricted program in :math:`x=(u, t, b_0)`:
+    :math:`\tfrac12x^\top Px+q^\top x` with :math:`P=F^\top F` on :math:`(u, b_0)` (upper
+    triangle), :math:`q=-F^\top y` there and :math:`\beta` on :math:`t`, where the columns
+    of :math:`F` are :math:`\sigma_jD_j\odot M_j` (and :math:`\mathbf 1` for a free
+    :math:`b_0`); :math:`A` holds first :math:`-A_j[\text{rows}_j]` on each :math:`u_j` (the
+    slack :math:`A_j[\text{rows}_j]u_j\ge0`, ``n_rows`` rows), then :math:`-I` on each
+    :math:`(t_j, u_j)` (the slack in a second-order cone), with a zero right-hand side. Returns
+    ``P, q, A, n_rows``."""
     n, p = blocks.M.shape
     k = len(idx)
     sub = blocks.take(np.asarray(idx, dtype=int))
@@ -359,28 +395,7 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     c_soc = np.where(ii == 0, nu + jj, jj * p + ii - 1)
     bot = sp.csr_matrix((-np.ones(r_soc.size), (r_soc, c_soc)), shape=(k * (p + 1), nx))
     A = sp.vstack([mid, bot]).tocsc()
-    b = np.zeros(Ac.shape[0] + k * (p + 1))
-    cones = [clarabel.NonnegativeConeT(Ac.shape[0])]
-    cones += [clarabel.SecondOrderConeT(p + 1)] * k
-    st = clarabel.DefaultSettings()
-    st.verbose = False
-    st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
-    st.max_iter = 200
-    st.direct_solve_method = KKT_METHOD
-    try:
-        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
-    except Exception:  # pragma: no cover - a Clarabel build without faer
-        st.direct_solve_method = "qdldl"
-        solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
-    res = solver.solve()
-    status = str(res.status)
-    if "Solved" not in status:
-        raise RuntimeError(f"Clarabel ended the restricted ReLU program with status {status} "
-                           f"({k} blocks); try method='cvxpy' or rescale X and y.")
-    x = np.asarray(res.x)
-    U = x[:nu].reshape(k, p).T
-    b0 = float(x[-1]) if free_b0 else 0.0
-    return U, b0, status, int(res.iterations)
+    return Pm, q, A, Ac.shape[0]
 
 
 def _predict(blocks: Blocks, idx, signs, U, b0):
@@ -427,83 +442,140 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     if scale == 0.0:
         return ConeLassoFit(np.zeros((p, 0)), np.zeros(0, dtype=int), np.zeros(0), 0.0,
                             np.zeros(n), {"rounds": 0, "status": "y = 0"})
-    y, beta = y / scale, beta / scale
+    state = _WorkingSet(blocks, y / scale, beta / scale, free_b0, tol)
     batch = batch or max(8, min(64, n // 4))
-    ws: list[tuple[int, float]] = []
-    rows: list[np.ndarray] = []
-    cone_cache: dict[int, np.ndarray] = {}
-    lam = y - y.mean() if free_b0 else y.copy()
-    U = np.zeros((p, 0))
-    b0 = float(y.mean()) if free_b0 else 0.0
-    rounds, status, iters, row_rounds = 0, "no blocks needed", 0, 0
-    slack_tol = 1e-7
-    cur_tol = tol
-    rows_added = False
     for round_ in range(1, max_rounds + 1):
-        rounds = round_
+        state.rounds = round_
         # blocks whose dual constraint the residual violates join (scored even while rows are
         # still being added: it halves the number of rounds)
-        in_ws = set(ws)
-        _, viol = dual_constraint(blocks, lam, above=beta * (1 + slack_tol), limit=4 * batch,
-                                  skip=in_ws)
-        new = [v for v in sorted(viol, key=lambda v: -v[0])][:batch]
-        if not new and not rows_added:
-            # the scan skipped the working set: check it too; an inaccurate solve leaves some
-            # of its blocks above beta, and then one more solve at a tighter tolerance
-            worst, _ = dual_constraint(blocks.take(np.array([j for j, _ in ws], dtype=int)),
-                                       lam, above=beta * (1 + slack_tol)) if ws else (0.0, [])
-            if worst <= beta * (1 + slack_tol) or cur_tol <= 1e-13:
-                break
-            cur_tol = max(cur_tol * 1e-2, 1e-13)
-            rows_added = True
-        if new and U.shape[1]:                  # drop blocks that are zero
-            nrm = np.linalg.norm(U, axis=0)
-            keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
-            ws = [w for w, kp in zip(ws, keep, strict=True) if kp]
-            rows = [r for r, kp in zip(rows, keep, strict=True) if kp]
+        new = state.violating_blocks(batch)
+        if not new and not state.rows_added and state.done_or_tighten():
+            break
+        if new and state.U.shape[1]:
+            state.drop_zero_blocks()
+        state.add_blocks(new)
+        state.solve()
+        state.add_violated_rows()
+    else:
+        raise state.not_converged(max_rounds, scale)
+    return state.fit(scale, time.perf_counter() - t0)
+
+
+#: a block counts as violating when its dual constraint exceeds beta * (1 + SLACK_TOL)
+SLACK_TOL = 1e-7
+
+
+class _WorkingSet:
+    r"""The state of :func:`cone_group_lasso` (at unit :math:`\|y\|`): the working set ``ws`` of
+    blocks ``(j, sign)``, the cone rows ``rows[i]`` of each, the last restricted solution
+    ``(U, b0)`` and its residual ``lam`` :math:`=y-\hat y` (the dual candidate), and counters.
+    Starts from the empty network: :math:`\hat y=b_0\mathbf 1` with :math:`b_0=\bar y` for a
+    free bias, 0 otherwise."""
+
+    def __init__(self, blocks: Blocks, y, beta: float, free_b0: bool, tol: float):
+        self.blocks, self.y, self.beta, self.free_b0 = blocks, y, beta, free_b0
+        self.ws: list[tuple[int, float]] = []
+        self.rows: list[np.ndarray] = []
+        self.cone_cache: dict[int, np.ndarray] = {}
+        self.lam = y - y.mean() if free_b0 else y.copy()
+        self.U = np.zeros((blocks.M.shape[1], 0))
+        self.b0 = float(y.mean()) if free_b0 else 0.0
+        self.idx = np.zeros(0, dtype=int)
+        self.rounds, self.status, self.iters, self.row_rounds = 0, "no blocks needed", 0, 0
+        self.cur_tol = tol
+        self.rows_added = False
+
+    def violating_blocks(self, batch: int) -> list:
+        r"""Up to ``batch`` blocks outside the working set whose dual constraint
+        :math:`\|\Pi_{K_j}(g_j)\|` exceeds :math:`\beta(1+10^{-7})` at ``lam``, most violated
+        first, as ``(support, j, sign, direction)`` (:func:`dual_constraint`)."""
+        _, viol = dual_constraint(self.blocks, self.lam, above=self.beta * (1 + SLACK_TOL),
+                                  limit=4 * batch, skip=set(self.ws))
+        return [v for v in sorted(viol, key=lambda v: -v[0])][:batch]
+
+    def done_or_tighten(self) -> bool:
+        """With no new block and no new row: True when the working set's own blocks satisfy
+        the dual constraint too (``lam`` is then dual feasible: the optimum), or the tolerance
+        is already 1e-13; otherwise (an inaccurate solve leaves some of its blocks above beta)
+        the SOCP tolerance is divided by 100, for one more solve, and False."""
+        worst = 0.0
+        if self.ws:
+            sub = self.blocks.take(np.array([j for j, _ in self.ws], dtype=int))
+            worst, _ = dual_constraint(sub, self.lam, above=self.beta * (1 + SLACK_TOL))
+        if worst <= self.beta * (1 + SLACK_TOL) or self.cur_tol <= 1e-13:
+            return True
+        self.cur_tol = max(self.cur_tol * 1e-2, 1e-13)
+        return False
+
+    def drop_zero_blocks(self) -> None:
+        """Blocks whose vector is zero (below 1e-9 of the largest) leave the working set."""
+        nrm = np.linalg.norm(self.U, axis=0)
+        keep = nrm > 1e-9 * max(nrm.max(), 1e-300)
+        self.ws = [w for w, kp in zip(self.ws, keep, strict=True) if kp]
+        self.rows = [r for r, kp in zip(self.rows, keep, strict=True) if kp]
+
+    def add_blocks(self, new) -> None:
+        """New blocks join with the 2p cone rows nearest the boundary at the direction through
+        which they enter (:func:`_initial_rows`)."""
         for _, j, sgn, u in new:
-            if j not in cone_cache:
-                cone_cache[j] = blocks.cone_matrix(j)
-            ws.append((j, sgn))
-            rows.append(_initial_rows(cone_cache[j], u))
-        idx = np.array([j for j, _ in ws])
-        signs = np.array([sg for _, sg in ws])
-        U, b0, status, it = _restricted_socp(blocks, idx, signs, rows,
-                                             [cone_cache[j] for j in idx], y, beta, free_b0, cur_tol)
-        iters += it
-        lam = y - _predict(blocks, idx, signs, U, b0)
-        # rows violated by the solution join their block
-        rows_added = False
-        for i, j in enumerate(idx):
-            u = U[:, i]
+            if j not in self.cone_cache:
+                self.cone_cache[j] = self.blocks.cone_matrix(j)
+            self.ws.append((j, sgn))
+            self.rows.append(_initial_rows(self.cone_cache[j], u))
+
+    def solve(self) -> None:
+        """The restricted SOCP on the working set and its rows (:func:`_restricted_socp`), and
+        the new residual ``lam``."""
+        self.idx = idx = np.array([j for j, _ in self.ws])
+        signs = np.array([sg for _, sg in self.ws])
+        self.U, self.b0, self.status, it = _restricted_socp(
+            self.blocks, idx, signs, self.rows, [self.cone_cache[j] for j in idx], self.y,
+            self.beta, self.free_b0, self.cur_tol)
+        self.iters += it
+        self.lam = self.y - _predict(self.blocks, idx, signs, self.U, self.b0)
+
+    def add_violated_rows(self) -> None:
+        r"""Cone rows that a block's vector :math:`u` violates (:math:`a^\top u/\|a\|<-10^{-9}
+        \|u\|`), up to 2p most violated per block, join that block; ``rows_added`` says
+        whether any did."""
+        p = self.blocks.M.shape[1]
+        self.rows_added = False
+        for i, j in enumerate(self.idx):
+            u = self.U[:, i]
             un = np.linalg.norm(u)
             if un == 0:
                 continue
-            A = cone_cache[j]
+            A = self.cone_cache[j]
             rn = np.linalg.norm(A, axis=1)
             sl = (A @ u) / np.where(rn > 0, rn, 1.0)
-            bad = np.flatnonzero(sl < -1e-9 * un)
-            bad = np.setdiff1d(bad, rows[i])
+            bad = np.setdiff1d(np.flatnonzero(sl < -1e-9 * un), self.rows[i])
             if bad.size:
-                rows[i] = np.union1d(rows[i], bad[np.argsort(sl[bad])[: 2 * p]])
-                rows_added = True
-        row_rounds += rows_added
-    else:
-        # how far the last restricted solution is from optimal: its residual scaled into the
-        # dual feasible set gives a lower bound on the program (weak duality)
-        worst, _ = dual_constraint(blocks, lam)
+                self.rows[i] = np.union1d(self.rows[i], bad[np.argsort(sl[bad])[: 2 * p]])
+                self.rows_added = True
+        self.row_rounds += self.rows_added
+
+    def not_converged(self, max_rounds: int, scale: float) -> RuntimeError:
+        """The error when the rounds run out, with how far the last restricted solution is from
+        optimal: its residual scaled into the dual feasible set gives a lower bound on the
+        program (weak duality)."""
+        beta, y, lam = self.beta, self.y, self.lam
+        worst, _ = dual_constraint(self.blocks, lam)
         lam_f = lam * min(1.0, beta / worst) if worst > 0 else lam
         dual = float(lam_f @ y) - 0.5 * float(lam_f @ lam_f)
-        raise RuntimeError(
-            f"the working-set solver did not converge in {max_rounds} rounds ({len(ws)} blocks; "
-            f"last restricted SOCP status {status!r}; its residual violates the dual constraint "
-            f"by a factor {worst / beta:.3g}, so the dual bound it gives is {dual * scale**2:.6g}). "
-            "Increase max_rounds or use method='cvxpy'.")
-    idx = np.array([j for j, _ in ws], dtype=int)
-    signs = np.array([sg for _, sg in ws], dtype=float)
-    U, b0 = U * scale, b0 * scale
-    pred = _predict(blocks, idx, signs, U, b0) if ws else np.full(n, b0)
-    info = {"rounds": rounds, "row_rounds": row_rounds, "working_set": len(ws),
-            "rows": int(sum(r.size for r in rows)), "socp_iterations": iters, "status": status,
-            "tol": cur_tol, "time": time.perf_counter() - t0}
-    return ConeLassoFit(U, idx, signs, b0, pred, info)
+        return RuntimeError(
+            f"the working-set solver did not converge in {max_rounds} rounds ({len(self.ws)} "
+            f"blocks; last restricted SOCP status {self.status!r}; its residual violates the "
+            f"dual constraint by a factor {worst / beta:.3g}, so the dual bound it gives is "
+            f"{dual * scale**2:.6g}). Increase max_rounds or use method='cvxpy'.")
+
+    def fit(self, scale: float, elapsed: float) -> ConeLassoFit:
+        """The solution at the original scale of ``y``: ``U`` and ``b0`` times ``scale``."""
+        idx = np.array([j for j, _ in self.ws], dtype=int)
+        signs = np.array([sg for _, sg in self.ws], dtype=float)
+        U, b0 = self.U * scale, self.b0 * scale
+        pred = _predict(self.blocks, idx, signs, U, b0) if self.ws else np.full(self.y.size, b0)
+        info = {"rounds": self.rounds, "row_rounds": self.row_rounds,
+                "working_set": len(self.ws), "rows": int(sum(r.size for r in self.rows)),
+                "socp_iterations": self.iters, "status": self.status, "tol": self.cur_tol,
+                "time": elapsed}
+        return ConeLassoFit(U, idx, signs, b0, pred, info)
