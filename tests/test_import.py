@@ -42,9 +42,11 @@ def test_every_public_name_resolves_and_is_listed():
         "import dualkit as dk\n"
         "missing = [n for n in dk.__all__ if getattr(dk, n, None) is None]\n"
         "print(json.dumps({'missing': missing, 'unlisted': sorted(set(dk.__all__) - set(dir(dk))),"
-        " 'train': callable(dk.train) and dk.train.__module__ == 'dualkit.train'}))"
+        " 'train': callable(dk.train) and dk.train.__module__ == 'dualkit.train',"
+        " 'solvers': dk.solvers.relu_program.__name__}))"
     )
-    assert got == {"missing": [], "unlisted": [], "train": True}
+    assert got == {"missing": [], "unlisted": [], "train": True,
+                   "solvers": "dualkit.solvers.relu_program"}
 
 
 def test_public_names_are_the_submodules_objects():
