@@ -108,6 +108,7 @@ _FROM_SUBMODULE = {
 
 
 def __getattr__(name: str):
+    """A public name not yet imported: import its module (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")  # the import binds it here
     if name in _FROM_SUBMODULE:
@@ -118,6 +119,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """The names bound so far and every public name, imported or not."""
     return sorted(set(globals()) | set(__all__) | _SUBMODULES)
 
 
