@@ -1,5 +1,17 @@
-"""Modules imported on first use: ``import dualkit`` does not pay for cvxpy (about a second) in
-a session that never solves a reference program."""
+"""Modules imported on first use: ``import dualkit`` pays neither for cvxpy (about a second)
+nor for torch (two to three seconds) in a session that never solves a reference program or
+builds a network.
+
+A module that needs one of them at run time imports the stand-in, and the real module for the
+type checker (its annotations are strings, ``from __future__ import annotations``)::
+
+    from typing import TYPE_CHECKING
+
+    if TYPE_CHECKING:
+        import torch
+    else:
+        from .._lazy import torch
+"""
 
 from __future__ import annotations
 
@@ -21,3 +33,4 @@ class LazyModule(ModuleType):
 
 
 cvxpy = LazyModule("cvxpy")
+torch = LazyModule("torch")

@@ -14,13 +14,18 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from ._validation import check_choice, check_positive_float, check_positive_int
 from .diagnostics import relative_gap, singular_values
+
+if TYPE_CHECKING:
+    import torch
+else:
+    from ._lazy import torch
 
 __all__ = ["train", "train_best", "History", "resolve_device"]
 

@@ -2,14 +2,18 @@ r"""Exercises of the two-layer ReLU chapter ({ref}`ch-two-layer-relu`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import data
-from ..nets import ReLUWeights
 from ..problems import TwoLayerReLU
 from ..solvers.relu_program import enumerate_patterns
 from ._core import Instance, exercise
 from ._tests import as_float, field, within
+
+if TYPE_CHECKING:
+    from ..nets import ReLUWeights
 
 #: the numbers of points of ex-relu-count
 _COUNT_NS = tuple(range(3, 31))
@@ -116,6 +120,7 @@ def relu_rescale(seed):
     largest neuron ``j`` (largest share :math:`|\alpha_j|\norm{(u_j,b_j)}` among the neurons with
     a bias of at least a tenth of :math:`\norm{(u_j,b_j)}`) unbalanced by a factor
     :math:`s_0\in[1.5,2.5]` or its inverse. The outputs are those of ``sol.weights``."""
+    from ..nets import ReLUWeights
     X, y = data.sine_features(n=20, d=2, seed=seed)
     prob = TwoLayerReLU(X, y, beta=1e-2, bias="regularized")
     sol = prob.solve()

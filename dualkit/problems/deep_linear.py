@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numbers
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from scipy.optimize import brentq
 
 from .._validation import (
@@ -38,10 +38,14 @@ from .._validation import (
     check_positive_int,
 )
 from ..losses import Squared
-from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
 from .base import DualConstraint, Problem, Solution
 from .two_layer_linear import TwoLayerLinear
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..nets import DeepLinearNet
 
 __all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights", "schatten_weights"]
 
@@ -228,12 +232,14 @@ class _DeepLinearBase(Problem):
                 width: int | None = None) -> DeepLinearNet:
         """A randomly initialised torch network of this architecture; ``widths`` is an int (all
         hidden layers) or a list of depth - 1 hidden widths (``width=`` is accepted as an alias)."""
+        from ..nets import DeepLinearNet
         widths = _check_widths(widths if width is None else width, self.depth)
         return DeepLinearNet(self.d, widths, out=self.K, seed=seed, init_scale=init_scale,
                              **self._net_kwargs())
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` has this problem's architecture."""
+        from ..nets import DeepLinearNet
         want = self._net_kwargs()
         ok = (isinstance(net, DeepLinearNet) and net.depth == self.depth and net.d == self.d
               and net.out == self.K and net.sphere_layers == want.get("sphere_layers", 0)

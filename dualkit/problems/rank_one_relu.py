@@ -26,9 +26,9 @@ Introduced in :ref:`ch-rank-one-relu`.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from scipy.optimize import minimize
 
 from .._validation import (
@@ -39,10 +39,16 @@ from .._validation import (
     check_positive_float,
     check_positive_int,
 )
-from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
 from .base import DualConstraint, Problem, Solution, last_two_decay_objective
 from .relu_1d import ReLU1D
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..nets import DeepReLUNet, ReLUWeights
+else:
+    from .._lazy import torch
 
 __all__ = ["RankOneReLU", "RankOneReLUMixed", "rank_one_factors"]
 
@@ -187,6 +193,7 @@ class RankOneReLU(Problem):
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
+        from ..nets import DeepReLUNet, ReLUWeights
         if isinstance(weights, DeepReLUNet):
             self.check_network(weights)
             weights = weights.weights()
@@ -332,6 +339,7 @@ class RankOneReLU(Problem):
         non-negative unit :math:`\varphi_l`, :math:`r\ge0` and
         :math:`\|r\|^2=|\kappa|/(t^{L-2}\|a\|)`; the network computes :math:`\kappa c` on the data
         and :math:`\tfrac{\kappa}{\|a\|}(\hat a^\top x)_+` on a new input :math:`x`."""
+        from ..nets import ReLUWeights
         widths = self._widths(widths)
         rng = np.random.default_rng(seed)
         layers, prev = self._path_layers(widths, rng)
@@ -346,6 +354,7 @@ class RankOneReLU(Problem):
         :meth:`optimal_weights`, then per ramp :math:`z\,(s(c-c_j))_+` a neuron with column
         :math:`s\rho\varphi_{L-2}`, bias :math:`-s\rho T c_j` and output weight
         :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`."""
+        from ..nets import ReLUWeights
         w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
         active = (w1 != 0) & (w2 != 0)
         z = np.abs(w1[active] * w2[active]) * np.sign(w2[active])
@@ -373,6 +382,7 @@ class RankOneReLU(Problem):
     def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
         """The primal torch network: sphere layers 1..L-2 of radius t (non-negative
         initialization), no biases (or a bias in layer L-1 and the output with ``bias=True``)."""
+        from ..nets import DeepReLUNet
         widths = self._widths(widths)
         net = DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale,
                           sphere_layers=self.depth - 2, radius=self.t,
@@ -383,6 +393,7 @@ class RankOneReLU(Problem):
         return net
 
     def check_network(self, net) -> None:
+        from ..nets import DeepReLUNet
         if (not isinstance(net, DeepReLUNet) or net.d != self.d or net.depth != self.depth
                 or net.sphere_layers != self.depth - 2 or net.has_skip
                 or net.bias_mode != ("last" if self.bias else "none")
@@ -506,6 +517,7 @@ class RankOneReLUMixed(Problem):
     def objective(self, weights) -> float:
         r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_2\|_F^2+\|w_3\|^2)`; ``inf`` if
         :math:`\|W_1\|_F>t`."""
+        from ..nets import DeepReLUNet, ReLUWeights
         if isinstance(weights, DeepReLUNet):
             weights = weights.weights()
         if (not isinstance(weights, ReLUWeights) or len(weights) != 3
@@ -520,6 +532,7 @@ class RankOneReLUMixed(Problem):
                                                        + float(np.sum(weights[2] ** 2)))
 
     def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        from ..nets import DeepReLUNet
         widths = [widths, widths] if isinstance(widths, (int, np.integer)) else list(widths)
         return DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale, sphere_layers=1,
                            radius=self.t, bias="none", output_bias=False)

@@ -30,16 +30,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .._validation import as_vector, check_beta, check_betas, check_positive_float, check_positive_int
-from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import ramp_program
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
 from .base import DualConstraint, Problem, Solution, last_two_decay_objective
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..nets import DeepReLUNet, ReLUWeights
+else:
+    from .._lazy import torch
 
 __all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D"]
 
@@ -165,6 +171,7 @@ class ReLU1D(Problem):
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
+        from ..nets import DeepReLUNet, ReLUWeights
         if isinstance(weights, DeepReLUNet):
             self.check_network(weights)
             weights = weights.weights()
@@ -441,6 +448,7 @@ class ReLU1D(Problem):
         :math:`-s\,r\,t^{L-2}x_j`, output weight :math:`\operatorname{sign}(z)r`,
         :math:`r=\sqrt{|z|/t^{L-2}}`.
         """
+        from ..nets import ReLUWeights
         idx_a, idx_g = np.flatnonzero(fit.alpha), np.flatnonzero(fit.gamma)
         z = np.concatenate([fit.alpha[idx_a], fit.gamma[idx_g]])
         knots = np.concatenate([fit.x[idx_a], fit.x[idx_g]])
@@ -493,6 +501,7 @@ class ReLU1D(Problem):
         ``init_scale`` defaults to 1 at depth 2 and 5 deeper: on the chapter's depth-4 example
         (widths 30-30-200, Adam lr 3e-3, 8000 steps) scale 1 left relative gaps of 30-110%,
         scale 5 gaps of 1-3%."""
+        from ..nets import DeepReLUNet
         if init_scale is None:
             init_scale = 1.0 if self.depth == 2 else 5.0
         widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
@@ -508,6 +517,7 @@ class ReLU1D(Problem):
         return net
 
     def check_network(self, net) -> None:
+        from ..nets import DeepReLUNet
         if not isinstance(net, DeepReLUNet) or net.d != 1 or net.depth != self.depth:
             raise ValueError(f"net must be a 1-D DeepReLUNet of depth {self.depth} "
                              "(use prob.network(width)).")
@@ -558,6 +568,7 @@ class StandardDeepReLU1D(Problem):
 
     def objective(self, weights) -> float:
         """:math:`\\tfrac12\\|f(x)-y\\|^2+\\tfrac\\beta2\\sum_l\\|W_l\\|_F^2` (biases free)."""
+        from ..nets import DeepReLUNet, ReLUWeights
         if isinstance(weights, DeepReLUNet):
             weights = weights.weights()
         if not isinstance(weights, ReLUWeights) or len(weights) != self.depth:
@@ -568,6 +579,7 @@ class StandardDeepReLU1D(Problem):
 
     def network(self, width=20, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
         """A standard network (biases in all layers) with first-layer kinks inside the data range."""
+        from ..nets import DeepReLUNet
         widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
         net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale, bias="all")
         gen = torch.Generator().manual_seed(int(seed))
@@ -590,6 +602,7 @@ class StandardDeepReLU1D(Problem):
         remaining layers pass it on, and the output flips it back. Every weight has magnitude
         :math:`\rho=(\text{slope})^{1/L}` (balanced), so the weight decay term is
         :math:`\tfrac L2\,\text{slope}^{2/L}`; its kinks are at ``start`` and ``end``."""
+        from ..nets import ReLUWeights
         if not (start < end and low < high):
             raise ValueError("need start < end and low < high.")
         L = self.depth

@@ -23,9 +23,9 @@ Introduced in :ref:`ch-two-layer-linear`.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .._validation import (
     as_matrix,
@@ -36,11 +36,15 @@ from .._validation import (
     check_positive_int,
 )
 from ..losses import Squared, get_loss
-from ..nets import DeepLinearNet
 from ..solvers.closed_form import RidgePath
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
 from .base import DualConstraint, Problem, Solution
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..nets import DeepLinearNet
 
 __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 
@@ -584,11 +588,13 @@ class TwoLayerLinear(Problem):
     def network(self, width: int = 10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
         """A randomly initialised torch network :math:`XW_1w_2` (or :math:`XW_1W_2` with K
         outputs) of the given width."""
+        from ..nets import DeepLinearNet
         return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=self.K, seed=seed,
                              init_scale=init_scale)
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` is a two-layer linear network on d inputs, one output."""
+        from ..nets import DeepLinearNet
         if (not isinstance(net, DeepLinearNet) or net.depth != 2 or net.d != self.d
                 or net.out != self.K or net.sphere_layers):
             got = (f"depth={net.depth}, d={net.d}, out={net.out}"

@@ -34,12 +34,11 @@ Introduced in :ref:`ch-two-layer-relu`.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .._validation import as_matrix, as_vector, check_beta, check_betas, check_choice, check_positive_int
-from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import relu_cone_program
 from ..solvers.relu_program import (
     Blocks,
@@ -52,6 +51,13 @@ from ..solvers.relu_program import (
     sample_patterns,
 )
 from .base import DualConstraint, Problem, Solution
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..nets import DeepReLUNet, ReLUWeights
+else:
+    from .._lazy import torch
 
 __all__ = ["TwoLayerReLU"]
 
@@ -226,6 +232,7 @@ class TwoLayerReLU(Problem):
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
+        from ..nets import DeepReLUNet, ReLUWeights
         if isinstance(weights, DeepReLUNet):
             self.check_network(weights)
             weights = weights.weights()
@@ -370,6 +377,7 @@ class TwoLayerReLU(Problem):
         :math:`-x_{k_j}^\top u_j/\sqrt{\|u_j\|}` with ``"free"``) and output weight
         :math:`\sigma_j\sqrt{\|u_j\|}`; each costs :math:`\beta\|u_j\|`, so the network's
         objective equals the program's."""
+        from ..nets import ReLUWeights
         U = np.asarray(U, dtype=float)
         nrm = np.linalg.norm(U, axis=0)
         act = np.flatnonzero(nrm > 0)
@@ -406,6 +414,7 @@ class TwoLayerReLU(Problem):
     # ------------------------------------------------------------------ networks
     def network(self, width: int = 100, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
         """The primal two-layer network (float64) with this problem's bias convention."""
+        from ..nets import DeepReLUNet
         net = DeepReLUNet(self.d, [check_positive_int(width, "width")], seed=seed,
                           init_scale=init_scale, bias="none" if self.bias == "none" else "last",
                           output_bias=self.free)
@@ -415,6 +424,7 @@ class TwoLayerReLU(Problem):
         return net
 
     def check_network(self, net) -> None:
+        from ..nets import DeepReLUNet
         if not isinstance(net, DeepReLUNet) or net.depth != 2 or net.d != self.d:
             raise ValueError(f"net must be a two-layer DeepReLUNet on {self.d} inputs "
                              "(use prob.network(width)).")
