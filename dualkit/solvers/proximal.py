@@ -14,6 +14,8 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["svt", "nuclear_fista"]
@@ -29,7 +31,8 @@ def svt(V: np.ndarray, tau: float) -> np.ndarray:
 
 
 def nuclear_fista(G: np.ndarray, B: np.ndarray, yy: float, beta: float, tol: float = 1e-10,
-                  max_iter: int = 20_000, W0: np.ndarray | None = None):
+                  max_iter: int = 20_000, W0: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, dict[str, Any]]:
     r"""Solve (C3) from :math:`G=X^\top X`, :math:`B=X^\top Y` and :math:`\|Y\|_F^2`.
 
     Returns ``(W, info)``: the solution and a dict with ``iterations``, ``gap`` (primal minus
