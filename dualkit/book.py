@@ -231,6 +231,18 @@ def table(rows: dict[str, Any] | Iterable[dict[str, Any]], columns: list[str] | 
         form; booleans as yes/no; None as a dash.
     caption : str, optional
         A line above the table.
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> table([{"beta": 0.1, "gap": 1.5e-12, "certified": True},
+    ...        {"beta": 1.0, "gap": 0.0, "certified": False}])
+    beta       gap  certified
+     0.1  1.50e-12        yes
+       1         0         no
     """
     if isinstance(rows, dict):
         rows = [rows]

@@ -103,8 +103,8 @@ def gaussian(
     shape ``(n,)`` from :func:`teacher_targets`. The inputs use ``seed`` and the teacher and noise
     use ``seed + 1``, so two calls with the same arguments return identical arrays.
 
-    Example
-    -------
+    Examples
+    --------
     >>> X, y = gaussian(n=50, d=10, seed=0)
     >>> X.shape, y.shape
     ((50, 10), (50,))
@@ -125,6 +125,12 @@ def vector_regression(
     of its QR decomposition, so that :math:`X^\top X=I_d` (needs :math:`n\ge d`); with ``cond``
     its singular values are set to a geometric sequence from 1 to ``1/cond``. :math:`A`, :math:`B`
     and the noise are standard Gaussian from the same ``seed``.
+
+    Examples
+    --------
+    >>> X, Y = vector_regression(n=30, d=5, K=3, whiten=True, seed=0)
+    >>> X.shape, Y.shape, bool(np.allclose(X.T @ X, np.eye(5)))
+    ((30, 5), (30, 3), True)
 
     Introduced in :ref:`ch-vector-outputs`.
     """
@@ -153,6 +159,12 @@ def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
     ``jitter`` of a spacing) and targets that alternate up and down, so that the slope changes
     of the linear spline alternate in sign and the minimum-norm interpolant is unique
     (:ref:`app-spline-cost`).
+
+    Examples
+    --------
+    >>> x, y = zigzag(n=6, seed=0)
+    >>> bool(np.all(np.diff(x) > 0)), np.sign(y).tolist()
+    (True, [-1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
 
     Introduced in :ref:`ch-splines-1d`.
     """

@@ -56,7 +56,14 @@ def singular_values(W: ArrayLike) -> np.ndarray:
 
 def numerical_rank(W: ArrayLike, rtol: float = 1e-3, atol: float = 0.0) -> int:
     r"""Number of singular values with :math:`\sigma_k>\mathrm{rtol}\cdot\sigma_1`; 0 when
-    :math:`\sigma_1\le` ``atol`` (a layer that has vanished)."""
+    :math:`\sigma_1\le` ``atol`` (a layer that has vanished).
+
+    Examples
+    --------
+    >>> W = np.outer([1.0, 2.0], [3.0, 4.0, 5.0])
+    >>> numerical_rank(W), rank_one_ratio(W) < 1e-12
+    (1, True)
+    """
     s = singular_values(W)
     if s[0] <= atol or s[0] == 0:
         return 0
@@ -78,7 +85,13 @@ def top_singular_vectors(W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def alignment(a: ArrayLike, b: ArrayLike) -> float:
-    r"""Absolute cosine :math:`|\langle a,b\rangle|/(\|a\|\|b\|)` (0 if either vector is zero)."""
+    r"""Absolute cosine :math:`|\langle a,b\rangle|/(\|a\|\|b\|)` (0 if either vector is zero).
+
+    Examples
+    --------
+    >>> alignment([1.0, 0.0], [-2.0, 0.0]), alignment([1.0, 0.0], [0.0, 3.0])
+    (1.0, 0.0)
+    """
     a = as_vector(a, "a")
     b = as_vector(b, "b")
     if a.shape != b.shape:
@@ -119,6 +132,11 @@ def balance(W1: ArrayLike, w2: ArrayLike) -> float:
     :math:`w_{1,j}` is the :math:`j`-th column of :math:`W_1` (incoming weights of neuron
     :math:`j`) and :math:`w_2^{j}` the :math:`j`-th row (or entry) of the next layer. Every optimum
     of weight-decay training has balance 0 (:ref:`app-rescaling`).
+
+    Examples
+    --------
+    >>> balance(np.array([[3.0], [4.0]]), np.array([5.0]))   # |5 - 5|
+    0.0
     """
     W1 = _as_layer(W1, "W1")
     W2 = _as_layer(w2, "w2")
@@ -134,7 +152,13 @@ def relative_gap(value: float, bound: float) -> float:
     r"""Relative gap :math:`(P-D)/|D|` of a primal value :math:`P` over a lower bound :math:`D`.
 
     An infeasible dual point has :math:`D=-\infty` and an infeasible network :math:`P=+\infty`:
-    the gap is then ``inf``. NaN is refused."""
+    the gap is then ``inf``. NaN is refused.
+
+    Examples
+    --------
+    >>> relative_gap(1.5, 1.0), relative_gap(1.0, -float("inf"))
+    (0.5, inf)
+    """
     for v, name in ((value, "value"), (bound, "bound")):
         if isinstance(v, (bool, str, bytes)) or not isinstance(v, (numbers.Real, np.ndarray)) \
                 or np.size(v) != 1 or np.isnan(float(np.asarray(v, dtype=float).ravel()[0])):

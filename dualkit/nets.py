@@ -88,6 +88,15 @@ class DeepLinearNet(_Layers, nn.Module):
         training (it is active at every non-zero optimum, :ref:`app-deep-structure`).
     radius : float
         The bound :math:`t` of the sphere layers.
+
+    Examples
+    --------
+    >>> net = DeepLinearNet(d=3, widths=[4, 4], seed=0)
+    >>> [W.shape for W in net.weights()]
+    [(3, 4), (4, 4), (4,)]
+    >>> X = torch.ones(2, 3, dtype=torch.float64)
+    >>> bool(np.allclose(net(X).detach().numpy(), X.numpy() @ net.end_to_end()))
+    True
     """
 
     def __init__(self, d: int, widths: int | Sequence[int], out: int = 1, seed: int = 0,

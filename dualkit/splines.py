@@ -126,6 +126,14 @@ def linear_spline(x: ArrayLike, y: ArrayLike) -> PiecewiseLinear:
     r"""The linear-spline interpolant of distinct points (``np.interp`` inside the data range),
     extended linearly with the end slopes :math:`s_1`, :math:`s_{n-1}` outside it.
 
+    Examples
+    --------
+    >>> f = linear_spline([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
+    >>> f(np.array([0.5, 1.0, 3.0]))
+    array([ 0.5,  1. , -1. ])
+    >>> f.knots, f.kinks, f.total_variation
+    (array([1.]), array([-2.]), 2.0)
+
     Introduced in :ref:`ch-splines-1d`.
     """
     x, y = sorted_points(x, y)
@@ -145,6 +153,16 @@ def spline_cost(x: ArrayLike, y: ArrayLike, skip: bool = False) -> float:
     of the spline's slopes; without, Savarese's :math:`R` minimized over the extrapolation
     slopes, :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-P,N])` with :math:`P`, :math:`N` the
     sums of the positive and negative slope changes.
+
+    Examples
+    --------
+    The slopes of the spline through these points are 1 and 2:
+
+    >>> x, y = [0.0, 1.0, 2.0], [0.0, 1.0, 3.0]
+    >>> spline_cost(x, y, skip=True)    # |2 - 1|
+    1.0
+    >>> spline_cost(x, y)               # TV + dist(s_1, [-P, N]) = 1 + dist(1, [-1, 0])
+    2.0
 
     Introduced in :ref:`ch-splines-1d`.
     """

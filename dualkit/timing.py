@@ -75,6 +75,12 @@ def timed(fn: Callable[[], Any], repeat: int = 5, warmup: int = 0, single_above:
     Timing
         ``seconds`` (the median), ``value`` (the return value of the run at the median; with
         an even number of runs, the faster of the two middle ones) and ``times`` (every run).
+
+    Examples
+    --------
+    >>> t = timed(lambda: sum(range(1000)), repeat=3)
+    >>> t.value, len(t.times), t.seconds == sorted(t.times)[1]
+    (499500, 3, True)
     """
     if not callable(fn):
         raise ValueError(f"fn must be a callable with no arguments; got {type(fn).__name__}.")

@@ -41,6 +41,15 @@ class RidgePath:
         ``"auto"`` uses the Gram route when :math:`nd\ge 2\cdot10^5`, or when
         :math:`nd\ge 2\cdot10^4` and one side is at least four times the other. Either way the returned
         solution is certified by its duality gap, so a loss of accuracy cannot go unnoticed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    >>> path = RidgePath(X, y)               # one factorization for every beta
+    >>> w, lam = path.solve(0.5), path.dual(0.5)
+    >>> bool(np.allclose(lam, y - X @ w)), bool(np.isclose(np.linalg.norm(w), path.tau(0.5)))
+    (True, True)
     """
 
     def __init__(self, X: ArrayLike, y: ArrayLike, method: str = "auto"):
@@ -245,5 +254,17 @@ def group_lasso_single(X: ArrayLike, y: ArrayLike, beta: float) -> np.ndarray:
     r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of :ref:`app-closed-form`.
 
     ``beta=0`` returns the minimum-norm least-squares solution :math:`X^\dagger y`.
+
+    Examples
+    --------
+    The optimality condition :math:`X^\top(y-Xw^\star)=\beta\,w^\star/\|w^\star\|_2`:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    >>> w = group_lasso_single(X, y, beta=0.5)
+    >>> bool(np.allclose(X.T @ (y - X @ w), 0.5 * w / np.linalg.norm(w)))
+    True
+    >>> bool(np.all(group_lasso_single(X, y, beta=np.linalg.norm(X.T @ y)) == 0))
+    True
     """
     return RidgePath(X, y).solve(check_beta(beta))

@@ -23,7 +23,14 @@ __all__ = ["svt", "nuclear_fista"]
 
 def svt(V: np.ndarray, tau: float) -> np.ndarray:
     r"""Singular-value soft-thresholding :math:`\sum_k(\sigma_k-\tau)_+p_kq_k^\top`, the proximal
-    map of :math:`\tau\|\cdot\|_*`."""
+    map of :math:`\tau\|\cdot\|_*`.
+
+    Examples
+    --------
+    >>> svt(np.diag([3.0, 1.0]), 2.0)
+    array([[1., 0.],
+           [0., 0.]])
+    """
     U, s, Vt = np.linalg.svd(V, full_matrices=False)
     s = np.maximum(s - tau, 0.0)
     r = int(np.count_nonzero(s))
