@@ -45,24 +45,24 @@ class _Layers:
         return [self.radius * V / V.norm() for V in layers[:k]] + layers[k:]
 
     @staticmethod
-    def _check_shape(d: int, widths: int | Sequence[int], sphere_layers: int,
-                     radius: float) -> tuple[int, list[int], int, float]:
+    def _check_shape(d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                     sphere_layers: int, radius: float) -> tuple[int, list[int], int, float]:
         """Validated ``d``, hidden ``widths`` (a list), ``sphere_layers`` and ``radius``."""
         d = check_positive_int(d, "d")
         if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
             widths = [widths]
         if not isinstance(widths, (list, tuple, np.ndarray)):
             raise ValueError(f"widths must be an int or a list of hidden widths; got {widths!r}.")
-        widths = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
-        if not widths:
+        hidden = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
+        if not hidden:
             raise ValueError("widths must list at least one hidden width (depth >= 2).")
         if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
-                or not 0 <= sphere_layers <= len(widths) - 1):
-            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
+                or not 0 <= sphere_layers <= len(hidden) - 1):
+            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(hidden) - 1}; "
                              f"got {sphere_layers}.")
         if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
             raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
-        return d, widths, int(sphere_layers), float(radius)
+        return d, hidden, int(sphere_layers), float(radius)
 
 
 class DeepLinearNet(_Layers, nn.Module):
@@ -99,8 +99,9 @@ class DeepLinearNet(_Layers, nn.Module):
     True
     """
 
-    def __init__(self, d: int, widths: int | Sequence[int], out: int = 1, seed: int = 0,
-                 init_scale: float = 1.0, sphere_layers: int = 0, radius: float = 1.0):
+    def __init__(self, d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                 out: int = 1, seed: int = 0, init_scale: float = 1.0, sphere_layers: int = 0,
+                 radius: float = 1.0):
         super().__init__()
         d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         out = check_positive_int(out, "out")
@@ -229,7 +230,8 @@ class DeepReLUNet(_Layers, nn.Module):
         architecture of :ref:`app-deep-1d` starts with no ReLU cutting the path.
     """
 
-    def __init__(self, d: int, widths: int | Sequence[int], seed: int = 0, init_scale: float = 1.0,
+    def __init__(self, d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                 seed: int = 0, init_scale: float = 1.0,
                  sphere_layers: int = 0, radius: float = 1.0, bias: str = "last",
                  output_bias: bool = True, skip: bool = False, nonneg: bool = False):
         super().__init__()
