@@ -119,6 +119,8 @@ class DeepLinearNet(_Layers, nn.Module):
         )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        r"""The predictions :math:`XW_1\cdots W_L` on inputs ``X`` of shape ``(n, d)`` (float64):
+        shape ``(n,)`` when ``out=1``, else ``(n, out)``. Call the module, ``net(X)``."""
         M = X
         for W in self.layer_tensors():
             M = M @ W
@@ -263,6 +265,8 @@ class DeepReLUNet(_Layers, nn.Module):
         self.skip = nn.Parameter(torch.zeros((), dtype=torch.float64)) if skip else None
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """The predictions, shape ``(n,)``, on inputs ``X`` of shape ``(n, d)`` (float64). Call
+        the module, ``net(X)``; :meth:`weights` gives the same network in NumPy."""
         A = X
         Ws = self.layer_tensors()
         for i, W in enumerate(Ws[:-1]):
