@@ -110,8 +110,8 @@ class Loss:
         ----------
         yhat : array-like of shape (n,) or (n, K)
             Predictions.
-        y : array-like of the same shape
-            Targets.
+        y : array-like
+            Targets, of the shape of ``yhat``.
 
         Returns
         -------
@@ -126,8 +126,8 @@ class Loss:
         ----------
         yhat : torch.Tensor of shape (n,) or (n, K)
             Predictions of the network.
-        y : torch.Tensor of the same shape
-            Targets.
+        y : torch.Tensor
+            Targets, of the shape of ``yhat``.
 
         Returns
         -------
@@ -143,8 +143,8 @@ class Loss:
         ----------
         yhat : cvxpy.Expression of shape (n,) or (n, K)
             Affine predictions of the convex program.
-        y : array-like of the same shape
-            Targets.
+        y : array-like
+            Targets, of the shape of ``yhat``.
 
         Returns
         -------
@@ -168,7 +168,7 @@ class Loss:
         -------
         float
             :math:`\ell^*(v)`, or ``inf`` when :math:`v` is outside the conjugate's domain
-            (beyond a slack of :data:`DOMAIN_TOL` for float64 rounding).
+            (beyond a slack of ``DOMAIN_TOL`` for float64 rounding).
         """
         raise NotImplementedError
 
@@ -205,7 +205,7 @@ class Loss:
         Returns
         -------
         objective : cvxpy.Expression
-            Concave in ``lam``; equal to :meth:`dual_value` on the domain.
+            Concave in ``lam``; equal to :meth:`Loss.dual_value` on the domain.
         constraints : list of cvxpy.Constraint
             The domain of :math:`-\ell^*(-\lambda)` (empty when it is everything).
         """
@@ -223,8 +223,8 @@ class Loss:
         ----------
         yhat : array-like of shape (n,) or (n, K)
             Predictions.
-        y : array-like of the same shape
-            Targets.
+        y : array-like
+            Targets, of the shape of ``yhat``.
 
         Returns
         -------
@@ -599,7 +599,7 @@ def get_loss(loss: Loss | type[Loss] | str | None) -> Loss:
 
     Parameters
     ----------
-    loss : Loss, Loss subclass, str or None
+    loss : Loss, type, str or None
         An instance (returned as is), a class (instantiated), a name (``"squared"``,
         ``"absolute"``, ``"hinge"``, ``"logistic"`` or ``"cross_entropy"``, any case) or
         ``None`` (the squared loss).
