@@ -13,6 +13,7 @@ import math
 import numbers
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["glue", "setup", "table", "Table"]
@@ -23,7 +24,7 @@ BOOK_BUILD_ENV = "DUALKIT_BOOK_BUILD"
 
 #: matplotlib settings of the book's figures: fonts that stay readable when a figure is scaled to
 #: the page's column (about 730 px at 1280 px, 350 px on a phone)
-RC = {
+RC: dict[str, Any] = {
     "font.size": 11,
     "axes.titlesize": 11,
     "axes.labelsize": 11,
@@ -54,7 +55,7 @@ def setup(threads: int | None = 1) -> None:
     import matplotlib as mpl
     import numpy as np
 
-    mpl.rcParams.update(RC)
+    mpl.rcParams.update(RC)  # type: ignore[arg-type]  # matplotlib types the keys as literals
     np.set_printoptions(precision=4, suppress=False, linewidth=88)
     if threads is not None:
         import torch
@@ -162,7 +163,7 @@ class Table:
     elsewhere. Made by :func:`table`. A single row too wide for the column is shown as a list of
     (name, value) lines."""
 
-    def __init__(self, rows: list[dict], columns: list[str], digits: int, caption: str | None):
+    def __init__(self, rows: list[dict[str, Any]], columns: list[str], digits: int, caption: str | None):
         self.rows, self.columns, self.digits, self.caption = rows, columns, digits, caption
 
     def cells(self) -> list[list[str]]:
@@ -214,7 +215,7 @@ class Table:
                 f"<tbody>{body}</tbody></table>")
 
 
-def table(rows, columns: list[str] | None = None, digits: int = 4,
+def table(rows: dict[str, Any] | Iterable[dict[str, Any]], columns: list[str] | None = None, digits: int = 4,
           caption: str | None = None) -> Table:
     """A small results table for a chapter (the last expression of a cell displays it).
 
@@ -230,6 +231,18 @@ def table(rows, columns: list[str] | None = None, digits: int = 4,
         form; booleans as yes/no; None as a dash.
     caption : str, optional
         A line above the table.
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> table([{"beta": 0.1, "gap": 1.5e-12, "certified": True},
+    ...        {"beta": 1.0, "gap": 0.0, "certified": False}])
+    beta       gap  certified
+     0.1  1.50e-12        yes
+       1         0         no
     """
     if isinstance(rows, dict):
         rows = [rows]

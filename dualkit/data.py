@@ -9,7 +9,10 @@ Introduced in :ref:`ch-preliminaries`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_matrix, check_choice, check_positive_int, check_seed
 
@@ -46,7 +49,7 @@ def gaussian_inputs(n: int, d: int, seed: int = 0) -> np.ndarray:
 
 
 def teacher_targets(
-    X,
+    X: ArrayLike,
     teacher: str = "linear",
     width: int = 5,
     noise: float = 0.1,
@@ -100,8 +103,8 @@ def gaussian(
     shape ``(n,)`` from :func:`teacher_targets`. The inputs use ``seed`` and the teacher and noise
     use ``seed + 1``, so two calls with the same arguments return identical arrays.
 
-    Example
-    -------
+    Examples
+    --------
     >>> X, y = gaussian(n=50, d=10, seed=0)
     >>> X.shape, y.shape
     ((50, 10), (50,))
@@ -122,6 +125,12 @@ def vector_regression(
     of its QR decomposition, so that :math:`X^\top X=I_d` (needs :math:`n\ge d`); with ``cond``
     its singular values are set to a geometric sequence from 1 to ``1/cond``. :math:`A`, :math:`B`
     and the noise are standard Gaussian from the same ``seed``.
+
+    Examples
+    --------
+    >>> X, Y = vector_regression(n=30, d=5, K=3, whiten=True, seed=0)
+    >>> X.shape, Y.shape, bool(np.allclose(X.T @ X, np.eye(5)))
+    ((30, 5), (30, 3), True)
 
     Introduced in :ref:`ch-vector-outputs`.
     """
@@ -150,6 +159,12 @@ def zigzag(n: int = 8, seed: int = 0, lo: float = -1.0, hi: float = 1.0,
     ``jitter`` of a spacing) and targets that alternate up and down, so that the slope changes
     of the linear spline alternate in sign and the minimum-norm interpolant is unique
     (:ref:`app-spline-cost`).
+
+    Examples
+    --------
+    >>> x, y = zigzag(n=6, seed=0)
+    >>> bool(np.all(np.diff(x) > 0)), np.sign(y).tolist()
+    (True, [-1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
 
     Introduced in :ref:`ch-splines-1d`.
     """
@@ -258,7 +273,7 @@ def _standardize(X: np.ndarray) -> np.ndarray:
 
 
 def digits(n: int | None = None, seed: int = 0, whiten: bool = False,
-           return_labels: bool = False):
+           return_labels: bool = False) -> tuple[np.ndarray, ...]:
     r"""The handwritten digits of scikit-learn (UCI optical recognition, 1797 images of 8x8
     pixels, 10 classes), as a vector-output regression: inputs :math:`X\in\mathbb R^{n\times d}`
     and one-hot targets :math:`Y\in\{0,1\}^{n\times10}`.
@@ -300,7 +315,8 @@ def digits(n: int | None = None, seed: int = 0, whiten: bool = False,
     return (X, Y, labels) if return_labels else (X, Y)
 
 
-def diabetes(n: int | None = None, seed: int = 0, features=None):
+def diabetes(n: int | None = None, seed: int = 0,
+             features: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The diabetes data of scikit-learn (Efron et al. 2004): 442 patients, ten baseline
     variables (age, sex, body mass index, blood pressure and six blood serum measurements) and a
     measure of disease progression one year later, as a scalar regression.
@@ -338,7 +354,7 @@ def diabetes(n: int | None = None, seed: int = 0, features=None):
                              f"got {features!r}.")
         cols = [names.index(f) for f in features]
     rows = _subsample(n, data.data.shape[0], seed)
-    X = _standardize(np.asarray(data.data, dtype=float)[np.ix_(rows, cols)])
+    X = _standardize(np.asarray(data.data, dtype=float)[np.ix_(rows, np.asarray(cols, dtype=int))])
     y = np.asarray(data.target, dtype=float)[rows]
     y = y - y.mean()
     sd = y.std()

@@ -10,10 +10,17 @@ Introduced in :ref:`ch-two-layer-linear`.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import _as_float_array, as_vector, check_positive_int
+
+if TYPE_CHECKING:
+    from .book import Table
+    from .problems import Solution, TwoLayerLinear, TwoLayerReLU
 
 __all__ = [
     "singular_values",
@@ -42,21 +49,28 @@ def _as_layer(W, name: str = "W") -> np.ndarray:
     return W
 
 
-def singular_values(W) -> np.ndarray:
+def singular_values(W: ArrayLike) -> np.ndarray:
     r"""Singular values :math:`\sigma_1\ge\sigma_2\ge\dots` of a layer (a vector counts as a column)."""
     return np.linalg.svd(_as_layer(W), compute_uv=False)
 
 
-def numerical_rank(W, rtol: float = 1e-3, atol: float = 0.0) -> int:
+def numerical_rank(W: ArrayLike, rtol: float = 1e-3, atol: float = 0.0) -> int:
     r"""Number of singular values with :math:`\sigma_k>\mathrm{rtol}\cdot\sigma_1`; 0 when
-    :math:`\sigma_1\le` ``atol`` (a layer that has vanished)."""
+    :math:`\sigma_1\le` ``atol`` (a layer that has vanished).
+
+    Examples
+    --------
+    >>> W = np.outer([1.0, 2.0], [3.0, 4.0, 5.0])
+    >>> numerical_rank(W), rank_one_ratio(W) < 1e-12
+    (1, True)
+    """
     s = singular_values(W)
     if s[0] <= atol or s[0] == 0:
         return 0
     return int(np.sum(s > rtol * s[0]))
 
 
-def rank_one_ratio(W) -> float:
+def rank_one_ratio(W: ArrayLike) -> float:
     r""":math:`\sigma_2/\sigma_1` of a layer: 0 for an exactly rank-one layer (and for a vector)."""
     s = singular_values(W)
     if len(s) < 2 or s[0] == 0:
@@ -64,14 +78,20 @@ def rank_one_ratio(W) -> float:
     return float(s[1] / s[0])
 
 
-def top_singular_vectors(W) -> tuple[np.ndarray, np.ndarray]:
+def top_singular_vectors(W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     r"""The top left and right singular vectors :math:`(p_1, q_1)` of a layer."""
     U, _, Vt = np.linalg.svd(_as_layer(W), full_matrices=False)
     return U[:, 0], Vt[0]
 
 
-def alignment(a, b) -> float:
-    r"""Absolute cosine :math:`|\langle a,b\rangle|/(\|a\|\|b\|)` (0 if either vector is zero)."""
+def alignment(a: ArrayLike, b: ArrayLike) -> float:
+    r"""Absolute cosine :math:`|\langle a,b\rangle|/(\|a\|\|b\|)` (0 if either vector is zero).
+
+    Examples
+    --------
+    >>> alignment([1.0, 0.0], [-2.0, 0.0]), alignment([1.0, 0.0], [0.0, 3.0])
+    (1.0, 0.0)
+    """
     a = as_vector(a, "a")
     b = as_vector(b, "b")
     if a.shape != b.shape:
@@ -82,7 +102,7 @@ def alignment(a, b) -> float:
     return float(min(1.0, abs(a @ b) / (na * nb)))
 
 
-def layer_alignment(weights) -> list[float]:
+def layer_alignment(weights: Sequence[ArrayLike]) -> list[float]:
     r"""Alignment of consecutive layers, :math:`|\langle q_{l,1},p_{l+1,1}\rangle|` for each pair.
 
     For a vector last layer :math:`w_L` the last entry is :math:`|\langle q_{L-1,1},w_L\rangle|/\|w_L\|`.
@@ -106,12 +126,17 @@ def layer_alignment(weights) -> list[float]:
     return out
 
 
-def balance(W1, w2) -> float:
+def balance(W1: ArrayLike, w2: ArrayLike) -> float:
     r"""Largest imbalance :math:`\max_j|\,\|w_{1,j}\|_2-\|w_2^{j}\|_2|` of the neurons of two layers.
 
     :math:`w_{1,j}` is the :math:`j`-th column of :math:`W_1` (incoming weights of neuron
     :math:`j`) and :math:`w_2^{j}` the :math:`j`-th row (or entry) of the next layer. Every optimum
     of weight-decay training has balance 0 (:ref:`app-rescaling`).
+
+    Examples
+    --------
+    >>> balance(np.array([[3.0], [4.0]]), np.array([5.0]))   # |5 - 5|
+    0.0
     """
     W1 = _as_layer(W1, "W1")
     W2 = _as_layer(w2, "w2")
@@ -127,7 +152,13 @@ def relative_gap(value: float, bound: float) -> float:
     r"""Relative gap :math:`(P-D)/|D|` of a primal value :math:`P` over a lower bound :math:`D`.
 
     An infeasible dual point has :math:`D=-\infty` and an infeasible network :math:`P=+\infty`:
-    the gap is then ``inf``. NaN is refused."""
+    the gap is then ``inf``. NaN is refused.
+
+    Examples
+    --------
+    >>> relative_gap(1.5, 1.0), relative_gap(1.0, -float("inf"))
+    (0.5, inf)
+    """
     for v, name in ((value, "value"), (bound, "bound")):
         if isinstance(v, (bool, str, bytes)) or not isinstance(v, (numbers.Real, np.ndarray)) \
                 or np.size(v) != 1 or np.isnan(float(np.asarray(v, dtype=float).ravel()[0])):
@@ -141,7 +172,7 @@ def relative_gap(value: float, bound: float) -> float:
     return (value - bound) / max(abs(bound), np.finfo(float).tiny)
 
 
-def alignment_matrix(W, W_next, k: int = 4) -> np.ndarray:
+def alignment_matrix(W: ArrayLike, W_next: ArrayLike, k: int = 4) -> np.ndarray:
     r"""The :math:`k\times k` matrix :math:`|\langle q_{l,i},p_{l+1,j}\rangle|` between the right
     singular vectors of a layer and the left singular vectors of the next one.
 
@@ -159,7 +190,7 @@ def alignment_matrix(W, W_next, k: int = 4) -> np.ndarray:
     return np.abs(Vt[:k] @ U[:, :k])
 
 
-def layer_summary(weights, direction=None) -> dict:
+def layer_summary(weights: Sequence[ArrayLike], direction: ArrayLike | None = None) -> dict[str, Any]:
     r"""Per-layer diagnostics of a list of layers :math:`[W_1,\dots,W_L]` as arrays.
 
     Returns a dict with ``singular_values`` (list of arrays), ``rank_one_ratio``
@@ -183,7 +214,7 @@ def layer_summary(weights, direction=None) -> dict:
     return out
 
 
-def layer_report(weights, direction=None) -> str:
+def layer_report(weights: Sequence[ArrayLike], direction: ArrayLike | None = None) -> str:
     r"""A text table with one row per layer: shape, :math:`\|W_l\|_F`, :math:`\|W_l\|_2`,
     :math:`\sigma_2/\sigma_1`, numerical rank, alignment with the next layer, and (for the first
     layer) :math:`|\langle p_{1,1}, \text{direction}\rangle|` when a direction is given.
@@ -207,7 +238,7 @@ def layer_report(weights, direction=None) -> str:
     return "\n".join(rows)
 
 
-def layer_table(weights, direction=None):
+def layer_table(weights: Sequence[ArrayLike], direction: ArrayLike | None = None) -> Table:
     r""":func:`layer_report` as a small table (:func:`dualkit.book.table`): one row per layer
     with its shape, :math:`\|W_l\|_F`, :math:`\|W_l\|_2`, :math:`\sigma_2/\sigma_1`, the numerical
     rank, the misalignment :math:`1-|\langle q_{l,1},p_{l+1,1}\rangle|` with the next layer and,
@@ -272,7 +303,7 @@ class ExtremePointCheck(dict):
         "corner": (r"$\max_j\min_i|x_i^\top u_j|/\|x_i\|$", "0: corners of cones", ".1e"),
     }
 
-    def table(self):
+    def table(self) -> Table:
         """The checks as a :func:`dualkit.book.table`."""
         from .book import table
 
@@ -295,7 +326,8 @@ class ExtremePointCheck(dict):
 
 
 
-def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601
+def extreme_point_check(prob: TwoLayerLinear | TwoLayerReLU, sol: Solution | None = None,
+                        weights: Sequence[ArrayLike] | None = None, resolution: int = 3601
                         ) -> ExtremePointCheck:
     r"""Check that the optimal neurons of a two-layer problem are the extreme points exposed by
     the dual solution (:ref:`sec-extreme-points`), as numbers.
@@ -364,7 +396,7 @@ def extreme_point_check(prob, sol=None, weights=None, resolution: int = 3601
         })
     reach = signs * (lam @ np.maximum(X @ dirs, 0.0)) / beta
     corner = (np.abs(X @ dirs) / np.linalg.norm(X, axis=1)[:, None]).min(axis=0)
-    distinct = []
+    distinct: list[np.ndarray] = []
     for u in dirs.T:
         if all(np.linalg.norm(u - v) > 1e-6 for v in distinct):
             distinct.append(u)

@@ -10,8 +10,12 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from ._validation import _as_float_array, check_positive_float, check_positive_int, check_seed
@@ -22,6 +26,10 @@ __all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 class _Layers:
     """What every network of the book shares: the depth and the layer matrices of the forward
     pass, with the first ``sphere_layers`` on the Frobenius sphere of radius ``radius``."""
+
+    layers: nn.ParameterList
+    sphere_layers: int
+    radius: float
 
     @property
     def depth(self) -> int:
@@ -37,23 +45,24 @@ class _Layers:
         return [self.radius * V / V.norm() for V in layers[:k]] + layers[k:]
 
     @staticmethod
-    def _check_shape(d, widths, sphere_layers, radius):
+    def _check_shape(d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                     sphere_layers: int, radius: float) -> tuple[int, list[int], int, float]:
         """Validated ``d``, hidden ``widths`` (a list), ``sphere_layers`` and ``radius``."""
         d = check_positive_int(d, "d")
         if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
             widths = [widths]
         if not isinstance(widths, (list, tuple, np.ndarray)):
             raise ValueError(f"widths must be an int or a list of hidden widths; got {widths!r}.")
-        widths = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
-        if not widths:
+        hidden = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
+        if not hidden:
             raise ValueError("widths must list at least one hidden width (depth >= 2).")
         if (isinstance(sphere_layers, bool) or not isinstance(sphere_layers, (int, np.integer))
-                or not 0 <= sphere_layers <= len(widths) - 1):
-            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(widths) - 1}; "
+                or not 0 <= sphere_layers <= len(hidden) - 1):
+            raise ValueError(f"sphere_layers must be between 0 and depth - 2 = {len(hidden) - 1}; "
                              f"got {sphere_layers}.")
         if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
             raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
-        return d, widths, int(sphere_layers), float(radius)
+        return d, hidden, int(sphere_layers), float(radius)
 
 
 class DeepLinearNet(_Layers, nn.Module):
@@ -79,10 +88,20 @@ class DeepLinearNet(_Layers, nn.Module):
         training (it is active at every non-zero optimum, :ref:`app-deep-structure`).
     radius : float
         The bound :math:`t` of the sphere layers.
+
+    Examples
+    --------
+    >>> net = DeepLinearNet(d=3, widths=[4, 4], seed=0)
+    >>> [W.shape for W in net.weights()]
+    [(3, 4), (4, 4), (4,)]
+    >>> X = torch.ones(2, 3, dtype=torch.float64)
+    >>> bool(np.allclose(net(X).detach().numpy(), X.numpy() @ net.end_to_end()))
+    True
     """
 
-    def __init__(self, d: int, widths, out: int = 1, seed: int = 0, init_scale: float = 1.0,
-                 sphere_layers: int = 0, radius: float = 1.0):
+    def __init__(self, d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                 out: int = 1, seed: int = 0, init_scale: float = 1.0, sphere_layers: int = 0,
+                 radius: float = 1.0):
         super().__init__()
         d, widths, self.sphere_layers, self.radius = self._check_shape(d, widths, sphere_layers, radius)
         out = check_positive_int(out, "out")
@@ -100,6 +119,8 @@ class DeepLinearNet(_Layers, nn.Module):
         )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        r"""The predictions :math:`XW_1\cdots W_L` on inputs ``X`` of shape ``(n, d)`` (float64):
+        shape ``(n,)`` when ``out=1``, else ``(n, out)``. Call the module, ``net(X)``."""
         M = X
         for W in self.layer_tensors():
             M = M @ W
@@ -125,8 +146,9 @@ class DeepLinearNet(_Layers, nn.Module):
         return f"d={self.d}, widths={self.widths}, out={self.out}" + (sphere if self.sphere_layers else "")
 
 
-def _finite_float(v, name: str) -> float:
-    if isinstance(v, (bool, str, bytes)) or not np.isscalar(v) or not np.isfinite(float(v)):
+def _finite_float(v: Any, name: str) -> float:
+    scalar = not isinstance(v, (bool, str, bytes)) and np.isscalar(v)
+    if not scalar or not np.isfinite(float(v)):
         raise ValueError(f"{name} must be a finite number; got {v!r}.")
     return float(v)
 
@@ -148,7 +170,8 @@ class ReLUWeights(list):
     Introduced in :ref:`ch-splines-1d`.
     """
 
-    def __init__(self, layers, biases=None, skip=None):
+    def __init__(self, layers: Iterable[ArrayLike],
+                 biases: Sequence[ArrayLike | None] | None = None, skip: float | None = None):
         super().__init__(_as_float_array(W, f"layers[{i}]") for i, W in enumerate(layers))
         if biases is None:
             biases = [None] * len(self)
@@ -158,7 +181,7 @@ class ReLUWeights(list):
                        for i, b in enumerate(biases)]
         self.skip = None if skip is None else _finite_float(skip, "skip")
 
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X: ArrayLike) -> np.ndarray:
         """The network's output on inputs ``X`` of shape (n, d) (NumPy)."""
         A = np.asarray(X, dtype=np.float64)
         for W, b in zip(self[:-1], self.biases[:-1], strict=True):
@@ -209,7 +232,8 @@ class DeepReLUNet(_Layers, nn.Module):
         architecture of :ref:`app-deep-1d` starts with no ReLU cutting the path.
     """
 
-    def __init__(self, d: int, widths, seed: int = 0, init_scale: float = 1.0,
+    def __init__(self, d: int, widths: int | np.integer | Sequence[int | np.integer] | np.ndarray,
+                 seed: int = 0, init_scale: float = 1.0,
                  sphere_layers: int = 0, radius: float = 1.0, bias: str = "last",
                  output_bias: bool = True, skip: bool = False, nonneg: bool = False):
         super().__init__()
@@ -241,6 +265,8 @@ class DeepReLUNet(_Layers, nn.Module):
         self.skip = nn.Parameter(torch.zeros((), dtype=torch.float64)) if skip else None
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """The predictions, shape ``(n,)``, on inputs ``X`` of shape ``(n, d)`` (float64). Call
+        the module, ``net(X)``; :meth:`weights` gives the same network in NumPy."""
         A = X
         Ws = self.layer_tensors()
         for i, W in enumerate(Ws[:-1]):

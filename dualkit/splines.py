@@ -15,11 +15,16 @@ Introduced in :ref:`ch-splines-1d`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_vector, check_positive_float
 from .solvers.ramp import ramp_interpolation
+
+if TYPE_CHECKING:
+    from .nets import DeepReLUNet, ReLUWeights
 
 __all__ = ["PiecewiseLinear", "linear_spline", "spline_cost", "network_function", "kinks",
            "bends", "sorted_points", "ramp_network"]
@@ -46,7 +51,7 @@ class PiecewiseLinear:
     slope_left: float
     offset: float
 
-    def __call__(self, x) -> np.ndarray:
+    def __call__(self, x: ArrayLike) -> np.ndarray:
         r"""Evaluate in O((n + k) log k), without an n-by-k matrix.
 
         The values at the knots are accumulated outward from 0 and each point is evaluated from
@@ -108,7 +113,8 @@ class PiecewiseLinear:
         return PiecewiseLinear(knots[keep], kinks[keep], self.slope_left, self.offset)
 
 
-def sorted_points(x, y, name_x: str = "x", name_y: str = "y"):
+def sorted_points(x: ArrayLike, y: ArrayLike, name_x: str = "x",
+                  name_y: str = "y") -> tuple[np.ndarray, np.ndarray]:
     """Validate 1-D data and return it sorted by ``x``."""
     x = as_vector(x, name_x)
     y = as_vector(y, name_y, n=x.size, n_name=name_x)
@@ -116,9 +122,17 @@ def sorted_points(x, y, name_x: str = "x", name_y: str = "y"):
     return x[order], y[order]
 
 
-def linear_spline(x, y) -> PiecewiseLinear:
+def linear_spline(x: ArrayLike, y: ArrayLike) -> PiecewiseLinear:
     r"""The linear-spline interpolant of distinct points (``np.interp`` inside the data range),
     extended linearly with the end slopes :math:`s_1`, :math:`s_{n-1}` outside it.
+
+    Examples
+    --------
+    >>> f = linear_spline([0.0, 1.0, 2.0], [0.0, 1.0, 0.0])
+    >>> f(np.array([0.5, 1.0, 3.0]))
+    array([ 0.5,  1. , -1. ])
+    >>> f.knots, f.kinks, f.total_variation
+    (array([1.]), array([-2.]), 2.0)
 
     Introduced in :ref:`ch-splines-1d`.
     """
@@ -131,7 +145,7 @@ def linear_spline(x, y) -> PiecewiseLinear:
     return PiecewiseLinear(x[1:-1].copy(), np.diff(s), float(s[0]), float(y[0] - s[0] * x[0]))
 
 
-def spline_cost(x, y, skip: bool = False) -> float:
+def spline_cost(x: ArrayLike, y: ArrayLike, skip: bool = False) -> float:
     r"""Least weight decay :math:`\min\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)` of a two-layer ReLU
     network with free biases that interpolates the points (:ref:`app-spline-cost`, :ref:`app-biases-skip`).
 
@@ -139,6 +153,16 @@ def spline_cost(x, y, skip: bool = False) -> float:
     of the spline's slopes; without, Savarese's :math:`R` minimized over the extrapolation
     slopes, :math:`\mathrm{TV}+\operatorname{dist}(s_1,[-P,N])` with :math:`P`, :math:`N` the
     sums of the positive and negative slope changes.
+
+    Examples
+    --------
+    The slopes of the spline through these points are 1 and 2:
+
+    >>> x, y = [0.0, 1.0, 2.0], [0.0, 1.0, 3.0]
+    >>> spline_cost(x, y, skip=True)    # |2 - 1|
+    1.0
+    >>> spline_cost(x, y)               # TV + dist(s_1, [-P, N]) = 1 + dist(1, [-1, 0])
+    2.0
 
     Introduced in :ref:`ch-splines-1d`.
     """
@@ -148,7 +172,7 @@ def spline_cost(x, y, skip: bool = False) -> float:
     return ramp_interpolation(x, y, skip=bool(skip)).cost
 
 
-def ramp_network(f: PiecewiseLinear):
+def ramp_network(f: PiecewiseLinear) -> ReLUWeights:
     r"""A two-layer ReLU network (biases free, an output bias) that computes ``f`` with weight
     decay :math:`\tfrac12\sum_j(w_{1,j}^2+w_{2,j}^2)=\int|f''|` (the total variation of the slope).
 
@@ -194,7 +218,14 @@ def ramp_network(f: PiecewiseLinear):
     return ReLUWeights([(orient * r)[None, :], np.sign(z) * r], [-orient * r * knots, b0])
 
 
-def network_function(weights) -> PiecewiseLinear:
+def _relu_weights(weights: ReLUWeights | DeepReLUNet) -> ReLUWeights:
+    """The :class:`~dualkit.nets.ReLUWeights` of a network (or the weights themselves)."""
+    if hasattr(weights, "weights") and callable(weights.weights):
+        return weights.weights()
+    return cast("ReLUWeights", weights)
+
+
+def network_function(weights: ReLUWeights | DeepReLUNet) -> PiecewiseLinear:
     r"""The piecewise-linear function computed by a 1-D ReLU network with a bias in layer
     :math:`L-1` only (depth 2, or the architecture of :ref:`app-deep-1d` on inputs :math:`x\ge0`).
 
@@ -205,8 +236,7 @@ def network_function(weights) -> PiecewiseLinear:
 
     Introduced in :ref:`ch-splines-1d`.
     """
-    if hasattr(weights, "weights") and callable(weights.weights):
-        weights = weights.weights()
+    weights = _relu_weights(weights)
     biases = getattr(weights, "biases", None)
     if biases is None or len(weights) < 2 or np.shape(weights[0])[0] != 1:
         raise ValueError("weights must be the ReLUWeights of a 1-D ReLU network (e.g. sol.weights of "
@@ -237,7 +267,8 @@ def network_function(weights) -> PiecewiseLinear:
     return PiecewiseLinear(k[order], amp[order], float(slope_left), float(offset)).merged()
 
 
-def kinks(weights, rtol: float = 1e-3, lo: float | None = None, hi: float | None = None):
+def kinks(weights: ReLUWeights | DeepReLUNet, rtol: float = 1e-3, lo: float | None = None,
+          hi: float | None = None) -> np.ndarray:
     r"""Locations of the active kinks of a 1-D ReLU network: knots of :func:`network_function`
     whose slope change is above ``rtol`` times the largest, optionally only inside ``[lo, hi]``.
 
@@ -254,7 +285,8 @@ def kinks(weights, rtol: float = 1e-3, lo: float | None = None, hi: float | None
     return f.knots[keep]
 
 
-def bends(weights, lo: float, hi: float, top: int = 3, resolution: int = 4001) -> np.ndarray:
+def bends(weights: ReLUWeights | DeepReLUNet, lo: float, hi: float, top: int = 3,
+          resolution: int = 4001) -> np.ndarray:
     r"""Where any 1-D ReLU network (biases in every layer allowed) bends most on ``[lo, hi]``:
     the ``top`` grid points with the largest :math:`|\Delta^2 f|`, at least 2% of the range
     apart. For networks outside :func:`network_function`'s class, e.g. the standard deep
@@ -262,12 +294,11 @@ def bends(weights, lo: float, hi: float, top: int = 3, resolution: int = 4001) -
 
     Introduced in :ref:`ch-splines-1d`.
     """
-    if hasattr(weights, "weights") and callable(weights.weights):
-        weights = weights.weights()
+    weights = _relu_weights(weights)
     g = np.linspace(lo, hi, resolution)
     curv = np.abs(np.diff(weights.forward(g[:, None]), 2))
     order = np.argsort(curv)[::-1]
-    picked = []
+    picked: list[float] = []
     for i in order:
         if all(abs(g[i + 1] - p) > 0.02 * (hi - lo) for p in picked):
             picked.append(g[i + 1])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, NamedTuple
 
@@ -31,7 +32,7 @@ class Timing(NamedTuple):
     #: what the median run returned (e.g. its :class:`~dualkit.History`)
     value: Any
     #: wall time of every timed run, in seconds, in the order they ran
-    times: tuple
+    times: tuple[float, ...]
 
 
 def _blas_threads(n: int | None):
@@ -46,7 +47,7 @@ def _blas_threads(n: int | None):
     return threadpool_limits(limits=n, user_api="blas")
 
 
-def timed(fn, repeat: int = 5, warmup: int = 0, single_above: float | None = 1.0,
+def timed(fn: Callable[[], Any], repeat: int = 5, warmup: int = 0, single_above: float | None = 1.0,
           blas_threads: int | None = 1) -> Timing:
     """Median wall time of ``fn()`` over ``repeat`` runs, with what the median run returned.
 
@@ -74,6 +75,12 @@ def timed(fn, repeat: int = 5, warmup: int = 0, single_above: float | None = 1.0
     Timing
         ``seconds`` (the median), ``value`` (the return value of the run at the median; with
         an even number of runs, the faster of the two middle ones) and ``times`` (every run).
+
+    Examples
+    --------
+    >>> t = timed(lambda: sum(range(1000)), repeat=3)
+    >>> t.value, len(t.times), t.seconds == sorted(t.times)[1]
+    (499500, 3, True)
     """
     if not callable(fn):
         raise ValueError(f"fn must be a callable with no arguments; got {type(fn).__name__}.")

@@ -23,15 +23,20 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import plot
 from ._validation import as_matrix
 from .problems import TwoLayerLinear
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Explorer", "Slider", "beta_explorer", "depth_explorer", "svt_explorer",
            "spline_explorer", "rank_one_explorer", "relu_explorer"]
@@ -63,11 +68,12 @@ class Slider:
 
     name: str
     label: str
-    values: list
+    values: list[Any]
     start: int = 0
     fmt: str = ".3g"
 
-    def text(self, v) -> str:
+    def text(self, v: Any) -> str:
+        """The label of value ``v``: ``format(v, fmt)``."""
         return format(v, self.fmt)
 
 
@@ -105,11 +111,11 @@ class Explorer:
         self.static = os.environ.get("DUALKIT_STATIC_EXPLORERS") == "1" if static is None else static
 
     @property
-    def start(self) -> dict:
+    def start(self) -> dict[str, Any]:
         """The initial value of every slider."""
         return {s.name: s.values[s.start] for s in self.sliders}
 
-    def figure(self, **values):
+    def figure(self, **values: Any) -> Figure:
         """The figure at the given slider values (the others at their initial values)."""
         unknown = set(values) - {s.name for s in self.sliders}
         if unknown:
@@ -117,7 +123,7 @@ class Explorer:
                              f"{[s.name for s in self.sliders]}")
         return self._draw(None, **{**self.start, **values})
 
-    def widget(self):
+    def widget(self) -> Any:
         """The live explorer: an ``ipywidgets.interactive`` with one selection slider per slider
         (ipywidgets 7.6 or later: Colab's 7.x and Jupyter's 8.x; tests/test_packaging.py runs it
         under 7.8.5 in a kernel)."""
@@ -216,7 +222,8 @@ def _nearest(values, v) -> int:
     return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
 
 
-def beta_explorer(X, y, betas=None, static: bool | None = None) -> Explorer:
+def beta_explorer(X: ArrayLike, y: ArrayLike, betas: ArrayLike | None = None,
+                  static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (25 values, log scale, from :math:`10^{-2}\beta_{\max}` to
     :math:`1.5\,\beta_{\max}`) that redraws :func:`dualkit.plot.beta_path` with the chosen value.
 
@@ -243,7 +250,8 @@ def beta_explorer(X, y, betas=None, static: bool | None = None) -> Explorer:
                     reuse=True, alt="Size and value of the optimal two-layer linear network along β")
 
 
-def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None = None) -> Explorer:
+def depth_explorer(X: ArrayLike, y: ArrayLike, t: float = 1.0, depths: Iterable[int] = range(2, 9),
+                   static: bool | None = None) -> Explorer:
     r"""A slider over the depth :math:`L` (2 to 8) that redraws
     :func:`dualkit.plot.formulations_path`: the norm of the global optimum along :math:`\beta` for
     the paper's formulation (P2) and for weight decay on every layer, at that depth.
@@ -265,7 +273,7 @@ def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None
                     static, alt="Norm of the deep linear optimum along β, two formulations")
 
 
-def svt_explorer(X, Y, static: bool | None = None) -> Explorer:
+def svt_explorer(X: ArrayLike, Y: ArrayLike, static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (25 values, log scale, from :math:`10^{-2}\sigma_K` to
     :math:`1.2\,\sigma_1` of :math:`X^\top Y`) that redraws :func:`dualkit.plot.svt_spectrum`."""
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
@@ -283,7 +291,8 @@ def svt_explorer(X, Y, static: bool | None = None) -> Explorer:
                     static, reuse=True, alt="Singular values of XᵀY and of the soft-thresholded optimum")
 
 
-def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Explorer:
+def spline_explorer(x: ArrayLike, y: ArrayLike, skip: bool = False,
+                    static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (25 values, log scale, :math:`10^{-5}` to
     :math:`2\beta_{\max}`) that redraws :func:`dualkit.plot.spline_fit` with the optimal 1-D fit,
     its knots and the linear spline.
@@ -309,7 +318,8 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
                     reuse=True, alt="Optimal 1-D network fit, its knots and the linear spline")
 
 
-def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None = None) -> Explorer:
+def rank_one_explorer(X: ArrayLike, y: ArrayLike, depth: int = 4, t: float = 1.0,
+                      static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (25 values, log scale, :math:`10^{-4}\beta_{\max}` to
     :math:`2\beta_{\max}`) for rank-one data that redraws :func:`dualkit.plot.rank_one_fit`: the
     optimal fit :math:`\kappa^\star c` against the targets, as a function of :math:`c`, and with
@@ -331,7 +341,8 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None 
                     reuse=True, alt="Optimal deep ReLU fit on rank-one data, with and without bias")
 
 
-def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explorer:
+def relu_explorer(X: ArrayLike, y: ArrayLike, bias: str = "free",
+                  static: bool | None = None) -> Explorer:
     r"""A slider over :math:`\beta` (20 values, log scale, :math:`10^{-3}\beta_{\max}` to
     :math:`1.2\beta_{\max}`) that solves the two-layer ReLU convex program on 2-D data and redraws
     the optimal network's neurons with :func:`dualkit.plot.relu_neurons`.

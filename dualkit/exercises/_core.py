@@ -21,7 +21,13 @@ import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ..check import CheckResult
+
+#: a test function ``fn(answer, ex) -> (passed, message)`` (what :meth:`Exercise.test` decorates)
+TestFn = TypeVar("TestFn", bound=Callable[[Any, "Instance"], tuple[bool, str]])
 
 __all__ = ["Instance", "Exercise", "Result", "exercise", "EXERCISES", "get", "load", "check",
            "set_seed", "current_seed", "NOT_ANSWERED"]
@@ -109,6 +115,7 @@ class Result:
 
     @property
     def passed(self) -> bool:
+        """Whether the test gave all its points."""
         return self.earned >= self.points
 
 
@@ -138,9 +145,10 @@ class Exercise:
     _cache: dict = field(default_factory=dict, repr=False)
 
     # ---------------------------------------------------------------- definition
-    def test(self, points: float = 1.0, public: bool = False, name: str | None = None):
+    def test(self, points: float = 1.0, public: bool = False,
+             name: str | None = None) -> Callable[[TestFn], TestFn]:
         """Decorator adding a test ``fn(answer, ex) -> (passed, message)``."""
-        def deco(fn):
+        def deco(fn: TestFn) -> TestFn:
             self.tests.append(_Test(name or fn.__name__.replace("_", " "), float(points),
                                     bool(public), fn))
             return fn
@@ -197,9 +205,10 @@ class Exercise:
 
 
 def exercise(label: str, *, chapter: str, answer: str, what: str, kind: str, minutes: int,
-             compute: str = "seconds", manual: float = 0.0, rubric: str = ""):
+             compute: str = "seconds", manual: float = 0.0,
+             rubric: str = "") -> Callable[[Callable[[int], Instance]], Exercise]:
     """Decorator registering an exercise whose decorated function makes the instance of a seed."""
-    def deco(make):
+    def deco(make: Callable[[int], Instance]) -> Exercise:
         if label in EXERCISES:
             raise ValueError(f"exercise {label!r} is registered twice.")
         ex = Exercise(label, chapter, answer, what, kind, minutes, make, compute, manual, rubric)
@@ -236,7 +245,7 @@ def _print(line: str) -> None:
     print(textwrap.fill(line, width=88, subsequent_indent="  ", break_on_hyphens=False))
 
 
-def check(label: str, answer: Any, quiet: bool = False):
+def check(label: str, answer: Any, quiet: bool = False) -> CheckResult:
     """Run the public tests of exercise ``label`` on ``answer`` and print one line per test.
 
     Returns a :class:`dualkit.check.CheckResult`, true when every public test passes. The

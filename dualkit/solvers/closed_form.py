@@ -13,7 +13,10 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from .._validation import as_matrix, as_vector, check_beta, check_choice
@@ -38,9 +41,18 @@ class RidgePath:
         ``"auto"`` uses the Gram route when :math:`nd\ge 2\cdot10^5`, or when
         :math:`nd\ge 2\cdot10^4` and one side is at least four times the other. Either way the returned
         solution is certified by its duality gap, so a loss of accuracy cannot go unnoticed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    >>> path = RidgePath(X, y)               # one factorization for every beta
+    >>> w, lam = path.solve(0.5), path.dual(0.5)
+    >>> bool(np.allclose(lam, y - X @ w)), bool(np.isclose(np.linalg.norm(w), path.tau(0.5)))
+    (True, True)
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, method: str = "auto"):
+    def __init__(self, X: ArrayLike, y: ArrayLike, method: str = "auto"):
         X = as_matrix(X, "X", copy=False)   # only read, not copied: do not modify X afterwards
         y = as_vector(y, "y", n=X.shape[0])
         check_choice(method, "method", {"auto", "svd", "gram"})
@@ -84,7 +96,7 @@ class RidgePath:
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
         self.pinv_norm = float(np.linalg.norm(b / s2)) if s2.size else 0.0
 
-    def with_targets(self, y: np.ndarray) -> RidgePath:
+    def with_targets(self, y: ArrayLike) -> RidgePath:
         """The same factorization of X with other targets (no new SVD); SVD route only."""
         if self.U is None:
             raise ValueError("with_targets needs the SVD route (method='svd').")
@@ -142,7 +154,8 @@ class RidgePath:
         perp = np.zeros(n) if self.rank == n else self.y - self.X @ self.pinv_solution()
         return perp + self.X @ (self.Vt.T @ (self.b * shrink / self.s2))
 
-    def path_arrays(self, betas, taus=None) -> tuple[np.ndarray, np.ndarray]:
+    def path_arrays(self, betas: Sequence[float] | np.ndarray,
+                    taus: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
         r"""Primal solutions and dual optima for many :math:`\beta>0` at once: ``(W, Lam)`` with
         columns :math:`w^\star(\beta_k)` (d x B) and
         :math:`\lambda^\star(\beta_k)` (n x B), the same formulas as :meth:`solve` and
@@ -167,7 +180,7 @@ class RidgePath:
                                                        / self.s2[:, None]))
         return W, Lam
 
-    def taus(self, betas) -> np.ndarray:
+    def taus(self, betas: ArrayLike) -> np.ndarray:
         r""":meth:`tau` for many betas at once: Newton's method on
         :math:`h(\tau)=\sum_i b_i^2/(\sigma_i^2\tau+\beta)^2-1`, vectorized over the betas.
         :math:`h` is convex and decreasing, so Newton's iterates from :math:`\tau=0` (where
@@ -237,9 +250,21 @@ class RidgePath:
         return self.Vt.T @ (self.b / (self.s2 + beta / tau))
 
 
-def group_lasso_single(X, y, beta: float) -> np.ndarray:
+def group_lasso_single(X: ArrayLike, y: ArrayLike, beta: float) -> np.ndarray:
     r"""Solve :math:`\min_w\tfrac12\|Xw-y\|^2+\beta\|w\|_2` by the closed form of :ref:`app-closed-form`.
 
     ``beta=0`` returns the minimum-norm least-squares solution :math:`X^\dagger y`.
+
+    Examples
+    --------
+    The optimality condition :math:`X^\top(y-Xw^\star)=\beta\,w^\star/\|w^\star\|_2`:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    >>> w = group_lasso_single(X, y, beta=0.5)
+    >>> bool(np.allclose(X.T @ (y - X @ w), 0.5 * w / np.linalg.norm(w)))
+    True
+    >>> bool(np.all(group_lasso_single(X, y, beta=np.linalg.norm(X.T @ y)) == 0))
+    True
     """
     return RidgePath(X, y).solve(check_beta(beta))

@@ -14,6 +14,8 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["svt", "nuclear_fista"]
@@ -21,7 +23,14 @@ __all__ = ["svt", "nuclear_fista"]
 
 def svt(V: np.ndarray, tau: float) -> np.ndarray:
     r"""Singular-value soft-thresholding :math:`\sum_k(\sigma_k-\tau)_+p_kq_k^\top`, the proximal
-    map of :math:`\tau\|\cdot\|_*`."""
+    map of :math:`\tau\|\cdot\|_*`.
+
+    Examples
+    --------
+    >>> svt(np.diag([3.0, 1.0]), 2.0)
+    array([[1., 0.],
+           [0., 0.]])
+    """
     U, s, Vt = np.linalg.svd(V, full_matrices=False)
     s = np.maximum(s - tau, 0.0)
     r = int(np.count_nonzero(s))
@@ -29,7 +38,8 @@ def svt(V: np.ndarray, tau: float) -> np.ndarray:
 
 
 def nuclear_fista(G: np.ndarray, B: np.ndarray, yy: float, beta: float, tol: float = 1e-10,
-                  max_iter: int = 20_000, W0: np.ndarray | None = None):
+                  max_iter: int = 20_000, W0: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, dict[str, Any]]:
     r"""Solve (C3) from :math:`G=X^\top X`, :math:`B=X^\top Y` and :math:`\|Y\|_F^2`.
 
     Returns ``(W, info)``: the solution and a dict with ``iterations``, ``gap`` (primal minus
