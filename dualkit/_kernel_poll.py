@@ -91,7 +91,8 @@ def install() -> None:
         return
     from jupyter_client.channels import AsyncZMQSocketChannel
 
-    AsyncZMQSocketChannel.get_msg = _get_msg_watched if mode == "watch" else _get_msg
+    AsyncZMQSocketChannel.get_msg = (  # type: ignore[method-assign]
+        _get_msg_watched if mode == "watch" else _get_msg)
     _mode = "watch" if mode == "watch" else "re-check"
     _installed = True
 

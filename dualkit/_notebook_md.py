@@ -229,6 +229,8 @@ def _argument(text: str, i: int) -> tuple[str, int] | None:
         raise ValueError(f"unbalanced braces in the argument of a macro: {text[i:i + 60]!r}")
     if text[i] == "\\":
         m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+        if m is None:                       # a backslash that ends the text
+            return text[i], i + 1
         return m.group(0), i + m.end()
     if text[i] == "}":
         return None
@@ -301,7 +303,8 @@ def scan(nb, prefix: str) -> list[Item]:
     """The numbered and labelled things of a chapter, in document order, numbered as the book
     numbers them: a counter per kind of ``{prf:...}`` block, one for exercises, one for
     captioned figures, one for labelled equations; ``prefix`` is ``"2."`` in chapter 2."""
-    items, counts = [], {}
+    items: list = []
+    counts: dict[str, int] = {}
 
     def number(key: str) -> str:
         counts[key] = counts.get(key, 0) + 1
@@ -381,7 +384,7 @@ class Converter:
 
     @staticmethod
     def _queue(items):
-        q = {}
+        q: dict = {}
         for it in items:
             q.setdefault(it.prf or it.kind, []).append(it)
         return q
@@ -436,7 +439,7 @@ class Converter:
         if role == "download":
             text, target = _split_target(body)
             rel = (Path("chapters") / target).as_posix()
-            parts = []
+            parts: list[str] = []
             for p in rel.split("/"):
                 if p == "..":
                     parts.pop()

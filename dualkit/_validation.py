@@ -134,7 +134,7 @@ def check_positive_int(value, name: str) -> int:
     """Return ``value`` as an int after checking that it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            value = int(value)
+            value = int(float(value))
         else:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
     value = int(value)

@@ -288,7 +288,8 @@ class _RunSettings:
 
     def reached(self, obj: float) -> bool:
         """Whether the objective ``obj`` is within ``tol`` of the bound (relative gap)."""
-        return self.tol is not None and relative_gap(obj, self.bound) <= self.tol
+        return (self.tol is not None and self.bound is not None
+                and relative_gap(obj, self.bound) <= self.tol)
 
 
 def _resolve_bound(prob, bound) -> float | None:
@@ -327,6 +328,7 @@ def _make_optimizer(net, run: _RunSettings):
     """The torch optimizer over ``net``'s trainable parameters, and its learning-rate
     scheduler (cosine annealing over ``run.steps`` for Adam and GD; None otherwise)."""
     params = [p for p in net.parameters() if p.requires_grad]
+    opt: torch.optim.Optimizer
     if run.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=run.lr)
     elif run.optimizer == "gd":

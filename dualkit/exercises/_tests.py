@@ -45,7 +45,7 @@ def field(answer: Any, key: str, name: str) -> Any:
 def rel_err(a, b) -> float:
     """``‖a − b‖ / max(‖b‖, tiny)``: the relative error of ``a`` against ``b``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
 
 
 def within(err: float, tol: float, what: str) -> tuple[bool, str]:
