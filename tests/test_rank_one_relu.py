@@ -19,7 +19,7 @@ def make(depth=4, t=1.3, frac=0.05, seed=0, n=20, d=6, bias=False):
 @pytest.mark.parametrize("depth", [3, 4, 5, 6])
 def test_closed_form_equals_cvxpy_and_constructed_weights(depth):
     X, y, prob = make(depth=depth)
-    sol = prob.solve(widths=7)
+    sol = prob.solve(width=7)
     ref = prob.solve(method="cvxpy")
     assert sol.certified and abs(sol.rel_gap) < 1e-12
     assert sol.value == pytest.approx(ref.value, rel=1e-7)
@@ -29,7 +29,7 @@ def test_closed_form_equals_cvxpy_and_constructed_weights(depth):
     # kappa* closed form, written out independently
     c, beff = prob.c, prob.beta / (prob.t ** (depth - 2) * np.linalg.norm(prob.a))
     kappa = np.sign(c @ y) * max(abs(c @ y) - beff, 0) / (c @ c)
-    assert sol.w[0] == pytest.approx(kappa, rel=1e-12)
+    assert sol.info["kappa"] == pytest.approx(kappa, rel=1e-12) and sol.w is None
     assert sol.value == pytest.approx(0.5 * np.sum((kappa * c - y) ** 2) + beff * abs(kappa), rel=1e-12)
     # the optimal network on new inputs is a single ramp along a
     Z = np.random.default_rng(3).standard_normal((9, X.shape[1]))
@@ -53,14 +53,14 @@ def test_zero_threshold():
     bmax = prob.beta_max
     above = dk.RankOneReLU(X, y, 1.001 * bmax, depth=4, t=1.3).solve()
     below = dk.RankOneReLU(X, y, 0.999 * bmax, depth=4, t=1.3).solve()
-    assert above.w[0] == 0.0 and above.value == pytest.approx(0.5 * y @ y)
-    assert below.w[0] != 0.0 and below.value < 0.5 * y @ y
+    assert above.info["kappa"] == 0.0 and above.value == pytest.approx(0.5 * y @ y)
+    assert below.info["kappa"] != 0.0 and below.value < 0.5 * y @ y
 
 
 @pytest.mark.parametrize("depth", [3, 4, 5])
 def test_bias_variant_is_the_one_dimensional_problem_in_c(depth):
     X, y, prob = make(depth=depth, bias=True, frac=0.02)
-    sol = prob.solve(widths=12)
+    sol = prob.solve(width=12)
     one = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve()
     ref = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve(method="cvxpy")
     assert sol.value == pytest.approx(one.value, rel=1e-10)
@@ -118,8 +118,15 @@ def mixed():
 
 def test_4c_mixed_sign_gap_matches_l23_formula(mixed):
     prob, net = mixed
-    P, (alpha, gamma) = prob.primal_value()
-    D = prob.dual_value()
+    sol = prob.solve()
+    P, alpha, gamma, D = sol.value, sol.info["alpha"], sol.info["gamma"], prob.lower_bound()
+    assert not sol.certified and sol.info["exact"] and D == sol.dual_value
+    assert D == pytest.approx(prob.solve(method="cvxpy").dual_value, rel=1e-7)
+    assert prob.objective(sol.weights) == pytest.approx(P, rel=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert prob.primal_value()[0] == pytest.approx(P, rel=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert prob.dual_value() == D
     trained = prob.objective(net)
     assert alpha * gamma < 0                                  # the fit needs opposite signs
     print(f"measured: mixed trained/formula - 1 = {trained / P - 1:.2e}, gap {(P - D) / D:.3f}")
@@ -157,14 +164,16 @@ def test_validation():
     with pytest.raises(ValueError, match="X"):
         dk.RankOneReLU(np.where(X > 0, np.nan, X), y, 0.1)
     prob = dk.RankOneReLU(X, y, 0.1, depth=3)
-    with pytest.raises(ValueError, match="widths"):
-        prob.solve(widths=[3])
+    with pytest.raises(ValueError, match="width"):
+        prob.solve(width=[3])
+    with pytest.warns(DeprecationWarning, match="widths"):
+        assert prob.solve(widths=5).value == pytest.approx(prob.solve().value, rel=1e-12)
     with pytest.raises(ValueError, match="method"):
         prob.solve(method="fista")
     with pytest.raises(ValueError, match="architecture"):
         prob.check_network(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).network(4))
     with pytest.raises(ValueError, match="biases"):
-        prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(widths=4).weights)
+        prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(width=4).weights)
 
 
 @pytest.mark.parametrize("t", [0.5, 2.0])

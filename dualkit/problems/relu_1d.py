@@ -69,6 +69,16 @@ def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
     return widths
 
 
+def quadratic_dual_floor(lam, y) -> float:
+    r"""The absolute rounding of the dual objective :math:`\lambda^\top y-\tfrac12\|\lambda\|^2`,
+    :math:`64\epsilon(\|\lambda\|\|y\|+\tfrac12\|y\|^2)`: the ``floor`` that
+    :func:`~dualkit.problems.base.certify` allows the squared-loss ReLU problems, whose optima
+    can be near zero."""
+    lam, y = np.asarray(lam, dtype=float), np.asarray(y, dtype=float)
+    return 64 * float(np.finfo(float).eps) * (float(np.linalg.norm(lam) * np.linalg.norm(y))
+                                             + 0.5 * float(y @ y))
+
+
 @dataclass(repr=False)
 class SplineSolution(Solution):
     """A :class:`Solution` of :class:`ReLU1D` that also knows the fitted function.
@@ -406,7 +416,8 @@ class ReLU1D(Problem):
         elapsed = time.perf_counter() - t0
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-            solve_time=elapsed, certified=certify(value, dual_value, method, self._floor(lam)),
+            solve_time=elapsed, certified=certify(value, dual_value, method,
+                                                         quadratic_dual_floor(lam, self.y)),
             beta=self.beta, info=info, function=function,
         )
         if verbose:
@@ -421,13 +432,6 @@ class ReLU1D(Problem):
                 f"certificate needs {CERT_TOL['ramp']:g}). Try a larger max_iter, "
                 "solve(method='cvxpy') for n up to a few thousand, or rescale x and y.")
         return sol
-
-    def _floor(self, lam) -> float:
-        r"""The absolute rounding of :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` (the
-        ``floor`` of :func:`~dualkit.problems.base.certify`): optima near zero are certified
-        to it."""
-        return 64 * np.finfo(float).eps * (float(np.linalg.norm(lam) * np.linalg.norm(self.y))
-                                          + 0.5 * float(self.y @ self.y))
 
     def _interpolation_dual(self, xs, yb):
         """The LP dual of minimum-norm interpolation in closed form (see the chapter)."""
