@@ -132,7 +132,7 @@ def _compute_known(prob) -> _Known:
     if isinstance(prob, StandardDeepReLU1D):
         raise _Refused(prob._WHY[0].lower() + prob._WHY[1:])
     if isinstance(prob, RankOneReLUMixed):
-        best, _ = prob.primal_value()
+        best = prob.solve().value
         lower = float(prob.lower_bound())
         return _Known(best, True, lower=lower, dual_opt=lower,
                       how="the optimum is the minimum of the two-variable problem in (α, γ) "
@@ -188,13 +188,9 @@ def _digits(value: float, bound: float) -> int:
 
 
 def _repair(prob) -> str:
-    from .problems import TwoLayerReLU
-
     if not hasattr(prob, "feasible_dual"):
         return "re-derive it"
-    call = "prob.feasible_dual(lam)[0]" if isinstance(prob, TwoLayerReLU) else \
-        "prob.feasible_dual(lam)"
-    return f"repair it with {call}"
+    return "repair it with prob.feasible_dual(lam)"
 
 
 # ---------------------------------------------------------------- the checks
