@@ -293,7 +293,7 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
     from .problems.relu_1d import ReLU1D
     from .splines import linear_spline
 
-    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max
+    bmax = ReLU1D.beta_max_for(x, y, skip=skip)
     spline = linear_spline(x, y)
     grid = _log_grid(1e-5 * bmax, 2 * bmax)
 
@@ -320,7 +320,7 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None 
     """
     from .problems.rank_one_relu import RankOneReLU
 
-    bmax = RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
+    bmax = RankOneReLU.beta_max_for(X, y, depth=depth, t=t)
     grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
     def draw(fig, beta):
@@ -340,7 +340,7 @@ def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explo
     """
     from .problems.two_layer_relu import TwoLayerReLU
 
-    bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
+    bmax = TwoLayerReLU.beta_max_for(X, y, bias=bias)
     if not bmax > 0:
         raise ValueError("the optimal network is zero for every beta (beta_max = 0: y is constant "
                          "with bias='free', or zero); nothing to explore.")
