@@ -184,3 +184,35 @@ def test_bias_interpolation_value_scales_with_t(t):
     assert sol.certified and sol.value == pytest.approx(sol.dual_value, rel=1e-9)
     base = dk.ReLU1D(prob.c, y, 0.0).solve().value
     assert sol.value == pytest.approx(base / t**2, rel=1e-9)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_beta_max_is_the_zero_threshold_from_data_alone(bias):
+    """beta_max_for needs no beta; with a bias the threshold is that of the 1-D problem in c
+    (scaled by t^(L-2)||a||), above which the optimum is the constant mean."""
+    X, y = dk.data.rank_one(15, 4, seed=0)
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=4, t=1.5, bias=bias)
+    prob = dk.RankOneReLU(X, y, 0.5 * bmax, depth=4, t=1.5, bias=bias)
+    assert prob.beta_max == pytest.approx(bmax, rel=1e-12)
+    zero = 0.5 * float(np.sum((y - y.mean()) ** 2)) if bias else 0.5 * float(y @ y)
+    assert prob.with_beta(1.001 * bmax).solve().value == pytest.approx(zero, rel=1e-9)
+    assert prob.with_beta(0.99 * bmax).solve().value < zero * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("rho", [-1.0, 0.5])
+def test_mixed_solve_weights_attain_the_exact_cost(rho):
+    """solve() realises (alpha, gamma) with the least weight decay: the l_2/3 cost for opposite
+    signs, the l1 cost (one neuron adding both paths) for equal signs, where the closed-form
+    Lagrangian dual then certifies it; the dual point is the cvxpy dual's optimum."""
+    X, _ = dk.data.rank_one(20, 5, seed=0, mixed_sign=True)
+    c, _ = dk.problems.rank_one_relu.rank_one_factors(X, allow_mixed=True)
+    y = np.maximum(c, 0) + rho * np.maximum(-c, 0)
+    prob = dk.RankOneReLUMixed(X, y, 0.05 * abs(c @ y))
+    sol = prob.solve(width=[3, 4])
+    al, ga = sol.info["alpha"], sol.info["gamma"]
+    assert (al * ga < 0) == (rho < 0)
+    assert sol.value == pytest.approx(prob._reduced((al, ga), exact=True), rel=1e-12)
+    assert sol.certified == (rho > 0)
+    ref = prob.solve(method="cvxpy")
+    assert ref.dual_value == pytest.approx(sol.dual_value, rel=1e-7)
+    assert prob.beta_max == pytest.approx(dk.RankOneReLUMixed.beta_max_for(X, y), rel=1e-12)

@@ -322,3 +322,19 @@ def test_single_point_and_zero_targets(data):
     X, y = data
     zero = dk.TwoLayerReLU(X, 0 * y, 0.1).solve()
     assert zero.value == 0.0 and zero.certified
+
+
+def test_feasible_dual_is_an_array_and_with_beta_shares_the_patterns():
+    X, y = dk.data.sine_features(12, d=2, seed=0)
+    prob = dk.TwoLayerReLU(X, y, 0.1, bias="free")
+    lam = prob.feasible_dual(3 * y)
+    assert isinstance(lam, np.ndarray) and lam.shape == y.shape
+    assert prob.dual_constraint(lam).holds and np.isfinite(prob.dual_objective(lam))
+    other = prob.with_beta(0.2)
+    assert other.blocks is prob.blocks and other.beta == 0.2 and prob.beta == 0.1
+    assert other.solve().value == pytest.approx(
+        dk.TwoLayerReLU(X, y, 0.2, bias="free").solve().value, rel=1e-9)
+    assert dk.TwoLayerReLU.beta_max_for(X, y, bias="free") == pytest.approx(prob.beta_max,
+                                                                            rel=1e-12)
+    with pytest.raises(ValueError, match="beta"):
+        prob.with_beta(0.0)
