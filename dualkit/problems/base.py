@@ -10,11 +10,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_beta, check_betas
+from .._validation import check_beta, check_betas, check_positive_int
 from ..diagnostics import relative_gap
 
 __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "certify",
-           "last_two_decay_objective"]
+           "hidden_widths", "last_two_decay_objective"]
 
 #: The relative duality gap at which a solve is *certified*, per kind of solver: the one
 #: tolerance table of dualkit, used by :func:`certify`. Closed forms are accurate to rounding;
@@ -23,7 +23,7 @@ __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "cer
 CERT_TOL: dict[str, float] = {
     "closed_form": 1e-9,
     "svt": 1e-9,
-    "fista": 1e-6,
+    "fista": 1e-8,   # the proximal solver stops at 1e-10, and falls back to cvxpy above 1e-8
     "cvxpy": 1e-6,
     "ramp": 1e-6,
     "working_set": 1e-6,
@@ -72,6 +72,24 @@ def certify(value: float, dual_value: float, method: str, floor: float = 0.0) ->
             f"{dual_value!r} (gap {gap:.3e}, rounding allows {rounding:.1e}); one of them is "
             "wrong. This is a bug in dualkit: please report it with the data that produced it.")
     return bool(abs(gap) <= CERT_TOL[method] * scale + rounding)
+
+
+def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
+    """``width`` as a list of ``n_hidden`` hidden widths: an int for every hidden layer, or a
+    sequence of that many ints (each >= 1; bools, floats with a fraction and strings refused
+    with a ``ValueError``). The one reading of ``width=`` in ``network`` and ``solve``."""
+    def one(m) -> int:
+        if isinstance(m, (bool, np.bool_)):
+            raise ValueError(f"{name} must be an integer >= 1; got {m!r}.")
+        return check_positive_int(m, name)
+
+    if isinstance(width, (str, bytes)) or not np.iterable(width):
+        return [one(width)] * n_hidden
+    widths = [one(m) for m in width]
+    if len(widths) != n_hidden:
+        raise ValueError(f"{name} needs {n_hidden} hidden width(s) (one per hidden layer) or one "
+                         f"int; got {widths}.")
+    return widths
 
 
 class DualConstraint(NamedTuple):
@@ -142,7 +160,13 @@ class Solution:
         The end-to-end linear map :math:`W_1\\cdots w_L` where the network is linear; None
         for a ReLU network.
     info : dict
-        Solver-specific details (timings, iterations, ...).
+        Solver-specific details (timings, iterations, ...). Keys with one meaning in every
+        class, read by :mod:`dualkit.check`: ``"exact"`` (a sentence: by what argument
+        ``value`` is the optimum although it is not certified by the dual, e.g. an exhaustive
+        1-D search), ``"open"`` (a sentence: why an uncertified ``value`` is not proved
+        optimal), ``"dual_optimal"`` (True when ``dual_value`` is the optimum of the dual
+        program, e.g. where strong duality fails) and ``"rounding_floor"`` (the ``floor``
+        passed to :func:`certify`).
     """
 
     value: float
@@ -207,8 +231,9 @@ class Problem(abc.ABC):
     Attributes
     ----------
     default_width : int
-        Hidden width of :meth:`network` and of the weights :meth:`solve` returns when no
-        ``width`` is given.
+        Hidden width of :meth:`network` when no ``width`` is given. :meth:`solve` without a
+        ``width`` returns the width its class documents (the linear networks: the smallest
+        that represents the optimum, 1 or the rank).
     """
 
     default_width: int = 10

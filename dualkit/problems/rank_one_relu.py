@@ -42,8 +42,8 @@ from .._validation import (
 )
 from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
-from .base import DualConstraint, Problem, Solution, certify, last_two_decay_objective
-from .relu_1d import ReLU1D, hidden_widths, quadratic_dual_floor
+from .base import DualConstraint, Problem, Solution, certify, hidden_widths, last_two_decay_objective
+from .relu_1d import ReLU1D, quadratic_dual_floor
 
 __all__ = ["RankOneReLU", "RankOneReLUMixed", "rank_one_factors"]
 
@@ -54,6 +54,10 @@ SIGN_TOL = 1e-12
 CONSTRAINT_TOL = 1e-9
 DUAL_FEAS_TOL = 1e-9
 CAVEAT = "see the section 'Mixed signs: where strong duality fails' of the rank-one chapter"
+#: why RankOneReLUMixed.solve's value is the optimum without a certificate (sol.info["exact"])
+EXACT_MIXED = ("the optimum is the minimum of the two-variable problem in (α, γ) that the "
+               "derivations appendix (app-rank-one-mixed) proves equal to the network's; the "
+               "Lagrangian dual lies below it (strong duality fails for mixed signs)")
 
 
 def rank_one_factors(X, allow_mixed: bool = False):
@@ -315,7 +319,7 @@ class RankOneReLU(Problem):
             sol = Solution(value=value, weights=weights, dual=sol1.dual, dual_value=dual_value,
                            method=sol1.method, solve_time=time.perf_counter() - t0,
                            certified=certify(value, dual_value, sol1.method, floor),
-                           beta=self.beta, info={"one_d": sol1})
+                           beta=self.beta, info={"one_d": sol1, "rounding_floor": floor})
         else:
             info = {}
             if method == "closed_form":
@@ -337,10 +341,10 @@ class RankOneReLU(Problem):
             weights = self.optimal_weights(kappa, width, seed)
             value = self.objective(weights)
             dual_value = self.dual_objective(lam)
+            info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
             sol = Solution(value=value, weights=weights, dual=lam, dual_value=dual_value,
                            method=method, solve_time=time.perf_counter() - t0,
-                           certified=certify(value, dual_value, method,
-                                             quadratic_dual_floor(lam, self.y)),
+                           certified=certify(value, dual_value, method, floor),
                            beta=self.beta, info=info)
         if verbose:
             print(f"RankOneReLU.solve: {sol!r}")
@@ -458,7 +462,7 @@ class RankOneReLUMixed(Problem):
     :meth:`solve` returns the exact optimum :math:`P^\star` (its weights realise the
     minimiser of the two-variable problem) with the optimum of the Lagrangian dual as its dual
     point: ``sol.certified`` is False exactly when the gap is open, and
-    ``sol.info["exact"]`` says that ``sol.value`` is the optimum nonetheless (by the reduction
+    ``sol.info["exact"]`` says why ``sol.value`` is the optimum nonetheless (by the reduction
     of :ref:`app-rank-one-mixed`, not by the dual). :meth:`lower_bound` is the Lagrangian dual
     optimum :math:`D^\star`.
 
@@ -545,8 +549,10 @@ class RankOneReLUMixed(Problem):
         or by cvxpy (``method="cvxpy"``).
 
         ``sol.certified`` is False where strong duality fails (the fit needs opposite signs);
-        ``sol.info`` holds ``"alpha"``, ``"gamma"`` and ``"exact"`` (True: ``sol.value`` is
-        :math:`P^\star` by the reduction of :ref:`app-rank-one-mixed`). ``width``: an int for
+        ``sol.info`` holds ``"alpha"``, ``"gamma"``, ``"exact"`` (the sentence that says why
+        ``sol.value`` is :math:`P^\star` nonetheless: the reduction of
+        :ref:`app-rank-one-mixed`) and ``"dual_optimal"`` (True: ``sol.dual_value`` is
+        :math:`D^\star`). ``width``: an int for
         both hidden layers or a sequence of two (at least 2 each; default 2).
         """
         method = self._method(method, ("closed_form", "cvxpy"), auto="closed_form")
@@ -557,12 +563,13 @@ class RankOneReLUMixed(Problem):
         lam = self._dual_optimum() if method == "closed_form" else self._dual_cvxpy()
         lam = self.feasible_dual(lam)
         dual_value = self.dual_objective(lam)
+        floor = quadratic_dual_floor(lam, self.y)
         sol = Solution(value=value, weights=weights, dual=lam, dual_value=dual_value,
                        method=method, solve_time=time.perf_counter() - t0,
-                       certified=certify(value, dual_value, method,
-                                         quadratic_dual_floor(lam, self.y)),
+                       certified=certify(value, dual_value, method, floor),
                        beta=self.beta,
-                       info={"alpha": float(alpha), "gamma": float(gamma), "exact": True})
+                       info={"alpha": float(alpha), "gamma": float(gamma), "exact": EXACT_MIXED,
+                             "dual_optimal": True, "rounding_floor": floor})
         if verbose:
             print(f"RankOneReLUMixed.solve: {sol!r}")
         return sol

@@ -40,7 +40,15 @@ from ..nets import DeepReLUNet, ReLUWeights
 from ..solvers.cvxpy_ref import solve_cvxpy
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
-from .base import CERT_TOL, DualConstraint, Problem, Solution, certify, last_two_decay_objective
+from .base import (
+    CERT_TOL,
+    DualConstraint,
+    Problem,
+    Solution,
+    certify,
+    hidden_widths,
+    last_two_decay_objective,
+)
 
 __all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D", "NoConvexProgramError"]
 
@@ -54,24 +62,6 @@ CONSTRAINT_TOL = 1e-9
 class NoConvexProgramError(RuntimeError):
     """Raised by the methods of a problem that has no convex program or dual in this book
     (:class:`StandardDeepReLU1D`): there is nothing to solve or certify."""
-
-
-def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
-    """``width`` as a list of ``n_hidden`` hidden widths: an int for every hidden layer, or a
-    sequence of that many ints (each >= 1; bools, floats with a fraction and strings refused
-    with a ``ValueError``)."""
-    def one(m) -> int:
-        if isinstance(m, (bool, np.bool_)):
-            raise ValueError(f"{name} must be an integer >= 1; got {m!r}.")
-        return check_positive_int(m, name)
-
-    if isinstance(width, (str, bytes)) or not np.iterable(width):
-        return [one(width)] * n_hidden
-    widths = [one(m) for m in width]
-    if len(widths) != n_hidden:
-        raise ValueError(f"{name} needs {n_hidden} hidden widths (one per hidden layer) or one int; "
-                         f"got {widths}.")
-    return widths
 
 
 def quadratic_dual_floor(lam, y) -> float:
@@ -419,10 +409,10 @@ class ReLU1D(Problem):
                       key=self.dual_objective)
         dual_value = self.dual_objective(lam)
         elapsed = time.perf_counter() - t0
+        info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-            solve_time=elapsed, certified=certify(value, dual_value, method,
-                                                         quadratic_dual_floor(lam, self.y)),
+            solve_time=elapsed, certified=certify(value, dual_value, method, floor),
             beta=self.beta, info=info, function=function,
         )
         if verbose:

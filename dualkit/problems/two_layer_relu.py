@@ -52,8 +52,8 @@ from ..solvers.relu_program import (
     pattern_count,
     sample_patterns,
 )
-from .base import DualConstraint, Problem, Solution, certify
-from .relu_1d import hidden_widths, quadratic_dual_floor
+from .base import DualConstraint, Problem, Solution, certify, hidden_widths
+from .relu_1d import quadratic_dual_floor
 
 __all__ = ["TwoLayerReLU"]
 
@@ -291,9 +291,11 @@ class TwoLayerReLU(Problem):
         blocks = self.exact_blocks()
         if blocks is None:
             raise RuntimeError(
-                f"the dual constraint needs every activation pattern, and enumerating them for "
-                f"n={self.n} points of rank {self.rank} is too large ({self.enumeration_size():,} "
-                "candidates); only sampled restrictions can be solved (an upper bound).")
+                f"the dual constraint needs every activation pattern, and those of n={self.n} "
+                f"points of rank {self.rank} cannot be enumerated here "
+                f"({self.enumeration_size():,} candidates); only sampled restrictions can be "
+                "solved (an upper bound). Use fewer points or a lower dimension, or check the "
+                "weights instead.")
         return blocks
 
     def dual_objective(self, lam) -> float:
@@ -368,11 +370,18 @@ class TwoLayerReLU(Problem):
         else:
             lam_c, dual_value = lam_r, np.nan
         info["upper_bound"] = exact is None
+        info["rounding_floor"] = floor = quadratic_dual_floor(lam_c, self.y)
         sol = Solution(value=value, weights=weights, dual=lam_c, dual_value=dual_value,
                        method=method, solve_time=time.perf_counter() - t0,
-                       certified=certify(value, dual_value, method,
-                                         quadratic_dual_floor(lam_c, self.y)),
+                       certified=certify(value, dual_value, method, floor),
                        beta=self.beta, info=info)
+        if exact is None:        # why an uncertified value is not proved optimal (dk.check)
+            info["open"] = (f"the activation patterns of these n={self.n} points cannot be "
+                            "enumerated, so no lower bound is certified (the solve over sampled "
+                            "patterns is an upper bound)")
+        elif not sol.certified and exact is not self.blocks:
+            info["open"] = ("this problem's program uses sampled activation patterns, so its "
+                            "solution is only an upper bound (patterns='exact' solves it)")
         if verbose:
             print(f"TwoLayerReLU.solve ({info['patterns']} patterns, {info['active_blocks']} "
                   f"active{', sampled: an upper bound' if exact is None else ''}): {sol!r}")
