@@ -311,7 +311,7 @@ class RankOneReLU(Problem):
         t0 = time.perf_counter()
         if self.bias:
             sol1 = self._one_d.solve(method="auto" if method == "closed_form" else "cvxpy",
-                                     solver=solver)
+                                     verbose=verbose, solver=solver)     # the 1-D stage
             weights = self.bias_weights(sol1.weights, width, seed)
             value = self.objective(weights)
             dual_value = sol1.dual_value * self._one_d_scale

@@ -416,7 +416,8 @@ class ReLU1D(Problem):
             beta=self.beta, info=info, function=function,
         )
         if verbose:
-            print(f"ReLU1D.solve: {sol!r}")
+            steps = f" ({info['newton']} Newton steps)" if "newton" in info else ""
+            print(f"ReLU1D.solve{steps}: {sol!r}")
         if method == "ramp" and not sol.certified:
             status = ("ended its budget" if not info.get("converged", True) else
                       "converged on its own barrier gap but the certificate does not close")
