@@ -302,7 +302,7 @@ def spline_explorer(x: ArrayLike, y: ArrayLike, skip: bool = False,
     from .problems.relu_1d import ReLU1D
     from .splines import linear_spline
 
-    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max
+    bmax = ReLU1D.beta_max_for(x, y, skip=skip)
     spline = linear_spline(x, y)
     grid = _log_grid(1e-5 * bmax, 2 * bmax)
 
@@ -330,7 +330,7 @@ def rank_one_explorer(X: ArrayLike, y: ArrayLike, depth: int = 4, t: float = 1.0
     """
     from .problems.rank_one_relu import RankOneReLU
 
-    bmax = RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
+    bmax = RankOneReLU.beta_max_for(X, y, depth=depth, t=t)
     grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
     def draw(fig, beta):
@@ -351,7 +351,7 @@ def relu_explorer(X: ArrayLike, y: ArrayLike, bias: str = "free",
     """
     from .problems.two_layer_relu import TwoLayerReLU
 
-    bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
+    bmax = TwoLayerReLU.beta_max_for(X, y, bias=bias)
     if not bmax > 0:
         raise ValueError("the optimal network is zero for every beta (beta_max = 0: y is constant "
                          "with bias='free', or zero); nothing to explore.")

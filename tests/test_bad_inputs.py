@@ -63,7 +63,7 @@ def _numbers(obj, out):
     elif isinstance(obj, dk.Problem):
         try:
             _numbers(obj.solve().value, out)
-        except NotImplementedError:           # classes without a solver: their data
+        except dk.problems.relu_1d.NoConvexProgramError:   # no solver: their data
             _numbers([obj.X if hasattr(obj, "X") else obj.x, obj.y, obj.beta], out)
     elif isinstance(obj, matplotlib.figure.Figure):   # NaN in line data is a gap, not an error
         for ax in obj.axes:

@@ -10,16 +10,16 @@ from dualkit.diagnostics import rank_one_ratio, top_singular_vectors
 @pytest.fixture(scope="module")
 def five_layer():
     X, y = dk.data.rank_one(n=50, d=10, seed=1)
-    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
-    prob = dk.RankOneReLU(X, y, beta=0.05 * probe.beta_max, depth=5, t=1.0)
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=5, t=1.0)
+    prob = dk.RankOneReLU(X, y, beta=0.05 * bmax, depth=5, t=1.0)
     net, hist, finals = dk.train_best(prob, widths=[50, 40, 30, 20], seeds=(0, 1, 2), steps=3000,
                                       lr=1e-2, tol=1e-13, progress=False)
-    return X, y, probe, prob, net, hist, finals
+    return X, y, bmax, prob, net, hist, finals
 
 
 @pytest.mark.slow
 def test_five_layer_network_reaches_closed_form_with_rank_one_layers(five_layer):
-    X, y, probe, prob, net, hist, finals = five_layer
+    X, y, bmax, prob, net, hist, finals = five_layer
     print(f"measured: five-layer relative gap {prob.relative_gap(net):.3e}")
     assert -1e-12 <= prob.relative_gap(net) <= 1e-6
     ws = net.weights()
@@ -46,9 +46,9 @@ def test_five_layer_network_reaches_closed_form_with_rank_one_layers(five_layer)
 
 def test_bias_variant_spline_in_c():
     X, y = dk.data.rank_one(n=50, d=10, seed=1)
-    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
-    pb = dk.RankOneReLU(X, y, beta=0.01 * probe.beta_max, depth=5, t=1.0, bias=True)
-    sb = pb.solve(widths=[50, 40, 30, 20])
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=5, t=1.0)
+    pb = dk.RankOneReLU(X, y, beta=0.01 * bmax, depth=5, t=1.0, bias=True)
+    sb = pb.solve(width=[50, 40, 30, 20])
     one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_tilde).solve()
     assert sb.certified and sb.value == pytest.approx(one_d.value, rel=1e-10)
     assert len(one_d.knots) > 0
@@ -74,8 +74,8 @@ def test_bias_figure_labels_c_and_draws_the_kinks_above_the_data():
     """The bias figure: the axis is c (the data's only coordinate), and the kinks of the optimal
     spline are markers at the data values of c, drawn above the data dots."""
     X, y = dk.data.rank_one(n=50, d=10, seed=1)
-    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
-    pb = dk.RankOneReLU(X, y, beta=0.01 * probe.beta_max, depth=5, t=1.0, bias=True)
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=5, t=1.0)
+    pb = dk.RankOneReLU(X, y, beta=0.01 * bmax, depth=5, t=1.0, bias=True)
     one_d = dk.ReLU1D(pb.c, y, beta=pb.beta_tilde).solve()
     ax = dk.plot.rank_one_fit(X, y, pb.beta, depth=5, t=1.0).axes[0]
     assert ax.get_xlabel().startswith("$c$")

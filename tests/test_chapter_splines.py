@@ -65,8 +65,9 @@ def test_reflection_example():
     g = np.linspace(0, 11, 1101)
     f = capped.forward(g[:, None])
     assert np.allclose(f, np.clip(g - 5, 0, 3))                        # kinks at 5 and 8
-    with pytest.raises(NotImplementedError, match="reflect"):
+    with pytest.raises(RuntimeError, match="reflect"):
         std.solve()
+    assert std.lower_bound() is None
     for seed in (0, 1):
         net = std.network(20, seed=seed)
         hist = dk.train(net, std, steps=100, optimizer="lbfgs", bound=None, progress=False)

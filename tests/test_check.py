@@ -232,8 +232,8 @@ def _mixed_weights(prob, alpha, gamma):
 
 def test_rank_one_mixed_signs_is_graded_by_its_exact_primal():
     prob = _mixed()
-    P, (alpha, gamma) = prob.primal_value()
-    D = prob.dual_value()
+    sol = prob.solve()
+    P, alpha, gamma, D = sol.value, sol.info["alpha"], sol.info["gamma"], prob.lower_bound()
     assert P > 1.1 * D
     assert dk.check.optimal_value(prob, P, quiet=True)
     between = dk.check.optimal_value(prob, 0.5 * (P + D), quiet=True)

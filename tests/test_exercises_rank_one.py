@@ -28,7 +28,7 @@ def threshold_solution(seed, power=-2):
     for L in ex.depths:
         bmax = ex.t ** (L + power) * np.linalg.norm(a) * abs(c @ ex.y)
         out[L] = {"beta_max": bmax, **{
-            side: dk.RankOneReLU(ex.X, ex.y, f * bmax, depth=L, t=ex.t).solve().w[0]
+            side: dk.RankOneReLU(ex.X, ex.y, f * bmax, depth=L, t=ex.t).solve().info["kappa"]
             for side, f in (("below", 0.999), ("above", 1.001))}}
     return out
 
@@ -68,9 +68,9 @@ def test_scaling_solution_gets_full_points(seed):
 def test_scaling_seed_zero_is_the_experiments_problem():
     ex = dk.exercises.load("ex-rank-one-scaling", seed=0)
     X, y = dk.data.rank_one(n=50, d=10, seed=1)
-    probe = dk.RankOneReLU(X, y, beta=1.0, depth=5, t=1.0)
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=5, t=1.0)
     assert np.array_equal(ex.X, X) and ex.depth == 5 and ex.t == 1.0
-    assert ex.beta == pytest.approx(0.05 * probe.beta_max, rel=1e-12)
+    assert ex.beta == pytest.approx(0.05 * bmax, rel=1e-12)
 
 
 def test_scaling_old_answer_and_wrong_derivations_lose_points():
@@ -98,7 +98,7 @@ def mixed_solution(seed):
     for rho in ex.rhos:
         y_rho = ex.c_plus + rho * ex.c_minus + ex.eps
         p = dk.RankOneReLUMixed(ex.X, y_rho, beta=0.05 * abs(ex.c @ y_rho), t=ex.t)
-        out[rho] = {"primal": p.primal_value()[0], "dual": p.dual_value()}
+        out[rho] = {"primal": p.solve().value, "dual": p.lower_bound()}
     return out
 
 

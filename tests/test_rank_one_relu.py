@@ -19,7 +19,7 @@ def make(depth=4, t=1.3, frac=0.05, seed=0, n=20, d=6, bias=False):
 @pytest.mark.parametrize("depth", [3, 4, 5, 6])
 def test_closed_form_equals_cvxpy_and_constructed_weights(depth):
     X, y, prob = make(depth=depth)
-    sol = prob.solve(widths=7)
+    sol = prob.solve(width=7)
     ref = prob.solve(method="cvxpy")
     assert sol.certified and abs(sol.rel_gap) < 1e-12
     assert sol.value == pytest.approx(ref.value, rel=1e-7)
@@ -29,7 +29,7 @@ def test_closed_form_equals_cvxpy_and_constructed_weights(depth):
     # kappa* closed form, written out independently
     c, beff = prob.c, prob.beta / (prob.t ** (depth - 2) * np.linalg.norm(prob.a))
     kappa = np.sign(c @ y) * max(abs(c @ y) - beff, 0) / (c @ c)
-    assert sol.w[0] == pytest.approx(kappa, rel=1e-12)
+    assert sol.info["kappa"] == pytest.approx(kappa, rel=1e-12) and sol.w is None
     assert sol.value == pytest.approx(0.5 * np.sum((kappa * c - y) ** 2) + beff * abs(kappa), rel=1e-12)
     # the optimal network on new inputs is a single ramp along a
     Z = np.random.default_rng(3).standard_normal((9, X.shape[1]))
@@ -53,14 +53,14 @@ def test_zero_threshold():
     bmax = prob.beta_max
     above = dk.RankOneReLU(X, y, 1.001 * bmax, depth=4, t=1.3).solve()
     below = dk.RankOneReLU(X, y, 0.999 * bmax, depth=4, t=1.3).solve()
-    assert above.w[0] == 0.0 and above.value == pytest.approx(0.5 * y @ y)
-    assert below.w[0] != 0.0 and below.value < 0.5 * y @ y
+    assert above.info["kappa"] == 0.0 and above.value == pytest.approx(0.5 * y @ y)
+    assert below.info["kappa"] != 0.0 and below.value < 0.5 * y @ y
 
 
 @pytest.mark.parametrize("depth", [3, 4, 5])
 def test_bias_variant_is_the_one_dimensional_problem_in_c(depth):
     X, y, prob = make(depth=depth, bias=True, frac=0.02)
-    sol = prob.solve(widths=12)
+    sol = prob.solve(width=12)
     one = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve()
     ref = dk.ReLU1D(prob.c, y, prob.beta / prob.scale).solve(method="cvxpy")
     assert sol.value == pytest.approx(one.value, rel=1e-10)
@@ -118,8 +118,15 @@ def mixed():
 
 def test_4c_mixed_sign_gap_matches_l23_formula(mixed):
     prob, net = mixed
-    P, (alpha, gamma) = prob.primal_value()
-    D = prob.dual_value()
+    sol = prob.solve()
+    P, alpha, gamma, D = sol.value, sol.info["alpha"], sol.info["gamma"], prob.lower_bound()
+    assert not sol.certified and sol.info["exact"] and D == sol.dual_value
+    assert D == pytest.approx(prob.solve(method="cvxpy").dual_value, rel=1e-7)
+    assert prob.objective(sol.weights) == pytest.approx(P, rel=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert prob.primal_value()[0] == pytest.approx(P, rel=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert prob.dual_value() == D
     trained = prob.objective(net)
     assert alpha * gamma < 0                                  # the fit needs opposite signs
     print(f"measured: mixed trained/formula - 1 = {trained / P - 1:.2e}, gap {(P - D) / D:.3f}")
@@ -157,14 +164,16 @@ def test_validation():
     with pytest.raises(ValueError, match="X"):
         dk.RankOneReLU(np.where(X > 0, np.nan, X), y, 0.1)
     prob = dk.RankOneReLU(X, y, 0.1, depth=3)
-    with pytest.raises(ValueError, match="widths"):
-        prob.solve(widths=[3])
+    with pytest.raises(ValueError, match="width"):
+        prob.solve(width=[3])
+    with pytest.warns(DeprecationWarning, match="widths"):
+        assert prob.solve(widths=5).value == pytest.approx(prob.solve().value, rel=1e-12)
     with pytest.raises(ValueError, match="method"):
         prob.solve(method="fista")
     with pytest.raises(ValueError, match="architecture"):
         prob.check_network(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).network(4))
     with pytest.raises(ValueError, match="biases"):
-        prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(widths=4).weights)
+        prob.objective(dk.RankOneReLU(X, y, 0.1, depth=3, bias=True).solve(width=4).weights)
 
 
 @pytest.mark.parametrize("t", [0.5, 2.0])
@@ -175,3 +184,35 @@ def test_bias_interpolation_value_scales_with_t(t):
     assert sol.certified and sol.value == pytest.approx(sol.dual_value, rel=1e-9)
     base = dk.ReLU1D(prob.c, y, 0.0).solve().value
     assert sol.value == pytest.approx(base / t**2, rel=1e-9)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_beta_max_is_the_zero_threshold_from_data_alone(bias):
+    """beta_max_for needs no beta; with a bias the threshold is that of the 1-D problem in c
+    (scaled by t^(L-2)||a||), above which the optimum is the constant mean."""
+    X, y = dk.data.rank_one(15, 4, seed=0)
+    bmax = dk.RankOneReLU.beta_max_for(X, y, depth=4, t=1.5, bias=bias)
+    prob = dk.RankOneReLU(X, y, 0.5 * bmax, depth=4, t=1.5, bias=bias)
+    assert prob.beta_max == pytest.approx(bmax, rel=1e-12)
+    zero = 0.5 * float(np.sum((y - y.mean()) ** 2)) if bias else 0.5 * float(y @ y)
+    assert prob.with_beta(1.001 * bmax).solve().value == pytest.approx(zero, rel=1e-9)
+    assert prob.with_beta(0.99 * bmax).solve().value < zero * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("rho", [-1.0, 0.5])
+def test_mixed_solve_weights_attain_the_exact_cost(rho):
+    """solve() realises (alpha, gamma) with the least weight decay: the l_2/3 cost for opposite
+    signs, the l1 cost (one neuron adding both paths) for equal signs, where the closed-form
+    Lagrangian dual then certifies it; the dual point is the cvxpy dual's optimum."""
+    X, _ = dk.data.rank_one(20, 5, seed=0, mixed_sign=True)
+    c, _ = dk.problems.rank_one_relu.rank_one_factors(X, allow_mixed=True)
+    y = np.maximum(c, 0) + rho * np.maximum(-c, 0)
+    prob = dk.RankOneReLUMixed(X, y, 0.05 * abs(c @ y))
+    sol = prob.solve(width=[3, 4])
+    al, ga = sol.info["alpha"], sol.info["gamma"]
+    assert (al * ga < 0) == (rho < 0)
+    assert sol.value == pytest.approx(prob._reduced((al, ga), exact=True), rel=1e-12)
+    assert sol.certified == (rho > 0)
+    ref = prob.solve(method="cvxpy")
+    assert ref.dual_value == pytest.approx(sol.dual_value, rel=1e-7)
+    assert prob.beta_max == pytest.approx(dk.RankOneReLUMixed.beta_max_for(X, y), rel=1e-12)

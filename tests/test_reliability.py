@@ -54,7 +54,7 @@ def test_fista_stalling_on_a_small_problem_falls_back_to_cvxpy_and_says_so():
 
 def test_barrier_method_out_of_budget_raises_with_gap_and_hint():
     x, y = dk.data.points_1d(200, seed=0)
-    prob = dk.ReLU1D(x, y, 1e-3 * dk.ReLU1D(x, y, 1.0).beta_max)
+    prob = dk.ReLU1D(x, y, 1e-3 * dk.ReLU1D.beta_max_for(x, y))
     with pytest.raises(RuntimeError) as err:
         prob.solve(max_iter=3)
     msg = str(err.value)

@@ -358,3 +358,36 @@ def test_interpolation_cost_is_tv_plus_distance_of_first_slope(seed):
     assert value == pytest.approx(np.abs(d).sum() + dist, rel=1e-9)
     if seed % 2 == 0:
         assert dist > 0.1                                        # the distance term is exercised
+
+
+def test_beta_max_for_needs_no_beta_and_with_beta_keeps_the_rules():
+    """Repeated inputs with different targets refuse beta=0 (no interpolant), but their zero
+    threshold comes from the data alone; with_beta shares the merged inputs."""
+    x = np.array([0.0, 1.0, 1.0, 2.0, 3.0])
+    y = np.array([0.0, 1.0, -1.0, 2.0, 0.5])
+    with pytest.raises(ValueError, match="repeated inputs"):
+        dk.ReLU1D(x, y, 0.0)
+    bmax = dk.ReLU1D.beta_max_for(x, y)
+    prob = dk.ReLU1D(x, y, 0.3 * bmax)
+    assert prob.beta_max == pytest.approx(bmax, rel=1e-12)
+    other = prob.with_beta(0.6 * bmax)
+    assert other.xs is prob.xs and other.beta == 0.6 * bmax
+    assert other.solve().value == pytest.approx(dk.ReLU1D(x, y, 0.6 * bmax).solve().value,
+                                                rel=1e-12)
+    with pytest.raises(ValueError, match="repeated inputs"):
+        prob.with_beta(0.0)
+    deep = dk.ReLU1D.beta_max_for(x + 1, y, depth=3, t=2.0)       # t^(L-2) times the 2-layer one
+    assert deep == pytest.approx(2.0 * dk.ReLU1D.beta_max_for(x + 1, y), rel=1e-12)
+    assert deep == pytest.approx(dk.ReLU1D(x + 1, y, 1.0, depth=3, t=2.0).beta_max, rel=1e-12)
+
+
+def test_standard_deep_network_refuses_without_not_implemented():
+    x, y = dk.data.zigzag(8)
+    std = dk.StandardDeepReLU1D(x, y, 0.1, depth=3)
+    assert std.lower_bound() is None
+    for call in (std.solve, lambda: std.dual_objective(y), lambda: std.feasible_dual(y),
+                 lambda: std.dual_constraint(y), lambda: std.beta_max):
+        with pytest.raises(RuntimeError, match="ReLU1D"):
+            call()
+    with pytest.raises(ValueError, match="lower bound"):
+        std.gap(std.network(3))

@@ -190,7 +190,8 @@ def test_sampled_patterns_on_high_rank_data_are_an_upper_bound():
     assert abs(sol.value - sol.info["restricted_dual_value"]) <= 1e-6 * sol.value
     with pytest.raises(RuntimeError, match="upper bound"):
         prob.dual_objective(sol.dual)
-    with pytest.raises(NotImplementedError, match="no certified lower bound"):
+    assert prob.lower_bound() is None
+    with pytest.raises(ValueError, match="no certified lower bound"):
         prob.gap(sol.weights)
     # more patterns can only lower the value (the set of 400 contains the 200: same seed stream)
     ref = prob.solve(method="cvxpy")
@@ -321,3 +322,19 @@ def test_single_point_and_zero_targets(data):
     X, y = data
     zero = dk.TwoLayerReLU(X, 0 * y, 0.1).solve()
     assert zero.value == 0.0 and zero.certified
+
+
+def test_feasible_dual_is_an_array_and_with_beta_shares_the_patterns():
+    X, y = dk.data.sine_features(12, d=2, seed=0)
+    prob = dk.TwoLayerReLU(X, y, 0.1, bias="free")
+    lam = prob.feasible_dual(3 * y)
+    assert isinstance(lam, np.ndarray) and lam.shape == y.shape
+    assert prob.dual_constraint(lam).holds and np.isfinite(prob.dual_objective(lam))
+    other = prob.with_beta(0.2)
+    assert other.blocks is prob.blocks and other.beta == 0.2 and prob.beta == 0.1
+    assert other.solve().value == pytest.approx(
+        dk.TwoLayerReLU(X, y, 0.2, bias="free").solve().value, rel=1e-9)
+    assert dk.TwoLayerReLU.beta_max_for(X, y, bias="free") == pytest.approx(prob.beta_max,
+                                                                            rel=1e-12)
+    with pytest.raises(ValueError, match="beta"):
+        prob.with_beta(0.0)

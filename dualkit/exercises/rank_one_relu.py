@@ -32,7 +32,7 @@ def _experiment_data(seed: int):
 @exercise("ex-rank-one-threshold", chapter="rank_one_relu", answer="threshold",
           what='a dict {L: {"beta_max": the zero threshold, "below": κ* at 0.999 beta_max, '
                '"above": κ* at 1.001 beta_max}} for the depths L = 3, 4, 5, 6 at t = ex.t '
-               "(κ* is sol.w[0] of dk.RankOneReLU)",
+               "(κ* is sol.info[\"kappa\"] of dk.RankOneReLU)",
           kind="numerical check", minutes=15)
 def rank_one_threshold(seed):
     r"""The experiment's data ``X``, ``y`` (seed 0: the chapter's), ``depths`` 3 to 6 and
@@ -72,7 +72,7 @@ def the_network_is_zero_exactly_above(ans, ex):
 @rank_one_threshold.test(points=1)
 def thresholds_are_right(ans, ex):
     a = _threshold_answer(ans)
-    err = max(abs(a[L]["beta_max"] / RankOneReLU(ex.X, ex.y, 1.0, depth=L, t=ex.t).beta_max - 1)
+    err = max(abs(a[L]["beta_max"] / RankOneReLU.beta_max_for(ex.X, ex.y, depth=L, t=ex.t) - 1)
               for L in _DEPTHS)
     return within(err, 1e-9, 'threshold[L]["beta_max"], at every depth,')
 
@@ -82,7 +82,7 @@ def kappa_below_is_right(ans, ex):
     a = _threshold_answer(ans)
     err = 0.0
     for L in _DEPTHS:
-        bmax = RankOneReLU(ex.X, ex.y, 1.0, depth=L, t=ex.t).beta_max
+        bmax = RankOneReLU.beta_max_for(ex.X, ex.y, depth=L, t=ex.t)
         kappa = RankOneReLU(ex.X, ex.y, 0.999 * bmax, depth=L, t=ex.t).kappa()
         err = max(err, abs(a[L]["below"] / kappa - 1))
     return within(err, 1e-6, 'threshold[L]["below"] (κ* at 0.999 times the threshold)')
@@ -105,7 +105,7 @@ def rank_one_scaling(seed):
     ``y``, ``beta``, ``depth``, ``t``."""
     X, y = _experiment_data(seed)
     depth, t = 5, 1.0
-    beta = 0.05 * RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
+    beta = 0.05 * RankOneReLU.beta_max_for(X, y, depth=depth, t=t)
     return Instance(X=X, y=y, beta=beta, depth=depth, t=t,
                     prob=RankOneReLU(X, y, beta, depth=depth, t=t))
 
@@ -194,7 +194,7 @@ def _mixed_network(prob: RankOneReLUMixed, alpha: float, gamma: float) -> ReLUWe
 
 @exercise("ex-rank-one-mixed", chapter="rank_one_relu", answer="mixed_gap",
           what='a dict {rho: {"primal": P*, "dual": D*}} for rho = -1, -0.5, 0, 0.5, 1 (P* by '
-               "the ℓ_2/3 formula, primal_value(); D* the Lagrangian dual, dual_value())",
+               "the ℓ_2/3 formula, solve().value; D* the Lagrangian dual, lower_bound())",
           kind="open experiment", minutes=30, compute="about 10 s on a laptop CPU", manual=3,
           rubric="1 point: a plot or table of the relative gap (P* - D*)/D* against rho; "
                  "1 point: the gap vanishes for rho >= 0 because the fit needs equal signs "
@@ -227,12 +227,13 @@ def _mixed_reference(ex):
         ref = {}
         for rho in ex.rhos:
             prob = _mixed_problem(ex, rho)
-            value, (alpha, gamma) = prob.primal_value()
+            sol = prob.solve()
+            value, alpha, gamma = sol.value, sol.info["alpha"], sol.info["gamma"]
             attained = prob.objective(_mixed_network(prob, alpha, gamma))
             if abs(attained - value) > 1e-9 * value:
                 raise RuntimeError(f"ex-rank-one-mixed, rho = {rho}: the network of the l_2/3 "
                                    "formula does not attain its value; report this seed.")
-            ref[rho] = {"primal": value, "dual": prob.dual_value(),
+            ref[rho] = {"primal": value, "dual": prob.lower_bound(),
                         "equal_signs": alpha * gamma >= 0}
         ex["_reference"] = ref
     return ex["_reference"]

@@ -66,7 +66,7 @@ def certified_gap_is_computed_from_lam(ans, ex):
 def the_certified_gap_is_not_below_the_exact_one(ans, ex):
     c = as_float(field(ans, "certified_gap", "cert"), 'cert["certified_gap"]')
     e = as_float(field(ans, "exact_gap", "cert"), 'cert["exact_gap"]')
-    # the exact dual optimum is certified to a relative 1e-6 (CERT_TOL of the solver)
+    # the exact dual optimum is certified to a relative 1e-6 (the ramp solver's tolerance)
     if c >= e - 2e-6 * abs(ex.prob.lower_bound()):
         return True, ('cert["certified_gap"] ≥ cert["exact_gap"], as it must be: no dual '
                       "point bounds better than the dual optimum.")

@@ -2,14 +2,94 @@
 
 from __future__ import annotations
 
+import abc
+import copy
+import warnings
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._validation import check_beta, check_betas, check_positive_int
 from ..diagnostics import relative_gap
 
-__all__ = ["Solution", "Problem", "DualConstraint", "last_two_decay_objective"]
+__all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "certify",
+           "hidden_widths", "last_two_decay_objective"]
+
+#: The relative duality gap at which a solve is *certified*, per kind of solver: the one
+#: tolerance table of dualkit, used by :func:`certify`. Closed forms are accurate to rounding;
+#: interior-point solvers (cvxpy, the working-set SOCP), the ramp active-set solver and
+#: first-order methods to their own stopping tolerance.
+CERT_TOL: dict[str, float] = {
+    "closed_form": 1e-9,
+    "svt": 1e-9,
+    "fista": 1e-8,   # the proximal solver stops at 1e-10, and falls back to cvxpy above 1e-8
+    "cvxpy": 1e-6,
+    "ramp": 1e-6,
+    "working_set": 1e-6,
+}
+
+#: Relative rounding allowed in evaluating an objective (a few hundred float64 ulps): a primal
+#: value below a dual bound by more than this, plus the problem's own rounding floor, violates
+#: weak duality.
+ROUNDING = 256 * float(np.finfo(float).eps)
+
+
+def certify(value: float, dual_value: float, method: str, floor: float = 0.0) -> bool:
+    r"""Whether ``dual_value`` certifies ``value`` as optimal: the one rule of dualkit.
+
+    With :math:`P` = ``value`` (the primal objective of the returned weights),
+    :math:`D` = ``dual_value`` (the dual objective at a feasible dual point, a lower bound on
+    the optimum by weak duality) and :math:`s=\max(|P|,|D|)`, the solve is certified when
+
+    .. math:: |P-D|\le \mathrm{tol}\cdot s+\epsilon_{\rm round}\,s+\mathrm{floor},
+
+    with tol = ``CERT_TOL[method]``, :math:`\epsilon_{\rm round}` = ``ROUNDING`` and ``floor``
+    the absolute rounding of the problem's objective evaluation (e.g. the cancellation in
+    :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` when the optimum is near zero; 0 by default).
+    The rule is two-sided and relative (data may be scaled by 1e-20 or 1e20). A non-finite
+    value or bound is never certified.
+
+    Raises
+    ------
+    RuntimeError
+        When :math:`P<D` beyond rounding (:math:`D-P>\epsilon_{\rm round}\,s+\mathrm{floor}`):
+        a primal value below a dual bound violates weak duality, so one of the two is wrong.
+    ValueError
+        When ``method`` is not a key of :data:`CERT_TOL`.
+    """
+    if method not in CERT_TOL:
+        raise ValueError(f"method must be one of {sorted(CERT_TOL)}; got {method!r}.")
+    value, dual_value = float(value), float(dual_value)
+    if not (np.isfinite(value) and np.isfinite(dual_value)):
+        return False
+    scale = max(abs(value), abs(dual_value), float(np.finfo(float).tiny))
+    rounding = ROUNDING * scale + float(floor)
+    gap = value - dual_value
+    if gap < -rounding:
+        raise RuntimeError(
+            f"weak duality violated: the primal value {value!r} is below the dual bound "
+            f"{dual_value!r} (gap {gap:.3e}, rounding allows {rounding:.1e}); one of them is "
+            "wrong. This is a bug in dualkit: please report it with the data that produced it.")
+    return bool(abs(gap) <= CERT_TOL[method] * scale + rounding)
+
+
+def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
+    """``width`` as a list of ``n_hidden`` hidden widths: an int for every hidden layer, or a
+    sequence of that many ints (each >= 1; bools, floats with a fraction and strings refused
+    with a ``ValueError``). The one reading of ``width=`` in ``network`` and ``solve``."""
+    def one(m) -> int:
+        if isinstance(m, (bool, np.bool_)):
+            raise ValueError(f"{name} must be an integer >= 1; got {m!r}.")
+        return check_positive_int(m, name)
+
+    if isinstance(width, (str, bytes)) or not np.iterable(width):
+        return [one(width)] * n_hidden
+    widths = [one(m) for m in width]
+    if len(widths) != n_hidden:
+        raise ValueError(f"{name} needs {n_hidden} hidden width(s) (one per hidden layer) or one "
+                         f"int; got {widths}.")
+    return widths
 
 
 class DualConstraint(NamedTuple):
@@ -64,7 +144,7 @@ class Solution:
         Optimal layer weights, in the form ``prob.objective`` accepts.
     dual : ndarray or None
         A dual-feasible point :math:`\\lambda`; ``prob.dual_objective(dual)`` is a lower bound.
-        None for a problem without a zero-gap dual (then ``dual_value`` is NaN).
+        None for a problem without a dual (then ``dual_value`` is NaN).
     dual_value : float
         ``prob.dual_objective(dual)``.
     method : str
@@ -72,19 +152,26 @@ class Solution:
     solve_time : float
         Wall-clock seconds of the solve.
     certified : bool
-        True only when ``value - dual_value`` is within the solver's tolerance, so that the dual
-        bound proves ``value`` optimal.
+        True only when :func:`certify` accepts ``value`` and ``dual_value`` (two-sided, within
+        the solver's ``CERT_TOL``), so that the dual bound proves ``value`` optimal.
     beta : float
         The regularization strength it was solved at.
     w : ndarray or None
-        The end-to-end linear map :math:`W_1\\cdots w_L` where the network is linear.
+        The end-to-end linear map :math:`W_1\\cdots w_L` where the network is linear; None
+        for a ReLU network.
     info : dict
-        Solver-specific details (timings, iterations, ...).
+        Solver-specific details (timings, iterations, ...). Keys with one meaning in every
+        class, read by :mod:`dualkit.check`: ``"exact"`` (a sentence: by what argument
+        ``value`` is the optimum although it is not certified by the dual, e.g. an exhaustive
+        1-D search), ``"open"`` (a sentence: why an uncertified ``value`` is not proved
+        optimal), ``"dual_optimal"`` (True when ``dual_value`` is the optimum of the dual
+        program, e.g. where strong duality fails) and ``"rounding_floor"`` (the ``floor``
+        passed to :func:`certify`).
     """
 
     value: float
     weights: list
-    dual: np.ndarray
+    dual: np.ndarray | None
     dual_value: float
     method: str
     solve_time: float
@@ -126,44 +213,166 @@ class Solution:
                      digits=8, caption="Solution")._repr_html_()
 
 
-class Problem:
-    """Base class of the book's problems.
+class Problem(abc.ABC):
+    r"""The contract every problem of the book keeps (the *problem API*).
 
-    Subclasses set ``X``, ``y``, ``beta``, ``loss`` and implement ``objective``,
-    ``dual_objective``, ``solve``, ``network`` and ``torch_objective``. The base class supplies
-    the certified lower bound and the gap of a trained network.
+    A problem holds data ``X`` (n × d), targets ``y``, a regularization strength ``beta`` >= 0
+    and a ``loss``; it is the training problem of one architecture with weight decay,
+
+    .. math:: P^\star=\min_{\theta}\ \mathcal L(f_\theta(X),y)+\beta\,R(\theta),
+
+    and, where the book proves one, its convex dual :math:`D^\star=\max_\lambda g(\lambda)` with
+    :math:`D^\star\le P^\star` (weak duality) and equality (strong duality).
+
+    Subclasses implement the abstract methods; the base class supplies :meth:`with_beta`,
+    :meth:`path`, :meth:`lower_bound`, :meth:`gap` and :meth:`relative_gap` on top of them.
+    ``tests/test_contract.py`` checks every subclass against this contract.
+
+    Attributes
+    ----------
+    default_width : int
+        Hidden width of :meth:`network` when no ``width`` is given. :meth:`solve` without a
+        ``width`` returns the width its class documents (the linear networks: the smallest
+        that represents the optimum, 1 or the rank).
     """
 
+    default_width: int = 10
     _bound_cache: float | None = None
+    _bound_known: bool = False
 
-    def objective(self, weights) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # ------------------------------------------------------------------ the primal
+    @abc.abstractmethod
+    def objective(self, weights) -> float:
+        """The primal objective :math:`\\mathcal L(f_\\theta(X),y)+\\beta R(\\theta)` of layer
+        weights (``sol.weights``, a list of arrays) or of a network from :meth:`network`."""
 
-    def dual_objective(self, lam) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0):
+        """A randomly initialised torch network of this architecture (a ``dualkit.nets``
+        module), ready for :func:`dualkit.train`.
 
-    def solve(self, method: str | None = None, **kwargs) -> Solution:  # pragma: no cover
-        raise NotImplementedError
+        ``width`` is an int (every hidden layer) or a sequence of hidden widths, default
+        :attr:`default_width`; ``seed`` makes the initialisation deterministic."""
 
-    def network(self, width: int, seed: int = 0):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def torch_objective(self, net, X, y):
+        """The primal objective of ``net`` on torch tensors, differentiable (what
+        :func:`dualkit.train` minimises)."""
 
-    def torch_objective(self, net, X, y):  # pragma: no cover - abstract
-        raise NotImplementedError
+    # ------------------------------------------------------------------ the dual
+    @abc.abstractmethod
+    def dual_objective(self, lam) -> float:
+        """The dual objective :math:`g(\\lambda)`; ``-inf`` where ``lam`` is dual infeasible
+        (see :meth:`dual_constraint`), so its value is always a lower bound on the optimum."""
 
-    def lower_bound(self) -> float:
-        """The best certified lower bound on the primal optimum (cached after the first call)."""
-        if self._bound_cache is None:
-            self._bound_cache = float(self.solve().dual_value)
+    @abc.abstractmethod
+    def dual_constraint(self, lam) -> DualConstraint:
+        """The constraint that decides whether ``lam`` is dual feasible (name, value, bound,
+        slack), as :func:`dualkit.check` reports it."""
+
+    @abc.abstractmethod
+    def feasible_dual(self, lam) -> np.ndarray:
+        """A dual-feasible point made from ``lam`` (scaled or projected into the feasible set),
+        as an array of ``lam``'s shape: ``dual_objective(feasible_dual(lam))`` is a valid lower
+        bound for any ``lam``."""
+
+    @property
+    @abc.abstractmethod
+    def beta_max(self) -> float:
+        """The zero threshold: for ``beta >= beta_max`` the zero network is optimal (see
+        :meth:`beta_max_for` to compute it from data alone)."""
+
+    @classmethod
+    def beta_max_for(cls, X, y, **params) -> float:
+        """The zero threshold :attr:`beta_max` of the problem on data ``X``, ``y`` (with the
+        constructor's other ``params``), without choosing a ``beta`` first."""
+        return cls(X, y, 0.0, **params).beta_max
+
+    # ------------------------------------------------------------------ solving
+    @abc.abstractmethod
+    def solve(self, method: str = "auto", width=None, verbose: bool = False,
+              **options) -> Solution:
+        """The global optimum with its dual certificate, as a :class:`Solution`.
+
+        ``method="auto"`` picks the fastest exact solver for this problem; each class lists
+        its other methods (``"cvxpy"`` is the reference everywhere it exists). ``width`` sets
+        the hidden width of the returned weights (an int or a sequence, as :meth:`network`);
+        ``verbose=True`` prints the solver's progress. ``sol.certified`` follows the one rule
+        of :func:`certify`."""
+
+    def with_beta(self, beta: float) -> Problem:
+        """The same problem at another regularization strength ``beta``, sharing the data and
+        every factorization that does not depend on ``beta`` (a solve along a path of betas
+        costs no refactorization)."""
+        beta = check_beta(beta)
+        new = copy.copy(self)
+        new.beta = beta
+        new._bound_cache, new._bound_known = None, False
+        new._set_beta(beta)
+        return new
+
+    def _set_beta(self, beta: float) -> None:  # noqa: B027 - an optional hook
+        """Recompute what depends on ``beta`` after :meth:`with_beta` (subclasses with derived
+        strengths, e.g. an effective beta, override it)."""
+
+    def path(self, betas, width=None) -> list[Solution]:
+        """Solutions along several regularization strengths (one :meth:`with_beta` problem
+        each, solved with ``method="auto"``)."""
+        return [self.with_beta(float(b)).solve(width=width) for b in check_betas(betas)]
+
+    # ------------------------------------------------------------------ certificates
+    def lower_bound(self) -> float | None:
+        """The best certified lower bound on the primal optimum (the dual value of
+        :meth:`solve`, cached), or None when this problem has no certified bound (e.g. a
+        program whose patterns are sampled, or an architecture without a convex dual)."""
+        if not self._bound_known:
+            sol = self.solve()
+            self._bound_cache = float(sol.dual_value) if np.isfinite(sol.dual_value) else None
+            self._bound_known = True
         return self._bound_cache
 
+    def _bound_or_raise(self) -> float:
+        bound = self.lower_bound()
+        if bound is None:
+            raise ValueError(
+                f"{type(self).__name__} has no certified lower bound here, so the gap of a "
+                "network is not defined; compare objective(net) values instead.")
+        return bound
+
     def gap(self, net) -> float:
-        """Certified suboptimality ``objective(net) - lower_bound()`` of a network or weights."""
-        return self.objective(net) - self.lower_bound()
+        """Certified suboptimality ``objective(net) - lower_bound()`` of a network or weights
+        (a ``ValueError`` when :meth:`lower_bound` is None)."""
+        bound = self._bound_or_raise()
+        return self.objective(net) - bound
 
     def relative_gap(self, net) -> float:
         """``gap(net) / |lower_bound()|``: the book's "relative gap"."""
-        return relative_gap(self.objective(net), self.lower_bound())
+        bound = self._bound_or_raise()
+        return relative_gap(self.objective(net), bound)
+
+    # ------------------------------------------------------------------ helpers for subclasses
+    @staticmethod
+    def _method(method: str | None, choices: tuple[str, ...], auto: str) -> str:
+        """Resolve ``method``: ``"auto"`` (or None, its old spelling) becomes ``auto``; other
+        values must be one of ``choices``."""
+        if method is None or method == "auto":
+            return auto
+        if method not in choices:
+            raise ValueError(
+                f"method must be one of {sorted(map(repr, ('auto', *choices)))}; got {method!r}.")
+        return method
+
+    @staticmethod
+    def _width(width, widths, default=None) -> Any:
+        """The ``width`` argument, accepting the old keyword ``widths=`` with a
+        DeprecationWarning."""
+        if widths is not None:
+            if width is not None:
+                raise TypeError("pass width= only (widths= is its old name).")
+            warnings.warn("widths= is deprecated; pass width= (an int or a sequence).",
+                          DeprecationWarning, stacklevel=3)
+            width = widths
+        return default if width is None else width
 
     @staticmethod
     def _weights_of(weights) -> list:

@@ -26,6 +26,7 @@ Introduced in :ref:`ch-rank-one-relu`.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,13 +36,12 @@ from .._validation import (
     as_matrix,
     as_vector,
     check_beta,
-    check_betas,
     check_positive_float,
     check_positive_int,
 )
 from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
-from .base import DualConstraint, Problem, Solution, last_two_decay_objective
-from .relu_1d import ReLU1D
+from .base import DualConstraint, Problem, Solution, certify, hidden_widths, last_two_decay_objective
+from .relu_1d import ReLU1D, quadratic_dual_floor
 
 if TYPE_CHECKING:
     import torch
@@ -58,8 +58,11 @@ RANK_TOL = 1e-10
 SIGN_TOL = 1e-12
 CONSTRAINT_TOL = 1e-9
 DUAL_FEAS_TOL = 1e-9
-CERT_TOL = 1e-9
 CAVEAT = "see the section 'Mixed signs: where strong duality fails' of the rank-one chapter"
+#: why RankOneReLUMixed.solve's value is the optimum without a certificate (sol.info["exact"])
+EXACT_MIXED = ("the optimum is the minimum of the two-variable problem in (α, γ) that the "
+               "derivations appendix (app-rank-one-mixed) proves equal to the network's; the "
+               "Lagrangian dual lies below it (strong duality fails for mixed signs)")
 
 
 def rank_one_factors(X, allow_mixed: bool = False):
@@ -140,6 +143,9 @@ class RankOneReLU(Problem):
         1-D solver of ``ReLU1D``.
     """
 
+    #: width of every hidden layer of :meth:`network` when none is given
+    default_width: int = 10
+
     def __init__(self, X, y, beta: float, depth: int = 4, t: float = 1.0, bias: bool = False):
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
@@ -156,8 +162,15 @@ class RankOneReLU(Problem):
         self.a_hat = self.a / np.linalg.norm(self.a)
         self.loss = None
         self._one_d = ReLU1D(self.c, self.y, self.beta_tilde) if self.bias else None
+        self._set_beta(self.beta)
+
+    def _set_beta(self, beta: float) -> None:
+        check_beta(beta, allow_zero=self.bias)
+        if self.bias:
+            # the 1-D problem in c at beta_tilde, sharing its sorted inputs
+            self._one_d = self._one_d.with_beta(self.beta_tilde)
         # with beta = 0 the deep cost is the two-layer one divided by T = t^(L-2) ||a||
-        self._one_d_scale = 1.0 / self.scale if self.beta == 0.0 else 1.0
+        self._one_d_scale = 1.0 / self.scale if beta == 0.0 else 1.0
 
     @property
     def scale(self) -> float:
@@ -177,9 +190,32 @@ class RankOneReLU(Problem):
 
     @property
     def beta_max(self) -> float:
-        r"""The zero threshold :math:`t^{L-2}\|a\|\,|c^\top y|` of the network without bias:
-        :math:`\kappa^\star=0` iff :math:`\beta` is at least this."""
-        return self.scale * abs(float(self.c @ self.y))
+        r"""The zero threshold: :math:`t^{L-2}\|a\|\,|c^\top y|` without bias
+        (:math:`\kappa^\star=0` iff :math:`\beta` is at least this); with ``bias=True``
+        :math:`t^{L-2}\|a\|` times the threshold of the 1-D problem in :math:`c`
+        (:attr:`ReLU1D.beta_max`), above which the optimum is the constant mean."""
+        return self._zero_threshold(self.c, self.y, self.scale, self.bias)
+
+    @classmethod
+    def beta_max_for(cls, X, y, depth: int = 4, t: float = 1.0, bias: bool = False) -> float:
+        """The zero threshold :attr:`beta_max` on data ``X``, ``y`` (with the constructor's
+        ``depth``, ``t``, ``bias``), from the data alone (``beta=0`` is refused without a
+        bias)."""
+        X = as_matrix(X, "X")
+        y = as_vector(y, "y", n=X.shape[0])
+        depth = check_positive_int(depth, "depth")
+        t = check_positive_float(t, "t")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise ValueError(f"bias must be True or False; got {bias!r}.")
+        c, a = rank_one_factors(X)
+        scale = t ** (depth - 2) * float(np.linalg.norm(a))
+        return cls._zero_threshold(c, y, scale, bool(bias))
+
+    @staticmethod
+    def _zero_threshold(c, y, scale: float, bias: bool) -> float:
+        if bias:
+            return scale * ReLU1D.beta_max_for(c, y)
+        return scale * abs(float(c @ y))
 
     def __repr__(self) -> str:
         return (f"RankOneReLU(n={self.n}, d={self.d}, beta={self.beta:.6g}, depth={self.depth}, "
@@ -259,66 +295,64 @@ class RankOneReLU(Problem):
         return lam if g <= self.beta_tilde else lam * (self.beta_tilde / g)
 
     # ------------------------------------------------------------------ solving
-    def solve(self, method: str | None = None, widths=None, seed: int = 0,
-              solver: str | None = None) -> Solution:
-        r"""Global optimum: the closed form :math:`\kappa^\star` (default) or cvxpy
-        (``method="cvxpy"``: the scalar primal and the dual program, solved separately, by
-        ``solver``, default Clarabel); with
-        ``bias=True`` the 1-D solver of :class:`~dualkit.ReLU1D` in the variable :math:`c`.
+    def solve(self, method: str = "auto", width=None, verbose: bool = False, seed: int = 0,
+              solver: str | None = None, widths=None) -> Solution:
+        r"""Global optimum: the closed form :math:`\kappa^\star` (``method="closed_form"``,
+        what ``"auto"`` picks) or cvxpy (``method="cvxpy"``: the scalar primal and the dual
+        program, solved separately, by ``solver``, default Clarabel); with ``bias=True`` the
+        1-D solver of :class:`~dualkit.ReLU1D` in the variable :math:`c` (its ramp solver, or
+        its cvxpy program with ``method="cvxpy"``).
 
-        ``widths`` (an int for every hidden layer, or a list of :math:`L-1` widths) sets the
-        shape of the returned optimal weights; ``seed`` picks the non-negative unit vectors
-        :math:`\varphi_l`. ``sol.w`` holds :math:`\kappa^\star` (no bias).
+        ``width`` (an int for every hidden layer, or a sequence of :math:`L-1` widths; the old
+        keyword ``widths=`` still works, deprecated) sets the shape of the returned optimal
+        weights; ``seed`` picks the non-negative unit vectors :math:`\varphi_l`; ``verbose``
+        prints the summary line. ``sol.info["kappa"]`` holds :math:`\kappa^\star` (no bias;
+        ``sol.w`` is None, as for every ReLU network); with a bias ``sol.info["one_d"]`` is the
+        1-D solution. ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with
+        the solver's tolerance and the rounding floor of
+        :math:`\lambda^\top y-\tfrac12\|\lambda\|^2`.
         """
-        method = "closed_form" if method is None else method
-        if method not in ("closed_form", "cvxpy"):
-            raise ValueError(f"method must be 'closed_form' or 'cvxpy'; got {method!r}.")
+        method = self._method(method, ("closed_form", "cvxpy"), auto="closed_form")
+        width = self._width(width, widths)
         t0 = time.perf_counter()
         if self.bias:
-            sol1 = self._one_d.solve(method=None if method == "closed_form" else "cvxpy",
-                                     solver=solver)
-            weights = self.bias_weights(sol1.weights, widths, seed)
+            sol1 = self._one_d.solve(method="auto" if method == "closed_form" else "cvxpy",
+                                     verbose=verbose, solver=solver)     # the 1-D stage
+            weights = self.bias_weights(sol1.weights, width, seed)
             value = self.objective(weights)
             dual_value = sol1.dual_value * self._one_d_scale
-            certified = sol1.certified and abs(value - dual_value) <= 1e-6 * max(abs(value), 1e-300)
-            return Solution(value=value, weights=weights, dual=sol1.dual, dual_value=dual_value,
-                            method=sol1.method, solve_time=time.perf_counter() - t0,
-                            certified=certified, beta=self.beta, info={"one_d": sol1})
-        widths = self._widths(widths)
-        info = {}
-        if method == "closed_form":
-            kappa = self.kappa()
-            lam = self.y - kappa * self.c
+            floor = quadratic_dual_floor(sol1.dual, self.y) * self._one_d_scale
+            sol = Solution(value=value, weights=weights, dual=sol1.dual, dual_value=dual_value,
+                           method=sol1.method, solve_time=time.perf_counter() - t0,
+                           certified=certify(value, dual_value, sol1.method, floor),
+                           beta=self.beta, info={"one_d": sol1, "rounding_floor": floor})
         else:
-            primal = scalar_lasso(self.c, self.y, self.beta_tilde, solver)
-            dual = lasso_dual(self.c, self.y, self.beta_tilde, solver, what="rank-one dual program")
-            info["primal_time"], info["dual_time"] = primal.timings, dual.timings
-            kappa, lam = primal.x["kappa"], dual.x["lam"]
-        lam = self.feasible_dual(lam)
-        weights = self.optimal_weights(kappa, widths, seed)
-        value = self.objective(weights)
-        dual_value = self.dual_objective(lam)
-        gap = (value - dual_value) / max(abs(dual_value), abs(value), 1e-300)
-        tol = CERT_TOL if method == "closed_form" else 1e-6   # cvxpy's own accuracy
-        return Solution(value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-                        solve_time=time.perf_counter() - t0,
-                        certified=bool(np.isfinite(gap) and abs(gap) <= tol), beta=self.beta,
-                        w=np.array([kappa]), info=info)
+            info = {}
+            if method == "closed_form":
+                kappa = self.kappa()
+                lam = self.y - kappa * self.c
+            else:
+                primal = scalar_lasso(self.c, self.y, self.beta_tilde, solver)
+                dual = lasso_dual(self.c, self.y, self.beta_tilde, solver,
+                                  what="rank-one dual program")
+                info["primal_time"], info["dual_time"] = primal.timings, dual.timings
+                kappa, lam = primal.x["kappa"], dual.x["lam"]
+            info["kappa"] = kappa
+            lam = self.feasible_dual(lam)
+            weights = self.optimal_weights(kappa, width, seed)
+            value = self.objective(weights)
+            dual_value = self.dual_objective(lam)
+            info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
+            sol = Solution(value=value, weights=weights, dual=lam, dual_value=dual_value,
+                           method=method, solve_time=time.perf_counter() - t0,
+                           certified=certify(value, dual_value, method, floor),
+                           beta=self.beta, info=info)
+        if verbose:
+            print(f"RankOneReLU.solve: {sol!r}")
+        return sol
 
-    def path(self, betas, widths=None) -> list[Solution]:
-        """Solutions along several betas."""
-        return [RankOneReLU(self.X, self.y, float(b), self.depth, self.t, self.bias).solve(widths=widths)
-                for b in check_betas(betas)]
-
-    def _widths(self, widths):
-        if widths is None:
-            return [1] * (self.depth - 1)
-        if isinstance(widths, (int, np.integer)):
-            return [check_positive_int(widths, "widths")] * (self.depth - 1)
-        widths = [check_positive_int(m, "widths") for m in widths]
-        if len(widths) != self.depth - 1:
-            raise ValueError(f"need {self.depth - 1} hidden widths for depth={self.depth}; got {widths}.")
-        return widths
+    def _widths(self, width):
+        return [1] * (self.depth - 1) if width is None else hidden_widths(width, self.depth - 1)
 
     def _path_layers(self, widths, rng):
         """Layers 1..L-2 of an optimum: W_1 = t a_hat phi_1^T, W_l = t phi_{l-1} phi_l^T, phi >= 0."""
@@ -332,15 +366,16 @@ class RankOneReLU(Problem):
             prev = p
         return layers, prev
 
-    def optimal_weights(self, kappa: float, widths=None, seed: int = 0) -> ReLUWeights:
+    def optimal_weights(self, kappa: float, width=None, seed: int = 0) -> ReLUWeights:
         r"""The rank-one optimum of :ref:`app-rank-one` for a given :math:`\kappa`:
         :math:`W_1=t\hat a\varphi_1^\top`, :math:`W_l=t\varphi_{l-1}\varphi_l^\top`,
         :math:`W_{L-1}=\varphi_{L-2}r^\top`, :math:`w_L=\operatorname{sign}(\kappa)r` with
         non-negative unit :math:`\varphi_l`, :math:`r\ge0` and
         :math:`\|r\|^2=|\kappa|/(t^{L-2}\|a\|)`; the network computes :math:`\kappa c` on the data
-        and :math:`\tfrac{\kappa}{\|a\|}(\hat a^\top x)_+` on a new input :math:`x`."""
+        and :math:`\tfrac{\kappa}{\|a\|}(\hat a^\top x)_+` on a new input :math:`x`.
+        ``width``: an int for every hidden layer or a sequence of :math:`L-1` (default 1)."""
+        widths = self._widths(width)
         from ..nets import ReLUWeights
-        widths = self._widths(widths)
         rng = np.random.default_rng(seed)
         layers, prev = self._path_layers(widths, rng)
         r = np.abs(rng.standard_normal(widths[-1])) + 1e-3
@@ -348,12 +383,14 @@ class RankOneReLU(Problem):
         layers += [np.outer(prev, r), np.sign(kappa) * r]
         return ReLUWeights(layers)
 
-    def bias_weights(self, weights_1d: ReLUWeights, widths=None, seed: int = 0) -> ReLUWeights:
+    def bias_weights(self, weights_1d: ReLUWeights, width=None, seed: int = 0) -> ReLUWeights:
         r"""Deep weights with a bias in layer :math:`L-1` and the output from an optimal
         two-layer 1-D network in :math:`c` (:ref:`app-rank-one-bias`): layers :math:`1..L-2` as in
         :meth:`optimal_weights`, then per ramp :math:`z\,(s(c-c_j))_+` a neuron with column
         :math:`s\rho\varphi_{L-2}`, bias :math:`-s\rho T c_j` and output weight
-        :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`."""
+        :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`.
+        ``width``: an int or :math:`L-1` widths (default 1 on the path and one neuron per
+        ramp in layer :math:`L-1`)."""
         from ..nets import ReLUWeights
         w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
         active = (w1 != 0) & (w2 != 0)
@@ -362,10 +399,11 @@ class RankOneReLU(Problem):
         knots = -b1[active] / w1[active]
         k = z.size
         # default: width 1 on the path, one neuron per active ramp in layer L-1
-        widths = self._widths(widths) if widths is not None else [1] * (self.depth - 2) + [max(k, 1)]
+        widths = self._widths(width) if width is not None else [1] * (self.depth - 2) + [max(k, 1)]
         m = widths[-1]
         if m < k:
-            raise ValueError(f"widths[-1]={m} is below the number of active ramps ({k}) of the optimum.")
+            raise ValueError(f"width={width} gives {m} neurons in layer L-1, below the number of "
+                             f"active ramps ({k}) of the optimum.")
         rng = np.random.default_rng(seed)
         layers, prev = self._path_layers(widths, rng)
         T = self.scale
@@ -379,11 +417,14 @@ class RankOneReLU(Problem):
         return ReLUWeights(layers + [WL1, wL], [None] * (self.depth - 2) + [b, weights_1d.biases[-1]])
 
     # ------------------------------------------------------------------ networks
-    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0,
+                widths=None) -> DeepReLUNet:
         """The primal torch network: sphere layers 1..L-2 of radius t (non-negative
-        initialization), no biases (or a bias in layer L-1 and the output with ``bias=True``)."""
+        initialization), no biases (or a bias in layer L-1 and the output with ``bias=True``);
+        ``width`` an int for every hidden layer or a sequence of :math:`L-1` (default
+        :attr:`default_width`; ``widths=`` is its deprecated old name)."""
         from ..nets import DeepReLUNet
-        widths = self._widths(widths)
+        widths = self._widths(self._width(width, widths, self.default_width))
         net = DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale,
                           sphere_layers=self.depth - 2, radius=self.t,
                           bias="last" if self.bias else "none", output_bias=self.bias, nonneg=True)
@@ -398,7 +439,7 @@ class RankOneReLU(Problem):
                 or net.sphere_layers != self.depth - 2 or net.has_skip
                 or net.bias_mode != ("last" if self.bias else "none")
                 or net.has_output_bias != self.bias):
-            raise ValueError("net does not have this problem's architecture; use prob.network(widths).")
+            raise ValueError("net does not have this problem's architecture; use prob.network(width).")
         if self.depth > 2 and not np.isclose(net.radius, self.t):
             raise ValueError(f"net.radius={net.radius} differs from t={self.t}.")
 
@@ -423,10 +464,19 @@ class RankOneReLUMixed(Problem):
     while the Lagrangian dual is the same problem with :math:`C=|\alpha|+|\gamma|` always: a lower
     bound that is strictly smaller whenever the fit needs opposite signs.
 
+    :meth:`solve` returns the exact optimum :math:`P^\star` (its weights realise the
+    minimiser of the two-variable problem) with the optimum of the Lagrangian dual as its dual
+    point: ``sol.certified`` is False exactly when the gap is open, and
+    ``sol.info["exact"]`` says why ``sol.value`` is the optimum nonetheless (by the reduction
+    of :ref:`app-rank-one-mixed`, not by the dual). :meth:`lower_bound` is the Lagrangian dual
+    optimum :math:`D^\star`.
+
     Introduced in :ref:`ch-rank-one-relu`.
     """
 
     depth = 3
+    #: width of both hidden layers of :meth:`network` when none is given
+    default_width: int = 10
 
     def __init__(self, X, y, beta: float, t: float = 1.0):
         self.X = as_matrix(X, "X")
@@ -438,6 +488,32 @@ class RankOneReLUMixed(Problem):
         self.c, self.a = c, a            # ||a|| = 1
         self.c_plus, self.c_minus = np.maximum(c, 0.0), np.maximum(-c, 0.0)
         self.loss = None
+
+    def _set_beta(self, beta: float) -> None:
+        check_beta(beta, allow_zero=False)
+
+    def __repr__(self) -> str:
+        return f"RankOneReLUMixed(n={self.n}, d={self.d}, beta={self.beta:.6g}, t={self.t:g})"
+
+    @property
+    def beta_max(self) -> float:
+        r"""The zero threshold :math:`t\max(|c_+^\top y|,|c_-^\top y|)`: the same for the
+        network and for its Lagrangian dual, since :math:`C(\alpha,\gamma)\ge|\alpha|+|\gamma|`
+        with equality when one of them is zero."""
+        return self._zero_threshold(self.c, self.y, self.t)
+
+    @classmethod
+    def beta_max_for(cls, X, y, t: float = 1.0) -> float:
+        """The zero threshold :attr:`beta_max` on data ``X``, ``y`` (and ``t``), from the data
+        alone (``beta=0`` is refused)."""
+        X = as_matrix(X, "X")
+        y = as_vector(y, "y", n=X.shape[0])
+        c, _ = rank_one_factors(X, allow_mixed=True)
+        return cls._zero_threshold(c, y, check_positive_float(t, "t"))
+
+    @staticmethod
+    def _zero_threshold(c, y, t: float) -> float:
+        return t * max(abs(float(np.maximum(c, 0.0) @ y)), abs(float(np.maximum(-c, 0.0) @ y)))
 
     @staticmethod
     def cost(alpha: float, gamma: float) -> float:
@@ -469,22 +545,103 @@ class RankOneReLUMixed(Problem):
                 best = res
         return float(best.fun), best.x
 
+    def solve(self, method: str = "auto", width=None, verbose: bool = False) -> Solution:
+        r"""The optimum :math:`P^\star` by the :math:`\ell_{2/3}` formula (a grid over both
+        signs of :math:`(\alpha,\gamma)` polished by Nelder-Mead), its weights
+        (:meth:`optimal_weights`), and the optimum of the Lagrangian dual as ``sol.dual``:
+        in closed form (``method="closed_form"``, what ``"auto"`` picks: the two constraints
+        have disjoint supports, so :math:`\lambda^\star` soft-thresholds :math:`c_\pm^\top y`)
+        or by cvxpy (``method="cvxpy"``).
+
+        ``sol.certified`` is False where strong duality fails (the fit needs opposite signs);
+        ``sol.info`` holds ``"alpha"``, ``"gamma"``, ``"exact"`` (the sentence that says why
+        ``sol.value`` is :math:`P^\star` nonetheless: the reduction of
+        :ref:`app-rank-one-mixed`) and ``"dual_optimal"`` (True: ``sol.dual_value`` is
+        :math:`D^\star`). ``width``: an int for
+        both hidden layers or a sequence of two (at least 2 each; default 2).
+        """
+        method = self._method(method, ("closed_form", "cvxpy"), auto="closed_form")
+        t0 = time.perf_counter()
+        _, (alpha, gamma) = self._minimize(exact=True)
+        weights = self.optimal_weights(alpha, gamma, width)
+        value = self.objective(weights)
+        lam = self._dual_optimum() if method == "closed_form" else self._dual_cvxpy()
+        lam = self.feasible_dual(lam)
+        dual_value = self.dual_objective(lam)
+        floor = quadratic_dual_floor(lam, self.y)
+        sol = Solution(value=value, weights=weights, dual=lam, dual_value=dual_value,
+                       method=method, solve_time=time.perf_counter() - t0,
+                       certified=certify(value, dual_value, method, floor),
+                       beta=self.beta,
+                       info={"alpha": float(alpha), "gamma": float(gamma), "exact": EXACT_MIXED,
+                             "dual_optimal": True, "rounding_floor": floor})
+        if verbose:
+            print(f"RankOneReLUMixed.solve: {sol!r}")
+        return sol
+
+    def _dual_optimum(self) -> np.ndarray:
+        """The Lagrangian dual optimum: y projected onto the two slabs |c_pm^T lam| <= beta/t,
+        whose normals c_+ and c_- have disjoint supports (so the projections commute)."""
+        lam = self.y.copy()
+        b = self.beta / self.t
+        for c in (self.c_plus, self.c_minus):
+            cc = float(c @ c)
+            if cc > 0:
+                cy = float(c @ self.y)
+                lam -= c * np.sign(cy) * max(abs(cy) - b, 0.0) / cc
+        return lam
+
+    def _dual_cvxpy(self) -> np.ndarray:
+        """The Lagrangian dual optimum by cvxpy (the reference of :meth:`_dual_optimum`)."""
+        return lasso_dual(np.vstack([self.c_plus, self.c_minus]), self.y, self.beta / self.t,
+                          what="mixed-sign rank-one dual").x["lam"]
+
+    def optimal_weights(self, alpha: float, gamma: float, width=None) -> ReLUWeights:
+        r"""Weights of the least weight decay that output :math:`\alpha c_++\gamma c_-`
+        (:ref:`app-rank-one-mixed`): :math:`W_1=a\,[p,\,-q]` with :math:`p^2+q^2=t^2` gives
+        the hidden layer :math:`[p\,c_+,\ q\,c_-]`. Opposite signs: two paths,
+        :math:`p\propto|\alpha|^{1/3}`, :math:`q\propto|\gamma|^{1/3}`, cost
+        :math:`(|\alpha|^{2/3}+|\gamma|^{2/3})^{3/2}/t`; equal signs: one neuron in layer 2
+        that adds both, :math:`p\propto|\alpha|^{1/2}`, :math:`q\propto|\gamma|^{1/2}`, cost
+        :math:`(|\alpha|+|\gamma|)/t`. Extra neurons (``width`` above 2) are zero."""
+        from ..nets import ReLUWeights
+        m1, m2 = hidden_widths(2 if width is None else width, 2)
+        if m1 < 2 or m2 < 2:
+            raise ValueError(f"width={width} is below 2 neurons per hidden layer, which the "
+                             "optimum of the mixed-sign network uses.")
+        A, G = abs(float(alpha)), abs(float(gamma))
+        W1, W2, w3 = np.zeros((self.d, m1)), np.zeros((m1, m2)), np.zeros(m2)
+        if A == 0 and G == 0:
+            W1[:, 0] = self.t * self.a
+            return ReLUWeights([W1, W2, w3])
+        e = 1 / 3 if alpha * gamma < 0 else 1 / 2
+        pa, qg = A**e, G**e
+        p, q = self.t * pa / np.hypot(pa, qg), self.t * qg / np.hypot(pa, qg)
+        W1[:, 0], W1[:, 1] = p * self.a, -q * self.a
+        ratio = np.array([A / p if p > 0 else 0.0, G / q if q > 0 else 0.0])
+        if alpha * gamma < 0:                       # two paths, balanced
+            u = np.sqrt(ratio)
+            W2[0, 0], W2[1, 1] = u
+            w3[:2] = np.sign([alpha, gamma]) * u
+        else:                                       # one neuron adds both, balanced
+            r = float(np.linalg.norm(ratio))
+            W2[:2, 0] = ratio / np.sqrt(r)
+            w3[0] = np.sign(alpha if A > 0 else gamma) * np.sqrt(r)
+        return ReLUWeights([W1, W2, w3])
+
     def primal_value(self):
-        r""":math:`P^\star` by the :math:`\ell_{2/3}` formula: ``(value, (alpha, gamma))``."""
+        r"""Deprecated: ``(sol.value, (sol.info["alpha"], sol.info["gamma"]))`` of
+        :meth:`solve`, :math:`P^\star` by the :math:`\ell_{2/3}` formula."""
+        warnings.warn("RankOneReLUMixed.primal_value() is deprecated; use sol = prob.solve(): "
+                      "sol.value, sol.info['alpha'], sol.info['gamma'].", DeprecationWarning,
+                      stacklevel=2)
         return self._minimize(exact=True)
 
     def dual_value(self) -> float:
-        r"""The Lagrangian dual :math:`D^\star` (the same problem with :math:`C=|\alpha|+|\gamma|`),
-        solved as the convex program
-        :math:`\max\ \tfrac12\|y\|^2-\tfrac12\|\lambda-y\|^2` s.t.
-        :math:`|c_\pm^\top\lambda|\le\beta/t`."""
-        return lasso_dual(np.vstack([self.c_plus, self.c_minus]), self.y, self.beta / self.t,
-                          what="mixed-sign rank-one dual").value
-
-    def lower_bound(self) -> float:
-        if self._bound_cache is None:
-            self._bound_cache = self.dual_value()
-        return self._bound_cache
+        r"""Deprecated: :meth:`lower_bound`, the Lagrangian dual optimum :math:`D^\star`."""
+        warnings.warn("RankOneReLUMixed.dual_value() is deprecated; use prob.lower_bound() (or "
+                      "prob.solve().dual_value).", DeprecationWarning, stacklevel=2)
+        return self.lower_bound()
 
     def dual_constraint(self, lam) -> DualConstraint:
         r"""The constraint of the Lagrangian dual that decides whether ``lam`` is feasible:
@@ -524,18 +681,23 @@ class RankOneReLUMixed(Problem):
                 or np.shape(weights[0])[0] != self.d or any(b is not None for b in weights.biases)
                 or weights.skip is not None):
             raise ValueError(f"weights must be the ReLUWeights of a bias-free 3-layer network with "
-                             f"{self.d} inputs (prob.network(widths)).")
+                             f"{self.d} inputs (prob.network(width)).")
         if np.linalg.norm(weights[0]) > self.t * (1 + CONSTRAINT_TOL):
             return np.inf
         r = weights.forward(self.X) - self.y
         return 0.5 * float(r @ r) + 0.5 * self.beta * (float(np.sum(weights[1] ** 2))
                                                        + float(np.sum(weights[2] ** 2)))
 
-    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0,
+                widths=None) -> DeepReLUNet:
+        """The primal torch network: a sphere layer of radius t, then two layers with weight
+        decay, no biases; ``width`` an int for both hidden layers or a sequence of two
+        (default :attr:`default_width`; ``widths=`` is its deprecated old name)."""
         from ..nets import DeepReLUNet
-        widths = [widths, widths] if isinstance(widths, (int, np.integer)) else list(widths)
+        widths = hidden_widths(self._width(width, widths, self.default_width), 2)
         return DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale, sphere_layers=1,
                            radius=self.t, bias="none", output_bias=False)
 
     def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss plus weight decay on the last two layers, in torch."""
         return last_two_decay_objective(net, X, y, self.beta)

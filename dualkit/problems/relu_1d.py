@@ -34,11 +34,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validation import as_vector, check_beta, check_betas, check_positive_float, check_positive_int
+from .._validation import as_vector, check_beta, check_positive_float, check_positive_int
 from ..solvers.cvxpy_ref import ramp_program
 from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
 from ..splines import PiecewiseLinear, network_function
-from .base import DualConstraint, Problem, Solution, last_two_decay_objective
+from .base import (
+    CERT_TOL,
+    DualConstraint,
+    Problem,
+    Solution,
+    certify,
+    hidden_widths,
+    last_two_decay_objective,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -47,15 +55,28 @@ if TYPE_CHECKING:
 else:
     from .._lazy import torch
 
-__all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D"]
+__all__ = ["ReLU1D", "SplineSolution", "StandardDeepReLU1D", "NoConvexProgramError"]
 
 #: relative slack allowed in the dual constraints when evaluating a dual point
 DUAL_FEAS_TOL = 1e-9
-#: relative certificate gap below which a solution counts as certified
-CERT_TOL = 1e-6
 #: interpolation tolerance (relative residual) for beta = 0
 INTERP_TOL = 1e-7
 CONSTRAINT_TOL = 1e-9
+
+
+class NoConvexProgramError(RuntimeError):
+    """Raised by the methods of a problem that has no convex program or dual in this book
+    (:class:`StandardDeepReLU1D`): there is nothing to solve or certify."""
+
+
+def quadratic_dual_floor(lam, y) -> float:
+    r"""The absolute rounding of the dual objective :math:`\lambda^\top y-\tfrac12\|\lambda\|^2`,
+    :math:`64\epsilon(\|\lambda\|\|y\|+\tfrac12\|y\|^2)`: the ``floor`` that
+    :func:`~dualkit.problems.base.certify` allows the squared-loss ReLU problems, whose optima
+    can be near zero."""
+    lam, y = np.asarray(lam, dtype=float), np.asarray(y, dtype=float)
+    return 64 * float(np.finfo(float).eps) * (float(np.linalg.norm(lam) * np.linalg.norm(y))
+                                             + 0.5 * float(y @ y))
 
 
 @dataclass(repr=False)
@@ -108,36 +129,51 @@ class ReLU1D(Problem):
         the interior total variation of the slope.
     """
 
+    #: width of :meth:`network` when none is given (a wide network, so that trained kinks
+    #: can reach every knot of the optimum)
+    default_width: int = 200
+
     def __init__(self, x, y, beta: float, depth: int = 2, t: float = 1.0, skip: bool = False):
+        self.x, self.y = self._data(x, y)
+        self.depth, self.t, self.skip = self._architecture(self.x, depth, t, skip)
+        self.X = self.x[:, None]
+        self.n = self.x.size
+        self.xs, self.ybar, self.omega, self.inverse = unique_points(self.x, self.y)
+        self._const = 0.5 * float(np.sum((self.y - self.ybar[self.inverse]) ** 2))
+        self.loss = None
+        self.beta = check_beta(beta)
+        self._set_beta(self.beta)
+
+    @staticmethod
+    def _data(x, y) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x) if not isinstance(x, (list, tuple)) else np.asarray(x, dtype=float)
         if x.ndim == 2 and x.shape[1] == 1:
             x = x[:, 0]
         if x.ndim != 1:
             raise ValueError(f"x must hold scalar inputs, shape (n,) or (n, 1); got {x.shape}.")
-        self.x = as_vector(x, "x")
-        self.y = as_vector(y, "y", n=self.x.size, n_name="x")
-        self.beta = check_beta(beta)
-        self.depth = check_positive_int(depth, "depth")
-        if self.depth < 2:
+        x = as_vector(x, "x")
+        return x, as_vector(y, "y", n=x.size, n_name="x")
+
+    @staticmethod
+    def _architecture(x, depth, t, skip) -> tuple[int, float, bool]:
+        depth_ = check_positive_int(depth, "depth")
+        if depth_ < 2:
             raise ValueError(f"depth must be >= 2; got {depth}.")
-        self.t = check_positive_float(t, "t")
+        t = check_positive_float(t, "t")
         if not isinstance(skip, (bool, np.bool_)):
             raise ValueError(f"skip must be True or False; got {skip!r}.")
-        self.skip = bool(skip)
-        if self.depth > 2 and self.x.min() < 0:
+        if depth_ > 2 and x.min() < 0:
             raise ValueError(
-                f"depth={self.depth} uses the deep architecture of the derivations appendix (app-deep-1d), "
+                f"depth={depth_} uses the deep architecture of the derivations appendix (app-deep-1d), "
                 f"which needs inputs "
-                f"x >= 0 (min x = {self.x.min():.4g}); shift them, e.g. x - x.min() + 0.1."
+                f"x >= 0 (min x = {x.min():.4g}); shift them, e.g. x - x.min() + 0.1."
             )
-        self.X = self.x[:, None]
-        self.n = self.x.size
-        self.xs, self.ybar, self.omega, self.inverse = unique_points(self.x, self.y)
-        self._const = 0.5 * float(np.sum((self.y - self.ybar[self.inverse]) ** 2))
-        if self.beta == 0.0 and self._const > INTERP_TOL**2 * max(float(self.y @ self.y), 1e-300):
+        return depth_, t, bool(skip)
+
+    def _set_beta(self, beta: float) -> None:
+        if beta == 0.0 and self._const > INTERP_TOL**2 * max(float(self.y @ self.y), 1e-300):
             raise ValueError("beta=0 asks for an interpolating network, but repeated inputs have "
                              "different targets; use beta > 0.")
-        self.loss = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -158,16 +194,30 @@ class ReLU1D(Problem):
         r"""Smallest :math:`\beta` at which the optimal network has no active neuron. The fit is
         the mean (or, with a skip, the least-squares line) and :math:`\beta_{\rm eff}` exceeds
         :math:`\max(|A^\top r|,|B^\top r|)` for its residual :math:`r`."""
-        r = self._affine_residual()
-        lam = np.bincount(self.inverse, weights=r, minlength=self.xs.size)
-        a, b = ramp_dual_constraint(self.xs, lam)
-        return float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))) * self.value_scale
+        return self._zero_threshold(self.x, self.y, self.xs, self.inverse, self.skip) * self.value_scale
 
-    def _affine_residual(self) -> np.ndarray:
-        if self.skip and self.xs.size >= 2:
-            M = np.column_stack([np.ones(self.n), self.x - self.x.mean()])
-            return self.y - M @ np.linalg.lstsq(M, self.y, rcond=None)[0]
-        return self.y - self.y.mean()
+    @classmethod
+    def beta_max_for(cls, x, y, depth: int = 2, t: float = 1.0, skip: bool = False) -> float:
+        r"""The zero threshold :attr:`beta_max` of the problem on data ``x``, ``y`` (with the
+        constructor's ``depth``, ``t``, ``skip``), from the data alone: no ``beta`` is chosen,
+        so it also works on repeated inputs with different targets, where ``beta=0`` is
+        refused."""
+        x, y = cls._data(x, y)
+        depth, t, skip = cls._architecture(x, depth, t, skip)
+        xs, _, _, inverse = unique_points(x, y)
+        return cls._zero_threshold(x, y, xs, inverse, skip) * t ** (depth - 2)
+
+    @staticmethod
+    def _zero_threshold(x, y, xs, inverse, skip: bool) -> float:
+        """max(|A^T r|, |B^T r|) for the residual r of the affine fit (the two-layer beta_max)."""
+        if skip and xs.size >= 2:
+            M = np.column_stack([np.ones(x.size), x - x.mean()])
+            r = y - M @ np.linalg.lstsq(M, y, rcond=None)[0]
+        else:
+            r = y - y.mean()
+        lam = np.bincount(inverse, weights=r, minlength=xs.size)
+        a, b = ramp_dual_constraint(xs, lam)
+        return float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0)))
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
@@ -298,36 +348,43 @@ class ReLU1D(Problem):
         return lam if viol <= radius else rest + seen * (radius / viol)
 
     # ------------------------------------------------------------------ solving
-    def solve(self, method: str | None = None, width: int | None = None, seed: int = 0,
+    def solve(self, method: str = "auto", width=None, verbose: bool = False, seed: int = 0,
               solver: str | None = None, max_iter: int = 400) -> SplineSolution:
-        """Global optimum through (C5).
+        r"""Global optimum through (C5).
 
         Parameters
         ----------
-        method : {None, "ramp", "cvxpy"}
-            ``"ramp"`` (default): the banded interior-point solver of
-            :mod:`dualkit.solvers.ramp` (closed form for ``beta=0``); ``"cvxpy"``: (C5) with
-            dense ramp matrices (reference; n up to a few thousand).
-        width : int, optional
-            Width of the returned network (hidden layer :math:`L-1`); default the number of
-            active ramps. Must be at least that number; extra neurons are zero.
+        method : {"auto", "ramp", "cvxpy"}
+            ``"ramp"`` (``"auto"``, the default; None is its old spelling): the banded
+            interior-point solver of :mod:`dualkit.solvers.ramp` (closed form for ``beta=0``);
+            ``"cvxpy"``: (C5) with dense ramp matrices (reference; n up to a few thousand).
+        width : int or sequence of int, optional
+            Hidden widths of the returned network: an int for every hidden layer or a sequence
+            of :math:`L-1`; default the number of active ramps. The last must be at least that
+            number; extra neurons are zero.
+        verbose : bool
+            Print the solver's summary line.
         seed : int
-            Seeds the non-negative unit vectors :math:`\\varphi_l` of the deep construction.
+            Seeds the non-negative unit vectors :math:`\varphi_l` of the deep construction.
         solver : str, optional
             cvxpy solver for ``method="cvxpy"``; by default HiGHS for the interpolation LP
             (``beta=0``) and Clarabel with tight tolerances otherwise.
         max_iter : int
             Newton-step budget of the banded barrier method.
 
+        ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
+        tolerance (``CERT_TOL["ramp"]`` or ``CERT_TOL["cvxpy"]``, both a relative 1e-6) and the
+        rounding floor :math:`64\epsilon(\|\lambda\|\|y\|+\tfrac12\|y\|^2)` of
+        :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` for optima near zero.
+
         Raises
         ------
         RuntimeError
             When the barrier method ends its budget without a certified optimum (relative gap
-            1e-9), with the gap it reached and a hint; or when cvxpy does not reach 'optimal'.
+            above ``CERT_TOL["ramp"]``), with the gap it reached and a hint; or when cvxpy does
+            not reach 'optimal'.
         """
-        method = "ramp" if method is None else method
-        if method not in ("ramp", "cvxpy"):
-            raise ValueError(f"method must be 'ramp' or 'cvxpy'; got {method!r}.")
+        method = self._method(method, ("ramp", "cvxpy"), auto="ramp")
         t0 = time.perf_counter()
         xs, yb, om = self.xs, self.ybar, self.omega
         if method == "ramp":
@@ -358,16 +415,15 @@ class ReLU1D(Problem):
                       key=self.dual_objective)
         dual_value = self.dual_objective(lam)
         elapsed = time.perf_counter() - t0
-        # a relative tolerance, plus the rounding of lam^T y - |lam|^2/2 for optima near zero
-        floor = 64 * np.finfo(float).eps * (float(np.linalg.norm(lam) * np.linalg.norm(self.y))
-                                           + 0.5 * float(self.y @ self.y))
-        gap = ((abs(value - dual_value) - floor) / max(abs(dual_value), abs(value), 1e-300)
-               if np.isfinite(value) and np.isfinite(dual_value) else np.inf)
+        info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
         sol = SplineSolution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-            solve_time=elapsed, certified=bool(np.isfinite(gap) and gap <= CERT_TOL),
+            solve_time=elapsed, certified=certify(value, dual_value, method, floor),
             beta=self.beta, info=info, function=function,
         )
+        if verbose:
+            steps = f" ({info['newton']} Newton steps)" if "newton" in info else ""
+            print(f"ReLU1D.solve{steps}: {sol!r}")
         if method == "ramp" and not sol.certified:
             status = ("ended its budget" if not info.get("converged", True) else
                       "converged on its own barrier gap but the certificate does not close")
@@ -375,8 +431,8 @@ class ReLU1D(Problem):
                 f"the banded barrier method {status} after {info.get('newton')} Newton steps "
                 f"(budget max_iter={max_iter}) at relative duality gap "
                 f"{sol.rel_gap if np.isfinite(sol.rel_gap) else float('inf'):.1e} (a "
-                "certificate needs 1e-9). Try a larger max_iter, solve(method='cvxpy') for "
-                "n up to a few thousand, or rescale x and y.")
+                f"certificate needs {CERT_TOL['ramp']:g}). Try a larger max_iter, "
+                "solve(method='cvxpy') for n up to a few thousand, or rescale x and y.")
         return sol
 
     def _interpolation_dual(self, xs, yb):
@@ -430,13 +486,8 @@ class ReLU1D(Problem):
             lam_u = om * (yb - fit.at_knots())
         return fit, lam_u, dict(res.timings)
 
-    def path(self, betas, width: int | None = None) -> list[SplineSolution]:
-        """Solutions along several betas (each by the ramp solver)."""
-        return [ReLU1D(self.x, self.y, float(b), self.depth, self.t, self.skip).solve(width=width)
-                for b in check_betas(betas)]
-
     # ------------------------------------------------------------------ networks
-    def ramp_weights(self, fit: RampFit, width: int | None = None, seed: int = 0) -> ReLUWeights:
+    def ramp_weights(self, fit: RampFit, width=None, seed: int = 0) -> ReLUWeights:
         r"""Network weights realizing a ramp expansion (:ref:`app-ramp-program`, and :ref:`app-deep-1d`
         for depth > 2).
 
@@ -447,6 +498,9 @@ class ReLU1D(Problem):
         coefficient a column :math:`s\,r\,\varphi_{L-2}` of :math:`W_{L-1}`, bias
         :math:`-s\,r\,t^{L-2}x_j`, output weight :math:`\operatorname{sign}(z)r`,
         :math:`r=\sqrt{|z|/t^{L-2}}`.
+
+        ``width``: an int for every hidden layer or a sequence of :math:`L-1` widths (default
+        the number of active ramps); the last must be at least that number.
         """
         from ..nets import ReLUWeights
         idx_a, idx_g = np.flatnonzero(fit.alpha), np.flatnonzero(fit.gamma)
@@ -454,10 +508,12 @@ class ReLU1D(Problem):
         knots = np.concatenate([fit.x[idx_a], fit.x[idx_g]])
         s = np.concatenate([np.ones(idx_a.size), -np.ones(idx_g.size)])
         k = z.size
-        m = max(k, 1) if width is None else check_positive_int(width, "width")
-        if m < k:
-            raise ValueError(f"width={m} is below the number of active ramps ({k}) of the optimum.")
         L = self.depth
+        widths = hidden_widths(max(k, 1) if width is None else width, L - 1)
+        m = widths[-1]
+        if m < k:
+            raise ValueError(f"width={width} is below the number of active ramps ({k}) of the "
+                             "optimum.")
         ts = self.value_scale
         r = np.sqrt(np.abs(z) / ts)
         rng = np.random.default_rng(seed)
@@ -469,9 +525,8 @@ class ReLU1D(Problem):
             b[:k] = -s * r * knots
             layers, biases = [w1], [b]
         else:
-            width_l = m
             phis = []
-            for _ in range(L - 2):
+            for width_l in widths[:-1]:
                 p = np.abs(rng.standard_normal(width_l))
                 phis.append(p / np.linalg.norm(p))
             layers.append(self.t * phis[0][None, :])
@@ -479,7 +534,7 @@ class ReLU1D(Problem):
             for l_ in range(1, L - 2):
                 layers.append(self.t * np.outer(phis[l_ - 1], phis[l_]))
                 biases.append(None)
-            WL1 = np.zeros((width_l, m))
+            WL1 = np.zeros((widths[-2], m))
             WL1[:, :k] = np.outer(phis[-1], s * r)
             b = np.zeros(m)
             b[:k] = -s * r * ts * knots
@@ -491,12 +546,12 @@ class ReLU1D(Problem):
         biases.append(fit.b0)
         return ReLUWeights(layers, biases, fit.c if self.skip else None)
 
-    def network(self, width=200, seed: int = 0, init_scale: float | None = None,
+    def network(self, width=None, seed: int = 0, init_scale: float | None = None,
                 place_kinks: bool = True) -> DeepReLUNet:
         """The primal network: hidden widths ``width`` (an int for every hidden layer or a
-        list), a bias in layer L-1 and the output, the sphere constraint on layers 1..L-2 (with
-        non-negative initialization), and kinks initialized uniformly inside the data range
-        (see ``DeepReLUNet.place_kinks``).
+        list, default :attr:`default_width`), a bias in layer L-1 and the output, the sphere
+        constraint on layers 1..L-2 (with non-negative initialization), and kinks initialized
+        uniformly inside the data range (see ``DeepReLUNet.place_kinks``).
 
         ``init_scale`` defaults to 1 at depth 2 and 5 deeper: on the chapter's depth-4 example
         (widths 30-30-200, Adam lr 3e-3, 8000 steps) scale 1 left relative gaps of 30-110%,
@@ -504,9 +559,7 @@ class ReLU1D(Problem):
         from ..nets import DeepReLUNet
         if init_scale is None:
             init_scale = 1.0 if self.depth == 2 else 5.0
-        widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
-        if len(widths) != self.depth - 1:
-            raise ValueError(f"need {self.depth - 1} hidden widths for depth={self.depth}; got {widths}.")
+        widths = hidden_widths(self.default_width if width is None else width, self.depth - 1)
         net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale,
                           sphere_layers=self.depth - 2, radius=self.t, bias="last",
                           output_bias=True, skip=self.skip, nonneg=True)
@@ -539,12 +592,16 @@ class StandardDeepReLU1D(Problem):
 
     It is here to show where the spline theorem stops (:ref:`app-deep-1d`): its optimum can have kinks
     at *reflections* :math:`2x_j-x_i` of data points (Zeger & Pilanci 2024), so no convex
-    program with knots at the data points describes it. ``solve`` and ``lower_bound`` raise
-    ``NotImplementedError``; :meth:`capped_ramp` builds the explicit interpolant of the
+    program with knots at the data points describes it. ``solve``, the dual methods and
+    ``beta_max`` raise :class:`NoConvexProgramError` (a ``RuntimeError``) that says so, and
+    ``lower_bound()`` is None; :meth:`capped_ramp` builds the explicit interpolant of the
     chapter's example, and :func:`~dualkit.train` trains it (without a gap).
 
     Introduced in :ref:`ch-splines-1d`.
     """
+
+    #: width of :meth:`network` when none is given
+    default_width: int = 20
 
     def __init__(self, x, y, beta: float, depth: int = 4):
         base = ReLU1D(x, y, beta)
@@ -560,11 +617,43 @@ class StandardDeepReLU1D(Problem):
             "for the architecture "
             "in which the spline theorem holds.")
 
-    def solve(self, method=None, **kwargs):
-        raise NotImplementedError(self._WHY)
+    @classmethod
+    def _refuse(cls, what: str):
+        raise NoConvexProgramError(f"{what}: {cls._WHY}")
 
-    def lower_bound(self) -> float:
-        raise NotImplementedError(self._WHY)
+    def solve(self, method: str = "auto", width=None, verbose: bool = False,
+              **options) -> Solution:
+        """Refused: raises :class:`NoConvexProgramError` (there is no convex program to solve;
+        train the network with :func:`dualkit.train` and compare objectives)."""
+        self._refuse("StandardDeepReLU1D.solve() has nothing to solve")
+
+    def lower_bound(self) -> None:
+        """None: no certified lower bound exists for this architecture."""
+        return None
+
+    def dual_objective(self, lam) -> float:
+        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        self._refuse("StandardDeepReLU1D has no dual objective")
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        self._refuse("StandardDeepReLU1D has no dual constraint")
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        self._refuse("StandardDeepReLU1D has no dual feasible set")
+
+    @property
+    def beta_max(self) -> float:
+        """Refused (:class:`NoConvexProgramError`): the zero threshold of this non-convex
+        problem is not known (the zero network is a local minimum at every beta for depth >= 3,
+        so the threshold is a global question without a formula here)."""
+        self._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
+
+    @classmethod
+    def beta_max_for(cls, x, y, **params) -> float:
+        """Refused as :attr:`beta_max` (:class:`NoConvexProgramError`)."""
+        cls._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
 
     def objective(self, weights) -> float:
         """:math:`\\tfrac12\\|f(x)-y\\|^2+\\tfrac\\beta2\\sum_l\\|W_l\\|_F^2` (biases free)."""
@@ -577,10 +666,12 @@ class StandardDeepReLU1D(Problem):
         reg = 0.5 * sum(float(np.sum(W**2)) for W in weights)
         return 0.5 * float(r @ r) + self.beta * reg
 
-    def network(self, width=20, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
-        """A standard network (biases in all layers) with first-layer kinks inside the data range."""
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        """A standard network (biases in all layers) with first-layer kinks inside the data
+        range; ``width`` an int for every hidden layer or a sequence of :math:`L-1` (default
+        :attr:`default_width`)."""
         from ..nets import DeepReLUNet
-        widths = [width] * (self.depth - 1) if isinstance(width, (int, np.integer)) else list(width)
+        widths = hidden_widths(self.default_width if width is None else width, self.depth - 1)
         net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale, bias="all")
         gen = torch.Generator().manual_seed(int(seed))
         with torch.no_grad():
@@ -592,6 +683,7 @@ class StandardDeepReLU1D(Problem):
         return net
 
     def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss plus weight decay on every weight matrix (biases free), in torch."""
         r = net(X) - y
         return 0.5 * (r @ r) + 0.5 * self.beta * sum((W**2).sum() for W in net.layer_tensors())
 

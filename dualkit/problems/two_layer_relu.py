@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validation import as_matrix, as_vector, check_beta, check_betas, check_choice, check_positive_int
+from .._validation import as_matrix, as_vector, check_beta, check_choice, check_positive_int
 from ..solvers.cvxpy_ref import relu_cone_program
 from ..solvers.relu_program import (
     Blocks,
@@ -50,7 +50,8 @@ from ..solvers.relu_program import (
     pattern_count,
     sample_patterns,
 )
-from .base import DualConstraint, Problem, Solution
+from .base import DualConstraint, Problem, Solution, certify, hidden_widths
+from .relu_1d import quadratic_dual_floor
 
 if TYPE_CHECKING:
     import torch
@@ -61,8 +62,6 @@ else:
 
 __all__ = ["TwoLayerReLU"]
 
-#: relative certificate gap below which a solution counts as certified
-CERT_TOL = 1e-6
 #: largest number of candidates visited by exact enumeration (and patterns kept) in "auto" mode
 AUTO_MAX_CANDIDATES = 2_000_000
 AUTO_MAX_PATTERNS = 20_000
@@ -105,12 +104,20 @@ class TwoLayerReLU(Problem):
     the solution is an upper bound and ``sol.info["upper_bound"]`` says so.
     """
 
+    #: width of :meth:`network` when none is given
+    default_width: int = 100
+
     def __init__(self, X, y, beta: float, bias: str = "regularized", patterns="auto",
                  seed: int = 0):
+        self.beta = check_beta(beta, allow_zero=False)
+        self._set_data(X, y, bias, patterns, seed)
+
+    def _set_data(self, X, y, bias, patterns, seed) -> None:
+        """Everything that does not depend on beta: the data, the bias convention and the
+        activation patterns (shared by :meth:`with_beta` problems)."""
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
         self.y = as_vector(y, "y", n=self.n)
-        self.beta = check_beta(beta, allow_zero=False)
         self.bias = check_choice(bias, "bias", BIASES)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
@@ -217,17 +224,26 @@ class TwoLayerReLU(Problem):
         enumerated, else over this problem's patterns (then a lower estimate)."""
         lam0 = self.y - self.y.mean() if self.free else self.y
         blocks = self.exact_blocks() or self.blocks
-        return dual_constraint(blocks, lam0)[0]
+        return float(dual_constraint(blocks, lam0)[0])
 
-    def lower_bound(self) -> float:
-        """The certified dual value (cached). Raises ``NotImplementedError`` when the patterns
-        cannot be enumerated: a sampled program gives an upper bound, and no lower bound is
-        certified (``dk.train`` then records no gap)."""
+    @classmethod
+    def beta_max_for(cls, X, y, bias: str = "regularized", patterns="auto", seed: int = 0) -> float:
+        """The zero threshold :attr:`beta_max` on data ``X``, ``y`` (with the constructor's
+        ``bias``, ``patterns``, ``seed``), from the data alone: the patterns are built as the
+        constructor builds them, without a ``beta`` (which must be > 0 in a problem)."""
+        data = object.__new__(cls)
+        data._set_data(X, y, bias, patterns, seed)
+        return data.beta_max
+
+    def _set_beta(self, beta: float) -> None:
+        check_beta(beta, allow_zero=False)
+
+    def lower_bound(self) -> float | None:
+        """The certified dual value (cached), or None when the patterns cannot be enumerated:
+        a sampled program gives an upper bound, and no lower bound is certified (``dk.train``
+        then records no gap)."""
         if self.exact_blocks() is None:
-            raise NotImplementedError(
-                f"no certified lower bound: the activation patterns of n={self.n} points of rank "
-                f"{self.rank} cannot be enumerated ({self.enumeration_size():.2e} candidates), "
-                "so the dual constraint cannot be checked; sampled programs are upper bounds.")
+            return None
         return super().lower_bound()
 
     # ------------------------------------------------------------------ objectives
@@ -281,9 +297,11 @@ class TwoLayerReLU(Problem):
         blocks = self.exact_blocks()
         if blocks is None:
             raise RuntimeError(
-                f"the dual constraint needs every activation pattern, and enumerating them for "
-                f"n={self.n} points of rank {self.rank} is too large ({self.enumeration_size():,} "
-                "candidates); only sampled restrictions can be solved (an upper bound).")
+                f"the dual constraint needs every activation pattern, and those of n={self.n} "
+                f"points of rank {self.rank} cannot be enumerated here "
+                f"({self.enumeration_size():,} candidates); only sampled restrictions can be "
+                "solved (an upper bound). Use fewer points or a lower dimension, or check the "
+                "weights instead.")
         return blocks
 
     def dual_objective(self, lam) -> float:
@@ -296,39 +314,48 @@ class TwoLayerReLU(Problem):
             return -np.inf
         return float(lam @ self.y) - 0.5 * float(lam @ lam)
 
-    def feasible_dual(self, lam, blocks: Blocks | None = None) -> tuple[np.ndarray, float]:
-        r"""Scale a residual into the dual constraint over ``blocks`` (the exact patterns by
-        default): returns :math:`(\lambda',\ \text{dual value})`, :math:`\lambda'=\lambda\min(1,
-        \beta/S(\lambda))` after removing the mean with a free output bias."""
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""Scale a residual into the exact dual constraint (over every activation pattern):
+        :math:`\lambda'=\lambda\min(1,\beta/S(\lambda))` after removing the mean with a free
+        output bias. Needs enumerable patterns (else ``RuntimeError``)."""
+        return self._scaled_dual(lam, self._exact_or_raise())[0]
+
+    def _scaled_dual(self, lam, blocks: Blocks) -> tuple[np.ndarray, float]:
+        """feasible_dual over ``blocks`` (this problem's, possibly sampled, patterns or the
+        exact ones), with the dual value of the scaled point over those blocks."""
         lam = as_vector(lam, "lam", n=self.n)
         if self.free:
             lam = lam - lam.mean()
-        blocks = self.exact_blocks() if blocks is None else blocks
-        if blocks is None:
-            raise RuntimeError("the exact patterns cannot be enumerated here; pass blocks=.")
         S = dual_constraint(blocks, lam)[0]
         lam = lam * min(1.0, self.beta / S) if S > 0 else lam
         return lam, float(lam @ self.y) - 0.5 * float(lam @ lam)
 
     # ------------------------------------------------------------------ solving
-    def solve(self, method: str | None = None, width: int | None = None,
+    def solve(self, method: str = "auto", width=None, verbose: bool = False,
               solver: str | None = None) -> Solution:
-        """Optimum of the convex program over this problem's patterns.
+        r"""Optimum of the convex program over this problem's patterns.
 
         Parameters
         ----------
-        method : {None, "working_set", "cvxpy"}
-            ``"working_set"`` (default): :func:`dualkit.solvers.relu_program.cone_group_lasso`
-            (only the blocks that the dual constraint asks for enter an interior-point SOCP);
-            ``"cvxpy"``: the whole program of :ref:`app-relu-program` in cvxpy (reference).
-        width : int, optional
+        method : {"auto", "working_set", "cvxpy"}
+            ``"working_set"`` (``"auto"``, the default; None is its old spelling):
+            :func:`dualkit.solvers.relu_program.cone_group_lasso` (only the blocks that the
+            dual constraint asks for enter an interior-point SOCP); ``"cvxpy"``: the whole
+            program of :ref:`app-relu-program` in cvxpy (reference).
+        width : int or sequence of one int, optional
             Width of the returned network; default the number of active blocks, and at least
             that many.
+        verbose : bool
+            Print the solver's summary line.
         solver : str, optional
             cvxpy solver for ``method="cvxpy"`` (default Clarabel, tight tolerances).
+
+        ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
+        tolerance (a relative 1e-6) and the rounding floor of
+        :math:`\lambda^\top y-\tfrac12\|\lambda\|^2`, and only where the patterns are
+        enumerated (else ``sol.dual_value`` is NaN and ``sol.info["upper_bound"]`` True).
         """
-        method = "working_set" if method is None else method
-        check_choice(method, "method", ("working_set", "cvxpy"))
+        method = self._method(method, ("working_set", "cvxpy"), auto="working_set")
         t0 = time.perf_counter()
         if method == "working_set":
             fit = cone_group_lasso(self.blocks, self.y, self.beta, free_b0=self.free)
@@ -338,24 +365,33 @@ class TwoLayerReLU(Problem):
         weights = self.block_weights(U, idx, signs, b0, width=width)
         value = self.objective(weights)
         lam = self.y - weights.forward(self.X)
-        lam_r, restricted = self.feasible_dual(lam, self.blocks)
+        lam_r, restricted = self._scaled_dual(lam, self.blocks)
         info["restricted_dual_value"] = restricted
         info["active_blocks"] = int(np.sum(np.linalg.norm(U, axis=0) > 0))
         info["patterns"] = self.blocks.size
         exact = self.exact_blocks()
         if exact is not None:
             lam_c, dual_value = (lam_r, restricted) if exact is self.blocks else \
-                self.feasible_dual(lam, exact)
+                self._scaled_dual(lam, exact)
         else:
             lam_c, dual_value = lam_r, np.nan
         info["upper_bound"] = exact is None
-        floor = 64 * np.finfo(float).eps * (float(np.linalg.norm(lam_c) * np.linalg.norm(self.y))
-                                           + 0.5 * float(self.y @ self.y))
-        gap = (abs(value - dual_value) - floor) / max(abs(value), abs(dual_value), 1e-300)
-        certified = bool(exact is not None and np.isfinite(gap) and gap <= CERT_TOL)
-        return Solution(value=value, weights=weights, dual=lam_c, dual_value=dual_value,
-                        method=method, solve_time=time.perf_counter() - t0,
-                        certified=certified, beta=self.beta, info=info)
+        info["rounding_floor"] = floor = quadratic_dual_floor(lam_c, self.y)
+        sol = Solution(value=value, weights=weights, dual=lam_c, dual_value=dual_value,
+                       method=method, solve_time=time.perf_counter() - t0,
+                       certified=certify(value, dual_value, method, floor),
+                       beta=self.beta, info=info)
+        if exact is None:        # why an uncertified value is not proved optimal (dk.check)
+            info["open"] = (f"the activation patterns of these n={self.n} points cannot be "
+                            "enumerated, so no lower bound is certified (the solve over sampled "
+                            "patterns is an upper bound)")
+        elif not sol.certified and exact is not self.blocks:
+            info["open"] = ("this problem's program uses sampled activation patterns, so its "
+                            "solution is only an upper bound (patterns='exact' solves it)")
+        if verbose:
+            print(f"TwoLayerReLU.solve ({info['patterns']} patterns, {info['active_blocks']} "
+                  f"active{', sampled: an upper bound' if exact is None else ''}): {sol!r}")
+        return sol
 
     def _solve_cvxpy(self, solver=None):
         B = self.blocks
@@ -370,19 +406,20 @@ class TwoLayerReLU(Problem):
         keep = np.linalg.norm(U, axis=0) > 1e-8 * big
         return U[:, keep], idx[keep], signs[keep], res.x.get("b0", 0.0), dict(res.timings)
 
-    def block_weights(self, U, idx, signs, b0: float = 0.0, width: int | None = None) -> ReLUWeights:
+    def block_weights(self, U, idx, signs, b0: float = 0.0, width=None) -> ReLUWeights:
         r"""Network weights from block vectors (:ref:`app-relu-program` weight recovery): block
         :math:`u_j\ne0` of sign :math:`\sigma_j` gives the neuron :math:`u_j/\sqrt{\|u_j\|}`
         (its last entry the bias with ``bias="regularized"``; bias
         :math:`-x_{k_j}^\top u_j/\sqrt{\|u_j\|}` with ``"free"``) and output weight
         :math:`\sigma_j\sqrt{\|u_j\|}`; each costs :math:`\beta\|u_j\|`, so the network's
-        objective equals the program's."""
+        objective equals the program's. ``width``: an int (or a sequence of one), default the
+        number of active blocks."""
         from ..nets import ReLUWeights
         U = np.asarray(U, dtype=float)
         nrm = np.linalg.norm(U, axis=0)
         act = np.flatnonzero(nrm > 0)
         k = act.size
-        m = max(k, 1) if width is None else check_positive_int(width, "width")
+        m = max(k, 1) if width is None else hidden_widths(width, 1)[0]
         if m < k:
             raise ValueError(f"width={m} is below the number of active blocks ({k}) of the optimum.")
         r = np.sqrt(nrm[act])
@@ -400,22 +437,13 @@ class TwoLayerReLU(Problem):
         w2[:k] = np.asarray(signs)[act] * r
         return ReLUWeights([W1, w2], [b, float(b0) if self.free else None])
 
-    def path(self, betas) -> list[Solution]:
-        """Solutions along several betas, on this problem's patterns."""
-        out = []
-        for b in check_betas(betas, allow_zero=False):
-            other = TwoLayerReLU.__new__(TwoLayerReLU)
-            other.__dict__.update(self.__dict__)
-            other.beta = check_beta(float(b), allow_zero=False)
-            other._bound_cache = None
-            out.append(other.solve())
-        return out
-
     # ------------------------------------------------------------------ networks
-    def network(self, width: int = 100, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
-        """The primal two-layer network (float64) with this problem's bias convention."""
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
+        """The primal two-layer network (float64) with this problem's bias convention; ``width``
+        an int (or a sequence of one), default :attr:`default_width`."""
         from ..nets import DeepReLUNet
-        net = DeepReLUNet(self.d, [check_positive_int(width, "width")], seed=seed,
+        net = DeepReLUNet(self.d, hidden_widths(self.default_width if width is None else width, 1),
+                          seed=seed,
                           init_scale=init_scale, bias="none" if self.bias == "none" else "last",
                           output_bias=self.free)
         if self.free:
