@@ -10,11 +10,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_beta, check_betas
+from .._validation import check_beta, check_betas, check_positive_int
 from ..diagnostics import relative_gap
 
 __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "certify",
-           "last_two_decay_objective"]
+           "hidden_widths", "last_two_decay_objective"]
 
 #: The relative duality gap at which a solve is *certified*, per kind of solver: the one
 #: tolerance table of dualkit, used by :func:`certify`. Closed forms are accurate to rounding;
@@ -23,7 +23,7 @@ __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "cer
 CERT_TOL: dict[str, float] = {
     "closed_form": 1e-9,
     "svt": 1e-9,
-    "fista": 1e-6,
+    "fista": 1e-8,   # the proximal solver stops at 1e-10, and falls back to cvxpy above 1e-8
     "cvxpy": 1e-6,
     "ramp": 1e-6,
     "working_set": 1e-6,
@@ -72,6 +72,19 @@ def certify(value: float, dual_value: float, method: str, floor: float = 0.0) ->
             f"{dual_value!r} (gap {gap:.3e}, rounding allows {rounding:.1e}); one of them is "
             "wrong. This is a bug in dualkit: please report it with the data that produced it.")
     return bool(abs(gap) <= CERT_TOL[method] * scale + rounding)
+
+
+def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
+    """``width`` as a list of ``n_hidden`` hidden widths: an int for every hidden layer, or a
+    sequence of that many ints (each >= 1; bools, floats with a fraction and strings refused
+    with a ``ValueError``). The one reading of ``width=`` in ``network`` and ``solve``."""
+    if isinstance(width, (str, bytes)) or not np.iterable(width):
+        return [check_positive_int(width, name)] * n_hidden
+    widths = [check_positive_int(m, name) for m in width]
+    if len(widths) != n_hidden:
+        raise ValueError(f"{name} needs {n_hidden} hidden width(s) (one per hidden layer) or one "
+                         f"int; got {widths}.")
+    return widths
 
 
 class DualConstraint(NamedTuple):
