@@ -121,58 +121,24 @@ def _known(prob) -> _Known:
 
 
 def _compute_known(prob) -> _Known:
-    from .problems import (
-        DeepLinear,
-        DeepLinearWeightDecay,
-        RankOneReLUMixed,
-        StandardDeepReLU1D,
-        TwoLayerReLU,
-    )
-
-    if isinstance(prob, StandardDeepReLU1D):
-        raise _Refused(prob._WHY[0].lower() + prob._WHY[1:])
-    if isinstance(prob, RankOneReLUMixed):
-        best, _ = prob.primal_value()
-        lower = float(prob.lower_bound())
-        return _Known(best, True, lower=lower, dual_opt=lower,
-                      how="the optimum is the minimum of the two-variable problem in (α, γ) "
-                          "that the derivations appendix (app-rank-one-mixed) proves equal to "
-                          "the network's; the Lagrangian dual lies below it (strong duality "
-                          "fails for mixed signs)")
-    if not hasattr(prob, "solve"):
-        raise _Refused("it has no solve() to compare with.")
+    """What ``prob.solve()`` proves, read from the problem contract: ``sol.certified`` (a dual
+    certificate), ``sol.dual_value`` (a lower bound where finite) and the solver's own account
+    in ``sol.info``: ``"exact"`` (by what argument the value is the optimum without a
+    certificate), ``"open"`` (why it is not proved optimal) and ``"dual_optimal"`` (whether
+    ``dual_value`` is the optimum of the dual program)."""
     try:
         sol = prob.solve()
     except (RuntimeError, ValueError, NotImplementedError) as exc:
         raise _Refused(f"the reference solve failed ({exc})") from exc
-    if isinstance(prob, DeepLinearWeightDecay):
-        how = ("the optimum is found exactly by the closed form of the derivations appendix "
-               "(app-deep-vector-wd)" if prob.K > 1 else
-               "the optimum is found exactly by the search over every stationary point on the "
-               "ridge path (derivations appendix, app-deep-weight-decay); no dual exists here")
-        return _Known(sol.value, True, how=how)
     lower = float(sol.dual_value) if np.isfinite(sol.dual_value) else None
     if sol.certified:
         return _Known(sol.value, True, lower=lower, dual_opt=lower, certified=True)
-    if isinstance(prob, DeepLinear) and prob.K > 1:
-        nuc = sol.info.get("nuclear_value", np.nan)
-        dual_opt = lower if lower is not None and abs(nuc - lower) <= 1e-6 * abs(nuc) else None
-        return _Known(sol.value, False, lower=lower, dual_opt=dual_opt,
-                      why_open="deep linear networks with vector outputs have a duality gap "
-                               "here (app-deep-vector): the nuclear-norm dual is only a lower "
-                               "bound, and the best network known is not proved optimal")
-    if isinstance(prob, TwoLayerReLU) and lower is None:
-        return _Known(sol.value, False,
-                      why_open=f"the activation patterns of these n={prob.n} points cannot be "
-                               "enumerated, so no lower bound is certified (the solve over "
-                               "sampled patterns is an upper bound)")
-    if isinstance(prob, TwoLayerReLU) and not prob.exact:
-        return _Known(sol.value, False, lower=lower,
-                      why_open="this problem's program uses sampled activation patterns, so its "
-                               "solution is only an upper bound (patterns='exact' solves it)")
-    return _Known(sol.value, False, lower=lower,
-                  why_open=f"the solver did not certify its answer (relative duality gap "
-                           f"{sol.rel_gap:.1e})")
+    dual_opt = lower if sol.info.get("dual_optimal") else None
+    if sol.info.get("exact"):
+        return _Known(sol.value, True, lower=lower, dual_opt=dual_opt, how=sol.info["exact"])
+    why = sol.info.get("open") or (f"the solver did not certify its answer (relative duality "
+                                   f"gap {sol.rel_gap:.1e})")
+    return _Known(sol.value, False, lower=lower, dual_opt=dual_opt, why_open=why)
 
 
 def _scale(prob) -> float:
@@ -188,13 +154,7 @@ def _digits(value: float, bound: float) -> int:
 
 
 def _repair(prob) -> str:
-    from .problems import TwoLayerReLU
-
-    if not hasattr(prob, "feasible_dual"):
-        return "re-derive it"
-    call = "prob.feasible_dual(lam)[0]" if isinstance(prob, TwoLayerReLU) else \
-        "prob.feasible_dual(lam)"
-    return f"repair it with {call}"
+    return "repair it with prob.feasible_dual(lam)"
 
 
 # ---------------------------------------------------------------- the checks
@@ -216,26 +176,11 @@ def dual_point(prob, lam, optimal: bool = False, rtol: float = 1e-6, quiet: bool
 
     On problems with a duality gap the dual optimum lies below the primal optimum; ``optimal=True``
     compares with the dual optimum (the nuclear-norm dual of deep vector outputs, the Lagrangian
-    dual of the mixed-sign rank-one network). Refused (a ``"refused"`` result that says why) for
-    problems without a dual: :class:`~dualkit.DeepLinearWeightDecay`,
-    :class:`~dualkit.StandardDeepReLU1D`, and :class:`~dualkit.TwoLayerReLU` whose activation
-    patterns cannot be enumerated.
+    duals of the mixed-sign rank-one network and of weight decay on every layer). Refused (a
+    ``"refused"`` result that says why) where ``prob.dual_constraint`` cannot be evaluated:
+    problems without a dual (:class:`~dualkit.StandardDeepReLU1D`) and a
+    :class:`~dualkit.TwoLayerReLU` whose activation patterns cannot be enumerated.
     """
-    from .problems import DeepLinearWeightDecay, StandardDeepReLU1D, TwoLayerReLU
-
-    if isinstance(prob, DeepLinearWeightDecay):
-        return _refused("dual_point", prob, "weight decay on every layer has no zero-gap convex "
-                        "dual (app-deep-weight-decay), so there is no dual point to check. Check "
-                        "the value or the weights (dk.check.optimal_value, optimal_weights), or "
-                        "use dk.DeepLinear, the formulation with a dual.", quiet)
-    if isinstance(prob, StandardDeepReLU1D) or not hasattr(prob, "dual_constraint"):
-        return _refused("dual_point", prob, "it has no convex dual to check a point against. "
-                        "Use dk.ReLU1D(..., depth=L), the architecture with a dual.", quiet)
-    if isinstance(prob, TwoLayerReLU) and prob.exact_blocks() is None:
-        return _refused("dual_point", prob, f"its dual constraint ranges over every activation "
-                        f"pattern, and those of n={prob.n} points of rank {prob.rank} cannot be "
-                        "enumerated here. Use fewer points or a lower dimension (e.g. "
-                        "patterns='exact' on small data), or check the weights instead.", quiet)
     arr = _numeric(lam)
     if arr is None:
         return CheckResult(False, f"λ must be an array of numbers; got {type(lam).__name__}.", quiet)
@@ -245,7 +190,11 @@ def dual_point(prob, lam, optimal: bool = False, rtol: float = 1e-6, quiet: bool
                            quiet)
     if not np.all(np.isfinite(lam)):
         return CheckResult(False, "λ contains NaN or Inf.", quiet)
-    con = prob.dual_constraint(lam)
+    try:
+        con = prob.dual_constraint(lam)
+    except (RuntimeError, ValueError, NotImplementedError) as exc:
+        # a problem without a dual, or whose dual constraint cannot be evaluated here
+        return _refused("dual_point", prob, str(exc), quiet)
     if not con.holds:
         return CheckResult(False, _violation(prob, con), quiet)
     dual = prob.dual_objective(lam)

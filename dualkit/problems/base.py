@@ -78,9 +78,14 @@ def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:
     """``width`` as a list of ``n_hidden`` hidden widths: an int for every hidden layer, or a
     sequence of that many ints (each >= 1; bools, floats with a fraction and strings refused
     with a ``ValueError``). The one reading of ``width=`` in ``network`` and ``solve``."""
+    def one(m) -> int:
+        if isinstance(m, (bool, np.bool_)):
+            raise ValueError(f"{name} must be an integer >= 1; got {m!r}.")
+        return check_positive_int(m, name)
+
     if isinstance(width, (str, bytes)) or not np.iterable(width):
-        return [check_positive_int(width, name)] * n_hidden
-    widths = [check_positive_int(m, name) for m in width]
+        return [one(width)] * n_hidden
+    widths = [one(m) for m in width]
     if len(widths) != n_hidden:
         raise ValueError(f"{name} needs {n_hidden} hidden width(s) (one per hidden layer) or one "
                          f"int; got {widths}.")
