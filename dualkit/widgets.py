@@ -32,6 +32,7 @@ import numpy as np
 from . import plot
 from ._validation import as_matrix
 from .problems import TwoLayerLinear
+from .problems.deep_linear import formulation_norms
 
 __all__ = ["Explorer", "Slider", "beta_explorer", "depth_explorer", "svt_explorer",
            "spline_explorer", "rank_one_explorer", "relu_explorer"]
@@ -248,7 +249,7 @@ def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None
     :func:`dualkit.plot.formulations_path`: the norm of the global optimum along :math:`\beta` for
     the paper's formulation (P2) and for weight decay on every layer, at that depth.
     """
-    bmax = TwoLayerLinear(X, y, beta=1.0).beta_max
+    bmax = TwoLayerLinear.beta_max_for(X, y)
     if bmax == 0.0:
         raise ValueError(
             "X^T y = 0: the optimal network is zero for every beta and depth; check that y is not "
@@ -259,7 +260,7 @@ def depth_explorer(X, y, t: float = 1.0, depths=range(2, 9), static: bool | None
         raise ValueError(f"depths must be integers >= 2, got {depths}")
 
     def draw(fig, depth):
-        return plot.formulations_path(X, y, depth=int(depth), t=t)
+        return plot.formulations_path(formulation_norms(X, y, depth=int(depth), t=t))
 
     return Explorer(draw, [Slider("depth", "depth L", depths, min(2, len(depths) - 1), "d")],
                     static, alt="Norm of the deep linear optimum along β, two formulations")
@@ -293,7 +294,7 @@ def spline_explorer(x, y, skip: bool = False, static: bool | None = None) -> Exp
     from .problems.relu_1d import ReLU1D
     from .splines import linear_spline
 
-    bmax = ReLU1D(x, y, 1.0, skip=skip).beta_max
+    bmax = ReLU1D.beta_max_for(x, y, skip=skip)
     spline = linear_spline(x, y)
     grid = _log_grid(1e-5 * bmax, 2 * bmax)
 
@@ -320,7 +321,7 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None 
     """
     from .problems.rank_one_relu import RankOneReLU
 
-    bmax = RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
+    bmax = RankOneReLU.beta_max_for(X, y, depth=depth, t=t)
     grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
     def draw(fig, beta):
@@ -340,7 +341,7 @@ def relu_explorer(X, y, bias: str = "free", static: bool | None = None) -> Explo
     """
     from .problems.two_layer_relu import TwoLayerReLU
 
-    bmax = TwoLayerReLU(X, y, 1.0, bias=bias).beta_max
+    bmax = TwoLayerReLU.beta_max_for(X, y, bias=bias)
     if not bmax > 0:
         raise ValueError("the optimal network is zero for every beta (beta_max = 0: y is constant "
                          "with bias='free', or zero); nothing to explore.")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -43,7 +44,8 @@ from ..solvers.closed_form import RidgePath
 from .base import DualConstraint, Problem, Solution, certify
 from .two_layer_linear import TwoLayerLinear
 
-__all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights", "schatten_weights"]
+__all__ = ["DeepLinear", "DeepLinearWeightDecay", "FormulationNorms", "deep_weights",
+           "formulation_norms", "schatten_weights"]
 
 #: relative slack on the Frobenius constraints ||W_l||_F <= t when evaluating given weights
 CONSTRAINT_TOL = 1e-9
@@ -864,3 +866,35 @@ class DeepLinearWeightDecay(_DeepLinearBase):
 
     def __repr__(self) -> str:
         return f"DeepLinearWeightDecay(n={self.n}, d={self.d}, beta={self.beta:.6g}, depth={self.depth})"
+
+
+class FormulationNorms(NamedTuple):
+    r""":math:`\|w^\star(\beta)\|_2` of the two deep linear formulations along ``betas``
+    (:func:`formulation_norms`), for :func:`dualkit.plot.formulations_path`."""
+
+    betas: np.ndarray
+    #: the paper's formulation (P2), :class:`DeepLinear`
+    paper: np.ndarray
+    #: weight decay on every layer, :class:`DeepLinearWeightDecay`
+    weight_decay: np.ndarray
+    #: the zero threshold of (P2), :math:`t^{L-2}\|X^\top y\|_2`
+    beta_max: float
+    depth: int
+    t: float
+
+
+def formulation_norms(X, y, depth: int = 4, t: float = 1.0, betas=None) -> FormulationNorms:
+    r"""The norm of the global optimum :math:`\|w^\star(\beta)\|_2` of :class:`DeepLinear`
+    (which shrinks continuously to zero at :math:`t^{L-2}\|X^\top y\|_2`) and of
+    :class:`DeepLinearWeightDecay` (which jumps to zero for :math:`L\ge3`) along ``betas``
+    (default: 79 values up to :math:`1.3` times the threshold of (P2)); each is one
+    :meth:`~dualkit.problems.base.Problem.path` (one factorization of X each)."""
+    bmax = DeepLinear.beta_max_for(X, y, depth=depth, t=t)
+    if betas is None:
+        betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]
+    betas = np.asarray(check_betas(betas), dtype=float)
+    paper = DeepLinear(X, y, float(betas[0]), depth=depth, t=t).path(betas)
+    wd = DeepLinearWeightDecay(X, y, float(betas[0]), depth=depth).path(betas)
+    return FormulationNorms(betas, np.array([np.linalg.norm(s.w) for s in paper]),
+                            np.array([np.linalg.norm(s.w) for s in wd]), float(bmax),
+                            int(depth), float(t))
