@@ -124,14 +124,39 @@ def test_weight_decay_origin_is_a_trap_and_optimum_jumps():
     assert jump < 0.5 * paper.beta_max  # "jumps to zero well before" the (P2) threshold
 
 
-def test_weight_decay_has_no_dual_and_is_not_certified():
+def test_weight_decay_lagrangian_dual_has_a_gap_at_depth_3():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=3)
     sol = prob.solve()
-    assert sol.certified is False and sol.dual is None
-    with pytest.raises(NotImplementedError, match="no zero-gap convex dual"):
-        prob.dual_objective(np.zeros(20))
-    assert prob.lower_bound() == pytest.approx(sol.value)
+    assert sol.certified is False and sol.info["exact"]
+    # the Lagrangian dual: max lam^T y - |lam|^2 / 2 s.t. X^T lam = 0, i.e. the least-squares
+    # residual, a lower bound that does not see beta
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    assert sol.dual_value == pytest.approx(0.5 * resid @ resid, rel=1e-9)
+    assert np.allclose(sol.dual, resid, atol=1e-12 * np.linalg.norm(y))
+    assert sol.dual_value < 0.9 * sol.value                           # the duality gap
+    assert prob.dual_objective(y) == -np.inf and not prob.dual_constraint(y).holds
+    assert prob.dual_constraint(prob.feasible_dual(y)).holds
+    assert prob.lower_bound() == pytest.approx(sol.value)              # the exact optimum
+    # depth 2 is the two-layer problem: strong duality, certified
+    two = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=2).solve()
+    ref = dk.TwoLayerLinear(X, y, 0.05).solve()
+    assert two.certified and two.value == pytest.approx(ref.value, rel=1e-9)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 5])
+def test_weight_decay_zero_threshold_from_data(depth):
+    """beta_max_for is where the global optimum jumps to zero: just above it zero is optimal,
+    just below it a non-zero point of the ridge path is strictly better."""
+    X, y = dk.data.gaussian(n=15, d=6, seed=depth)
+    bmax = dk.DeepLinearWeightDecay.beta_max_for(X, y, depth=depth)
+    prob = dk.DeepLinearWeightDecay(X, y, bmax, depth=depth)
+    assert prob.beta_max == bmax
+    if depth == 2:
+        assert bmax == pytest.approx(np.linalg.norm(X.T @ y), rel=1e-12)
+    assert prob.with_beta(bmax * (1 + 1e-6)).solve().info["global_is_zero"]
+    below = prob.with_beta(bmax * (1 - 1e-6)).solve()
+    assert not below.info["global_is_zero"] and below.value < 0.5 * y @ y
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4, 5, 6])

@@ -160,7 +160,13 @@ class Solution:
         The end-to-end linear map :math:`W_1\\cdots w_L` where the network is linear; None
         for a ReLU network.
     info : dict
-        Solver-specific details (timings, iterations, ...).
+        Solver-specific details (timings, iterations, ...). Keys with one meaning in every
+        class, read by :mod:`dualkit.check`: ``"exact"`` (a sentence: by what argument
+        ``value`` is the optimum although it is not certified by the dual, e.g. an exhaustive
+        1-D search), ``"open"`` (a sentence: why an uncertified ``value`` is not proved
+        optimal), ``"dual_optimal"`` (True when ``dual_value`` is the optimum of the dual
+        program, e.g. where strong duality fails) and ``"rounding_floor"`` (the ``floor``
+        passed to :func:`certify`).
     """
 
     value: float

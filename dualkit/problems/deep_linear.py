@@ -466,7 +466,8 @@ class DeepLinear(_DeepLinearBase):
         return Solution(
             value=value, weights=weights, dual=conv.dual, dual_value=dual_value,
             method=conv.method, solve_time=time.perf_counter() - t0,
-            certified=certify(value, dual_value, conv.method),
+            certified=certify(value, dual_value, conv.method,
+                              conv.info.get("rounding_floor", 0.0) * self._value_scale),
             beta=self.beta, w=conv.w, info={**conv.info, "beta_eff": self.beta_eff},
         )
 
@@ -515,7 +516,7 @@ class DeepLinear(_DeepLinearBase):
         weights = schatten_weights(W, widths, self.t, self.depth)
         value = self.objective(weights)
         dual_value = conv.dual_value
-        certified = certify(value, dual_value, conv.method)
+        certified = certify(value, dual_value, conv.method, conv.info.get("rounding_floor", 0.0))
         open_ = {} if certified else {
             "open": "deep linear networks with vector outputs have a duality gap here "
                     "(app-deep-vector): the nuclear-norm dual is only a lower bound, and the best "
