@@ -96,7 +96,7 @@ def test_linear_closed_form_is_certified_and_training_reaches_it():
 
 def test_relu_1d_training_plateaus_above_the_certified_optimum():
     x, y = dk.data.points_1d(100, seed=0)
-    prob = dk.ReLU1D(x, y, 0.01 * dk.ReLU1D(x, y, 1.0).beta_max)
+    prob = dk.ReLU1D(x, y, 0.01 * dk.ReLU1D.beta_max_for(x, y))
     sol = prob.solve()
     assert sol.certified and sol.rel_gap <= 1e-12
     for opt, lr, steps in [("adam", 1e-2, 2000), ("lbfgs", 1.0, 200)]:

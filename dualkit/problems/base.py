@@ -231,8 +231,9 @@ class Problem(abc.ABC):
     Attributes
     ----------
     default_width : int
-        Hidden width of :meth:`network` and of the weights :meth:`solve` returns when no
-        ``width`` is given.
+        Hidden width of :meth:`network` when no ``width`` is given. :meth:`solve` without a
+        ``width`` returns the width its class documents (the linear networks: the smallest
+        that represents the optimum, 1 or the rank).
     """
 
     default_width: int = 10

@@ -433,7 +433,8 @@ class DeepLinear(_DeepLinearBase):
         shape of the returned optimal weights, built by :func:`deep_weights` (``seed`` picks the
         arbitrary unit vectors :math:`\rho_l`); ``widths=`` is its deprecated old name.
         ``method`` is that of :meth:`TwoLayerLinear.solve` (``"auto"``: the closed form for the
-        squared loss), ``solver`` its cvxpy solver; ``verbose`` prints a summary line.
+        squared loss), ``solver`` its cvxpy solver; ``verbose`` prints the two-layer solve's line
+        and a summary line.
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the two-layer
         solver's tolerance, for scalar and vector outputs alike.
 
@@ -449,7 +450,7 @@ class DeepLinear(_DeepLinearBase):
         """
         t0 = time.perf_counter()
         width = self._width(width, widths)
-        conv = self.convex.solve(method=method, solver=solver)
+        conv = self.convex.solve(method=method, solver=solver, verbose=verbose)
         sol = self._deepen(conv, width, seed, t0)
         if verbose:
             print(f"DeepLinear.solve: {sol!r}")
