@@ -321,7 +321,7 @@ def rank_one_explorer(X, y, depth: int = 4, t: float = 1.0, static: bool | None 
     """
     from .problems.rank_one_relu import RankOneReLU
 
-    bmax = RankOneReLU.beta_max_for(X, y, depth=depth, t=t)
+    bmax = RankOneReLU(X, y, 1.0, depth=depth, t=t).beta_max
     grid = _log_grid(1e-4 * bmax, 2 * bmax)
 
     def draw(fig, beta):

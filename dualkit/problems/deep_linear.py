@@ -730,6 +730,14 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             lam = lam - U @ (U.T @ lam)
         return lam
 
+    def _rounding_floor(self, lam: np.ndarray) -> float:
+        """The ``floor`` of :func:`certify`: that of the two-layer problem at depth 2; the
+        rounding of evaluating the dual objective of the projected point otherwise."""
+        if self.depth == 2:
+            return self._two_layer().rounding_floor(lam)
+        return 64 * np.finfo(float).eps * (abs(float(np.sum(lam * self.y)))
+                                           + float(np.sum(lam * lam)))
+
     def _dual_optimum(self, w) -> np.ndarray:
         """The dual optimum: (I - XX^+) y for depth >= 3; the scaled residual for depth 2."""
         if self.depth == 2:
@@ -816,11 +824,12 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         value = self.objective(weights)
         lam = self._dual_optimum(w)
         dual_value = self.dual_objective(lam)
+        floor = self._rounding_floor(lam)
         sol = Solution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=time.perf_counter() - t0,
-            certified=certify(value, dual_value, "closed_form"), beta=self.beta, w=w,
-            info={**info, "dual_optimal": True},
+            certified=certify(value, dual_value, "closed_form", floor), beta=self.beta, w=w,
+            info={**info, "dual_optimal": True, "rounding_floor": floor},
         )
         if verbose:
             print(f"DeepLinearWeightDecay.solve: {sol!r}")

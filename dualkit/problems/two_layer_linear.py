@@ -325,14 +325,15 @@ class TwoLayerLinear(Problem):
         rounding = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
         return radius * (1 + DUAL_FEAS_TOL) + rounding
 
-    def _cert_floor(self, lam: np.ndarray) -> float:
-        r"""The rounding floor of :func:`certify` for the dual point ``lam``: a point accepted by
-        :meth:`feasible_dual` may exceed the radius by the rounding of :math:`X^\top\lambda`,
-        :math:`\delta=16\varepsilon\|X\|_F\|\lambda\|/\beta`, and scaling it by
+    def rounding_floor(self, lam) -> float:
+        r"""The rounding floor of :func:`~dualkit.problems.base.certify` for the dual point
+        ``lam``: a point accepted by :meth:`feasible_dual` may exceed the radius by the rounding
+        of :math:`X^\top\lambda`, :math:`\delta=16\varepsilon\|X\|_F\|\lambda\|/\beta`, and scaling it by
         :math:`1/(1+\delta)` would move its dual value by up to
         :math:`\delta(|\lambda^\top y|+\|\lambda\|^2)`: below that a dual value above the primal
         one is rounding, not a violation of weak duality (it matters when :math:`\beta` is tiny
         against :math:`\|X^\top y\|`)."""
+        lam = self._check_dual(lam)
         radius = self.beta if self.beta > 0 else 1.0
         delta = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam)) / radius
         return delta * (abs(float(np.sum(lam * self.y))) + float(np.sum(lam * lam)))
@@ -432,8 +433,8 @@ class TwoLayerLinear(Problem):
         return Solution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
             solve_time=time.perf_counter() - t0,
-            certified=certify(value, dual_value, rule, self._cert_floor(lam)),
-            beta=self.beta, w=w, info={**info, "rounding_floor": self._cert_floor(lam)},
+            certified=certify(value, dual_value, rule, self.rounding_floor(lam)),
+            beta=self.beta, w=w, info={**info, "rounding_floor": self.rounding_floor(lam)},
         )
 
     def _solve_closed_form(self, width: int, t0: float | None = None) -> Solution:
@@ -632,7 +633,7 @@ class TwoLayerLinear(Problem):
         # balanced recovered weights: (||W1||^2 + ||w2||^2) / 2 = ||w||
         values = 0.5 * np.sum(R * R, axis=0) + beta * w_norm
         duals = 0.5 * float(self.y @ self.y) - 0.5 * np.sum((Lam - self.y[:, None])**2, axis=0)
-        floors = [self._cert_floor(Lam[:, j]) for j in range(len(chunk))]
+        floors = [self.rounding_floor(Lam[:, j]) for j in range(len(chunk))]
         ok = [certify(v, g, "closed_form", f) for v, g, f in zip(values, duals, floors, strict=True)]
         for j, k in enumerate(chunk):
             if not ok[j]:
