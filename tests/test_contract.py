@@ -48,7 +48,9 @@ def _cases() -> list[Case]:
         Case(dk.TwoLayerLinear, (Xv, Yv), name="TwoLayerLinear-vector"),
         Case(dk.TwoLayerLinear, (X, np.sign(y)), {"loss": "hinge"}, name="TwoLayerLinear-hinge"),
         Case(dk.DeepLinear, (X, y), {"depth": 3}, depth=3),
-        Case(dk.DeepLinearWeightDecay, (X, y), {"depth": 3}, depth=3),
+        # non-convex at depth 3: its Lagrangian dual has a gap; lower_bound() is the exactly
+        # computed optimum (the book's 1-D search), above the dual value
+        Case(dk.DeepLinearWeightDecay, (X, y), {"depth": 3}, certified=False, depth=3),
         Case(dk.ReLU1D, (x1, y1)),
         Case(dk.ReLU1D, (x1, y1), {"depth": 3}, depth=3, name="ReLU1D-deep"),
         Case(dk.StandardDeepReLU1D, (x1, y1), {"depth": 3}, certified=False, bound=False,
@@ -194,7 +196,9 @@ def test_feasible_dual_is_an_array_and_a_bound(case, solved):
 def test_lower_bound_and_gap(case, solved):
     prob, sol = solved[case.name]
     bound = prob.lower_bound()
-    assert isinstance(bound, float) and _close(bound, sol.dual_value, 1e-9)
+    assert isinstance(bound, float) and bound >= sol.dual_value - 1e-9 * abs(bound)
+    if case.certified:
+        assert _close(bound, sol.dual_value, 1e-9)
     assert _close(prob.gap(sol.weights), sol.value - bound, 1e-9)
     net = prob.network(width=3, seed=0)
     assert prob.gap(net) >= -1e-9 * abs(bound)
