@@ -308,30 +308,18 @@ def layer_structure(runs: dict):
     return fig
 
 
-def formulations_path(X, y, depth: int = 4, t: float = 1.0, betas=None, beta: float | None = None):
-    r""":math:`\|w^\star(\beta)\|_2` of the two deep linear formulations against :math:`\beta`.
+def formulations_path(norms, beta: float | None = None, ax=None):
+    r""":math:`\|w^\star(\beta)\|_2` of the two deep linear formulations against :math:`\beta`,
+    from ``norms = dk.problems.deep_linear.formulation_norms(X, y, depth, t)`` (which solves).
 
     The paper's formulation (:class:`~dualkit.DeepLinear`, a convex problem in disguise) shrinks
     continuously to zero at :math:`t^{L-2}\|X^\top y\|_2`; standard weight decay on every layer
     (:class:`~dualkit.DeepLinearWeightDecay`, non-convex for :math:`L\ge3`) jumps to zero.
     ``beta`` marks one value (used by the widget).
     """
-    from .problems import DeepLinear, DeepLinearWeightDecay
-
-    paper = DeepLinear(X, y, 1.0, depth=depth, t=t)
-    bmax = paper.beta_max
-    if betas is None:
-        betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]
-    betas = np.asarray(betas, dtype=float)
-    n_paper = [np.linalg.norm(s.w) for s in paper.path(betas)]
-    n_wd, shared = [], None
-    for b in betas:
-        wd = DeepLinearWeightDecay(X, y, b, depth=depth)
-        if shared is not None:
-            wd._path = shared  # one SVD for the whole sweep
-        shared = wd.ridge_path
-        n_wd.append(np.linalg.norm(wd.solve().w))
-    fig, ax = _axes(None)
+    betas, n_paper, n_wd = norms.betas, norms.paper, norms.weight_decay
+    bmax, depth, t = norms.beta_max, norms.depth, norms.t
+    fig, ax = _axes(ax)
     ax.plot(betas, n_paper, label=f"(P2): $\\|W_l\\|_F\\leq t={t:g}$, decay on the last two")
     ax.plot(betas, n_wd, label="weight decay on all layers")
     ax.axvline(bmax, color="k", ls="--", lw=1,

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from . import plot
 from ._validation import as_matrix
 from .problems import TwoLayerLinear
+from .problems.deep_linear import formulation_norms
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -256,7 +257,7 @@ def depth_explorer(X: ArrayLike, y: ArrayLike, t: float = 1.0, depths: Iterable[
     :func:`dualkit.plot.formulations_path`: the norm of the global optimum along :math:`\beta` for
     the paper's formulation (P2) and for weight decay on every layer, at that depth.
     """
-    bmax = TwoLayerLinear(X, y, beta=1.0).beta_max
+    bmax = TwoLayerLinear.beta_max_for(X, y)
     if bmax == 0.0:
         raise ValueError(
             "X^T y = 0: the optimal network is zero for every beta and depth; check that y is not "
@@ -267,7 +268,7 @@ def depth_explorer(X: ArrayLike, y: ArrayLike, t: float = 1.0, depths: Iterable[
         raise ValueError(f"depths must be integers >= 2, got {depths}")
 
     def draw(fig, depth):
-        return plot.formulations_path(X, y, depth=int(depth), t=t)
+        return plot.formulations_path(formulation_norms(X, y, depth=int(depth), t=t))
 
     return Explorer(draw, [Slider("depth", "depth L", depths, min(2, len(depths) - 1), "d")],
                     static, alt="Norm of the deep linear optimum along β, two formulations")

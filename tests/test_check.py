@@ -263,17 +263,24 @@ def test_rank_one_mixed_signs_is_graded_by_its_exact_primal():
     assert dk.check.dual_point(prob, prob.feasible_dual(3 * prob.y), quiet=True)
 
 
-def test_weight_decay_on_every_layer_exact_without_a_dual():
+def test_weight_decay_on_every_layer_exact_with_a_gap():
     X, y = _gauss(0)
     prob = dk.DeepLinearWeightDecay(X, y, 0.5, depth=3)
     sol = prob.solve()
-    assert dk.check.optimal_value(prob, sol.value, quiet=True)
+    assert not sol.certified and sol.dual_value < sol.value
+    ok = dk.check.optimal_value(prob, sol.value, quiet=True)
+    assert ok and "app-deep-weight-decay" in ok.message
     low = dk.check.optimal_value(prob, 0.9 * sol.value, quiet=True)
-    assert not low and "too low" in low.message and BELOW not in low.message
+    assert not low and "too low" in low.message
+    assert (BELOW in low.message) == (0.9 * sol.value < sol.dual_value)
     assert dk.check.optimal_weights(prob, sol.weights, quiet=True)
     assert not dk.check.optimal_weights(prob, [1.1 * W for W in sol.weights], quiet=True)
+    # its Lagrangian dual (X^T lam = 0, a lower bound with a gap) is checked like any dual
     r = dk.check.dual_point(prob, y, quiet=True)
-    assert not r and r.status == "refused" and "dk.DeepLinear" in r.message
+    assert not r and r.status == "fail" and "Xᵀλ = 0" in r.message and "feasible_dual" in r.message
+    d = dk.check.dual_point(prob, sol.dual, optimal=True, quiet=True)
+    assert d and "duality gap" in d.message
+    assert dk.check.dual_point(prob, prob.feasible_dual(y), quiet=True)
 
 
 def test_two_layer_relu_sampled_patterns_and_refusals():
@@ -281,7 +288,7 @@ def test_two_layer_relu_sampled_patterns_and_refusals():
     prob = dk.TwoLayerReLU(X, y, 0.5, patterns=200)
     assert prob.exact_blocks() is None
     r = dk.check.dual_point(prob, y, quiet=True)
-    assert not r and r.status == "refused" and "enumerated" in r.message
+    assert not r and r.status == "refused" and "enumerat" in r.message
     sol = prob.solve()
     best = dk.check.optimal_value(prob, sol.value, quiet=True)
     assert not best and best.status == "undecided"

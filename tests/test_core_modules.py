@@ -136,12 +136,13 @@ def test_deep_plots_render_with_labels():
     prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.2)
     net = prob.network([4, 3, 2], seed=0)
     hist = dk.train(net, prob, steps=50, progress=False)
-    zero = dk.DeepLinear(X, y, 2 * prob.beta_max, depth=4, t=1.2).solve(widths=[4, 3, 2])
+    zero = dk.DeepLinear(X, y, 2 * prob.beta_max, depth=4, t=1.2).solve(width=[4, 3, 2])
     figs = [
         dk.plot.singular_values(hist, layer=None),
         dk.plot.alignment_matrices(net.weights(), title="t"),
         dk.plot.layer_structure({"a": net.weights(), "zero": zero.weights}),
-        dk.plot.formulations_path(X, y, depth=3, t=1.0, betas=[0.1, 1.0, 50.0], beta=1.0),
+        dk.plot.formulations_path(dk.problems.deep_linear.formulation_norms(
+            X, y, depth=3, t=1.0, betas=[0.1, 1.0, 50.0]), beta=1.0),
     ]
     for fig in figs:
         fig.savefig(io.BytesIO(), format="png")

@@ -17,7 +17,7 @@ def deep():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     beta = 0.3 * np.linalg.norm(X.T @ y) * T**2  # beta_eff = 0.3 ||X^T y|| (the chapter)
     prob = dk.DeepLinear(X, y, beta, depth=4, t=T)
-    sol = prob.solve(widths=WIDTHS)
+    sol = prob.solve(width=WIDTHS)
     net, hist, finals = dk.train_best(prob, WIDTHS, seeds=(0, 1, 2), steps=2000, lr=2e-2,
                                       progress=False)
     return X, y, prob, sol, net, hist, finals
@@ -25,7 +25,7 @@ def deep():
 
 def test_done_when_closed_form_matches_cvxpy(deep):
     X, y, prob, sol, *_ = deep
-    ref = prob.solve(method="cvxpy", widths=WIDTHS)
+    ref = prob.solve(method="cvxpy", width=WIDTHS)
     assert abs(sol.value - ref.value) / sol.value <= 1e-7
     assert sol.certified and ref.certified
     assert abs(prob.objective(sol.weights) - sol.value) <= 1e-12 * sol.value
@@ -78,7 +78,7 @@ def test_2d_norms_and_product(deep):
 def test_2e_standard_weight_decay():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=4)
-    sol = prob.solve(widths=WIDTHS)
+    sol = prob.solve(width=WIDTHS)
     net = prob.network(WIDTHS, seed=0)
     hist = dk.train(net, prob, steps=100, optimizer="lbfgs", progress=False)  # the chapter
     assert abs(hist.final_rel_gap) <= 1e-12
@@ -124,14 +124,39 @@ def test_weight_decay_origin_is_a_trap_and_optimum_jumps():
     assert jump < 0.5 * paper.beta_max  # "jumps to zero well before" the (P2) threshold
 
 
-def test_weight_decay_has_no_dual_and_is_not_certified():
+def test_weight_decay_lagrangian_dual_has_a_gap_at_depth_3():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=3)
     sol = prob.solve()
-    assert sol.certified is False and sol.dual is None
-    with pytest.raises(NotImplementedError, match="no zero-gap convex dual"):
-        prob.dual_objective(np.zeros(20))
-    assert prob.lower_bound() == pytest.approx(sol.value)
+    assert sol.certified is False and sol.info["exact"]
+    # the Lagrangian dual: max lam^T y - |lam|^2 / 2 s.t. X^T lam = 0, i.e. the least-squares
+    # residual, a lower bound that does not see beta
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    assert sol.dual_value == pytest.approx(0.5 * resid @ resid, rel=1e-9)
+    assert np.allclose(sol.dual, resid, atol=1e-12 * np.linalg.norm(y))
+    assert sol.dual_value < 0.9 * sol.value                           # the duality gap
+    assert prob.dual_objective(y) == -np.inf and not prob.dual_constraint(y).holds
+    assert prob.dual_constraint(prob.feasible_dual(y)).holds
+    assert prob.lower_bound() == pytest.approx(sol.value)              # the exact optimum
+    # depth 2 is the two-layer problem: strong duality, certified
+    two = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=2).solve()
+    ref = dk.TwoLayerLinear(X, y, 0.05).solve()
+    assert two.certified and two.value == pytest.approx(ref.value, rel=1e-9)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 5])
+def test_weight_decay_zero_threshold_from_data(depth):
+    """beta_max_for is where the global optimum jumps to zero: just above it zero is optimal,
+    just below it a non-zero point of the ridge path is strictly better."""
+    X, y = dk.data.gaussian(n=15, d=6, seed=depth)
+    bmax = dk.DeepLinearWeightDecay.beta_max_for(X, y, depth=depth)
+    prob = dk.DeepLinearWeightDecay(X, y, bmax, depth=depth)
+    assert prob.beta_max == bmax
+    if depth == 2:
+        assert bmax == pytest.approx(np.linalg.norm(X.T @ y), rel=1e-12)
+    assert prob.with_beta(bmax * (1 + 1e-6)).solve().info["global_is_zero"]
+    below = prob.with_beta(bmax * (1 - 1e-6)).solve()
+    assert not below.info["global_is_zero"] and below.value < 0.5 * y @ y
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4, 5, 6])
@@ -143,7 +168,7 @@ def test_constructed_weights_are_optimal_for_random_widths(depth):
         t = float(rng.uniform(0.5, 2.0))
         prob = dk.DeepLinear(X, y, beta=0.2 * np.linalg.norm(X.T @ y) * t ** (depth - 2),
                              depth=depth, t=t)
-        sol = prob.solve(widths=widths, seed=trial)
+        sol = prob.solve(width=widths, seed=trial)
         assert [np.shape(W)[-1] for W in sol.weights[:-1]] == widths
         assert abs(prob.objective(sol.weights) - sol.value) <= 1e-12 * sol.value
         assert sol.certified and abs(sol.value - sol.dual_value) <= 1e-9 * sol.value
@@ -153,7 +178,7 @@ def test_constructed_weights_are_optimal_for_random_widths(depth):
         for W in ws[: depth - 2]:
             assert np.linalg.norm(W) == pytest.approx(t, rel=1e-12)
         wd = dk.DeepLinearWeightDecay(X, y, beta=0.1, depth=depth)
-        wsol = wd.solve(widths=widths, seed=trial)
+        wsol = wd.solve(width=widths, seed=trial)
         assert abs(wd.objective(wsol.weights) - wd.end_to_end_objective(wsol.w)) <= 1e-12 * wsol.value
 
 
@@ -161,11 +186,11 @@ def test_zero_threshold_and_min_norm():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinear(X, y, 1.0, depth=4, t=2.0)
     assert prob.beta_max == pytest.approx(4.0 * np.linalg.norm(X.T @ y))
-    above = dk.DeepLinear(X, y, 1.01 * prob.beta_max, depth=4, t=2.0).solve(widths=3)
+    above = dk.DeepLinear(X, y, 1.01 * prob.beta_max, depth=4, t=2.0).solve(width=3)
     assert np.all(above.w == 0) and above.value == pytest.approx(0.5 * y @ y)
     assert np.isfinite(dk.DeepLinear(X, y, 1.01 * prob.beta_max, 4, 2.0).objective(above.weights))
     Xs, ys = dk.data.gaussian(n=8, d=15, seed=1)
-    interp = dk.DeepLinear(Xs, ys, 0.0, depth=5, t=1.5).solve(widths=4)
+    interp = dk.DeepLinear(Xs, ys, 0.0, depth=5, t=1.5).solve(width=4)
     target = np.linalg.norm(np.linalg.pinv(Xs) @ ys) / 1.5**3
     assert interp.value == pytest.approx(target, rel=1e-7)
     assert interp.dual_value == pytest.approx(target, rel=1e-7)
@@ -222,7 +247,7 @@ def test_deep_linear_bad_widths_weights_and_nets():
         with pytest.raises(ValueError, match=match):
             prob.network(widths)
         with pytest.raises(ValueError, match=match):
-            prob.solve(widths=widths)
+            prob.solve(width=widths)
     with pytest.raises(ValueError, match="weights must list depth = 4 layers"):
         prob.objective([np.ones((4, 2)), np.ones(2)])
     with pytest.raises(ValueError, match="W2 must have 2 rows"):
@@ -353,7 +378,7 @@ def test_robustness_and_validation_from_review():
         dk.nets.DeepLinearNet(4, [3, 3], sphere_layers=1, radius=-1.0)
     with pytest.raises(ValueError, match="sphere_layers must be between"):
         dk.nets.DeepLinearNet(4, [3, 3], sphere_layers=1.5)
-    zero = dk.DeepLinear(X, y, 10 * prob.beta_max, depth=3, t=2.0).solve(widths=3).weights
+    zero = dk.DeepLinear(X, y, 10 * prob.beta_max, depth=3, t=2.0).solve(width=3).weights
     assert np.isnan(dk.diagnostics.layer_alignment(zero)[-1])  # a zero layer has no direction
 
 
@@ -388,7 +413,7 @@ def test_layer_table_and_structure_figure():
 
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinear(X, y, 0.3 * np.linalg.norm(X.T @ y) * T**2, depth=4, t=T)
-    sol = prob.solve(widths=WIDTHS)
+    sol = prob.solve(width=WIDTHS)
     tab = dk.diagnostics.layer_table(sol.weights, direction=X.T @ sol.dual)
     assert len(tab) == 4 and tab.cells()[0][1] == "10×8" and tab.cells()[3][1] == "5"
     assert [r["rank"] for r in tab.rows] == [1, 1, 1, 1]

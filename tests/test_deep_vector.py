@@ -68,7 +68,7 @@ def test_depth_two_vector_is_the_nuclear_norm_problem():
 def test_weight_decay_whitened_closed_form():
     X, Y = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
     wd = dk.DeepLinearWeightDecay(X, Y, 0.3, depth=4)
-    sol = wd.solve(widths=[50, 30, 40])
+    sol = wd.solve(width=[50, 30, 40])
     root = sol.info["layer_singular_values"]
     r = root.size
     for W in sol.weights:  # every layer has the singular values s*^(1/L)

@@ -44,7 +44,7 @@ def test_norms_untrained_network_fails_although_its_constrained_norms_are_t():
 
 def test_norms_prediction_without_the_depth_factor_fails():
     ex = dk.exercises.load("ex-deep-norms")
-    sol = ex.prob.solve(widths=ex.widths)                # the exact optimal layers
+    sol = ex.prob.solve(width=ex.widths)                # the exact optimal layers
     ans = _norms_answer(sol.weights, ex)
     assert score("ex-deep-norms", ans) == (5, 5)
     ans["predicted"] = np.linalg.norm(sol.w)             # forgot the 1/t^(L-2)

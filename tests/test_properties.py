@@ -133,7 +133,7 @@ def test_two_layer_linear_scalar(data):
     X, rng, moderate = data.draw(matrices())
     n, d = X.shape
     y, mod_y = targets(data.draw, rng, n)
-    bmax = dk.TwoLayerLinear(X, y, 1.0).beta_max
+    bmax = dk.TwoLayerLinear.beta_max_for(X, y)
     frac = beta_fraction(data.draw, rng, allow_zero=n <= d and np.linalg.matrix_rank(X) == n)
     if bmax == 0:
         frac = max(frac, 1e-3)
@@ -154,7 +154,7 @@ def test_two_layer_linear_vector(data):
     X, rng, moderate = data.draw(matrices(n_max=40, d_max=15))
     K = data.draw(st.integers(2, 5))
     Y, mod_y = targets(data.draw, rng, X.shape[0], K)
-    bmax = dk.TwoLayerLinear(X, Y, 1.0).beta_max
+    bmax = dk.TwoLayerLinear.beta_max_for(X, Y)
     beta = beta_fraction(data.draw, rng) * bmax
     prob = dk.TwoLayerLinear(X, Y, beta)
     try:
@@ -202,10 +202,10 @@ def test_deep_linear(data):
     y, mod_y = targets(data.draw, rng, X.shape[0], K)
     depth = data.draw(st.integers(2, 6))
     t = 10 ** data.draw(st.floats(-0.5, 0.5))
-    bmax = dk.DeepLinear(X, y, 1.0, depth=depth, t=t).beta_max
+    bmax = dk.DeepLinear.beta_max_for(X, y, depth=depth, t=t)
     beta = beta_fraction(data.draw, rng) * bmax if bmax > 0 else 1.0
     prob = dk.DeepLinear(X, y, beta, depth=depth, t=t)
-    sol = prob.solve(widths=data.draw(st.integers(1, 4)) if K == 1 else None)
+    sol = prob.solve(width=data.draw(st.integers(1, 4)) if K == 1 else None)
     zero = 0.5 * float(np.sum(y * y))
     check_certificate("DeepLinear", prob, sol, zero)
     assert sol.certified or K > 1, "the scalar closed form always certifies"

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numbers
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
 from .._validation import (
     as_matrix,
@@ -39,7 +39,7 @@ from .._validation import (
 )
 from ..losses import Squared
 from ..solvers.closed_form import RidgePath
-from .base import DualConstraint, Problem, Solution
+from .base import DualConstraint, Problem, Solution, certify
 from .two_layer_linear import TwoLayerLinear
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
     from ..nets import DeepLinearNet
 
-__all__ = ["DeepLinear", "DeepLinearWeightDecay", "deep_weights", "schatten_weights"]
+__all__ = ["DeepLinear", "DeepLinearWeightDecay", "FormulationNorms", "deep_weights",
+           "formulation_norms", "schatten_weights"]
 
 #: relative slack on the Frobenius constraints ||W_l||_F <= t when evaluating given weights
 CONSTRAINT_TOL = 1e-9
@@ -118,6 +119,55 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
         layers[L - 2] = (U_prev[:, :r] * np.sqrt(z)) @ R.T
         layers[L - 1] = (R * np.sqrt(z)) @ Qt[:r]
     return layers
+
+
+def _whitened(X: np.ndarray) -> bool:
+    return bool(np.allclose(X.T @ X, np.eye(X.shape[1]), rtol=0, atol=1e-10))
+
+
+def _wd_constant(L: int) -> float:
+    r"""The constant :math:`\frac{2/L}{2-p}\big(\frac{2(1-p)}{2-p}\big)^{1-p}`, :math:`p=2/L`, of
+    the zero threshold of weight decay on every layer (:meth:`DeepLinearWeightDecay.beta_max_for`)."""
+    p = 2.0 / L
+    return (p / (2 - p)) * (2 * (1 - p) / (2 - p)) ** (1 - p)
+
+
+def _wd_threshold_whitened(X: np.ndarray, Y: np.ndarray, L: int) -> float:
+    """The zero threshold on whitened data: the constant times sigma_1(X^T Y)^(2 - 2/L)."""
+    G = X.T @ Y
+    sigma = float(np.linalg.norm(G, 2)) if G.ndim == 2 else float(np.linalg.norm(G))
+    return _wd_constant(L) * sigma ** (2 - 2.0 / L)
+
+
+def _wd_threshold(rp: RidgePath, L: int, grid: int = 2000) -> float:
+    r"""The zero threshold of weight decay on every layer (scalar output): the constant times
+    :math:`\max_{\mu>0}(y^\top Xu)^{2-p}/\|Xu\|^{2(1-p)}` along the ridge path
+    :math:`u(\mu)\propto(X^\top X+\mu I)^{-1}X^\top y`, on a log grid of ``grid`` points
+    spanning the spectrum (and 12 decades on either side), refined by a bounded 1-D search."""
+    if rp.rank == 0 or not np.any(rp.b):
+        return 0.0
+    p = 2.0 / L
+    if L == 2:
+        return rp.xty_norm
+    b2, s2 = rp.b**2, rp.s2
+
+    def neg_log_ratio(log_mu):
+        q = 1.0 / (s2 + np.exp(np.atleast_1d(log_mu))[:, None])
+        ww = np.sum(b2 * q * q, axis=1)            # ||w||^2
+        a = np.sum(b2 * q, axis=1) / np.sqrt(ww)   # y^T X u
+        bb = np.sum(s2 * b2 * q * q, axis=1) / ww  # ||X u||^2
+        return -((2 - p) * np.log(a) - (1 - p) * np.log(bb))
+
+    lo, hi = np.log(s2.min()) - 12 * np.log(10.0), np.log(s2.max()) + 12 * np.log(10.0)
+    pts = np.linspace(lo, hi, grid)
+    vals = neg_log_ratio(pts)
+    i = int(np.argmin(vals))
+    best = -float(vals[i])
+    res = minimize_scalar(lambda z: float(neg_log_ratio(z)[0]),
+                          bounds=(pts[max(i - 1, 0)], pts[min(i + 1, grid - 1)]), method="bounded",
+                          options={"xatol": 1e-12})
+    best = max(best, -float(res.fun))
+    return _wd_constant(L) * float(np.exp(best))
 
 
 def _power_shrink(sigma: float, beta: float, L: int) -> float:
@@ -225,17 +275,22 @@ class _DeepLinearBase(Problem):
             M = M @ W
         return M
 
+    #: hidden width of :meth:`network` when none is given (:meth:`solve` returns the smallest
+    #: widths that represent the optimum: 1, or the rank for vector outputs)
+    default_width: int = 10
+
     def _net_kwargs(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def network(self, widths=10, seed: int = 0, init_scale: float = 1.0, *,
-                width: int | None = None) -> DeepLinearNet:
-        """A randomly initialised torch network of this architecture; ``widths`` is an int (all
-        hidden layers) or a list of depth - 1 hidden widths (``width=`` is accepted as an alias)."""
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0, *,
+                widths=None) -> DeepLinearNet:
+        """A randomly initialised torch network of this architecture; ``width`` is an int (all
+        hidden layers) or a list of depth - 1 hidden widths, default :attr:`default_width`
+        (``widths=`` is its deprecated old name)."""
         from ..nets import DeepLinearNet
-        widths = _check_widths(widths if width is None else width, self.depth)
-        return DeepLinearNet(self.d, widths, out=self.K, seed=seed, init_scale=init_scale,
-                             **self._net_kwargs())
+        width = self._width(width, widths, self.default_width)
+        return DeepLinearNet(self.d, _check_widths(width, self.depth), out=self.K, seed=seed,
+                             init_scale=init_scale, **self._net_kwargs())
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` has this problem's architecture."""
@@ -249,7 +304,7 @@ class _DeepLinearBase(Problem):
                    if isinstance(net, DeepLinearNet) else type(net).__name__)
             raise ValueError(
                 f"net must be a depth-{self.depth} linear network with d={self.d} inputs and one "
-                f"output as made by prob.network(widths, seed) ({want}); got {got}."
+                f"output as made by prob.network(width, seed) ({want}); got {got}."
             )
 
 
@@ -294,31 +349,53 @@ class DeepLinear(_DeepLinearBase):
         self.t = check_positive_float(t, "t")
         #: number of Frobenius-constrained layers, L - 2
         self.n_constrained = self.depth - 2
-        with np.errstate(over="ignore", under="ignore"):
-            #: t^(L-2), the gain of the constrained layers
-            self.t_power = float(np.float64(self.t) ** self.n_constrained)
-        if not np.isfinite(self.t_power) or self.t_power == 0.0:
-            raise ValueError(
-                f"t^(depth-2) = {self.t}^{self.n_constrained} is not representable in float64; "
-                "choose t closer to 1 (only beta / t^(depth-2) matters)."
-            )
-        #: effective regularization of the equivalent two-layer problem, beta / t^(L-2)
-        self.beta_eff = self.beta / self.t_power
-        if not np.isfinite(self.beta_eff):
-            raise ValueError(
-                f"beta / t^(depth-2) = {self.beta} / {self.t_power} overflows; choose t closer to 1."
-            )
-        self.convex = TwoLayerLinear(self.X, self.y, self.beta_eff, loss)
+        self.t_power = self._t_power(self.t, self.n_constrained)
+        self.convex = TwoLayerLinear(self.X, self.y, self._beta_eff(self.beta), loss)
         self.loss = self.convex.loss
         self.y = self.convex.y
+        self._set_beta(self.beta)
+
+    @staticmethod
+    def _t_power(t: float, n_constrained: int) -> float:
+        with np.errstate(over="ignore", under="ignore"):
+            #: t^(L-2), the gain of the constrained layers
+            t_power = float(np.float64(t) ** n_constrained)
+        if not np.isfinite(t_power) or t_power == 0.0:
+            raise ValueError(
+                f"t^(depth-2) = {t}^{n_constrained} is not representable in float64; "
+                "choose t closer to 1 (only beta / t^(depth-2) matters)."
+            )
+        return t_power
+
+    def _beta_eff(self, beta: float) -> float:
+        beta_eff = beta / self.t_power
+        if not np.isfinite(beta_eff):
+            raise ValueError(
+                f"beta / t^(depth-2) = {beta} / {self.t_power} overflows; choose t closer to 1."
+            )
+        return beta_eff
+
+    def _set_beta(self, beta: float) -> None:
+        """The effective strength and the two-layer problem at it (sharing its factorization)."""
+        #: effective regularization of the equivalent two-layer problem, beta / t^(L-2)
+        self.beta_eff = self._beta_eff(beta)
+        if self.convex.beta != self.beta_eff:
+            self.convex = self.convex.with_beta(self.beta_eff)
         # with beta = 0 the cost is ||a||^2 = ||w|| / t^(L-2), not ||w||
-        self._value_scale = 1.0 / self.t_power if self.beta == 0 else 1.0
+        self._value_scale = 1.0 / self.t_power if beta == 0 else 1.0
 
     @property
     def beta_max(self) -> float:
         r"""Zero threshold :math:`t^{L-2}\|X^\top y\|_2`. The optimum is zero if and only if
         :math:`\beta` is at least this value."""
         return self.convex.beta_max * self.t_power
+
+    @classmethod
+    def beta_max_for(cls, X, y, depth: int = 3, t: float = 1.0, loss="squared") -> float:
+        r"""The zero threshold :math:`t^{L-2}\|X^\top(-\nabla\ell(0))\|_2` of data ``X``, ``y``
+        from the data alone (:meth:`TwoLayerLinear.beta_max_for` times :math:`t^{L-2}`)."""
+        power = cls._t_power(check_positive_float(t, "t"), _check_depth(depth) - 2)
+        return TwoLayerLinear.beta_max_for(X, y, loss) * power
 
     def objective(self, weights) -> float:
         r"""Objective of (P2) at ``[W1, ..., wL]`` or a network; ``inf`` if a constraint
@@ -330,7 +407,8 @@ class DeepLinear(_DeepLinearBase):
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         w = self._product(ws)
         if self.beta == 0.0:
-            return reg if self.convex._interpolates(self.X @ w - self.y) else np.inf
+            # interpolation decides (the two-layer objective of w is finite exactly then)
+            return reg if np.isfinite(self.convex.convex_objective(w)) else np.inf
         return self.loss.value(self.X @ w, self.y) + self.beta * reg
 
     def dual_objective(self, lam) -> float:
@@ -352,13 +430,18 @@ class DeepLinear(_DeepLinearBase):
         :math:`\beta_{\rm eff}` (:meth:`TwoLayerLinear.feasible_dual`)."""
         return self.convex.feasible_dual(lam)
 
-    def solve(self, method: str | None = None, widths=None, seed: int | None = None,
-              solver: str | None = None, *, width: int | None = None) -> Solution:
+    def solve(self, method: str = "auto", width=None, verbose: bool = False, *,
+              seed: int | None = None, solver: str | None = None, widths=None) -> Solution:
         r"""Global optimum of (P2) through the two-layer convex program at :math:`\beta_{\rm eff}`.
 
-        ``widths`` (an int or depth - 1 ints; default 1, or the rank for vector outputs) sets the
+        ``width`` (an int or depth - 1 ints; default 1, or the rank for vector outputs) sets the
         shape of the returned optimal weights, built by :func:`deep_weights` (``seed`` picks the
-        arbitrary unit vectors :math:`\rho_l`).
+        arbitrary unit vectors :math:`\rho_l`); ``widths=`` is its deprecated old name.
+        ``method`` is that of :meth:`TwoLayerLinear.solve` (``"auto"``: the closed form for the
+        squared loss), ``solver`` its cvxpy solver; ``verbose`` prints the two-layer solve's line
+        and a summary line.
+        ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the two-layer
+        solver's tolerance, for scalar and vector outputs alike.
 
         **Vector outputs, depth >= 3** (:ref:`app-deep-vector`): the nuclear-norm dual at
         :math:`\beta_{\rm eff}` is only a lower bound, because (P2) equals the non-convex
@@ -366,25 +449,31 @@ class DeepLinear(_DeepLinearBase):
         :math:`\|W\|_{S_{2/L}}=(\sum_k\sigma_k^{2/L})^{L/2}\ge\|W\|_*`. The solution then holds
         that dual bound and the best primal point found (the nuclear-norm solution or the best
         rescaled rank-one truncation, realized by :func:`schatten_weights`), with
-        ``certified=True`` only when the two meet, which needs a rank-one optimum.
-        ``method`` is ``"closed_form"`` (default) or ``"cvxpy"``. ``width=`` is an alias of
-        ``widths``.
+        ``certified=True`` only when the two meet, which needs a rank-one optimum; otherwise
+        ``info["open"]`` says why the value is not proved optimal and ``info["dual_optimal"]``
+        whether the dual value is the optimum of the nuclear-norm dual.
         """
         t0 = time.perf_counter()
-        conv = self.convex.solve(method=method, solver=solver)
+        width = self._width(width, widths)
+        conv = self.convex.solve(method=method, solver=solver, verbose=verbose)
+        sol = self._deepen(conv, width, seed, t0)
+        if verbose:
+            print(f"DeepLinear.solve: {sol!r}")
+        return sol
+
+    def _deepen(self, conv: Solution, width, seed, t0: float) -> Solution:
+        """The solution of (P2) from that of the two-layer problem at beta_eff."""
         if self.K > 1:
-            return self._solve_vector(conv, widths if width is None else width, t0)
-        widths = _check_widths(1 if widths is None and width is None else
-                               (widths if width is None else width), self.depth)
+            return self._solve_vector(conv, width, t0)
+        widths = _check_widths(1 if width is None else width, self.depth)
         weights = deep_weights(conv.w, widths, self.t, self.n_constrained, seed)
         value = self.objective(weights)
         dual_value = conv.dual_value * self._value_scale
-        tol = 1e-9 if conv.method == "closed_form" else 1e-6
-        certified = bool(np.isfinite(value - dual_value)
-                         and value - dual_value <= tol * max(abs(value), np.finfo(float).tiny))
         return Solution(
             value=value, weights=weights, dual=conv.dual, dual_value=dual_value,
-            method=conv.method, solve_time=time.perf_counter() - t0, certified=certified,
+            method=conv.method, solve_time=time.perf_counter() - t0,
+            certified=certify(value, dual_value, conv.method,
+                              conv.info.get("rounding_floor", 0.0) * self._value_scale),
             beta=self.beta, w=conv.w, info={**conv.info, "beta_eff": self.beta_eff},
         )
 
@@ -421,7 +510,7 @@ class DeepLinear(_DeepLinearBase):
             prev = val
         return np.outer(w, v)
 
-    def _solve_vector(self, conv: Solution, widths, t0: float) -> Solution:
+    def _solve_vector(self, conv: Solution, width, t0: float) -> Solution:
         W_nuc = conv.w
         cands = [W_nuc, np.zeros_like(W_nuc)]
         if np.any(W_nuc) and isinstance(self.loss, Squared) and self.depth > 2:
@@ -429,12 +518,16 @@ class DeepLinear(_DeepLinearBase):
         vals = [self.schatten_objective(W) for W in cands]
         W = cands[int(np.argmin(vals))]
         rank = int(np.linalg.matrix_rank(W, 1e-9 * max(np.linalg.norm(W, 2), 1e-300))) if np.any(W) else 0
-        widths = _check_widths(max(rank, 1) if widths is None else widths, self.depth)
+        widths = _check_widths(max(rank, 1) if width is None else width, self.depth)
         weights = schatten_weights(W, widths, self.t, self.depth)
         value = self.objective(weights)
         dual_value = conv.dual_value
-        gap = value - dual_value
-        certified = bool(np.isfinite(gap) and gap <= 1e-6 * max(abs(value), np.finfo(float).tiny))
+        certified = certify(value, dual_value, conv.method, conv.info.get("rounding_floor", 0.0))
+        open_ = {} if certified else {
+            "open": "deep linear networks with vector outputs have a duality gap here "
+                    "(app-deep-vector): the nuclear-norm dual is only a lower bound, and the best "
+                    "network known is not proved optimal",
+            "dual_optimal": conv.certified}
         return Solution(
             value=value, weights=weights, dual=conv.dual, dual_value=dual_value,
             method=conv.method, solve_time=time.perf_counter() - t0, certified=certified,
@@ -444,21 +537,20 @@ class DeepLinear(_DeepLinearBase):
                                  **({"rank_one": vals[2]} if len(vals) > 2 else {})},
                   "note": "vector outputs at depth >= 3: the dual is a lower bound (derivations "
                           "appendix, app-deep-vector); "
-                          "the primal is the best point found, not a certified optimum"},
+                          "the primal is the best point found, not a certified optimum",
+                  **open_},
         )
 
-    def path(self, betas, widths=None) -> list[Solution]:
-        """Solutions for many betas, reusing one factorization of X."""
+    def path(self, betas, width=None, *, widths=None) -> list[Solution]:
+        """Solutions for many betas: the two-layer path at the betas / t^(L-2)
+        (:meth:`TwoLayerLinear.path`, one factorization of X, batched for the squared loss),
+        each made deep as :meth:`solve` does (``widths=``: deprecated old name of ``width``)."""
+        t0 = time.perf_counter()
+        width = self._width(width, widths)
         betas = check_betas(betas)
-        out = []
-        for b in betas:
-            sub = DeepLinear(self.X, self.y, b, self.depth, self.t, self.loss)
-            if self.K > 1:
-                sub.convex._gram = self.convex._gram_matrices()
-            else:
-                sub.convex._path = self.convex.ridge_path
-            out.append(sub.solve(widths=widths))
-        return out
+        convs = self.convex.path([self._beta_eff(b) for b in betas], width=None)
+        return [self.with_beta(b)._deepen(conv, width, None, t0)
+                for b, conv in zip(betas, convs, strict=True)]
 
     def _net_kwargs(self) -> dict:
         return {"sphere_layers": self.n_constrained, "radius": self.t}
@@ -494,8 +586,18 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     the global optimum exactly anyway: every non-zero stationary point lies on the ridge path
     :math:`w(\mu)=(X^\top X+\mu I)^{-1}X^\top y` with :math:`\mu=\beta\|w\|^{2/L-2}`, a scalar
     equation whose roots are all bracketed on a fine log grid and refined; the best of them is
-    compared with :math:`w=0`. The result is exact but **not** a duality certificate:
-    ``sol.certified`` is False and ``sol.dual`` is None.
+    compared with :math:`w=0`. The result is exact but **not** a duality certificate for
+    :math:`L\ge3`: :meth:`lower_bound` is this exactly computed optimum.
+
+    **The Lagrangian dual** (:meth:`dual_objective`): with :math:`z=Xw`,
+    :math:`\inf_w\tfrac{\beta L}2\|w\|^{2/L}+\lambda^\top Xw` is :math:`-\infty` unless
+    :math:`X^\top\lambda=0` when :math:`2/L<1`, so for :math:`L\ge3` the dual is
+    :math:`\max\{\lambda^\top y-\tfrac12\|\lambda\|^2: X^\top\lambda=0\}
+    =\tfrac12\|(I-XX^\dagger)y\|^2`, the least-squares residual: a valid lower bound that
+    does not see :math:`\beta`, strictly below :math:`P^\star` whenever the optimum uses
+    :math:`X` (the duality gap of the non-convex problem). For :math:`L=2` it is (D1) of
+    :class:`TwoLayerLinear`, :math:`\|X^\top\lambda\|_2\le\beta`, with strong duality, and
+    ``solve()`` is certified. ``sol.dual`` is this dual's optimum, ``sol.dual_value`` its value.
 
     Introduced in :ref:`ch-deep-linear`.
     """
@@ -504,23 +606,61 @@ class DeepLinearWeightDecay(_DeepLinearBase):
 
     def __init__(self, X, y, beta: float, depth: int = 3):
         self._setup(X, y, beta, depth, "squared", vector_ok=True)
-        if self.beta == 0.0:
-            raise ValueError("beta must be > 0 for the weight-decay formulation; got 0.")
         self.loss = Squared()
-        self._path: RidgePath | None = None
-        if self.K > 1 and not np.allclose(self.X.T @ self.X, np.eye(self.d), rtol=0, atol=1e-10):
+        if self.K > 1 and not _whitened(self.X):
             raise ValueError(
                 "vector outputs with weight decay on every layer are solved only for whitened "
                 "data, X^T X = I (the closed form of the derivations appendix, app-deep-vector-wd); "
                 "whiten X, or use DeepLinear."
             )
+        # no certificate to catch an inaccurate Gram factorization here: always the SVD (shared
+        # by with_beta; vector outputs need none)
+        self._path = RidgePath(self.X, self.y, method="svd") if self.K == 1 else None
+        self._set_beta(self.beta)
+
+    def _set_beta(self, beta: float) -> None:
+        if beta == 0.0:
+            raise ValueError("beta must be > 0 for the weight-decay formulation; got 0.")
 
     @property
     def ridge_path(self) -> RidgePath:
+        """The SVD of X (scalar outputs) that every solve along beta reuses."""
         if self._path is None:
-            # no certificate to catch an inaccurate Gram factorization here: always the SVD
-            self._path = RidgePath(self.X, self.y, method="svd")
+            raise ValueError("vector outputs (whitened X) need no ridge path.")
         return self._path
+
+    # ------------------------------------------------------------------ the zero threshold
+    @property
+    def beta_max(self) -> float:
+        r"""Zero threshold: :math:`w^\star=0` exactly when :math:`\beta\ge` this value
+        (:meth:`beta_max_for`)."""
+        if self.K > 1:
+            return _wd_threshold_whitened(self.X, self.y, self.depth)
+        return _wd_threshold(self.ridge_path, self.depth)
+
+    @classmethod
+    def beta_max_for(cls, X, y, depth: int = 3) -> float:
+        r"""The zero threshold from the data alone. Zero is optimal iff
+        :math:`\tfrac{\beta L}2\|w\|^{2/L}\ge y^\top Xw-\tfrac12\|Xw\|^2` for every
+        :math:`w`; maximizing over the scale of :math:`w=su` (:math:`p=2/L`) gives
+
+        .. math:: \beta_{\max}=\frac{2/L}{2-p}\Big(\frac{2(1-p)}{2-p}\Big)^{1-p}
+                  \sup_{\|u\|=1}\frac{(y^\top Xu)^{2-p}}{\|Xu\|^{2(1-p)}},
+
+        whose maximizer lies on the ridge path :math:`u\propto(X^\top X+\mu I)^{-1}X^\top y`
+        (its stationarity condition), so the supremum is a 1-D search over :math:`\mu>0`.
+        :math:`L=2` gives :math:`\|X^\top y\|_2`; whitened data (and vector outputs, over the
+        singular values of :math:`X^\top Y`) give the constant times
+        :math:`\sigma_1(X^\top Y)^{2-p}`. Above it :math:`w^\star` is zero; just below it
+        :math:`w^\star` jumps to a non-zero point (:ref:`app-deep-weight-decay`)."""
+        X = as_matrix(X, "X")
+        y = as_targets(y, "y", n=X.shape[0])
+        L = _check_depth(depth)
+        if y.ndim == 2:
+            if not _whitened(X):
+                raise ValueError("vector outputs need whitened data, X^T X = I.")
+            return _wd_threshold_whitened(X, y, L)
+        return _wd_threshold(RidgePath(X, y, method="svd"), L)
 
     def objective(self, weights) -> float:
         r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`."""
@@ -540,12 +680,74 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         w = as_vector(w, "w")
         return self.loss.value(self.X @ w, self.y) + 0.5 * self.beta * L * np.linalg.norm(w) ** (2 / L)
 
+    # ------------------------------------------------------------------ the Lagrangian dual
+    def _check_dual(self, lam) -> np.ndarray:
+        lam = as_targets(lam, "lam", n=self.n)
+        if lam.shape != self.y.shape:
+            raise ValueError(f"lam must have the shape of y, {self.y.shape}; got {lam.shape}.")
+        return lam
+
+    def _two_layer(self) -> TwoLayerLinear:
+        """Depth 2 is the two-layer problem (D1), strong duality included."""
+        return TwoLayerLinear(self.X, self.y, self.beta)
+
+    def _range(self) -> np.ndarray:
+        """An orthonormal basis of the range of X (U of the SVD; X itself when whitened)."""
+        return self.X if self.K > 1 else self.ridge_path.U
+
     def dual_objective(self, lam) -> float:
-        raise NotImplementedError(
-            "standard weight decay on every layer has no zero-gap convex dual for depth >= 3 "
-            "(derivations appendix, app-deep-weight-decay); use DeepLinear for the paper's "
-            "formulation with a dual."
-        )
+        r"""The Lagrangian dual :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` where
+        :meth:`dual_constraint` holds (:math:`X^\top\lambda=0` for :math:`L\ge3`, up to float64
+        rounding; :math:`\|X^\top\lambda\|_2\le\beta` for :math:`L=2`), else ``-inf``: a lower
+        bound on the optimum by weak duality, strictly below it for :math:`L\ge3` whenever the
+        optimal network is not zero (the duality gap of the non-convex problem; see the class
+        docstring)."""
+        if self.depth == 2:
+            return self._two_layer().dual_objective(lam)
+        lam = self._check_dual(lam)
+        if not self.dual_constraint(lam).holds:
+            return -np.inf
+        return float(np.sum(lam * self.y)) - 0.5 * float(np.sum(lam * lam))
+
+    def dual_constraint(self, lam) -> DualConstraint:
+        r"""The constraint of the Lagrangian dual: :math:`X^\top\lambda=0` for :math:`L\ge3`
+        (value :math:`\|X^\top\lambda\|`, bound 0, slack the float64 rounding
+        :math:`16\varepsilon\|X\|_F\|\lambda\|`); for :math:`L=2` that of
+        :meth:`TwoLayerLinear.dual_constraint`."""
+        if self.depth == 2:
+            return self._two_layer().dual_constraint(lam)
+        lam = self._check_dual(lam)
+        slack = 16 * np.finfo(float).eps * float(np.linalg.norm(self.X)) * float(
+            np.linalg.norm(lam))
+        return DualConstraint("‖Xᵀλ‖", float(np.linalg.norm(self.X.T @ lam)), 0.0, slack, "0",
+                              "Xᵀλ = 0 (the Lagrangian dual of weight decay on every layer, "
+                              "depth ≥ 3, which has a duality gap)")
+
+    def feasible_dual(self, lam) -> np.ndarray:
+        r"""A dual-feasible point from ``lam``: its projection onto the null space of
+        :math:`X^\top`, :math:`(I-XX^\dagger)\lambda` (depth >= 3), or ``lam`` scaled into
+        :math:`\|X^\top\lambda\|_2\le\beta` (depth 2)."""
+        if self.depth == 2:
+            return self._two_layer().feasible_dual(lam)
+        lam = self._check_dual(lam)
+        U = self._range()
+        for _ in range(2):   # a second pass removes the rounding of the first
+            lam = lam - U @ (U.T @ lam)
+        return lam
+
+    def _rounding_floor(self, lam: np.ndarray) -> float:
+        """The ``floor`` of :func:`certify`: that of the two-layer problem at depth 2; the
+        rounding of evaluating the dual objective of the projected point otherwise."""
+        if self.depth == 2:
+            return self._two_layer().rounding_floor(lam)
+        return 64 * np.finfo(float).eps * (abs(float(np.sum(lam * self.y)))
+                                           + float(np.sum(lam * lam)))
+
+    def _dual_optimum(self, w) -> np.ndarray:
+        """The dual optimum: (I - XX^+) y for depth >= 3; the scaled residual for depth 2."""
+        if self.depth == 2:
+            return self.feasible_dual(self.y - self.X @ w)
+        return self.feasible_dual(self.y)
 
     def stationary_points(self, grid: int = 4000) -> list[np.ndarray]:
         r"""The non-zero stationary points :math:`w(\mu)` on the ridge path: the roots of
@@ -588,61 +790,85 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
         return roots
 
-    def solve(self, method: str | None = None, widths=None, seed: int | None = None) -> Solution:
-        r"""Global optimum: the best of :math:`w=0` and the stationary points on the ridge path.
+    def solve(self, method: str = "auto", width=None, verbose: bool = False, *,
+              seed: int | None = None, widths=None) -> Solution:
+        r"""Global optimum: the best of :math:`w=0` and the stationary points on the ridge path
+        (``method="auto"`` or ``"ridge_path"``; whitened vector outputs: the closed form of
+        :ref:`app-deep-vector-wd`).
 
         Optimal layers: :math:`W_l=\|w^\star\|^{1/L}\rho_{l-1}\rho_l^\top`, all with Frobenius and
-        operator norm :math:`\|w^\star\|^{1/L}`."""
-        if method not in (None, "auto", "ridge_path"):
-            raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
-        if self.K > 1:
-            return self._solve_whitened_vector(widths)
-        widths = _check_widths(1 if widths is None else widths, self.depth)
-        t0 = time.perf_counter()
-        cands = [np.zeros(self.d), *self.stationary_points()]
-        vals = [self.end_to_end_objective(w) for w in cands]
-        k = int(np.argmin(vals))
-        w = cands[k]
-        L = self.depth
-        scale = float(np.linalg.norm(w)) ** (1 / L)
-        # layers of radius ||w||^(1/L); then ||a||^2 = ||w|| / scale^(L-2) makes the last two
-        # layers' norms ||w||^(1/L) as well: all L layers share one norm
-        weights = deep_weights(w, widths, scale, L - 2, seed)
-        value = self.objective(weights)
-        return Solution(
-            value=value, weights=weights, dual=None, dual_value=float("nan"), method="ridge_path",
-            solve_time=time.perf_counter() - t0, certified=False, beta=self.beta, w=w,
-            info={"stationary_values": vals[1:], "zero_value": vals[0],
-                  "global_is_zero": k == 0},
-        )
+        operator norm :math:`\|w^\star\|^{1/L}`; ``width`` (an int or depth - 1 ints, default 1
+        or the rank; ``widths=`` is its deprecated old name) sets their shape and ``seed`` the
+        arbitrary unit vectors :math:`\rho_l`. ``verbose`` prints a summary line.
 
-    def _solve_whitened_vector(self, widths) -> Solution:
+        ``sol.dual`` is the optimum of the Lagrangian dual (see the class docstring) and
+        ``sol.certified`` follows :func:`~dualkit.problems.base.certify`: True at depth 2, False
+        for :math:`L\ge3` unless the optimum is zero with :math:`X^\top y=0`. The value is the
+        global optimum either way (``info["exact"]`` says by which argument)."""
+        width = self._width(width, widths)
+        self._method(method, self.methods, "ridge_path")
+        t0 = time.perf_counter()
+        if self.K > 1:
+            w, weights, method, info = self._solve_whitened_vector(width)
+        else:
+            widths_ = _check_widths(1 if width is None else width, self.depth)
+            cands = [np.zeros(self.d), *self.stationary_points()]
+            vals = [self.end_to_end_objective(w) for w in cands]
+            k = int(np.argmin(vals))
+            w = cands[k]
+            L = self.depth
+            scale = float(np.linalg.norm(w)) ** (1 / L)
+            # layers of radius ||w||^(1/L); then ||a||^2 = ||w|| / scale^(L-2) makes the last two
+            # layers' norms ||w||^(1/L) as well: all L layers share one norm
+            weights = deep_weights(w, widths_, scale, L - 2, seed)
+            method = "ridge_path"
+            info = {"stationary_values": vals[1:], "zero_value": vals[0], "global_is_zero": k == 0,
+                    "exact": "the optimum is found exactly by the search over every stationary "
+                             "point on the ridge path (derivations appendix, "
+                             "app-deep-weight-decay); no dual exists here"}
+        value = self.objective(weights)
+        lam = self._dual_optimum(w)
+        dual_value = self.dual_objective(lam)
+        floor = self._rounding_floor(lam)
+        sol = Solution(
+            value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
+            solve_time=time.perf_counter() - t0,
+            certified=certify(value, dual_value, "closed_form", floor), beta=self.beta, w=w,
+            info={**info, "dual_optimal": True, "rounding_floor": floor},
+        )
+        if verbose:
+            print(f"DeepLinearWeightDecay.solve: {sol!r}")
+        return sol
+
+    def _solve_whitened_vector(self, width):
         r""":ref:`app-deep-vector-wd`: with :math:`X^\top X=I` the problem decouples over the singular values
         :math:`\sigma_k` of :math:`X^\top Y`, :math:`s_k^\star=\arg\min_{s\ge0}\tfrac12(s-\sigma_k)^2
         +\tfrac{\beta L}2s^{2/L}`, and every layer has the singular values :math:`s^{\star1/L}`."""
-        t0 = time.perf_counter()
         L, beta = self.depth, self.beta
         P, sig, Qt = np.linalg.svd(self.X.T @ self.y, full_matrices=False)
         s_opt = np.array([_power_shrink(float(sk), beta, L) for sk in sig])
         r = int(np.count_nonzero(s_opt))
-        widths = _check_widths(max(r, 1) if widths is None else widths, L)
+        widths = _check_widths(max(r, 1) if width is None else width, L)
         if r > min(widths):
             raise ValueError(f"every hidden width must be at least the optimal rank {r}; got {widths}.")
         root = s_opt[:r] ** (1 / L)
         bases = [P[:, :r], *[np.eye(m, r) for m in widths], Qt[:r].T]
         weights = [(bases[i] * root) @ bases[i + 1].T for i in range(L)]
         W = (P[:, :r] * s_opt[:r]) @ Qt[:r]
-        return Solution(
-            value=self.objective(weights), weights=weights, dual=None, dual_value=float("nan"),
-            method="whitened_closed_form", solve_time=time.perf_counter() - t0, certified=False,
-            beta=beta, w=W, info={"singular_values": s_opt, "layer_singular_values": root},
-        )
+        info = {"singular_values": s_opt, "layer_singular_values": root,
+                "exact": "the optimum is found exactly by the closed form of the derivations "
+                         "appendix (app-deep-vector-wd)"}
+        return W, weights, "whitened_closed_form", info
 
     def lower_bound(self) -> float:
-        """The global optimum from :meth:`solve`: exact up to rounding (a gap may read -1e-17),
-        but found by a 1-D search, not certified by a dual bound (there is none here)."""
-        if self._bound_cache is None:
-            self._bound_cache = float(self.solve().value)
+        """The global optimum from :meth:`solve`, exact up to rounding (a gap may read -1e-17):
+        found by the exhaustive 1-D search of :meth:`stationary_points` (or the closed form
+        for whitened vector outputs), which proves it a lower bound on every network's
+        objective. It is not the dual value: for depth >= 3 the Lagrangian dual
+        (:meth:`dual_objective`) lies strictly below it (a duality gap), at depth 2 the two
+        agree."""
+        if not self._bound_known:
+            self._bound_cache, self._bound_known = float(self.solve().value), True
         return self._bound_cache
 
     def _net_kwargs(self) -> dict:
@@ -656,3 +882,35 @@ class DeepLinearWeightDecay(_DeepLinearBase):
 
     def __repr__(self) -> str:
         return f"DeepLinearWeightDecay(n={self.n}, d={self.d}, beta={self.beta:.6g}, depth={self.depth})"
+
+
+class FormulationNorms(NamedTuple):
+    r""":math:`\|w^\star(\beta)\|_2` of the two deep linear formulations along ``betas``
+    (:func:`formulation_norms`), for :func:`dualkit.plot.formulations_path`."""
+
+    betas: np.ndarray
+    #: the paper's formulation (P2), :class:`DeepLinear`
+    paper: np.ndarray
+    #: weight decay on every layer, :class:`DeepLinearWeightDecay`
+    weight_decay: np.ndarray
+    #: the zero threshold of (P2), :math:`t^{L-2}\|X^\top y\|_2`
+    beta_max: float
+    depth: int
+    t: float
+
+
+def formulation_norms(X, y, depth: int = 4, t: float = 1.0, betas=None) -> FormulationNorms:
+    r"""The norm of the global optimum :math:`\|w^\star(\beta)\|_2` of :class:`DeepLinear`
+    (which shrinks continuously to zero at :math:`t^{L-2}\|X^\top y\|_2`) and of
+    :class:`DeepLinearWeightDecay` (which jumps to zero for :math:`L\ge3`) along ``betas``
+    (default: 79 values up to :math:`1.3` times the threshold of (P2)); each is one
+    :meth:`~dualkit.problems.base.Problem.path` (one factorization of X each)."""
+    bmax = DeepLinear.beta_max_for(X, y, depth=depth, t=t)
+    if betas is None:
+        betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]
+    betas = np.asarray(check_betas(betas), dtype=float)
+    paper = DeepLinear(X, y, float(betas[0]), depth=depth, t=t).path(betas)
+    wd = DeepLinearWeightDecay(X, y, float(betas[0]), depth=depth).path(betas)
+    return FormulationNorms(betas, np.array([np.linalg.norm(s.w) for s in paper]),
+                            np.array([np.linalg.norm(s.w) for s in wd]), float(bmax),
+                            int(depth), float(t))

@@ -39,7 +39,7 @@ from ..losses import Squared, get_loss
 from ..solvers.closed_form import RidgePath
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
-from .base import DualConstraint, Problem, Solution
+from .base import CERT_TOL, DualConstraint, Problem, Solution, certify, hidden_widths
 
 if TYPE_CHECKING:
     import torch
@@ -144,26 +144,36 @@ class TwoLayerLinear(Problem):
     """
 
     methods = ("closed_form", "fista", "cvxpy")
+    #: hidden width of :meth:`network` when none is given (:meth:`solve` returns the smallest
+    #: width that represents the optimum: 1, or the rank for vector outputs)
+    default_width: int = 10
 
-    def __init__(self, X, y, beta: float, loss="squared", *, _ridge_path: RidgePath | None = None):
+    def __init__(self, X, y, beta: float, loss="squared"):
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
         self.y = as_targets(y, "y", n=self.n)
         #: number of outputs K (1 for a scalar output)
         self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.vector = self.y.ndim == 2
-        self.beta = check_beta(beta)
         self._x_fro = float(np.linalg.norm(self.X))
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
-        self._path = _ridge_path
+        self._path: RidgePath | None = None
         self._gram = None
-        if self.vector and self.beta == 0.0:
+        self.beta = check_beta(beta)
+        self._set_beta(self.beta)
+
+    def _set_beta(self, beta: float) -> None:
+        """Check that ``beta = 0`` (minimum-norm interpolation) applies here; the factorizations
+        of X (``ridge_path``, the Gram matrices) do not depend on beta and are shared by
+        :meth:`with_beta`."""
+        if self.vector and beta == 0.0:
             raise ValueError("beta=0 (minimum-norm interpolation) is for scalar outputs; use beta > 0.")
-        if self.beta == 0.0:
+        if beta == 0.0:
             if not isinstance(self.loss, Squared):
                 raise ValueError("beta=0 (minimum-norm interpolation) needs the squared loss.")
-            self._path = self._path or RidgePath(self.X, self.y, method="svd")
+            if self._path is None or self._path.method != "svd":
+                self._path = RidgePath(self.X, self.y, method="svd")
             resid = self.y - self.X @ self.ridge_path.pinv_solution()
             if not self._interpolates(resid):
                 raise ValueError(
@@ -187,8 +197,22 @@ class TwoLayerLinear(Problem):
         are zero iff :math:`\beta\ge` this value (:ref:`app-zero-threshold`, :ref:`app-vector`). For a
         non-smooth loss
         this uses one subgradient at 0, so it is an upper bound on the threshold."""
-        lam0 = self.loss.dual_point(np.zeros(self.y.shape), self.y)
-        return self._dual_norm(self.X.T @ lam0)
+        return self._threshold(self.X, self.y, self.loss)
+
+    @classmethod
+    def beta_max_for(cls, X, y, loss="squared") -> float:
+        r"""The zero threshold :attr:`beta_max` of data ``X``, ``y`` (and ``loss``), from the data
+        alone: :math:`\|X^\top(-\nabla\ell(0))\|_2` (no beta is chosen, so it works for vector
+        outputs too, where ``beta=0`` is refused)."""
+        X = as_matrix(X, "X")
+        loss = get_loss(loss)
+        y = loss.check_targets(as_targets(y, "y", n=X.shape[0]), "y")
+        return cls._threshold(X, y, loss)
+
+    @classmethod
+    def _threshold(cls, X: np.ndarray, y: np.ndarray, loss) -> float:
+        lam0 = loss.dual_point(np.zeros(y.shape), y)
+        return cls._dual_norm(X.T @ lam0)
 
     @staticmethod
     def _dual_norm(G: np.ndarray) -> float:
@@ -304,6 +328,19 @@ class TwoLayerLinear(Problem):
         rounding = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
         return radius * (1 + DUAL_FEAS_TOL) + rounding
 
+    def rounding_floor(self, lam) -> float:
+        r"""The rounding floor of :func:`~dualkit.problems.base.certify` for the dual point
+        ``lam``: a point accepted by :meth:`feasible_dual` may exceed the radius by the rounding
+        of :math:`X^\top\lambda`, :math:`\delta=16\varepsilon\|X\|_F\|\lambda\|/\beta`, and scaling it by
+        :math:`1/(1+\delta)` would move its dual value by up to
+        :math:`\delta(|\lambda^\top y|+\|\lambda\|^2)`: below that a dual value above the primal
+        one is rounding, not a violation of weak duality (it matters when :math:`\beta` is tiny
+        against :math:`\|X^\top y\|`)."""
+        lam = self._check_dual(lam)
+        radius = self.beta if self.beta > 0 else 1.0
+        delta = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam)) / radius
+        return delta * (abs(float(np.sum(lam * self.y))) + float(np.sum(lam * lam)))
+
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`,
         after projecting it onto the loss's conjugate domain (``loss.project_dual``).
@@ -318,51 +355,57 @@ class TwoLayerLinear(Problem):
         return lam * (radius / g)
 
     # ------------------------------------------------------------------ solving
-    def solve(
-        self, method: str | None = None, width: int | None = None, solver: str | None = None,
-        max_iter: int | None = None,
-    ) -> Solution:
+    def solve(self, method: str = "auto", width=None, verbose: bool = False, *,
+              solver: str | None = None, max_iter: int | None = None) -> Solution:
         r"""Global optimum of (P1) with its dual certificate.
 
         Parameters
         ----------
-        method : {"auto", "closed_form", "fista", "cvxpy"}, optional
-            ``"closed_form"`` (default for the squared loss): one factorization and a scalar root
-            (:ref:`app-closed-form`). Other losses default to ``"cvxpy"``.
-            ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved separately.
-            For vector outputs ``"closed_form"`` is singular-value soft-thresholding and needs
-            whitened data (:math:`X^\top X=I`); ``"fista"`` (their default) is accelerated proximal
-            gradient with SVT and a duality-gap stopping rule.
-        width : int, optional
+        method : {"auto", "closed_form", "fista", "cvxpy"}
+            ``"auto"`` (default; None is its old spelling) picks ``"closed_form"`` for the
+            squared loss: one factorization and a scalar root (:ref:`app-closed-form`); other
+            losses use ``"cvxpy"``: the generic convex program (C1) and its dual (D1), solved
+            separately. For vector outputs ``"closed_form"`` is singular-value soft-thresholding
+            and needs whitened data (:math:`X^\top X=I`); ``"fista"`` (their ``"auto"`` otherwise)
+            is accelerated proximal gradient with SVT and a duality-gap stopping rule.
+        width : int or [int], optional
             Width :math:`m` of the returned optimal weights: any :math:`m\ge1` for a scalar output
             (default 1), :math:`m\ge\operatorname{rank}W^\star` for vector outputs (default the rank).
+        verbose : bool
+            Print a summary line (method, values, gap, time), and FISTA's fallback to cvxpy.
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         max_iter : int, optional
             Iteration budget of FISTA (default 20,000); the other methods have none.
 
+        ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
+        tolerance (``CERT_TOL``: 1e-9 for the closed forms, FISTA's and cvxpy's own).
+
         Raises
         ------
         RuntimeError
             When FISTA ends its budget without a certified optimum (relative duality gap
-            1e-8). By default (``method=None``) a small problem (``n K <= 20,000`` and
-            ``d + K <= 60``) then falls back to cvxpy's primal at unit scale (``solver``),
-            certified by the same dual points to 1e-6, and says so in ``info["fallback"]``;
+            ``CERT_TOL["fista"]``). With ``method="auto"`` a small problem (``n K <= 20,000``
+            and ``d + K <= 60``) then falls back to cvxpy's primal at unit scale (``solver``),
+            certified by the same dual points, and says so in ``info["fallback"]``;
             an explicit ``method="fista"``, or a larger problem, raises with the gap reached
             and a hint. cvxpy ending with a status other than optimal raises too.
         """
         auto = method in (None, "auto")
-        if method in (None, "auto"):
-            if not isinstance(self.loss, Squared):
-                method = "cvxpy"
-            elif self.vector:
-                method = "closed_form" if self.whitened else "fista"
-            else:
-                method = "closed_form"
-        if method not in self.methods:
-            raise ValueError(f"method must be one of {list(self.methods)}; got {method!r}.")
-        if width is not None:
-            width = check_positive_int(width, "width")
+        if not isinstance(self.loss, Squared):
+            default = "cvxpy"
+        elif self.vector:
+            default = "closed_form" if self.whitened else "fista"
+        else:
+            default = "closed_form"
+        method = self._method(method, self.methods, default)
+        width = None if width is None else hidden_widths(width, 1)[0]
+        sol = self._solve(method, width, auto, solver, max_iter, verbose)
+        if verbose:
+            print(f"TwoLayerLinear.solve: {sol!r}")
+        return sol
+
+    def _solve(self, method, width, auto, solver, max_iter, verbose) -> Solution:
         if method == "cvxpy":
             return self._solve_cvxpy(width, solver)
         if not isinstance(self.loss, Squared):
@@ -376,26 +419,25 @@ class TwoLayerLinear(Problem):
             return self._solve_fista(
                 width, max_iter=20_000 if max_iter is None else check_positive_int(max_iter,
                                                                                    "max_iter"),
-                fallback=auto and small, solver=solver)
+                fallback=auto and small, solver=solver, verbose=verbose)
         if self.vector:
             return self._solve_svt(width)
         return self._solve_closed_form(width)
 
-
-    def _finish(self, w, lam, method, t0, width, tol, info) -> Solution:
+    def _finish(self, w, lam, method, t0, width, rule, info) -> Solution:
+        """The Solution of the end-to-end map ``w`` and the dual point ``lam``, certified by
+        :func:`certify` with the tolerance of ``rule`` (a key of ``CERT_TOL``)."""
         if self.vector:
             weights = balanced_factorization(w, width)
         else:
             weights = recover_weights(w, 1 if width is None else width)
         value = self.objective(weights)
         dual_value = self.dual_objective(lam)
-        gap = value - dual_value
-        # purely relative: the data may be scaled by 1e-20 or 1e20
-        certified = bool(np.isfinite(gap) and gap <= tol * max(abs(value), np.finfo(float).tiny))
         return Solution(
             value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-            solve_time=time.perf_counter() - t0, certified=certified, beta=self.beta,
-            w=w, info=info,
+            solve_time=time.perf_counter() - t0,
+            certified=certify(value, dual_value, rule, self.rounding_floor(lam)),
+            beta=self.beta, w=w, info={**info, "rounding_floor": self.rounding_floor(lam)},
         )
 
     def _solve_closed_form(self, width: int, t0: float | None = None) -> Solution:
@@ -409,7 +451,7 @@ class TwoLayerLinear(Problem):
         w = rp.solve(self.beta)
         info = {"tau": rp.tau(self.beta), "rank": rp.rank, "factorization": rp.method}
         lam = self.feasible_dual(rp.dual(self.beta))
-        sol = self._finish(w, lam, "closed_form", t0, width, 1e-9, info)
+        sol = self._finish(w, lam, "closed_form", t0, width, "closed_form", info)
         if not sol.certified and rp.method == "gram":
             # the Gram route squares the condition number; the SVD route is the accurate one
             self._path = RidgePath(self.X, self.y, method="svd")
@@ -425,10 +467,11 @@ class TwoLayerLinear(Problem):
         t0 = time.perf_counter()
         W = svt(self._gram_matrices()[1], self.beta)
         lam = self.feasible_dual(self._polished_dual(W))
-        return self._finish(W, lam, "closed_form", t0, width, 1e-9, {"solver": "svt"})
+        return self._finish(W, lam, "closed_form", t0, width, "svt", {"solver": "svt"})
 
     def _solve_fista(self, width, tol: float = 1e-10, max_iter: int = 20_000,
-                     fallback: bool = False, solver: str | None = None) -> Solution:
+                     fallback: bool = False, solver: str | None = None,
+                     verbose: bool = False) -> Solution:
         t0 = time.perf_counter()
         if self.beta == 0.0:
             raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
@@ -440,13 +483,16 @@ class TwoLayerLinear(Problem):
         R = self.y - self.X @ W if self.vector else self.y - self.X @ w
         lams = [self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)]
         lam = max(lams, key=self.dual_objective)
-        sol = self._finish(w, lam, "fista", t0, width, 1e-8, info)
+        sol = self._finish(w, lam, "fista", t0, width, "fista", info)
         if sol.certified:
             return sol
         gap = sol.rel_gap
         why = (f"FISTA ended after {info['iterations']} iterations at relative duality gap "
-               f"{gap if np.isfinite(gap) else float('inf'):.1e} (a certificate needs 1e-8)")
+               f"{gap if np.isfinite(gap) else float('inf'):.1e} (a certificate needs "
+               f"{CERT_TOL['fista']:g})")
         if fallback:
+            if verbose:
+                print(f"TwoLayerLinear.solve: {why}; falling back to cvxpy")
             ref = self._solve_cvxpy_unit_scale(width, solver)
             if ref.certified:
                 ref.info.update(iterations=info["iterations"], fista_gap=gap,
@@ -473,7 +519,7 @@ class TwoLayerLinear(Problem):
         R = self.y - self.X @ w
         lam = max([self.feasible_dual(self._polished_dual(w)), self.feasible_dual(R)],
                   key=self.dual_objective)
-        return self._finish(w, lam, "cvxpy", t0, width, 1e-6, {"primal_time": res.timings})
+        return self._finish(w, lam, "cvxpy", t0, width, "cvxpy", {"primal_time": res.timings})
 
     def _polished_dual(self, w) -> np.ndarray:
         r"""Dual point for the squared loss from an approximate primal :math:`W`.
@@ -507,36 +553,34 @@ class TwoLayerLinear(Problem):
         dual = norm_penalized_dual(self.X, self.y, self.beta, self.loss, solver)
         info = {"primal_time": primal.timings, "dual_time": dual.timings, "solver": primal.solver}
         lam_val = self.feasible_dual(dual.x["lam"])
-        return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, 1e-6, info)
+        return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, "cvxpy", info)
 
-    def path(self, betas, width: int | None = None) -> list[Solution]:
+    def path(self, betas, width=None) -> list[Solution]:
         r"""Solutions for many betas, reusing one factorization of :math:`X` (scalar outputs) or
-        the Gram matrices (vector outputs).
+        the Gram matrices (vector outputs): each is the solve of :meth:`with_beta`, and for the
+        squared loss with scalar outputs the whole path is evaluated in batches (below).
 
         Returns one :class:`Solution` per beta, each solved at that beta.
         """
         betas = check_betas(betas)
+        width = None if width is None else hidden_widths(width, 1)[0]
         if not self.vector and isinstance(self.loss, Squared):
             return self._path_closed_form(betas, width)
-        sols = []
-        for k, b in enumerate(betas):
-            if self.vector:
-                sub = _at_beta(k, b, lambda b=b: TwoLayerLinear(self.X, self.y, b, self.loss))
-                sub._gram = self._gram_matrices()
-            else:
-                sub = _at_beta(k, b, lambda b=b: TwoLayerLinear(self.X, self.y, b, self.loss,
-                                                               _ridge_path=self.ridge_path))
-            sols.append(sub.solve(width=width))
-        return sols
+        if self.vector:
+            self._gram_matrices()   # computed once, shared by every with_beta problem
+        return [_at_beta(k, b, lambda b=b: self.with_beta(b)).solve(width=width)
+                for k, b in enumerate(betas)]
 
     def _path_closed_form(self, betas, width) -> list[Solution]:
         """Scalar outputs, squared loss: every n-dimensional product of the path (the duals, the
         predictions and X^T lambda, 32 betas at a time) is one matrix product and the objectives
         are evaluated for all betas at once, so a path of 20 betas costs little more than the
         factorization. beta = 0 (interpolation) needs the SVD route; a beta whose batched answer
-        on the Gram route is not certified moves the whole path to the SVD route, like solve()."""
+        on the Gram route is not certified moves the whole path to the SVD route, like solve().
+        A beta whose batched answer is not certified on the SVD route either is solved alone
+        (``with_beta(beta).solve()``)."""
         t0 = time.perf_counter()
-        width = 1 if width is None else check_positive_int(width, "width")
+        width = 1 if width is None else width
         bs = np.asarray(betas, dtype=float)
         if np.any(bs == 0) and self.ridge_path.method == "gram":
             self._path = RidgePath(self.X, self.y, method="svd")
@@ -552,8 +596,7 @@ class TwoLayerLinear(Problem):
                     return self._path_closed_form(betas, width)
         for k, b in enumerate(bs):
             if sols[k] is None:   # beta = 0, or not certified on the SVD route either
-                sols[k] = _at_beta(k, b, lambda b=b: TwoLayerLinear(
-                    self.X, self.y, b, self.loss, _ridge_path=rp)).solve(width=width)
+                sols[k] = _at_beta(k, b, lambda b=b: self.with_beta(float(b))).solve(width=width)
         return sols
 
     def _path_chunk(self, rp, bs, taus, chunk, width, t0, sols) -> bool:
@@ -570,7 +613,8 @@ class TwoLayerLinear(Problem):
         # balanced recovered weights: (||W1||^2 + ||w2||^2) / 2 = ||w||
         values = 0.5 * np.sum(R * R, axis=0) + beta * w_norm
         duals = 0.5 * float(self.y @ self.y) - 0.5 * np.sum((Lam - self.y[:, None])**2, axis=0)
-        ok = values - duals <= 1e-9 * np.maximum(np.abs(values), np.finfo(float).tiny)
+        floors = [self.rounding_floor(Lam[:, j]) for j in range(len(chunk))]
+        ok = [certify(v, g, "closed_form", f) for v, g, f in zip(values, duals, floors, strict=True)]
         for j, k in enumerate(chunk):
             if not ok[j]:
                 continue                     # left to the careful one-beta route
@@ -581,16 +625,18 @@ class TwoLayerLinear(Problem):
                 dual=Lam[:, j].copy(), dual_value=float(duals[j]), method="closed_form",
                 solve_time=time.perf_counter() - t0, certified=True, beta=float(beta[j]),
                 w=w, info={"tau": float(taus[k]), "rank": rp.rank,
-                           "factorization": rp.method, "path": True})
-        return bool(ok.all())
+                           "factorization": rp.method, "path": True,
+                           "rounding_floor": floors[j]})
+        return all(ok)
 
     # ------------------------------------------------------------------ the network
-    def network(self, width: int = 10, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
+    def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
         """A randomly initialised torch network :math:`XW_1w_2` (or :math:`XW_1W_2` with K
-        outputs) of the given width."""
+        outputs) of hidden width ``width`` (an int or a one-element list; default
+        :attr:`default_width`)."""
         from ..nets import DeepLinearNet
-        return DeepLinearNet(self.d, [check_positive_int(width, "width")], out=self.K, seed=seed,
-                             init_scale=init_scale)
+        widths = hidden_widths(self.default_width if width is None else width, 1)
+        return DeepLinearNet(self.d, widths, out=self.K, seed=seed, init_scale=init_scale)
 
     def check_network(self, net) -> None:
         """Raise ValueError unless ``net`` is a two-layer linear network on d inputs, one output."""
