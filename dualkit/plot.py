@@ -9,6 +9,8 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -24,6 +26,9 @@ from ._validation import (
 )
 from .diagnostics import alignment, alignment_matrix, layer_summary
 from .splines import sorted_points
+
+if TYPE_CHECKING:
+    from .problems.relu_1d import SplineSolution
 
 __all__ = [
     "training",
@@ -136,7 +141,7 @@ def singular_values(hist, layer: int | None = 0, ax=None, top: int | None = 6,
                         label=rest if k == highlight else None)
         else:
             # beyond the ten colours of the cycle: other colours, dashed, so no two look alike
-            style = ({"color": f"C{k}"} if k < 10 else
+            style: dict[str, Any] = ({"color": f"C{k}"} if k < 10 else
                      {"color": _EXTRA_COLOURS[(k - 10) % len(_EXTRA_COLOURS)], "ls": "--"})
             if highlight:
                 style = {"lw": 2, "color": f"C{k % 10}"}
@@ -285,8 +290,8 @@ def layer_structure(runs: dict):
         # a layer that has vanished next to the others counts as rank 0
         rank = np.where(summ["frobenius"] <= 1e-6 * summ["frobenius"].max(), 0, summ["rank"])
         top = max(top, int(rank.max()))
-        style = {"color": f"C{i}", "marker": markers[i % len(markers)], "ms": sizes[i],
-                 "mfc": "none", "mew": 1.6}
+        style: dict[str, Any] = {"color": f"C{i}", "marker": markers[i % len(markers)],
+                                 "ms": sizes[i], "mfc": "none", "mew": 1.6}
         ax_r.plot(layers, rank, "-", lw=1.2, **style)
         ax_n.plot(layers, summ["frobenius"], "-", lw=1.5, **style)
         ax_n.plot(layers, summ["operator"], "--", lw=1.5, **(style | {"ms": 0.6 * sizes[i]}))
@@ -455,7 +460,8 @@ def knot_path(x, y, betas, skip: bool = False, axes=None, shown: int = 5):
     betas = np.sort(check_betas(betas))
     shown = check_positive_int(shown, "shown")
     prob = ReLU1D(x, y, float(betas[0]), skip=skip)
-    sols = prob.path(betas)
+    # ReLU1D.solve, which path calls, returns SplineSolutions (Problem.path says Solution)
+    sols = cast("list[SplineSolution]", prob.path(betas))
     counts = np.array([len(s.knots) for s in sols])
     x = np.asarray(x, float)
     grid = np.linspace(x.min(), x.max(), 801)
@@ -817,7 +823,8 @@ def benchmark(rows, benches=None, axes=None, ncols: int = 2):
         for k, v in enumerate(values, start=int(key in shared)):
             styles[v] = _BENCH_STYLES[k % len(_BENCH_STYLES)]
     families = list(dict.fromkeys(_bench_family(r["method"]) for b in panels for r in groups[b]))
-    spare = plt.get_cmap("tab10").colors
+    tab10 = plt.get_cmap("tab10")
+    spare = [tab10(k) for k in range(tab10.N)]     # its 10 colours (RGBA)
     colors = {f: _BENCH_COLORS.get(f, spare[k % 10]) for k, f in enumerate(families)}
 
     legend_ax = None

@@ -84,7 +84,7 @@ def value_is_the_solver_optimum(ans, ex):
 @minnorm.test(points=1)
 def value_is_the_pseudo_inverse_norm(ans, ex):
     v = as_float(field(ans, "value", "minnorm"), 'minnorm["value"]')
-    return within(abs(v / np.linalg.norm(np.linalg.pinv(ex.X) @ ex.y) - 1), 1e-8,
+    return within(abs(v / float(np.linalg.norm(np.linalg.pinv(ex.X) @ ex.y)) - 1), 1e-8,
                   'minnorm["value"]')
 
 

@@ -105,7 +105,9 @@ def collinear_count_is_right(ans, ex):
 # ---------------------------------------------------------------- ex-relu-rescale
 def _neuron(W: ReLUWeights, j: int):
     """(u, alpha) of neuron j, u = (u_j, b_j) with the bias: the decayed weight."""
-    return np.r_[W[0][:, j], W.biases[0][j]], float(W[1][j])
+    b = W.biases[0]
+    assert b is not None  # the exercise's weights come from bias="regularized": a hidden bias
+    return np.r_[W[0][:, j], b[j]], float(W[1][j])
 
 
 @exercise("ex-relu-rescale", chapter="two_layer_relu", answer="rescale",
@@ -125,14 +127,19 @@ def relu_rescale(seed):
     prob = TwoLayerReLU(X, y, beta=1e-2, bias="regularized")
     sol = prob.solve()
     W = sol.weights
-    share = np.abs(W[1]) * np.hypot(np.linalg.norm(W[0], axis=0), W.biases[0])
-    biased = np.abs(W.biases[0]) >= 0.1 * np.hypot(np.linalg.norm(W[0], axis=0), W.biases[0])
+    # TwoLayerReLU.solve returns ReLUWeights, with a hidden bias for bias="regularized"
+    assert isinstance(W, ReLUWeights) and W.biases[0] is not None
+    b = W.biases[0]
+    share = np.abs(W[1]) * np.hypot(np.linalg.norm(W[0], axis=0), b)
+    biased = np.abs(b) >= 0.1 * np.hypot(np.linalg.norm(W[0], axis=0), b)
     j = int(np.argmax(np.where(biased, share, -1.0)) if biased.any() else np.argmax(share))
     rng = np.random.default_rng(seed)
     s0 = float(rng.uniform(1.5, 2.5)) ** (1 if rng.random() < 0.5 else -1)
-    V = ReLUWeights([W[0].copy(), W[1].copy()], [W.biases[0].copy(), W.biases[1]])
+    V = ReLUWeights([W[0].copy(), W[1].copy()], [b.copy(), W.biases[1]])
+    vb = V.biases[0]
+    assert vb is not None  # built from b just above
     V[0][:, j] *= s0
-    V.biases[0][j] *= s0
+    vb[j] *= s0
     V[1][j] /= s0
     return Instance(X=X, y=y, beta=prob.beta, prob=prob, sol=sol, weights=V, j=j)
 

@@ -6,12 +6,17 @@ import abc
 import copy
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .._validation import check_beta, check_betas, check_positive_int
 from ..diagnostics import relative_gap
+
+if TYPE_CHECKING:
+    from typing import Self  # Python >= 3.11; annotations only (requires-python is 3.10)
+
+    from ..losses import Loss
 
 __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "certify",
            "hidden_widths", "last_two_decay_objective"]
@@ -240,6 +245,16 @@ class Problem(abc.ABC):
     _bound_cache: float | None = None
     _bound_known: bool = False
 
+    # Set by every subclass's constructor (declared here for the type checker): the data, its
+    # size, the regularization strength and the loss (None where the class fixes the squared
+    # loss without a Loss object).
+    X: np.ndarray
+    y: np.ndarray
+    n: int
+    d: int
+    beta: float
+    loss: Loss | None
+
     # ------------------------------------------------------------------ the primal
     @abc.abstractmethod
     def objective(self, weights) -> float:
@@ -283,24 +298,25 @@ class Problem(abc.ABC):
         :meth:`beta_max_for` to compute it from data alone)."""
 
     @classmethod
-    def beta_max_for(cls, X, y, **params) -> float:
-        """The zero threshold :attr:`beta_max` of the problem on data ``X``, ``y`` (with the
-        constructor's other ``params``), without choosing a ``beta`` first."""
-        return cls(X, y, 0.0, **params).beta_max
+    @abc.abstractmethod
+    def beta_max_for(cls, X, y) -> float:
+        """The zero threshold :attr:`beta_max` of the problem on data ``X``, ``y`` (subclasses
+        add the constructor's other parameters as keywords with defaults), without choosing a
+        ``beta`` first."""
 
     # ------------------------------------------------------------------ solving
     @abc.abstractmethod
-    def solve(self, method: str = "auto", width=None, verbose: bool = False,
-              **options) -> Solution:
+    def solve(self, method: str = "auto", width=None, verbose: bool = False) -> Solution:
         """The global optimum with its dual certificate, as a :class:`Solution`.
 
         ``method="auto"`` picks the fastest exact solver for this problem; each class lists
-        its other methods (``"cvxpy"`` is the reference everywhere it exists). ``width`` sets
-        the hidden width of the returned weights (an int or a sequence, as :meth:`network`);
-        ``verbose=True`` prints the solver's progress. ``sol.certified`` follows the one rule
-        of :func:`certify`."""
+        its other methods (``"cvxpy"`` is the reference everywhere it exists) and may add its
+        own keyword options (with defaults). ``width`` sets the hidden width of the returned
+        weights (an int or a sequence, as :meth:`network`); ``verbose=True`` prints the
+        solver's progress. ``sol.certified`` follows the one rule of
+        :func:`certify`."""
 
-    def with_beta(self, beta: float) -> Problem:
+    def with_beta(self, beta: float) -> Self:
         """The same problem at another regularization strength ``beta``, sharing the data and
         every factorization that does not depend on ``beta`` (a solve along a path of betas
         costs no refactorization)."""

@@ -37,7 +37,7 @@ from .._validation import (
     check_positive_float,
     check_positive_int,
 )
-from ..losses import Squared
+from ..losses import Loss, Squared
 from ..solvers.closed_form import RidgePath
 from .base import DualConstraint, Problem, Solution, certify
 from .two_layer_linear import TwoLayerLinear
@@ -235,6 +235,8 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
 
 class _DeepLinearBase(Problem):
     """Shared data handling and weight checks of the two deep linear formulations."""
+
+    loss: Loss  # both formulations set a Loss object (the convex problem's, or Squared())
 
     def _setup(self, X, y, beta, depth, loss, vector_ok: bool = False):
         self.X = as_matrix(X, "X")
@@ -512,12 +514,15 @@ class DeepLinear(_DeepLinearBase):
 
     def _solve_vector(self, conv: Solution, width, t0: float) -> Solution:
         W_nuc = conv.w
+        # the nuclear-norm solve of TwoLayerLinear always returns its end-to-end matrix w
+        assert W_nuc is not None, "TwoLayerLinear.solve returned no end-to-end matrix w"
         cands = [W_nuc, np.zeros_like(W_nuc)]
         if np.any(W_nuc) and isinstance(self.loss, Squared) and self.depth > 2:
             cands.append(self._best_rank_one(W_nuc))
         vals = [self.schatten_objective(W) for W in cands]
         W = cands[int(np.argmin(vals))]
-        rank = int(np.linalg.matrix_rank(W, 1e-9 * max(np.linalg.norm(W, 2), 1e-300))) if np.any(W) else 0
+        rank = (int(np.linalg.matrix_rank(W, 1e-9 * max(float(np.linalg.norm(W, 2)), 1e-300)))
+                if np.any(W) else 0)
         widths = _check_widths(max(rank, 1) if width is None else width, self.depth)
         weights = schatten_weights(W, widths, self.t, self.depth)
         value = self.objective(weights)
@@ -678,7 +683,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             sv = sv[sv > 1e-12 * sv[0]] if sv.size and sv[0] > 0 else sv[:0]
             return self.loss.value(self.X @ W, self.y) + 0.5 * self.beta * L * float(np.sum(sv ** (2 / L)))
         w = as_vector(w, "w")
-        return self.loss.value(self.X @ w, self.y) + 0.5 * self.beta * L * np.linalg.norm(w) ** (2 / L)
+        return self.loss.value(self.X @ w, self.y) + 0.5 * self.beta * L * float(np.linalg.norm(w)) ** (2 / L)
 
     # ------------------------------------------------------------------ the Lagrangian dual
     def _check_dual(self, lam) -> np.ndarray:
@@ -693,7 +698,12 @@ class DeepLinearWeightDecay(_DeepLinearBase):
 
     def _range(self) -> np.ndarray:
         """An orthonormal basis of the range of X (U of the SVD; X itself when whitened)."""
-        return self.X if self.K > 1 else self.ridge_path.U
+        if self.K > 1:
+            return self.X
+        U = self.ridge_path.U
+        # the ridge path of this class is built with method="svd", which always forms U
+        assert U is not None, "the SVD ridge path has no left singular vectors U"
+        return U
 
     def dual_objective(self, lam) -> float:
         r"""The Lagrangian dual :math:`\lambda^\top y-\tfrac12\|\lambda\|^2` where
@@ -867,9 +877,11 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         objective. It is not the dual value: for depth >= 3 the Lagrangian dual
         (:meth:`dual_objective`) lies strictly below it (a duality gap), at depth 2 the two
         agree."""
-        if not self._bound_known:
-            self._bound_cache, self._bound_known = float(self.solve().value), True
-        return self._bound_cache
+        bound = self._bound_cache
+        if not self._bound_known or bound is None:
+            bound = float(self.solve().value)
+            self._bound_cache, self._bound_known = bound, True
+        return bound
 
     def _net_kwargs(self) -> dict:
         return {}
@@ -911,6 +923,12 @@ def formulation_norms(X, y, depth: int = 4, t: float = 1.0, betas=None) -> Formu
     betas = np.asarray(check_betas(betas), dtype=float)
     paper = DeepLinear(X, y, float(betas[0]), depth=depth, t=t).path(betas)
     wd = DeepLinearWeightDecay(X, y, float(betas[0]), depth=depth).path(betas)
-    return FormulationNorms(betas, np.array([np.linalg.norm(s.w) for s in paper]),
-                            np.array([np.linalg.norm(s.w) for s in wd]), float(bmax),
+
+    def w_norm(sol: Solution) -> float:
+        # the solve of both classes always sets sol.w, the end-to-end vector
+        assert sol.w is not None, "a deep linear solve returned no end-to-end vector w"
+        return float(np.linalg.norm(sol.w))
+
+    return FormulationNorms(betas, np.array([w_norm(s) for s in paper]),
+                            np.array([w_norm(s) for s in wd]), float(bmax),
                             int(depth), float(t))

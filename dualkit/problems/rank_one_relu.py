@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -168,9 +168,15 @@ class RankOneReLU(Problem):
         check_beta(beta, allow_zero=self.bias)
         if self.bias:
             # the 1-D problem in c at beta_tilde, sharing its sorted inputs
-            self._one_d = self._one_d.with_beta(self.beta_tilde)
+            self._one_d = self._one_d_problem().with_beta(self.beta_tilde)
         # with beta = 0 the deep cost is the two-layer one divided by T = t^(L-2) ||a||
         self._one_d_scale = 1.0 / self.scale if beta == 0.0 else 1.0
+
+    def _one_d_problem(self) -> ReLU1D:
+        """The 1-D problem in :math:`c` of ``bias=True`` (only called when ``self.bias``)."""
+        # the constructor builds it exactly when bias=True, and bias never changes
+        assert self._one_d is not None, "the 1-D problem exists only with bias=True"
+        return self._one_d
 
     @property
     def scale(self) -> float:
@@ -256,7 +262,7 @@ class RankOneReLU(Problem):
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         r = ws.forward(self.X) - self.y
         if self.beta == 0.0:
-            return reg if np.linalg.norm(r) <= 1e-7 * max(np.linalg.norm(self.y), 1e-300) else np.inf
+            return reg if np.linalg.norm(r) <= 1e-7 * max(float(np.linalg.norm(self.y)), 1e-300) else np.inf
         return 0.5 * float(r @ r) + self.beta * reg
 
     def dual_objective(self, lam) -> float:
@@ -264,7 +270,7 @@ class RankOneReLU(Problem):
         (relative 1e-9), else ``-inf``; with ``bias=True`` the dual of the 1-D problem in
         :math:`c` (:meth:`ReLU1D.dual_objective`)."""
         if self.bias:
-            return self._one_d.dual_objective(lam) * self._one_d_scale
+            return self._one_d_problem().dual_objective(lam) * self._one_d_scale
         lam = as_vector(lam, "lam", n=self.n)
         rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
         if abs(float(self.c @ lam)) > self.beta_tilde * (1 + DUAL_FEAS_TOL) + rounding:
@@ -279,7 +285,7 @@ class RankOneReLU(Problem):
         :math:`\tilde\beta`."""
         bname = "β̃ = β/(t^(L−2)‖a‖)"
         if self.bias:
-            con = self._one_d.dual_constraint(lam)
+            con = self._one_d_problem().dual_constraint(lam)
             return con if con.condition or self.beta == 0 else con._replace(bound_name=bname)
         lam = as_vector(lam, "lam", n=self.n)
         rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
@@ -289,7 +295,7 @@ class RankOneReLU(Problem):
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale a residual into the dual feasible set :math:`|c^\top\lambda|\le\tilde\beta`."""
         if self.bias:
-            return self._one_d.feasible_dual(lam)
+            return self._one_d_problem().feasible_dual(lam)
         lam = as_vector(lam, "lam", n=self.n)
         g = abs(float(self.c @ lam))
         return lam if g <= self.beta_tilde else lam * (self.beta_tilde / g)
@@ -316,8 +322,8 @@ class RankOneReLU(Problem):
         width = self._width(width, widths)
         t0 = time.perf_counter()
         if self.bias:
-            sol1 = self._one_d.solve(method="auto" if method == "closed_form" else "cvxpy",
-                                     verbose=verbose, solver=solver)     # the 1-D stage
+            sol1 = self._one_d_problem().solve(                          # the 1-D stage
+                method="auto" if method == "closed_form" else "cvxpy", verbose=verbose, solver=solver)
             weights = self.bias_weights(sol1.weights, width, seed)
             value = self.objective(weights)
             dual_value = sol1.dual_value * self._one_d_scale
@@ -327,7 +333,7 @@ class RankOneReLU(Problem):
                            certified=certify(value, dual_value, sol1.method, floor),
                            beta=self.beta, info={"one_d": sol1, "rounding_floor": floor})
         else:
-            info = {}
+            info: dict[str, Any] = {}
             if method == "closed_form":
                 kappa = self.kappa()
                 lam = self.y - kappa * self.c
@@ -393,6 +399,9 @@ class RankOneReLU(Problem):
         ramp in layer :math:`L-1`)."""
         from ..nets import ReLUWeights
         w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
+        if b1 is None:
+            raise ValueError("weights_1d must be a two-layer 1-D network with a hidden bias (the "
+                             "sol.weights of ReLU1D.solve()); its hidden bias is None.")
         active = (w1 != 0) & (w2 != 0)
         z = np.abs(w1[active] * w2[active]) * np.sign(w2[active])
         s = np.sign(w1[active])
@@ -429,8 +438,10 @@ class RankOneReLU(Problem):
                           sphere_layers=self.depth - 2, radius=self.t,
                           bias="last" if self.bias else "none", output_bias=self.bias, nonneg=True)
         if self.bias:
+            out_bias = net.out_bias
+            assert out_bias is not None  # built with output_bias=self.bias, True here
             with torch.no_grad():
-                net.out_bias.fill_(float(self.y.mean()))
+                out_bias.fill_(float(self.y.mean()))
         return net
 
     def check_network(self, net) -> None:
@@ -543,6 +554,7 @@ class RankOneReLUMixed(Problem):
                            options={"xatol": 1e-14, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000})
             if best is None or res.fun < best.fun:
                 best = res
+        assert best is not None  # the loop above ran over 8 grid points (81 x 81 of them)
         return float(best.fun), best.x
 
     def solve(self, method: str = "auto", width=None, verbose: bool = False) -> Solution:
@@ -637,7 +649,7 @@ class RankOneReLUMixed(Problem):
                       stacklevel=2)
         return self._minimize(exact=True)
 
-    def dual_value(self) -> float:
+    def dual_value(self) -> float | None:
         r"""Deprecated: :meth:`lower_bound`, the Lagrangian dual optimum :math:`D^\star`."""
         warnings.warn("RankOneReLUMixed.dual_value() is deprecated; use prob.lower_bound() (or "
                       "prob.solve().dual_value).", DeprecationWarning, stacklevel=2)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -87,21 +87,28 @@ class SplineSolution(Solution):
     :math:`x\\ge0` at depth > 2); ``sol.predict(x_new)``, ``sol.knots``, ``sol.slopes``.
     """
 
+    weights: ReLUWeights  # ReLU1D.solve returns the weights with their biases
     function: PiecewiseLinear | None = None
 
     def predict(self, x_new) -> np.ndarray:
         """The optimal network's output at new inputs."""
         return ReLU1D._predict(self.weights, x_new)
 
+    def _function(self) -> PiecewiseLinear:
+        if self.function is None:
+            raise ValueError("this SplineSolution has no fitted function (function=None); "
+                             "ReLU1D.solve() returns one, pass function= when building it by hand.")
+        return self.function
+
     @property
     def knots(self) -> np.ndarray:
         """Kink locations of the fitted function (data points, :ref:`app-ramp-program`)."""
-        return self.function.knots
+        return self._function().knots
 
     @property
     def slopes(self) -> np.ndarray:
         """Slopes of the fitted function on its pieces, left to right."""
-        return self.function.slopes
+        return self._function().slopes
 
 
 class ReLU1D(Problem):
@@ -255,7 +262,7 @@ class ReLU1D(Problem):
             # inputs 1e-11 apart the kinks reach 1e10 and that exceeds the relative 1e-7
             rounding = (16 * np.finfo(float).eps * np.sqrt(self.n) * 2 * reg * self.value_scale
                         * (float(np.ptp(self.x)) + 1.0))
-            ok = np.linalg.norm(r) <= INTERP_TOL * max(np.linalg.norm(self.y), 1e-300) + rounding
+            ok = np.linalg.norm(r) <= INTERP_TOL * max(float(np.linalg.norm(self.y)), 1e-300) + rounding
             return reg if ok else np.inf
         return 0.5 * float(r @ r) + self.beta * reg
 
@@ -341,7 +348,7 @@ class ReLU1D(Problem):
         merged = np.bincount(self.inverse, weights=lam, minlength=self.xs.size)
         seen = (merged / self.omega)[self.inverse]          # what the constraints depend on
         rest = lam - seen                                   # sums to zero over each repeated input
-        if np.linalg.norm(seen) <= 16 * np.finfo(float).eps * max(np.linalg.norm(self.y), 1e-300):
+        if np.linalg.norm(seen) <= 16 * np.finfo(float).eps * max(float(np.linalg.norm(self.y)), 1e-300):
             return rest                                     # rounding-level: exactly feasible
         _, viol, _ = self._dual_parts(lam)
         radius = self.beta_eff if self.beta > 0 else 1.0
@@ -517,7 +524,8 @@ class ReLU1D(Problem):
         ts = self.value_scale
         r = np.sqrt(np.abs(z) / ts)
         rng = np.random.default_rng(seed)
-        layers, biases = [], []
+        layers: list[np.ndarray] = []
+        biases: list[np.ndarray | float | None] = []
         if L == 2:
             w1 = np.zeros((1, m))
             w1[0, :k] = s * r
@@ -565,8 +573,10 @@ class ReLU1D(Problem):
                           output_bias=True, skip=self.skip, nonneg=True)
         if place_kinks:
             net.place_kinks(float(self.x.min()), float(self.x.max()), seed=seed)
+        out_bias = net.out_bias
+        assert out_bias is not None  # built with output_bias=True (DeepReLUNet's default)
         with torch.no_grad():
-            net.out_bias.fill_(float(self.y.mean()))
+            out_bias.fill_(float(self.y.mean()))
         return net
 
     def check_network(self, net) -> None:
@@ -618,7 +628,7 @@ class StandardDeepReLU1D(Problem):
             "in which the spline theorem holds.")
 
     @classmethod
-    def _refuse(cls, what: str):
+    def _refuse(cls, what: str) -> NoReturn:
         raise NoConvexProgramError(f"{what}: {cls._WHY}")
 
     def solve(self, method: str = "auto", width=None, verbose: bool = False,
@@ -651,8 +661,9 @@ class StandardDeepReLU1D(Problem):
         self._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
 
     @classmethod
-    def beta_max_for(cls, x, y, **params) -> float:
-        """Refused as :attr:`beta_max` (:class:`NoConvexProgramError`)."""
+    def beta_max_for(cls, x, y, depth: int = 4) -> NoReturn:
+        """Refused as :attr:`beta_max` (:class:`NoConvexProgramError`),
+        whatever the data and ``depth`` (the constructor's other parameter)."""
         cls._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
 
     def objective(self, weights) -> float:
@@ -679,7 +690,9 @@ class StandardDeepReLU1D(Problem):
             k = float(self.x.min()) + float(np.ptp(self.x)) * torch.rand(
                 w.shape[0], generator=gen, dtype=torch.float64)
             net.biases["0"].copy_(-w * k)
-            net.out_bias.fill_(float(self.y.mean()))
+            out_bias = net.out_bias
+            assert out_bias is not None  # built with output_bias=True (DeepReLUNet's default)
+            out_bias.fill_(float(self.y.mean()))
         return net
 
     def torch_objective(self, net, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -704,7 +717,7 @@ class StandardDeepReLU1D(Problem):
         rho = slope ** (1.0 / L)
         width = end - start
         layers = [np.array([[rho]])]
-        biases = [np.array([-rho * start])]           # h1 = rho (x - start)_+
+        biases: list[np.ndarray | float] = [np.array([-rho * start])]  # h1 = rho (x - start)_+
         layers.append(np.array([[-rho]]))
         biases.append(np.array([rho**2 * width]))     # h2 = rho^2 (width - (x - start)_+)_+
         for _ in range(L - 3):

@@ -35,7 +35,7 @@ from .._validation import (
     check_betas,
     check_positive_int,
 )
-from ..losses import Squared, get_loss
+from ..losses import Loss, Squared, get_loss
 from ..solvers.closed_form import RidgePath
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
@@ -147,6 +147,7 @@ class TwoLayerLinear(Problem):
     #: hidden width of :meth:`network` when none is given (:meth:`solve` returns the smallest
     #: width that represents the optimum: 1, or the rank for vector outputs)
     default_width: int = 10
+    loss: Loss  # always a Loss object here (get_loss), never None
 
     def __init__(self, X, y, beta: float, loss="squared"):
         self.X = as_matrix(X, "X")
@@ -159,7 +160,7 @@ class TwoLayerLinear(Problem):
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
         self._path: RidgePath | None = None
-        self._gram = None
+        self._gram: tuple[np.ndarray, np.ndarray, float] | None = None
         self.beta = check_beta(beta)
         self._set_beta(self.beta)
 

@@ -267,7 +267,9 @@ class TwoLayerReLU(Problem):
     def _reg(self, ws: ReLUWeights) -> float:
         reg = float(np.sum(ws[0] ** 2)) + float(np.sum(ws[1] ** 2))
         if self.bias == "regularized":
-            reg += float(np.sum(ws.biases[0] ** 2))
+            b = ws.biases[0]
+            assert b is not None  # _check_weights requires the hidden bias with this bias mode
+            reg += float(np.sum(b ** 2))
         return 0.5 * reg
 
     def objective(self, weights) -> float:
@@ -447,8 +449,10 @@ class TwoLayerReLU(Problem):
                           init_scale=init_scale, bias="none" if self.bias == "none" else "last",
                           output_bias=self.free)
         if self.free:
+            out_bias = net.out_bias
+            assert out_bias is not None  # built with output_bias=self.free, True here
             with torch.no_grad():
-                net.out_bias.fill_(float(self.y.mean()))
+                out_bias.fill_(float(self.y.mean()))
         return net
 
     def check_network(self, net) -> None:
