@@ -22,8 +22,8 @@ __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "cer
            "hidden_widths", "last_two_decay_objective"]
 
 #: The relative duality gap at which a solve is *certified*, per kind of solver: the one
-#: tolerance table of dualkit, used by :func:`certify`. Closed forms are accurate to rounding;
-#: interior-point solvers (cvxpy, the working-set SOCP), the ramp active-set solver and
+#: tolerance table of dualkit, used by :func:`~dualkit.problems.base.certify`. Closed forms are
+#: accurate to rounding; interior-point solvers (cvxpy, the working-set SOCP), the ramp active-set solver and
 #: first-order methods to their own stopping tolerance.
 CERT_TOL: dict[str, float] = {
     "closed_form": 1e-9,
@@ -157,7 +157,8 @@ class Solution:
     solve_time : float
         Wall-clock seconds of the solve.
     certified : bool
-        True only when :func:`certify` accepts ``value`` and ``dual_value`` (two-sided, within
+        True only when :func:`~dualkit.problems.base.certify` accepts ``value`` and ``dual_value``
+        (two-sided, within
         the solver's ``CERT_TOL``), so that the dual bound proves ``value`` optimal.
     beta : float
         The regularization strength it was solved at.
@@ -171,7 +172,7 @@ class Solution:
         1-D search), ``"open"`` (a sentence: why an uncertified ``value`` is not proved
         optimal), ``"dual_optimal"`` (True when ``dual_value`` is the optimum of the dual
         program, e.g. where strong duality fails) and ``"rounding_floor"`` (the ``floor``
-        passed to :func:`certify`).
+        passed to :func:`~dualkit.problems.base.certify`).
     """
 
     value: float
@@ -229,8 +230,8 @@ class Problem(abc.ABC):
     and, where the book proves one, its convex dual :math:`D^\star=\max_\lambda g(\lambda)` with
     :math:`D^\star\le P^\star` (weak duality) and equality (strong duality).
 
-    Subclasses implement the abstract methods; the base class supplies :meth:`with_beta`,
-    :meth:`path`, :meth:`lower_bound`, :meth:`gap` and :meth:`relative_gap` on top of them.
+    Subclasses implement the abstract methods; the base class supplies :meth:`~dualkit.Problem.with_beta`,
+    :meth:`path`, :meth:`~dualkit.Problem.lower_bound`, :meth:`gap` and :meth:`relative_gap` on top of them.
     ``tests/test_contract.py`` checks every subclass against this contract.
 
     Attributes
@@ -267,7 +268,7 @@ class Problem(abc.ABC):
         module), ready for :func:`dualkit.train`.
 
         ``width`` is an int (every hidden layer) or a sequence of hidden widths, default
-        :attr:`default_width`; ``seed`` makes the initialisation deterministic."""
+        :attr:`~dualkit.Problem.default_width`; ``seed`` makes the initialisation deterministic."""
 
     @abc.abstractmethod
     def torch_objective(self, net, X, y):
@@ -294,7 +295,7 @@ class Problem(abc.ABC):
     @property
     @abc.abstractmethod
     def beta_max(self) -> float:
-        """The zero threshold: for ``beta >= beta_max`` the zero network is optimal (see
+        """The zero threshold, above which (``beta >= beta_max``) the zero network is optimal (see
         :meth:`beta_max_for` to compute it from data alone)."""
 
     @classmethod
@@ -314,7 +315,7 @@ class Problem(abc.ABC):
         own keyword options (with defaults). ``width`` sets the hidden width of the returned
         weights (an int or a sequence, as :meth:`network`); ``verbose=True`` prints the
         solver's progress. ``sol.certified`` follows the one rule of
-        :func:`certify`."""
+        :func:`~dualkit.problems.base.certify`."""
 
     def with_beta(self, beta: float) -> Self:
         """The same problem at another regularization strength ``beta``, sharing the data and
@@ -328,11 +329,12 @@ class Problem(abc.ABC):
         return new
 
     def _set_beta(self, beta: float) -> None:  # noqa: B027 - an optional hook
-        """Recompute what depends on ``beta`` after :meth:`with_beta` (subclasses with derived
+        """Recompute what depends on ``beta`` after :meth:`~dualkit.Problem.with_beta` (subclasses with
+        derived
         strengths, e.g. an effective beta, override it)."""
 
     def path(self, betas, width=None) -> list[Solution]:
-        """Solutions along several regularization strengths (one :meth:`with_beta` problem
+        """Solutions along several regularization strengths (one :meth:`~dualkit.Problem.with_beta` problem
         each, solved with ``method="auto"``)."""
         return [self.with_beta(float(b)).solve(width=width) for b in check_betas(betas)]
 
@@ -357,7 +359,7 @@ class Problem(abc.ABC):
 
     def gap(self, net) -> float:
         """Certified suboptimality ``objective(net) - lower_bound()`` of a network or weights
-        (a ``ValueError`` when :meth:`lower_bound` is None)."""
+        (a ``ValueError`` when :meth:`~dualkit.Problem.lower_bound` is None)."""
         bound = self._bound_or_raise()
         return self.objective(net) - bound
 

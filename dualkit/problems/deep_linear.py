@@ -287,7 +287,7 @@ class _DeepLinearBase(Problem):
     def network(self, width=None, seed: int = 0, init_scale: float = 1.0, *,
                 widths=None) -> DeepLinearNet:
         """A randomly initialised torch network of this architecture; ``width`` is an int (all
-        hidden layers) or a list of depth - 1 hidden widths, default :attr:`default_width`
+        hidden layers) or a list of depth - 1 hidden widths, default :attr:`~dualkit.Problem.default_width`
         (``widths=`` is its deprecated old name)."""
         from ..nets import DeepLinearNet
         width = self._width(width, widths, self.default_width)
@@ -592,7 +592,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     :math:`w(\mu)=(X^\top X+\mu I)^{-1}X^\top y` with :math:`\mu=\beta\|w\|^{2/L-2}`, a scalar
     equation whose roots are all bracketed on a fine log grid and refined; the best of them is
     compared with :math:`w=0`. The result is exact but **not** a duality certificate for
-    :math:`L\ge3`: :meth:`lower_bound` is this exactly computed optimum.
+    :math:`L\ge3`: :meth:`~dualkit.Problem.lower_bound` is this exactly computed optimum.
 
     **The Lagrangian dual** (:meth:`dual_objective`): with :math:`z=Xw`,
     :math:`\inf_w\tfrac{\beta L}2\|w\|^{2/L}+\lambda^\top Xw` is :math:`-\infty` unless
@@ -637,7 +637,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     # ------------------------------------------------------------------ the zero threshold
     @property
     def beta_max(self) -> float:
-        r"""Zero threshold: :math:`w^\star=0` exactly when :math:`\beta\ge` this value
+        r"""The zero threshold, the least :math:`\beta` at which :math:`w^\star=0`
         (:meth:`beta_max_for`)."""
         if self.K > 1:
             return _wd_threshold_whitened(self.X, self.y, self.depth)
@@ -746,7 +746,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return lam
 
     def _rounding_floor(self, lam: np.ndarray) -> float:
-        """The ``floor`` of :func:`certify`: that of the two-layer problem at depth 2; the
+        """The ``floor`` of :func:`~dualkit.problems.base.certify`: that of the two-layer problem at depth
+        2; the
         rounding of evaluating the dual objective of the projected point otherwise."""
         if self.depth == 2:
             return self._two_layer().rounding_floor(lam)
@@ -916,7 +917,7 @@ def formulation_norms(X, y, depth: int = 4, t: float = 1.0, betas=None) -> Formu
     (which shrinks continuously to zero at :math:`t^{L-2}\|X^\top y\|_2`) and of
     :class:`DeepLinearWeightDecay` (which jumps to zero for :math:`L\ge3`) along ``betas``
     (default: 79 values up to :math:`1.3` times the threshold of (P2)); each is one
-    :meth:`~dualkit.problems.base.Problem.path` (one factorization of X each)."""
+    :meth:`~dualkit.Problem.path` (one factorization of X each)."""
     bmax = DeepLinear.beta_max_for(X, y, depth=depth, t=t)
     if betas is None:
         betas = np.linspace(0.0, 1.3 * bmax, 80)[1:]

@@ -196,7 +196,7 @@ class RankOneReLU(Problem):
 
     @property
     def beta_max(self) -> float:
-        r"""The zero threshold: :math:`t^{L-2}\|a\|\,|c^\top y|` without bias
+        r"""The zero threshold, :math:`t^{L-2}\|a\|\,|c^\top y|` without bias
         (:math:`\kappa^\star=0` iff :math:`\beta` is at least this); with ``bias=True``
         :math:`t^{L-2}\|a\|` times the threshold of the 1-D problem in :math:`c`
         (:attr:`ReLU1D.beta_max`), above which the optimum is the constant mean."""
@@ -431,7 +431,7 @@ class RankOneReLU(Problem):
         """The primal torch network: sphere layers 1..L-2 of radius t (non-negative
         initialization), no biases (or a bias in layer L-1 and the output with ``bias=True``);
         ``width`` an int for every hidden layer or a sequence of :math:`L-1` (default
-        :attr:`default_width`; ``widths=`` is its deprecated old name)."""
+        :attr:`~dualkit.Problem.default_width`; ``widths=`` is its deprecated old name)."""
         from ..nets import DeepReLUNet
         widths = self._widths(self._width(width, widths, self.default_width))
         net = DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale,
@@ -479,7 +479,8 @@ class RankOneReLUMixed(Problem):
     minimiser of the two-variable problem) with the optimum of the Lagrangian dual as its dual
     point: ``sol.certified`` is False exactly when the gap is open, and
     ``sol.info["exact"]`` says why ``sol.value`` is the optimum nonetheless (by the reduction
-    of :ref:`app-rank-one-mixed`, not by the dual). :meth:`lower_bound` is the Lagrangian dual
+    of :ref:`app-rank-one-mixed`, not by the dual). :meth:`~dualkit.Problem.lower_bound` is the Lagrangian
+    dual
     optimum :math:`D^\star`.
 
     Introduced in :ref:`ch-rank-one-relu`.
@@ -650,7 +651,7 @@ class RankOneReLUMixed(Problem):
         return self._minimize(exact=True)
 
     def dual_value(self) -> float | None:
-        r"""Deprecated: :meth:`lower_bound`, the Lagrangian dual optimum :math:`D^\star`."""
+        r"""Deprecated: :meth:`~dualkit.Problem.lower_bound`, the Lagrangian dual optimum :math:`D^\star`."""
         warnings.warn("RankOneReLUMixed.dual_value() is deprecated; use prob.lower_bound() (or "
                       "prob.solve().dual_value).", DeprecationWarning, stacklevel=2)
         return self.lower_bound()
@@ -704,7 +705,7 @@ class RankOneReLUMixed(Problem):
                 widths=None) -> DeepReLUNet:
         """The primal torch network: a sphere layer of radius t, then two layers with weight
         decay, no biases; ``width`` an int for both hidden layers or a sequence of two
-        (default :attr:`default_width`; ``widths=`` is its deprecated old name)."""
+        (default :attr:`~dualkit.Problem.default_width`; ``widths=`` is its deprecated old name)."""
         from ..nets import DeepReLUNet
         widths = hidden_widths(self._width(width, widths, self.default_width), 2)
         return DeepReLUNet(self.d, widths, seed=seed, init_scale=init_scale, sphere_layers=1,

@@ -379,6 +379,8 @@ class ReLU1D(Problem):
         max_iter : int
             Newton-step budget of the banded barrier method.
 
+        Notes
+        -----
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (``CERT_TOL["ramp"]`` or ``CERT_TOL["cvxpy"]``, both a relative 1e-6) and the
         rounding floor :math:`64\epsilon(\|\lambda\|\|y\|+\tfrac12\|y\|^2)` of
@@ -557,7 +559,7 @@ class ReLU1D(Problem):
     def network(self, width=None, seed: int = 0, init_scale: float | None = None,
                 place_kinks: bool = True) -> DeepReLUNet:
         """The primal network: hidden widths ``width`` (an int for every hidden layer or a
-        list, default :attr:`default_width`), a bias in layer L-1 and the output, the sphere
+        list, default :attr:`~dualkit.Problem.default_width`), a bias in layer L-1 and the output, the sphere
         constraint on layers 1..L-2 (with non-negative initialization), and kinks initialized
         uniformly inside the data range (see ``DeepReLUNet.place_kinks``).
 
@@ -603,7 +605,8 @@ class StandardDeepReLU1D(Problem):
     It is here to show where the spline theorem stops (:ref:`app-deep-1d`): its optimum can have kinks
     at *reflections* :math:`2x_j-x_i` of data points (Zeger & Pilanci 2024), so no convex
     program with knots at the data points describes it. ``solve``, the dual methods and
-    ``beta_max`` raise :class:`NoConvexProgramError` (a ``RuntimeError``) that says so, and
+    ``beta_max`` raise :class:`~dualkit.problems.relu_1d.NoConvexProgramError` (a ``RuntimeError``) that
+    says so, and
     ``lower_bound()`` is None; :meth:`capped_ramp` builds the explicit interpolant of the
     chapter's example, and :func:`~dualkit.train` trains it (without a gap).
 
@@ -633,7 +636,8 @@ class StandardDeepReLU1D(Problem):
 
     def solve(self, method: str = "auto", width=None, verbose: bool = False,
               **options) -> Solution:
-        """Refused: raises :class:`NoConvexProgramError` (there is no convex program to solve;
+        """Refused: raises :class:`~dualkit.problems.relu_1d.NoConvexProgramError` (there is no convex
+        program to solve;
         train the network with :func:`dualkit.train` and compare objectives)."""
         self._refuse("StandardDeepReLU1D.solve() has nothing to solve")
 
@@ -642,27 +646,31 @@ class StandardDeepReLU1D(Problem):
         return None
 
     def dual_objective(self, lam) -> float:
-        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        """Refused (:class:`~dualkit.problems.relu_1d.NoConvexProgramError`): this architecture has no
+        convex dual."""
         self._refuse("StandardDeepReLU1D has no dual objective")
 
     def dual_constraint(self, lam) -> DualConstraint:
-        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        """Refused (:class:`~dualkit.problems.relu_1d.NoConvexProgramError`): this architecture has no
+        convex dual."""
         self._refuse("StandardDeepReLU1D has no dual constraint")
 
     def feasible_dual(self, lam) -> np.ndarray:
-        """Refused (:class:`NoConvexProgramError`): this architecture has no convex dual."""
+        """Refused (:class:`~dualkit.problems.relu_1d.NoConvexProgramError`): this architecture has no
+        convex dual."""
         self._refuse("StandardDeepReLU1D has no dual feasible set")
 
     @property
     def beta_max(self) -> float:
-        """Refused (:class:`NoConvexProgramError`): the zero threshold of this non-convex
+        """Refused (:class:`~dualkit.problems.relu_1d.NoConvexProgramError`): the zero threshold of this
+        non-convex
         problem is not known (the zero network is a local minimum at every beta for depth >= 3,
         so the threshold is a global question without a formula here)."""
         self._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
 
     @classmethod
     def beta_max_for(cls, x, y, depth: int = 4) -> NoReturn:
-        """Refused as :attr:`beta_max` (:class:`NoConvexProgramError`),
+        """Refused as :attr:`beta_max` (:class:`~dualkit.problems.relu_1d.NoConvexProgramError`),
         whatever the data and ``depth`` (the constructor's other parameter)."""
         cls._refuse("the zero threshold beta_max of StandardDeepReLU1D is not known")
 
@@ -680,7 +688,7 @@ class StandardDeepReLU1D(Problem):
     def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
         """A standard network (biases in all layers) with first-layer kinks inside the data
         range; ``width`` an int for every hidden layer or a sequence of :math:`L-1` (default
-        :attr:`default_width`)."""
+        :attr:`~dualkit.Problem.default_width`)."""
         from ..nets import DeepReLUNet
         widths = hidden_widths(self.default_width if width is None else width, self.depth - 1)
         net = DeepReLUNet(1, widths, seed=seed, init_scale=init_scale, bias="all")

@@ -167,7 +167,7 @@ class TwoLayerLinear(Problem):
     def _set_beta(self, beta: float) -> None:
         """Check that ``beta = 0`` (minimum-norm interpolation) applies here; the factorizations
         of X (``ridge_path``, the Gram matrices) do not depend on beta and are shared by
-        :meth:`with_beta`."""
+        :meth:`~dualkit.Problem.with_beta`."""
         if self.vector and beta == 0.0:
             raise ValueError("beta=0 (minimum-norm interpolation) is for scalar outputs; use beta > 0.")
         if beta == 0.0:
@@ -379,6 +379,8 @@ class TwoLayerLinear(Problem):
         max_iter : int, optional
             Iteration budget of FISTA (default 20,000); the other methods have none.
 
+        Notes
+        -----
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (``CERT_TOL``: 1e-9 for the closed forms, FISTA's and cvxpy's own).
 
@@ -427,7 +429,7 @@ class TwoLayerLinear(Problem):
 
     def _finish(self, w, lam, method, t0, width, rule, info) -> Solution:
         """The Solution of the end-to-end map ``w`` and the dual point ``lam``, certified by
-        :func:`certify` with the tolerance of ``rule`` (a key of ``CERT_TOL``)."""
+        :func:`~dualkit.problems.base.certify` with the tolerance of ``rule`` (a key of ``CERT_TOL``)."""
         if self.vector:
             weights = balanced_factorization(w, width)
         else:
@@ -558,7 +560,8 @@ class TwoLayerLinear(Problem):
 
     def path(self, betas, width=None) -> list[Solution]:
         r"""Solutions for many betas, reusing one factorization of :math:`X` (scalar outputs) or
-        the Gram matrices (vector outputs): each is the solve of :meth:`with_beta`, and for the
+        the Gram matrices (vector outputs): each is the solve of :meth:`~dualkit.Problem.with_beta`, and
+        for the
         squared loss with scalar outputs the whole path is evaluated in batches (below).
 
         Returns one :class:`Solution` per beta, each solved at that beta.
@@ -634,7 +637,7 @@ class TwoLayerLinear(Problem):
     def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepLinearNet:
         """A randomly initialised torch network :math:`XW_1w_2` (or :math:`XW_1W_2` with K
         outputs) of hidden width ``width`` (an int or a one-element list; default
-        :attr:`default_width`)."""
+        :attr:`~dualkit.Problem.default_width`)."""
         from ..nets import DeepLinearNet
         widths = hidden_widths(self.default_width if width is None else width, 1)
         return DeepLinearNet(self.d, widths, out=self.K, seed=seed, init_scale=init_scale)

@@ -114,7 +114,7 @@ class TwoLayerReLU(Problem):
 
     def _set_data(self, X, y, bias, patterns, seed) -> None:
         """Everything that does not depend on beta: the data, the bias convention and the
-        activation patterns (shared by :meth:`with_beta` problems)."""
+        activation patterns (shared by :meth:`~dualkit.Problem.with_beta` problems)."""
         self.X = as_matrix(X, "X")
         self.n, self.d = self.X.shape
         self.y = as_vector(y, "y", n=self.n)
@@ -344,7 +344,7 @@ class TwoLayerReLU(Problem):
             :func:`dualkit.solvers.relu_program.cone_group_lasso` (only the blocks that the
             dual constraint asks for enter an interior-point SOCP); ``"cvxpy"``: the whole
             program of :ref:`app-relu-program` in cvxpy (reference).
-        width : int or sequence of one int, optional
+        width : int or sequence of int, optional
             Width of the returned network; default the number of active blocks, and at least
             that many.
         verbose : bool
@@ -352,6 +352,8 @@ class TwoLayerReLU(Problem):
         solver : str, optional
             cvxpy solver for ``method="cvxpy"`` (default Clarabel, tight tolerances).
 
+        Notes
+        -----
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (a relative 1e-6) and the rounding floor of
         :math:`\lambda^\top y-\tfrac12\|\lambda\|^2`, and only where the patterns are
@@ -442,7 +444,7 @@ class TwoLayerReLU(Problem):
     # ------------------------------------------------------------------ networks
     def network(self, width=None, seed: int = 0, init_scale: float = 1.0) -> DeepReLUNet:
         """The primal two-layer network (float64) with this problem's bias convention; ``width``
-        an int (or a sequence of one), default :attr:`default_width`."""
+        an int (or a sequence of one), default :attr:`~dualkit.Problem.default_width`."""
         from ..nets import DeepReLUNet
         net = DeepReLUNet(self.d, hidden_widths(self.default_width if width is None else width, 1),
                           seed=seed,

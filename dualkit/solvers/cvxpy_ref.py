@@ -115,7 +115,7 @@ def solve_cvxpy(problem: cp.Problem, solver: str | None = None, what: str = "pro
     (cvxpy's canonicalisation and the solver's own time, reported separately).
     Raises :class:`RuntimeError` naming the status and the solver when the solver does not reach
     ``optimal`` (``optimal_inaccurate`` included): try another ``solver=`` or rescale the data.
-    ``solver`` defaults to :data:`DEFAULT_SOLVER`; ``kwargs`` go to the solver. With
+    ``solver`` defaults to ``DEFAULT_SOLVER``; ``kwargs`` go to the solver. With
     ``fallback=True`` a solve with ``kwargs`` that fails is retried once with the solver's
     default options (tight tolerances can end 'optimal_inaccurate' on degenerate data).
     """

@@ -382,10 +382,10 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
 
     Notes
     -----
-    The parts: :class:`_BandedDual` holds the QP in :math:`(u,\tau)`; :func:`_barrier` follows
-    the central path (:func:`_center`: :func:`_barrier_gradient`, :func:`_newton_direction`,
-    :func:`_damped_step`); :func:`_primal_candidates` turns the dual point into fits, the best
-    is kept; :func:`_better_dual` picks the dual point returned in ``lam``.
+    The parts: ``_BandedDual`` holds the QP in :math:`(u,\tau)`; ``_barrier`` follows
+    the central path (``_center``: ``_barrier_gradient``, ``_newton_direction``,
+    ``_damped_step``); ``_primal_candidates`` turns the dual point into fits, the best
+    is kept; ``_better_dual`` picks the dual point returned in ``lam``.
     """
     t_start = time.perf_counter()
     x, y = _check_points(x, y, beta)
