@@ -1,3 +1,12 @@
+"""Test tiers, claims and browser tests (markers described in pyproject.toml).
+
+* ``python -m pytest -m quick``: the edit-and-test loop (< 90 s on 2 cores). ``quick`` is set
+  here on every test not marked ``medium``, ``slow`` or ``browser``, so a new test is quick until
+  marked; a quick test that takes over ``QUICK_LIMIT_S`` is listed at the end of the session.
+* ``python -m pytest``: the README tier, every test but ``slow`` and ``browser`` (pyproject's
+  ``addopts`` has ``-m 'not slow'``; a ``-m`` on the command line replaces it).
+* ``python -m pytest -m slow``: the slow tier, which .ci/run runs after the README tier.
+"""
 import sys
 
 import matplotlib
