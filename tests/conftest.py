@@ -1,9 +1,34 @@
+"""Test tiers, claims and browser tests (markers described in pyproject.toml).
+
+* ``python -m pytest -m quick``: the edit-and-test loop (< 90 s on 2 cores). ``quick`` is set
+  here on every test not marked ``medium``, ``slow`` or ``browser``, so a new test is quick until
+  marked; a quick test that takes over ``QUICK_LIMIT_S`` is listed at the end of the session.
+* ``python -m pytest``: the README tier, every test but ``slow`` and ``browser`` (pyproject's
+  ``addopts`` has ``-m 'not slow'``; a ``-m`` on the command line replaces it).
+* ``python -m pytest -m slow``: the slow tier, which .ci/run runs after the README tier.
+"""
+import sys
+
 import matplotlib
 import pytest
-import torch
 
 matplotlib.use("Agg")
-torch.set_num_threads(1)
+
+
+def _one_torch_thread():
+    """torch on one thread, once something has imported it (not imported here: a run of tests
+    that need no torch does not pay for its import)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+def pytest_collection_finish(session):
+    _one_torch_thread()
+
+
+def pytest_runtest_setup(item):
+    _one_torch_thread()
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +48,17 @@ CLAIM_MODULES = ("test_chapter_", "test_two_layer_linear", "test_deep_linear", "
                  "test_two_layer_relu", "test_train", "test_extreme_points")
 
 
+#: the tiers' markers: ``quick`` is set here on every test that has none of the others
+NOT_QUICK = ("medium", "slow", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)     # before ``-m`` selects on the markers set here
 def pytest_collection_modifyitems(config, items):
     for it in items:
         if it.module.__name__.rpartition(".")[2].startswith(CLAIM_MODULES):
             it.add_marker(pytest.mark.claim)
+        if not any(it.get_closest_marker(m) for m in NOT_QUICK):
+            it.add_marker(pytest.mark.quick)
     _deselect_browser(config, items)
 
 
@@ -42,11 +74,27 @@ def _deselect_browser(config, items):
         items[:] = keep
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Print how many random instances the property tests tried per problem class, and how many
-    calls the bad-input sweep made per outcome."""
-    import sys
+#: a quick test (setup, its module's fixtures included, plus call) slower than this is reported
+#: at the end of the session: mark it ``medium`` so that the quick tier stays under 90 s
+QUICK_LIMIT_S = 2.0
+_slow_quick: dict[str, float] = {}
 
+
+def pytest_runtest_logreport(report):
+    if report.when in ("setup", "call") and "quick" in report.keywords:
+        total = _slow_quick.get(report.nodeid, 0.0) + report.duration
+        _slow_quick[report.nodeid] = total
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the quick tests slower than ``QUICK_LIMIT_S``, how many random instances the property
+    tests tried per problem class, and how many calls the bad-input sweep made per outcome."""
+    over = {k: v for k, v in _slow_quick.items() if v > QUICK_LIMIT_S}
+    if over:
+        terminalreporter.section(f"quick tests over {QUICK_LIMIT_S:g} s: mark them medium "
+                                 "(tests/conftest.py, pyproject's markers)")
+        for nodeid, t in sorted(over.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{t:6.1f} s  {nodeid}")
     def module(name):
         return sys.modules.get(name) or sys.modules.get(f"tests.{name}")
 

@@ -23,6 +23,7 @@ def built(tmp_path_factory):
     return out, paths
 
 
+@pytest.mark.medium
 def test_build_writes_student_and_instructor_notebooks_for_every_result_chapter(built):
     out, paths = built
     assert len(paths) == 2 * len(assignments.EXERCISE_CHAPTERS)
@@ -64,6 +65,7 @@ def test_every_exercise_has_one_stub_and_a_tagged_solution():
             assert solution.split("```{solution-end}")[0].count(":tags: [solution]") >= 1
 
 
+@pytest.mark.medium
 def test_colab_copies_are_in_sync_with_the_sources():
     assert assignments.colab_out_of_date(ROOT) == [], (
         "run: python -m dualkit.assignments colab")
@@ -73,6 +75,7 @@ def test_colab_copies_are_in_sync_with_the_sources():
         assert not any("exercise" in c.metadata.get("tags", []) for c in nb.cells)
 
 
+@pytest.mark.medium
 def test_colab_check_detects_a_stale_copy(tmp_path):
     (tmp_path / "chapters").mkdir()
     for name in ("_config.yml", "_toc.yml", "references.bib"):    # the label index, the macros

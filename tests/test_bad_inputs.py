@@ -16,6 +16,7 @@ end of the session by conftest) reports how many calls were made.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import warnings
@@ -86,20 +87,48 @@ def fingerprint(result) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- the entry points
-def _solved(prob):
-    return prob, prob.solve()
-
-
 P_LIN = dk.TwoLayerLinear(X, Y, 0.5)
-S_LIN = P_LIN.solve()
 P_1D = dk.ReLU1D(X1, Y1, 0.05)
-S_1D = P_1D.solve()
 P_R1 = dk.RankOneReLU(XR, YR, 0.5, depth=3)
 P_RELU = dk.TwoLayerReLU(X2, Y2, 0.05, patterns="exact")
-S_RELU = P_RELU.solve()
 P_DEEP = dk.DeepLinear(X, Y, 0.5, depth=3)
-S_DEEP = P_DEEP.solve()
-HIST = dk.train(P_LIN.network(2, seed=0), P_LIN, steps=3, progress=False)
+
+
+@functools.cache
+def sol(prob):
+    return prob.solve()
+
+
+class Later:
+    """A value read from a solve or a training run, computed when a test first needs it, not at
+    import (collection stays cheap). ``like`` is a stand-in of the same kind and shape: the
+    collected bad-input labels are built from it (``test_stand_ins_have_the_labels_of_their_values``
+    checks that they are the labels of the real value)."""
+
+    def __init__(self, make, like):
+        self.make, self.like = make, like
+
+    @functools.cached_property
+    def value(self):
+        return self.make()
+
+
+def _now(value):
+    """``value`` with every ``Later`` in it (a keyword argument, or a dict's entry) computed."""
+    if isinstance(value, Later):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _now(v) for k, v in value.items()}
+    return value
+
+
+#: stand-ins for solutions' fields: weights (a list of layers), a dual vector (n = 8)
+LAYERS, DUAL = [np.zeros((3, 1)), np.zeros(1)], np.zeros(8)
+WEIGHTS = {prob: Later(lambda prob=prob: sol(prob).weights, LAYERS)
+           for prob in (P_LIN, P_1D, P_RELU, P_DEEP)}
+DUALS = {prob: Later(lambda prob=prob: sol(prob).dual, DUAL) for prob in (P_LIN, P_1D, P_DEEP)}
+W_LIN = Later(lambda: sol(P_LIN).w, np.zeros(3))
+HIST = Later(lambda: dk.train(P_LIN.network(2, seed=0), P_LIN, steps=3, progress=False), None)
 
 #: name -> (callable, valid keyword arguments)
 ENTRY_POINTS = {
@@ -112,19 +141,19 @@ ENTRY_POINTS = {
     "RankOneReLUMixed": (dk.RankOneReLUMixed, dict(X=XM, y=YM, beta=0.5)),
     "TwoLayerReLU": (dk.TwoLayerReLU, dict(X=X2, y=Y2, beta=0.05)),
     "StandardDeepReLU1D": (dk.StandardDeepReLU1D, dict(x=X1, y=Y1, beta=0.05)),
-    "TwoLayerLinear.objective": (P_LIN.objective, dict(weights=S_LIN.weights)),
-    "TwoLayerLinear.dual_objective": (P_LIN.dual_objective, dict(lam=S_LIN.dual)),
-    "TwoLayerLinear.feasible_dual": (P_LIN.feasible_dual, dict(lam=S_LIN.dual)),
+    "TwoLayerLinear.objective": (P_LIN.objective, dict(weights=WEIGHTS[P_LIN])),
+    "TwoLayerLinear.dual_objective": (P_LIN.dual_objective, dict(lam=DUALS[P_LIN])),
+    "TwoLayerLinear.feasible_dual": (P_LIN.feasible_dual, dict(lam=DUALS[P_LIN])),
     "TwoLayerLinear.path": (P_LIN.path, dict(betas=np.array([0.1, 0.5]))),
     "TwoLayerLinear.network": (P_LIN.network, dict(width=3, seed=0)),
-    "ReLU1D.objective": (P_1D.objective, dict(weights=S_1D.weights)),
-    "ReLU1D.dual_objective": (P_1D.dual_objective, dict(lam=S_1D.dual)),
-    "ReLU1D.feasible_dual": (P_1D.feasible_dual, dict(lam=S_1D.dual)),
+    "ReLU1D.objective": (P_1D.objective, dict(weights=WEIGHTS[P_1D])),
+    "ReLU1D.dual_objective": (P_1D.dual_objective, dict(lam=DUALS[P_1D])),
+    "ReLU1D.feasible_dual": (P_1D.feasible_dual, dict(lam=DUALS[P_1D])),
     "ReLU1D.path": (P_1D.path, dict(betas=np.array([0.05, 0.1]))),
     "RankOneReLU.dual_objective": (P_R1.dual_objective, dict(lam=YR)),
     "TwoLayerReLU.dual_objective": (P_RELU.dual_objective, dict(lam=Y2 * 0.01)),
-    "recover_weights": (dk.recover_weights, dict(w=S_LIN.w, width=2)),
-    "deep_weights": (dk.deep_weights, dict(w=S_LIN.w, widths=2, t=1.0, n_constrained=1)),
+    "recover_weights": (dk.recover_weights, dict(w=W_LIN, width=2)),
+    "deep_weights": (dk.deep_weights, dict(w=W_LIN, widths=2, t=1.0, n_constrained=1)),
     "data.gaussian": (dk.data.gaussian, dict(n=6, d=2, seed=0, noise=0.1)),
     "data.gaussian_inputs": (dk.data.gaussian_inputs, dict(n=6, d=2, seed=0)),
     "data.teacher_targets": (dk.data.teacher_targets, dict(X=X, seed=0, noise=0.1)),
@@ -137,12 +166,13 @@ ENTRY_POINTS = {
     "diagnostics.numerical_rank": (dk.diagnostics.numerical_rank, dict(W=X)),
     "diagnostics.rank_one_ratio": (dk.diagnostics.rank_one_ratio, dict(W=X)),
     "diagnostics.alignment": (dk.diagnostics.alignment, dict(a=X[:, 0], b=X[:, 1])),
-    "diagnostics.balance": (dk.diagnostics.balance, dict(W1=S_LIN.weights[0],
-                                                         w2=S_LIN.weights[1])),
+    "diagnostics.balance": (dk.diagnostics.balance,
+                            dict(W1=Later(lambda: sol(P_LIN).weights[0], np.zeros((3, 1))),
+                                 w2=Later(lambda: sol(P_LIN).weights[1], np.zeros(1)))),
     "diagnostics.relative_gap": (dk.diagnostics.relative_gap, dict(value=1.5, bound=1.0)),
     "diagnostics.alignment_matrix": (dk.diagnostics.alignment_matrix,
                                      dict(W=X.T[:, :3], W_next=X[:3, :2], k=2)),
-    "diagnostics.layer_summary": (dk.diagnostics.layer_summary, dict(weights=S_LIN.weights)),
+    "diagnostics.layer_summary": (dk.diagnostics.layer_summary, dict(weights=WEIGHTS[P_LIN])),
     "splines.linear_spline": (dk.splines.linear_spline, dict(x=X1, y=Y1)),
     "splines.spline_cost": (dk.splines.spline_cost, dict(x=X1, y=Y1)),
     "solvers.RidgePath": (dk.solvers.RidgePath, dict(X=X, y=Y)),
@@ -165,26 +195,27 @@ ENTRY_POINTS = {
     "TwoLayerReLU options": (dk.TwoLayerReLU, dict(X=X2, y=Y2, beta=0.05, bias="free",
                                                    patterns="exact", seed=0)),
     "TwoLayerReLU sampled": (dk.TwoLayerReLU, dict(X=X2, y=Y2, beta=0.05, patterns=50)),
-    "DeepLinear.objective": (P_DEEP.objective, dict(weights=S_DEEP.weights)),
-    "DeepLinear.dual_objective": (P_DEEP.dual_objective, dict(lam=S_DEEP.dual)),
-    "TwoLayerReLU.objective": (P_RELU.objective, dict(weights=S_RELU.weights)),
+    "DeepLinear.objective": (P_DEEP.objective, dict(weights=WEIGHTS[P_DEEP])),
+    "DeepLinear.dual_objective": (P_DEEP.dual_objective, dict(lam=DUALS[P_DEEP])),
+    "TwoLayerReLU.objective": (P_RELU.objective, dict(weights=WEIGHTS[P_RELU])),
     "losses.get_loss": (dk.losses.get_loss, dict(loss="hinge")),
-    "splines.kinks": (dk.splines.kinks, dict(weights=S_1D.weights)),
-    "splines.network_function": (dk.splines.network_function, dict(weights=S_1D.weights)),
-    "check.optimal_value": (dk.check.optimal_value, dict(prob=P_LIN, value=S_LIN.value,
-                                                         quiet=True)),
+    "splines.kinks": (dk.splines.kinks, dict(weights=WEIGHTS[P_1D])),
+    "splines.network_function": (dk.splines.network_function, dict(weights=WEIGHTS[P_1D])),
+    "check.optimal_value": (dk.check.optimal_value,
+                            dict(prob=P_LIN, value=Later(lambda: sol(P_LIN).value, 1.0), quiet=True)),
     "check.rank_one": (dk.check.rank_one, dict(W=np.outer(X[:, 0], X[0]), quiet=True)),
     "check.close": (dk.check.close, dict(answer=np.array([1.0, 2.0]),
                                          expected_fn=lambda: np.array([1.0, 2.0]), quiet=True)),
     "plot.knot_path": (dk.plot.knot_path, dict(x=X1, y=Y1, betas=np.array([0.05, 0.1]))),
     "plot.spline_dual_constraint": (dk.plot.spline_dual_constraint,
-                                    dict(x=np.sort(X1), lam=S_1D.dual, beta=0.05)),
+                                    dict(x=np.sort(X1), lam=DUALS[P_1D],
+                                         beta=0.05)),
     "plot.beta_path": (dk.plot.beta_path, dict(prob=P_LIN, betas=np.array([0.1, 0.5]))),
     "plot.pattern_counts": (dk.plot.pattern_counts, dict(ns=np.array([5.0, 10.0]),
                                                          counts={"exact": [8, 20]})),
-    "plot.neurons": (dk.plot.neurons, dict(weights=S_LIN.weights)),
+    "plot.neurons": (dk.plot.neurons, dict(weights=WEIGHTS[P_LIN])),
     "plot.relu_neurons": (dk.plot.relu_neurons, dict(X=X2, y=Y2,
-                                                     networks={"optimum": S_RELU.weights})),
+                                                     networks={"optimum": WEIGHTS[P_RELU]})),
     "nets.ReLUWeights": (dk.nets.ReLUWeights, dict(layers=[np.ones((1, 3)), np.ones(3)])),
     "nets.DeepLinearNet": (dk.nets.DeepLinearNet, dict(d=3, widths=2, seed=0, init_scale=1.0)),
     "nets.DeepReLUNet": (dk.nets.DeepReLUNet, dict(d=1, widths=[4], seed=0, init_scale=1.0)),
@@ -192,7 +223,7 @@ ENTRY_POINTS = {
                                                    t=1.0, depth=3)),
     "diagnostics.top_singular_vectors": (dk.diagnostics.top_singular_vectors, dict(W=X)),
     "diagnostics.layer_alignment": (dk.diagnostics.layer_alignment,
-                                    dict(weights=S_DEEP.weights)),
+                                    dict(weights=WEIGHTS[P_DEEP])),
     "splines.sorted_points": (dk.splines.sorted_points, dict(x=X1, y=Y1)),
     "widgets.spline_explorer": (dk.widgets.spline_explorer, dict(x=X1, y=Y1)),
     "widgets.svt_explorer": (dk.widgets.svt_explorer, dict(X=X, Y=YV)),
@@ -284,8 +315,12 @@ VALID = {("diagnostics.relative_gap", "value"): {"negative", "Inf"},
          ("diagnostics.relative_gap", "bound"): {"negative"},
          ("TwoLayerReLU options", "patterns"): {"integer"}}     # an int: that many samples
 
+def _labels(value) -> list[str]:
+    return [label for label, _, _ in _variants(value.like if isinstance(value, Later) else value)]
+
+
 CASES = [(name, arg, label) for name, (fn, kwargs) in ENTRY_POINTS.items()
-         for arg, value in kwargs.items() for label, _, _ in _variants(value)]
+         for arg, value in kwargs.items() for label in _labels(value)]
 
 
 def _call(fn, kwargs):
@@ -310,6 +345,7 @@ def _names_argument(message: str, arg: str) -> bool:
 @pytest.mark.parametrize("name,arg,label", CASES, ids=[f"{n}-{a}-{lab}" for n, a, lab in CASES])
 def test_bad_input(name, arg, label):
     fn, kwargs = ENTRY_POINTS[name]
+    kwargs = {k: _now(v) for k, v in kwargs.items()}
     value, reference = next((v, ref) for lab, v, ref in _variants(kwargs[arg]) if lab == label)
     if label == "None" and _default_is_none(fn, arg):
         reference = None, "the documented default"
@@ -371,3 +407,12 @@ def test_rank_one_relu_rejects_data_that_is_not_rank_one_with_nonnegative_c(make
         dk.RankOneReLU(make(), np.resize(YR, make().shape[0]), 0.5, depth=3)
     assert _names_argument(str(err.value), "X") or "rank one" in str(err.value)
     SWEEP_COUNTS["rejected with a message naming the argument"] += 1
+
+
+@pytest.mark.parametrize("name,arg", [(name, arg) for name, (_, kwargs) in ENTRY_POINTS.items()
+                                      for arg, value in kwargs.items() if isinstance(value, Later)],
+                         ids=lambda v: v)
+def test_stand_ins_have_the_labels_of_their_values(name, arg):
+    """The labels collected from a ``Later``'s stand-in are those of the value it computes."""
+    value = ENTRY_POINTS[name][1][arg]
+    assert _labels(value) == _labels(value.value), f"{name}({arg}=...): update its stand-in"

@@ -94,6 +94,7 @@ def test_linear_closed_form_is_certified_and_training_reaches_it():
     assert h.rel_gap[-1] >= -1e-12                    # never below the certificate
 
 
+@pytest.mark.medium
 def test_relu_1d_training_plateaus_above_the_certified_optimum():
     x, y = dk.data.points_1d(100, seed=0)
     prob = dk.ReLU1D(x, y, 0.01 * dk.ReLU1D.beta_max_for(x, y))
@@ -114,6 +115,7 @@ def test_relu_1d_training_plateaus_above_the_certified_optimum():
             assert np.all(np.abs(g[stall:] - g[-1]) <= 1e-9 * g[-1])
 
 
+@pytest.mark.medium
 def test_path_matches_independent_solves():
     """B2's batched path is the same optimum as one solve per beta, certified each time."""
     X, y = dk.data.gaussian(n=300, d=40, seed=3)
@@ -221,6 +223,7 @@ def test_timed_limits_blas_threads_only_while_timing():
     assert blas() == before
 
 
+@pytest.mark.medium
 def test_benchmark_figures_and_table_from_the_committed_csv():
     import matplotlib
     matplotlib.use("Agg")

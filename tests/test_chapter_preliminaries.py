@@ -123,6 +123,7 @@ def test_extreme_point_check_rejects_what_it_cannot_check():
     assert ep["grid_max"] <= 1 + 1e-12 and abs(ep["constraint"]) < 1e-9   # d = 3: random grid
 
 
+@pytest.mark.medium
 def test_chapter_dualkit_usage_numbers():
     """'How dualkit is used': the closed form, cvxpy, the objective of sol.weights and the dual
     objective agree; 50 L-BFGS steps give a certified network."""

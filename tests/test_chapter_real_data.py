@@ -10,6 +10,7 @@ NAMES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
 
 
 # ---------------------------------------------------------------- the data loaders
+@pytest.mark.medium
 def test_digits_loader():
     X, Y, labels = dk.data.digits(n=500, seed=0, return_labels=True)
     assert X.shape == (500, 64) and Y.shape == (500, 10) and labels.shape == (500,)
@@ -56,6 +57,7 @@ def test_loaders_reject_bad_arguments(call, match):
 
 
 # ---------------------------------------------------------------- digits, whitened
+@pytest.mark.medium
 def test_digits_rank_follows_beta_and_training_meets_the_optimum():
     Xw, Yw = dk.data.digits(n=500, seed=0, whiten=True)
     assert Xw.shape[1] == 60                                  # rank of the standardized pixels
@@ -100,6 +102,7 @@ def test_digits_without_whitening():
 
 
 # ---------------------------------------------------------------- diabetes
+@pytest.mark.medium
 def test_diabetes_scalar_output():
     Xd, yd = dk.data.diabetes()
     dia = dk.TwoLayerLinear(Xd, yd, beta=0.1 * np.linalg.norm(Xd.T @ yd))

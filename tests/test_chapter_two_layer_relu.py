@@ -48,6 +48,7 @@ def test_every_quoted_number_is_glued_by_a_cell():
     assert quoted and quoted <= glued, quoted - glued
 
 
+@pytest.mark.medium
 def test_pattern_counts_table():
     ns = [5, 10, 20, 40, 80, 160]
     counts = []
@@ -87,6 +88,7 @@ def test_recovered_neurons_are_extreme_points(example):
     assert reach.max() <= 1 + 1e-8                         # dual feasible: no neuron exceeds beta
 
 
+@pytest.mark.slow
 def test_trained_widths_against_the_certificate(example):
     torch.set_num_threads(1)
     prob, sol = example
@@ -109,6 +111,7 @@ def test_trained_widths_against_the_certificate(example):
     assert best[10] > 1e-2
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("bias", ["regularized", "free"])
 def test_sampled_values_decrease_to_the_optimum(example, bias):
     prob, sol = example

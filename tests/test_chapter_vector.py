@@ -6,6 +6,7 @@ import pytest
 import dualkit as dk
 
 
+@pytest.mark.medium
 def test_rank_follows_the_singular_values_at_the_chapters_betas():
     Xw, Yw = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
     sig = np.linalg.svd(Xw.T @ Yw, compute_uv=False)

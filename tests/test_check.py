@@ -283,6 +283,7 @@ def test_weight_decay_on_every_layer_exact_with_a_gap():
     assert dk.check.dual_point(prob, prob.feasible_dual(y), quiet=True)
 
 
+@pytest.mark.medium
 def test_two_layer_relu_sampled_patterns_and_refusals():
     X, y = dk.data.gaussian(n=40, d=8, seed=0)
     prob = dk.TwoLayerReLU(X, y, 0.5, patterns=200)

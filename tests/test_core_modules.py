@@ -75,6 +75,7 @@ def test_diagnostics_on_known_matrices():
     assert "s2/s1" in report and len(report.splitlines()) == 3
 
 
+@pytest.mark.medium
 def test_plots_have_labels():
     X, y = dk.data.gaussian(n=15, d=4, seed=0)
     prob = dk.TwoLayerLinear(X, y, 1.0)
@@ -110,6 +111,7 @@ def test_widget_function_works_at_extreme_slider_values(where):
     assert f"{slider.value:.4g}" in fig.get_suptitle()
 
 
+@pytest.mark.slow
 def test_static_explorer_frames_follow_the_slider(monkeypatch):
     """The book's explorers: one PNG frame per slider value, each a different figure, the
     initial one shown, a range input per slider and nothing loaded from elsewhere."""
@@ -131,6 +133,7 @@ def test_static_explorer_frames_follow_the_slider(monkeypatch):
         ex.figure(gamma=1.0)
 
 
+@pytest.mark.medium
 def test_deep_plots_render_with_labels():
     X, y = dk.data.gaussian(n=15, d=5, seed=0)
     prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.2)
@@ -164,6 +167,7 @@ def test_depth_widget_at_extreme_values(depth):
     assert f"depth $L={depth}$" in fig.axes[0].get_title()
 
 
+@pytest.mark.medium
 def test_vector_plots_widget_and_data():
     X, Y = dk.data.vector_regression(n=40, d=6, K=3, seed=0, whiten=True)
     assert np.allclose(X.T @ X, np.eye(6), atol=1e-12)
@@ -184,6 +188,7 @@ def test_vector_plots_widget_and_data():
         dk.data.vector_regression(n=10, d=6, K=2, cond=0.5)
 
 
+@pytest.mark.medium
 def test_spline_and_rank_one_plots_and_widgets():
     x, y = dk.data.zigzag(8, seed=1)
     prob = dk.ReLU1D(x, y, 0.05)

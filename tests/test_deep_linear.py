@@ -23,6 +23,7 @@ def deep():
     return X, y, prob, sol, net, hist, finals
 
 
+@pytest.mark.medium
 def test_done_when_closed_form_matches_cvxpy(deep):
     X, y, prob, sol, *_ = deep
     ref = prob.solve(method="cvxpy", width=WIDTHS)
@@ -32,6 +33,7 @@ def test_done_when_closed_form_matches_cvxpy(deep):
     assert abs(prob.dual_objective(sol.dual) - sol.value) <= 1e-8 * sol.value
 
 
+@pytest.mark.medium
 def test_depth_only_changes_beta_eff(deep):
     X, y, prob, sol, *_ = deep
     two_eff = dk.TwoLayerLinear(X, y, 2.0).solve().value
@@ -44,6 +46,7 @@ def test_depth_only_changes_beta_eff(deep):
     assert np.allclose(sol.dual, two.dual, rtol=0, atol=1e-12 * np.linalg.norm(y))
 
 
+@pytest.mark.medium
 def test_2a_trained_equals_dual(deep):
     X, y, prob, sol, net, hist, finals = deep
     rel = (prob.objective(net) - sol.dual_value) / sol.dual_value
@@ -53,11 +56,13 @@ def test_2a_trained_equals_dual(deep):
     assert all(abs(v - sol.value) <= 1e-6 * sol.value for v in finals.values())
 
 
+@pytest.mark.medium
 def test_2b_rank_one_every_layer(deep):
     *_, net, hist, finals = deep
     assert max(layer_summary(net.weights())["rank_one_ratio"]) <= 1e-4
 
 
+@pytest.mark.medium
 def test_2c_alignment(deep):
     X, y, prob, sol, net, *_ = deep
     summ = layer_summary(net.weights(), direction=X.T @ sol.dual)
@@ -66,6 +71,7 @@ def test_2c_alignment(deep):
     assert 1 - alignment(top_singular_vectors(net.weights()[0])[0], sol.w) <= 1e-6
 
 
+@pytest.mark.medium
 def test_2d_norms_and_product(deep):
     X, y, prob, sol, net, *_ = deep
     ws = net.weights()
@@ -75,6 +81,7 @@ def test_2d_norms_and_product(deep):
     assert dk.diagnostics.balance(ws[-2], ws[-1]) <= 1e-5
 
 
+@pytest.mark.medium
 def test_2e_standard_weight_decay():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinearWeightDecay(X, y, beta=0.05, depth=4)
@@ -98,6 +105,7 @@ def test_weight_decay_depth_two_is_the_group_lasso():
         assert wd.value == pytest.approx(dk.TwoLayerLinear(X, y, beta).solve().value, rel=1e-12)
 
 
+@pytest.mark.medium
 def test_weight_decay_origin_is_a_trap_and_optimum_jumps():
     """The book's warning: for L >= 3 the origin is a local minimum, and w*(beta) jumps to 0."""
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
@@ -196,6 +204,7 @@ def test_zero_threshold_and_min_norm():
     assert interp.dual_value == pytest.approx(target, rel=1e-7)
 
 
+@pytest.mark.medium
 def test_sphere_layers_stay_feasible_during_training():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinear(X, y, 2.0, depth=5, t=0.7)
@@ -210,6 +219,7 @@ def test_sphere_layers_stay_feasible_during_training():
     assert hist.objective[-1] < hist.objective[0]
 
 
+@pytest.mark.medium
 def test_train_best_reports_every_seed_and_keeps_the_best():
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinear(X, y, 3.0, depth=4, t=1.5)
@@ -266,6 +276,7 @@ def test_deep_linear_bad_widths_weights_and_nets():
         dk.DeepLinearWeightDecay(X, y, 1.0, depth=3).solve(method="cvxpy")
 
 
+@pytest.mark.medium
 def test_chapter_trap_claims():
     """Chapter (a) and exercise 3: L-BFGS stalls at the zero network at depth 4 from every start,
     each stalled run has ||M^T X^T y|| < beta (frozen first layers); Adam escapes; depth 3 is fine.
@@ -292,6 +303,7 @@ def test_chapter_trap_claims():
         assert h.final_objective == pytest.approx(0.5 * y @ y, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_chapter_beta_sweep_claims():
     """Chapter (b): below the threshold every trained layer is rank one, constrained layers have
     norm t and the last two are balanced; above it the last two layers vanish."""
@@ -346,6 +358,7 @@ def test_weight_decay_optimum_matches_brute_force(case):
     assert sol.value <= brute * (1 + 1e-9) + 1e-300
 
 
+@pytest.mark.medium
 def test_weight_decay_ill_conditioned_large_uses_the_svd():
     """Review finding: the Gram route silently lost the optimum (4.57 instead of 7.5e-8)."""
     rng = np.random.default_rng(0)
@@ -382,6 +395,7 @@ def test_robustness_and_validation_from_review():
     assert np.isnan(dk.diagnostics.layer_alignment(zero)[-1])  # a zero layer has no direction
 
 
+@pytest.mark.medium
 def test_train_best_survives_a_diverging_seed(monkeypatch):
     X, y = dk.data.gaussian(n=20, d=10, seed=0)
     prob = dk.DeepLinear(X, y, 3.0, depth=3, t=1.0)

@@ -30,6 +30,7 @@ def test_schatten_weights_realize_the_schatten_objective(depth):
         dk.schatten_weights(W, [1] * (depth - 1), t, depth)
 
 
+@pytest.mark.medium
 def test_3f_deep_vector_gap_is_reported_not_hidden():
     X, Y = _data()
     prob = dk.DeepLinear(X, Y, 0.3 * np.linalg.norm(X.T @ Y, 2), depth=3, t=1.0)
@@ -65,6 +66,7 @@ def test_depth_two_vector_is_the_nuclear_norm_problem():
     assert path[1].value == pytest.approx(dk.DeepLinear(X, Y, beta, depth=3).solve().value)
 
 
+@pytest.mark.medium
 def test_weight_decay_whitened_closed_form():
     X, Y = dk.data.vector_regression(n=100, d=20, K=5, rank=3, seed=0, whiten=True)
     wd = dk.DeepLinearWeightDecay(X, Y, 0.3, depth=4)

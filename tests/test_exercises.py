@@ -75,6 +75,7 @@ def test_check_prints_each_reason_once_and_never_raises_for_a_student(capsys):
     assert not res and "must be a dict" in capsys.readouterr().out
 
 
+@pytest.mark.medium
 def test_a_long_reason_reaches_the_student_whole(capsys):
     # the doubling-sequence message of ex-relu-sampling is longer than 160 characters
     res = dk.exercises.check("ex-relu-sampling", {10: 92, 20: 382, 30: 872})

@@ -80,6 +80,7 @@ def rescale_solution(seed, with_bias=True):
             "output_change": np.abs(V.forward(ex.X) - W.forward(ex.X)).max()}
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("seed", [0, 7])
 def test_rescale_solution_gets_full_points(seed):
     assert earned("ex-relu-rescale", rescale_solution(seed), seed) == 4

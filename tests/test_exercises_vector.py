@@ -125,6 +125,7 @@ def test_gap_chapter_claims():
     assert table[0.03]["rank_nuc"] == 4
 
 
+@pytest.mark.medium
 def test_gap_rank_of_the_deep_point_loses_points():
     """The mistake the proposition warns about: the rank of the best deep point, not of the
     nuclear-norm optimum (rank one at every fraction, so 'certified' contradicts it)."""

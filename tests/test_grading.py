@@ -12,6 +12,7 @@ import pytest
 import dualkit as dk
 from dualkit import _grading, assignments
 
+pytestmark = pytest.mark.slow          # executes notebooks: the slow tier
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "two_layer_linear"
 

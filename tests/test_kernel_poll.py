@@ -76,6 +76,7 @@ def test_reply_without_a_missed_wake_up_is_immediate_and_not_counted():
     assert len(_kernel_poll.MISSED) == before
 
 
+@pytest.mark.medium
 def test_deadline_is_kept():
     async def wait_for_nothing():
         _kernel_poll.install()

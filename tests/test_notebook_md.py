@@ -186,6 +186,7 @@ def generated(tmp_path_factory):
     return paths
 
 
+@pytest.mark.medium
 def test_generated_notebooks_have_no_myst_left(generated):
     book = md.Book.load(ROOT)
     parser = MarkdownIt("commonmark").use(dollarmath_plugin, double_inline=True).enable("table")
@@ -230,6 +231,7 @@ def test_generated_notebooks_have_no_myst_left(generated):
     assert {"lVert", "tfrac", "mathbb", "begin", "tag"} <= {k for k, v in known.items() if v}
 
 
+@pytest.mark.medium
 def test_solutions_folded_in_instructor_and_colab_notebooks_absent_for_students(generated):
     for path in generated:
         nb = nbformat.read(path, as_version=4)

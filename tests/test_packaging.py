@@ -57,6 +57,7 @@ def dist(tmp_path_factory):
     return wheel, sdist
 
 
+@pytest.mark.medium
 def test_wheel_and_sdist_pass_twine_check_strict_and_hold_what_they_should(dist):
     wheel, sdist = dist
     out = _run([sys.executable, "-m", "twine", "check", "--strict", wheel, sdist])
@@ -79,6 +80,7 @@ def test_wheel_and_sdist_pass_twine_check_strict_and_hold_what_they_should(dist)
     assert not any(m.startswith(("tests/", "chapters/")) for m in members)
 
 
+@pytest.mark.medium
 def test_install_cell_reads_the_config_and_explains_a_failed_pip(tmp_path):
     """The cell's pip requirement is ``repository: install:`` of ``_config.yml`` (else one made
     from the repository's url and branch); a failing pip gives a message saying what to do, not a

@@ -98,6 +98,7 @@ def test_weak_duality_for_random_dual_points(prob):
     assert prob.dual_objective(bad) == -np.inf
 
 
+@pytest.mark.medium
 def test_network_and_gap(prob):
     net = prob.network(width=6, seed=1)
     assert isinstance(net, torch.nn.Module) and net.depth == 2
@@ -121,6 +122,7 @@ def test_network_seeds_are_deterministic(prob):
     assert not np.array_equal(a.weights()[0], c.weights()[0])
 
 
+@pytest.mark.medium
 @settings(max_examples=150, deadline=None)
 @given(
     n=st.integers(1, 25),
@@ -184,6 +186,7 @@ def test_xty_on_a_dropped_direction_gives_zero_not_a_crash():
     assert sol.certified and np.all(sol.w == 0)
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("shape", [(400, 600), (700, 300)])
 def test_gram_and_svd_factorizations_agree(shape):
     X, y = dk.data.gaussian(*shape, seed=4)
@@ -196,6 +199,7 @@ def test_gram_and_svd_factorizations_agree(shape):
     assert np.linalg.norm(w_svd - sol.w) <= 1e-9 * np.linalg.norm(w_svd)
 
 
+@pytest.mark.medium
 def test_ill_conditioned_data_falls_back_to_svd_and_is_certified():
     rng = np.random.default_rng(0)
     U, _ = np.linalg.qr(rng.standard_normal((300, 300)))

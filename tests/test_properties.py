@@ -13,11 +13,13 @@ it. Every instance asserts
   of the scales are drawn there): the dedicated solver's value equals cvxpy's (relative 1e-5
   when cvxpy certifies itself, else it must lie in cvxpy's [dual, primal] bracket).
 
-Profiles: the default ("fast", CI) runs 1000 instances per class with derandomized draws (the
-same instances on every run); ``DUALKIT_PROPERTIES=long python -m pytest tests/test_properties.py``
-runs 5000 per class with fresh random draws and cvxpy on every moderate-scale instance
-(``DUALKIT_PROPERTY_EXAMPLES=N`` overrides the count). The counts of every run are printed at
-the end of the pytest session (``PROPERTY_COUNTS``).
+Tiers and profiles: each property is two tests, ``[small]`` (``SMALL`` = 50 instances per
+class, in the README's ``python -m pytest``) and ``[full]`` (1000 instances per class, marked
+``slow``: ``python -m pytest -m slow``), both with derandomized draws (the same instances on every
+run). ``DUALKIT_PROPERTIES=long python -m pytest -m slow tests/test_properties.py`` makes the
+full runs 5000 per class with fresh random draws and cvxpy on every moderate-scale instance
+(``DUALKIT_PROPERTY_EXAMPLES=N`` overrides the full count). The counts of every run are printed
+at the end of the pytest session (``PROPERTY_COUNTS``).
 """
 
 from __future__ import annotations
@@ -35,12 +37,26 @@ import dualkit as dk
 
 LONG = os.environ.get("DUALKIT_PROPERTIES", "fast") == "long"
 EXAMPLES = int(os.environ.get("DUALKIT_PROPERTY_EXAMPLES", 5000 if LONG else 1000))
+SMALL = 50
 CVXPY_EVERY = 1 if LONG else 5
-PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
+PROFILE = settings(deadline=None, derandomize=not LONG, database=None,
                    suppress_health_check=list(HealthCheck))
 #: instances tried, certified, compared with cvxpy, per class (printed by conftest)
 PROPERTY_COUNTS: Counter = Counter()
 REL = 1e-9
+
+
+def property_test(body):
+    """The test of a property ``body(data)`` (hypothesis' ``st.data()`` draws): ``[small]``, SMALL
+    instances, in the README tier; ``[full]``, EXAMPLES instances, in the slow tier."""
+    @pytest.mark.parametrize("examples", [
+        pytest.param(min(SMALL, EXAMPLES), id="small", marks=pytest.mark.medium),
+        pytest.param(EXAMPLES, id="full", marks=pytest.mark.slow)])
+    def test(examples):
+        settings(PROFILE, max_examples=examples)(given(st.data())(body))()
+
+    test.__name__, test.__qualname__, test.__doc__ = body.__name__, body.__qualname__, body.__doc__
+    return test
 
 
 # ---------------------------------------------------------------------------- data strategies
@@ -127,8 +143,7 @@ def compare_cvxpy(name, prob, sol, zero_value, draw, moderate, **kw):
 
 
 # ---------------------------------------------------------------------------- linear problems
-@PROFILE
-@given(st.data())
+@property_test
 def test_two_layer_linear_scalar(data):
     X, rng, moderate = data.draw(matrices())
     n, d = X.shape
@@ -148,8 +163,7 @@ def test_two_layer_linear_scalar(data):
     compare_cvxpy("TwoLayerLinear (scalar)", prob, sol, zero, data.draw, moderate and mod_y)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_two_layer_linear_vector(data):
     X, rng, moderate = data.draw(matrices(n_max=40, d_max=15))
     K = data.draw(st.integers(2, 5))
@@ -172,8 +186,7 @@ def test_two_layer_linear_vector(data):
     compare_cvxpy("TwoLayerLinear (K outputs)", prob, sol, zero, data.draw, moderate and mod_y)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_two_layer_linear_other_losses(data):
     """Absolute, hinge and logistic losses: solved by cvxpy (the reference is the solver)."""
     X, rng, _ = data.draw(matrices(n_max=30, d_max=10))
@@ -194,8 +207,7 @@ def test_two_layer_linear_other_losses(data):
     assert sol.value <= zero * (1 + 1e-6) + 1e-12     # never worse than 0 (to cvxpy's accuracy)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_deep_linear(data):
     X, rng, moderate = data.draw(matrices(n_max=40, d_max=20))
     K = data.draw(st.sampled_from([1, 1, 2, 3]))
@@ -212,8 +224,7 @@ def test_deep_linear(data):
     compare_cvxpy("DeepLinear", prob, sol, zero, data.draw, moderate and mod_y)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_deep_linear_weight_decay(data):
     """No dual for depth >= 3 (non-convex): the optimum must be at least as good as the zero
     network and as every point of the ridge path on an independent grid; depth 2 equals (C1)."""
@@ -240,8 +251,7 @@ def test_deep_linear_weight_decay(data):
 
 
 # ---------------------------------------------------------------------------- ReLU problems
-@PROFILE
-@given(st.data())
+@property_test
 def test_relu_1d(data):
     n = data.draw(st.integers(1, 60))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -269,8 +279,7 @@ def test_relu_1d(data):
                       abs(x_exp) <= 2 and abs(y_exp) <= 2)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_rank_one_relu(data):
     n, d = data.draw(st.integers(1, 60)), data.draw(st.integers(1, 30))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -295,8 +304,7 @@ def test_rank_one_relu(data):
     compare_cvxpy("RankOneReLU", prob, sol, zero, data.draw, moderate)
 
 
-@PROFILE
-@given(st.data())
+@property_test
 def test_two_layer_relu(data):
     """Exact patterns on data small enough to enumerate (n <= 12, d <= 3)."""
     n, d = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 3))

@@ -83,6 +83,7 @@ def trained():
     return prob, prob.solve(), net, hist, finals
 
 
+@pytest.mark.medium
 def test_4a_trained_reaches_kappa_closed_form(trained):
     prob, sol, net, hist, finals = trained
     print(f"measured: depth-4 rank-one relative gap {prob.relative_gap(net):.3e}")
@@ -90,6 +91,7 @@ def test_4a_trained_reaches_kappa_closed_form(trained):
     assert min(finals.values()) == pytest.approx(hist.final_objective)
 
 
+@pytest.mark.medium
 def test_4b_rank_one_nonnegative_aligned(trained):
     prob, sol, net, hist, finals = trained
     ws = net.weights()
@@ -116,6 +118,7 @@ def mixed():
     return prob, net
 
 
+@pytest.mark.medium
 def test_4c_mixed_sign_gap_matches_l23_formula(mixed):
     prob, net = mixed
     sol = prob.solve()

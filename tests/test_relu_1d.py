@@ -193,6 +193,7 @@ def trained_zigzag():
     return x, y, prob, prob.solve(), net, hist
 
 
+@pytest.mark.medium
 def test_5b_trained_two_layer_reaches_c5(trained_zigzag):
     x, y, prob, sol, net, hist = trained_zigzag
     gap = prob.relative_gap(net)
@@ -201,6 +202,7 @@ def test_5b_trained_two_layer_reaches_c5(trained_zigzag):
     assert hist.final_rel_gap == pytest.approx(gap, abs=1e-12)
 
 
+@pytest.mark.medium
 def test_5c_trained_kinks_sit_at_data_points(trained_zigzag):
     x, y, prob, sol, net, hist = trained_zigzag
     ks = dk.splines.kinks(net, rtol=1e-3, lo=x.min(), hi=x.max())
@@ -210,6 +212,7 @@ def test_5c_trained_kinks_sit_at_data_points(trained_zigzag):
     assert dist <= 1e-3 * np.diff(x).min()
 
 
+@pytest.mark.medium
 def test_5d_trained_function_equals_convex_fit(trained_zigzag):
     x, y, prob, sol, net, hist = trained_zigzag
     grid = np.linspace(x.min(), x.max(), 1001)
@@ -317,6 +320,7 @@ def test_knots_a_hair_apart_keep_their_kinks():
     assert sol.function(2.0) == pytest.approx(1.02, abs=1e-4)
 
 
+@pytest.mark.medium
 def test_deep_predictions_do_not_depend_on_batch_size():
     x, y = dk.data.zigzag(8, seed=0, lo=0.1, hi=2.1)
     sol = dk.ReLU1D(x, y, 0.01, depth=4).solve(width=3000)

@@ -58,6 +58,7 @@ def test_time_limit_stops_and_records_the_last_step(setup):
 
 
 
+@pytest.mark.medium
 def test_progress_bar_goes_to_stdout_only_when_asked(setup, capsys):
     prob, _ = setup
     dk.train(prob.network(3), prob, steps=20, progress=False)

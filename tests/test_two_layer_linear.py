@@ -54,6 +54,7 @@ def test_1d_training_reaches_dual(small, trained):
     assert hist.final_rel_gap <= 1e-6
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("optimizer,lr,steps", [("adam", 1e-2, 3000), ("gd", None, 3000)])
 def test_1d_first_order_training_reaches_dual(small, optimizer, lr, steps):
     X, y, beta, prob, cf, cvx = small
@@ -110,6 +111,7 @@ def test_1i_min_norm_interpolation(method):
     assert np.linalg.norm(X @ W1 @ w2 - y) <= 1e-7 * np.linalg.norm(y)
 
 
+@pytest.mark.medium
 def test_chapter_experiment_claims():
     """The numbers the two-layer chapter shows: its data, beta, width, optimizer and steps."""
     X, y = dk.data.gaussian(n=40, d=10, seed=0)
@@ -131,6 +133,7 @@ def test_chapter_experiment_claims():
     assert S[0, 1] / S[0, 0] > 0.1 and S[-1, 1] / S[-1, 0] <= 1e-4
 
 
+@pytest.mark.medium
 def test_chapter_lbfgs_and_width_claims():
     """The chapter: L-BFGS reaches the optimum in 50 outer steps; widths 1, 2, 10, 100 all do
     (exercise, 30 outer steps)."""
@@ -146,6 +149,7 @@ def test_chapter_lbfgs_and_width_claims():
         assert abs(h.final_rel_gap) <= 1e-6, width
 
 
+@pytest.mark.medium
 def test_chapter_zero_threshold_claims():
     """The chapter's data: just below ||X^T y|| the trained network is small but non-zero,
     just above it it vanishes (L-BFGS, 100 outer steps, width 10)."""

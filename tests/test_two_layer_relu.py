@@ -48,6 +48,7 @@ def _sphere_max(M, lam, n_dirs=200_000, seed=0):
 
 
 # ---------------------------------------------------------------- patterns
+@pytest.mark.medium
 @pytest.mark.parametrize("n,d,bias", [(5, 1, True), (12, 2, True), (30, 2, True), (9, 3, True),
                                       (15, 2, False), (8, 4, False), (7, 1, False), (160, 2, True)])
 def test_enumeration_count_equals_formula(n, d, bias):
@@ -93,6 +94,7 @@ def test_cone_support_matches_an_socp():
 
 
 # ---------------------------------------------------------------- program vs recovered network
+@pytest.mark.medium
 @pytest.mark.parametrize("bias", ["regularized", "free", "none"])
 def test_solve_certified_and_agrees_with_cvxpy(solved, bias):
     prob, sol, ref = solved[bias]
@@ -114,6 +116,7 @@ def test_solve_certified_and_agrees_with_cvxpy(solved, bias):
     assert sol.dual_value <= ref.value * (1 + 1e-12)
 
 
+@pytest.mark.medium
 def test_value_of_regularized_example(solved):
     # sampling 344 of the 382 patterns gives an upper bound; the exact value is lower
     prob, sol, _ = solved["regularized"]
@@ -123,6 +126,7 @@ def test_value_of_regularized_example(solved):
     assert not few.info["upper_bound"]   # n = 20, rank 3: the exact check is still affordable
 
 
+@pytest.mark.medium
 def test_recovered_network_width_and_forward(solved):
     prob, sol, _ = solved["free"]
     k = sol.info["active_blocks"]
@@ -153,6 +157,7 @@ def test_free_bias_in_1d_equals_relu1d(beta):
 
 
 # ---------------------------------------------------------------- trained networks vs the program
+@pytest.mark.medium
 def test_trained_network_never_beats_the_certified_optimum(data):
     torch.set_num_threads(1)
     X, y = data
@@ -180,6 +185,7 @@ def test_zero_network_from_beta_max(data):
         assert below.value < 0.5 * base @ base and below.certified
 
 
+@pytest.mark.medium
 def test_sampled_patterns_on_high_rank_data_are_an_upper_bound():
     X, y = dk.data.sine_features(40, 10, seed=2)
     prob = dk.TwoLayerReLU(X, y, 0.5, patterns=200, seed=0)
@@ -198,6 +204,7 @@ def test_sampled_patterns_on_high_rank_data_are_an_upper_bound():
     assert abs(ref.value - sol.value) <= 1e-6 * sol.value
 
 
+@pytest.mark.medium
 def test_gate_vectors_give_the_same_program_as_cvxpy():
     X, y = dk.data.sine_features(30, 3, seed=4)
     G = np.random.default_rng(0).standard_normal((4, 40))
@@ -293,6 +300,7 @@ def test_pattern_count_grows_like_n_to_the_rank_minus_one(r):
 
 
 # ---------------------------------------------------------------- from the review
+@pytest.mark.medium
 @pytest.mark.parametrize("name", ["duplicated", "grid", "binary", "scaled_columns"])
 def test_enumeration_on_degenerate_data_is_complete(name):
     rng = np.random.default_rng(0)
@@ -306,6 +314,7 @@ def test_enumeration_on_degenerate_data_is_complete(name):
     assert {c.tobytes() for c in S.T} <= D
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("bias", ["regularized", "free", "none"])
 def test_scaling_y_and_beta_scales_the_value(data, bias):
     X, y = data

@@ -57,6 +57,7 @@ def test_3d_balance(trained):
     assert np.linalg.norm(W1.T @ W1 - W2 @ W2.T) <= 1e-6
 
 
+@pytest.mark.medium
 def test_3e_whitened_svt_and_trained_rank_follow_the_singular_values():
     X, Y = _data(100, 20, 5, whiten=True)
     sig = np.linalg.svd(X.T @ Y, compute_uv=False)
