@@ -496,8 +496,12 @@ class TwoLayerLinear(Problem):
         if fallback:
             if verbose:
                 print(f"TwoLayerLinear.solve: {why}; falling back to cvxpy")
-            ref = self._solve_cvxpy_unit_scale(width, solver)
-            if ref.certified:
+            try:
+                ref = self._solve_cvxpy_unit_scale(width, solver)
+            except RuntimeError as exc:       # the fallback failed too: say both
+                why += f"; cvxpy's fallback failed too ({exc})"
+                ref = None
+            if ref is not None and ref.certified:
                 ref.info.update(iterations=info["iterations"], fista_gap=gap,
                                 fallback=why + "; solved by cvxpy instead")
                 ref.solve_time = time.perf_counter() - t0
