@@ -162,9 +162,11 @@ def test_solution_is_consistent(case, solved):
 @pytest.mark.parametrize("case", SOLVABLE, ids=SOLVABLE_IDS)
 def test_auto_is_the_default_and_none_its_alias(case, solved):
     prob, sol = solved[case.name]
-    for method in ("auto", None):
-        other = prob.solve(method=method)
-        assert other.method == sol.method and _close(other.value, sol.value, 1e-12)
+    other = prob.solve(method="auto")
+    assert other.method == sol.method and _close(other.value, sol.value, 1e-12)
+    with pytest.warns(DeprecationWarning, match="method=None"):
+        other = prob.solve(method=None)
+    assert other.method == sol.method and _close(other.value, sol.value, 1e-12)
     with pytest.raises(ValueError, match="method"):
         prob.solve(method="no-such-method")
 

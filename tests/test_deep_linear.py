@@ -252,8 +252,8 @@ def test_deep_linear_bad_input(kwargs, match):
 def test_deep_linear_bad_widths_weights_and_nets():
     X, y = dk.data.gaussian(n=10, d=4, seed=0)
     prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.0)
-    for widths, match in [([3, 3], "depth - 1 = 3 hidden widths"), ([3, 0, 2], r"widths\[1\] must be"),
-                          ("wide", "widths must be an int or a list"), (0, r"widths\[0\] must be")]:
+    for widths, match in [([3, 3], "depth - 1 = 3 hidden widths"), ([3, 0, 2], r"width\[1\] must be"),
+                          ("wide", "width must be an int or a list"), (0, r"width\[0\] must be")]:
         with pytest.raises(ValueError, match=match):
             prob.network(widths)
         with pytest.raises(ValueError, match=match):

@@ -149,7 +149,9 @@ class Solution:
         Optimal layer weights, in the form ``prob.objective`` accepts.
     dual : ndarray or None
         A dual-feasible point :math:`\\lambda`; ``prob.dual_objective(dual)`` is a lower bound.
-        None for a problem without a dual (then ``dual_value`` is NaN).
+        None for a problem without a dual (then ``dual_value`` is NaN). Where the dual cannot
+        be evaluated (a two-layer ReLU program whose sampled patterns cannot be enumerated) it
+        is the restricted program's dual point, and ``dual_value`` is NaN.
     dual_value : float
         ``prob.dual_objective(dual)``.
     method : str
@@ -279,7 +281,9 @@ class Problem(abc.ABC):
     @abc.abstractmethod
     def dual_objective(self, lam) -> float:
         """The dual objective :math:`g(\\lambda)`; ``-inf`` where ``lam`` is dual infeasible
-        (see :meth:`dual_constraint`), so its value is always a lower bound on the optimum."""
+        (see :meth:`dual_constraint`), so its value is always a lower bound on the optimum.
+        A ``RuntimeError`` where feasibility cannot be decided (a two-layer ReLU program whose
+        activation patterns cannot be enumerated)."""
 
     @abc.abstractmethod
     def dual_constraint(self, lam) -> DualConstraint:
@@ -289,7 +293,7 @@ class Problem(abc.ABC):
     @abc.abstractmethod
     def feasible_dual(self, lam) -> np.ndarray:
         """A dual-feasible point made from ``lam`` (scaled or projected into the feasible set),
-        as an array of ``lam``'s shape: ``dual_objective(feasible_dual(lam))`` is a valid lower
+        as an array of ``y``'s shape: ``dual_objective(feasible_dual(lam))`` is a valid lower
         bound for any ``lam``."""
 
     @property
@@ -313,8 +317,9 @@ class Problem(abc.ABC):
         ``method="auto"`` picks the fastest exact solver for this problem; each class lists
         its other methods (``"cvxpy"`` is the reference everywhere it exists) and may add its
         own keyword options (with defaults). ``width`` sets the hidden width of the returned
-        weights (an int or a sequence, as :meth:`network`); ``verbose=True`` prints the
-        solver's progress. ``sol.certified`` follows the one rule of
+        weights (an int or a sequence, as :meth:`network`); ``verbose=True`` prints a
+        summary line (method, values, relative gap, time), preceded by one line per inner
+        stage where the solve has stages. ``sol.certified`` follows the one rule of
         :func:`~dualkit.problems.base.certify`."""
 
     def with_beta(self, beta: float) -> Self:
@@ -333,16 +338,19 @@ class Problem(abc.ABC):
         derived
         strengths, e.g. an effective beta, override it)."""
 
-    def path(self, betas, width=None) -> list[Solution]:
-        """Solutions along several regularization strengths (one :meth:`~dualkit.Problem.with_beta` problem
-        each, solved with ``method="auto"``)."""
+    def path(self, betas, width=None, *, widths=None) -> list[Solution]:
+        """Solutions along several regularization strengths (one
+        :meth:`~dualkit.Problem.with_beta` problem each, solved with ``method="auto"``);
+        ``widths=`` is the deprecated old name of ``width``."""
+        width = self._width(width, widths)
         return [self.with_beta(float(b)).solve(width=width) for b in check_betas(betas)]
 
     # ------------------------------------------------------------------ certificates
     def lower_bound(self) -> float | None:
         """The best certified lower bound on the primal optimum (the dual value of
         :meth:`solve`, cached), or None when this problem has no certified bound (e.g. a
-        program whose patterns are sampled, or an architecture without a convex dual)."""
+        two-layer ReLU program whose sampled patterns cannot be enumerated, or an architecture
+        without a convex dual)."""
         if not self._bound_known:
             sol = self.solve()
             self._bound_cache = float(sol.dual_value) if np.isfinite(sol.dual_value) else None
@@ -373,11 +381,15 @@ class Problem(abc.ABC):
     def _method(method: str | None, choices: tuple[str, ...], auto: str) -> str:
         """Resolve ``method``: ``"auto"`` (or None, its old spelling) becomes ``auto``; other
         values must be one of ``choices``."""
-        if method is None or method == "auto":
+        if method is None:
+            warnings.warn('method=None is deprecated; pass method="auto" (the default).',
+                          DeprecationWarning, stacklevel=3)
+            return auto
+        if method == "auto":
             return auto
         if method not in choices:
-            raise ValueError(
-                f"method must be one of {sorted(map(repr, ('auto', *choices)))}; got {method!r}.")
+            names = ", ".join(repr(m) for m in ("auto", *choices))
+            raise ValueError(f"method must be one of {names}; got {method!r}.")
         return method
 
     @staticmethod

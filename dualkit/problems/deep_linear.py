@@ -62,17 +62,17 @@ def _check_depth(depth) -> int:
     return int(depth)
 
 
-def _check_widths(widths, depth: int) -> list[int]:
+def _check_widths(widths, depth: int, name: str = "width") -> list[int]:
     if isinstance(widths, (numbers.Integral, np.integer)) and not isinstance(widths, bool):
         widths = [int(widths)] * (depth - 1)
     if not isinstance(widths, (list, tuple, np.ndarray)):
         raise ValueError(
-            f"widths must be an int or a list of depth - 1 = {depth - 1} hidden widths; got {widths!r}."
-        )
-    widths = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
+            f"{name} must be an int or a list of depth - 1 = {depth - 1} hidden widths; "
+            f"got {widths!r}.")
+    widths = [check_positive_int(m, f"{name}[{i}]") for i, m in enumerate(widths)]
     if len(widths) != depth - 1:
         raise ValueError(
-            f"widths must list depth - 1 = {depth - 1} hidden widths; got {len(widths)}: {widths}."
+            f"{name} must list depth - 1 = {depth - 1} hidden widths; got {len(widths)}: {widths}."
         )
     return widths
 
@@ -91,7 +91,7 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     """
     W = as_matrix(W, "W")
     L = _check_depth(depth)
-    widths = _check_widths(widths, L)
+    widths = _check_widths(widths, L, "widths")
     t = check_positive_float(t, "t")
     P, s, Qt = np.linalg.svd(W, full_matrices=False)
     r = int(np.sum(s > 1e-9 * s[0])) if s.size and s[0] > 0 else 0
@@ -210,7 +210,7 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
     if isinstance(n_constrained, bool) or not isinstance(n_constrained, numbers.Integral) \
             or n_constrained < 0:
         raise ValueError(f"n_constrained must be an integer >= 0; got {n_constrained!r}.")
-    widths = _check_widths(widths, int(n_constrained) + 2)
+    widths = _check_widths(widths, int(n_constrained) + 2, "widths")
     if isinstance(t, bool) or not isinstance(t, numbers.Real) or not np.isfinite(t) or t < 0:
         raise ValueError(f"t must be a finite number >= 0; got {t!r}.")
     norm = float(np.linalg.norm(w))
@@ -836,7 +836,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             info = {"stationary_values": vals[1:], "zero_value": vals[0], "global_is_zero": k == 0,
                     "exact": "the optimum is found exactly by the search over every stationary "
                              "point on the ridge path (derivations appendix, "
-                             "app-deep-weight-decay); no dual exists here"}
+                             "app-deep-weight-decay); the Lagrangian dual has a gap here"}
         value = self.objective(weights)
         lam = self._dual_optimum(w)
         dual_value = self.dual_objective(lam)

@@ -562,15 +562,17 @@ class TwoLayerLinear(Problem):
         lam_val = self.feasible_dual(dual.x["lam"])
         return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, "cvxpy", info)
 
-    def path(self, betas, width=None) -> list[Solution]:
+    def path(self, betas, width=None, *, widths=None) -> list[Solution]:
         r"""Solutions for many betas, reusing one factorization of :math:`X` (scalar outputs) or
-        the Gram matrices (vector outputs): each is the solve of :meth:`~dualkit.Problem.with_beta`, and
-        for the
-        squared loss with scalar outputs the whole path is evaluated in batches (below).
+        the Gram matrices (vector outputs): each is the solve of
+        :meth:`~dualkit.Problem.with_beta`, and for the squared loss with scalar outputs the whole
+        path is evaluated in batches (below). ``widths=`` is the deprecated old name of
+        ``width``.
 
         Returns one :class:`Solution` per beta, each solved at that beta.
         """
         betas = check_betas(betas)
+        width = self._width(width, widths)
         width = None if width is None else hidden_widths(width, 1)[0]
         if not self.vector and isinstance(self.loss, Squared):
             return self._path_closed_form(betas, width)
