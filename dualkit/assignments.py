@@ -266,6 +266,9 @@ def find_root(start=".") -> Path:
 
 
 def main(argv=None) -> int:
+    """The command line, ``python -m dualkit.assignments {build,colab,check-colab,grade} ...``
+    (``--help`` lists the options); returns the exit status (0 on success, 2 on a usage
+    error)."""
     ap = argparse.ArgumentParser(prog="python -m dualkit.assignments", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["build", "colab", "check-colab", "grade"])
     ap.add_argument("submissions", nargs="?", help="grade: the folder of submitted notebooks")

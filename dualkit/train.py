@@ -75,10 +75,12 @@ class History:
 
     @property
     def final_objective(self) -> float:
+        """The last recorded objective."""
         return float(self.objective[-1])
 
     @property
     def final_rel_gap(self) -> float:
+        """The last recorded relative gap (NaN without a bound)."""
         return float(self.rel_gap[-1])
 
     def singular_values_of(self, layer: int = 0) -> np.ndarray:

@@ -445,6 +445,9 @@ class RankOneReLU(Problem):
         return net
 
     def check_network(self, net) -> None:
+        """Raise a ``ValueError`` unless ``net`` is a deep ReLU network of this architecture (depth,
+        input size, sphere layers of radius t, biases as ``bias`` says), as :meth:`network`
+        builds."""
         from ..nets import DeepReLUNet
         if (not isinstance(net, DeepReLUNet) or net.d != self.d or net.depth != self.depth
                 or net.sphere_layers != self.depth - 2 or net.has_skip

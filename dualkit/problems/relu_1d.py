@@ -190,6 +190,7 @@ class ReLU1D(Problem):
 
     @property
     def beta_eff(self) -> float:
+        """The strength of the equivalent two-layer program, ``beta / value_scale``."""
         return self.beta / self.value_scale
 
     def __repr__(self) -> str:
@@ -582,6 +583,8 @@ class ReLU1D(Problem):
         return net
 
     def check_network(self, net) -> None:
+        """Raise a ``ValueError`` unless ``net`` is a 1-D ReLU network of this depth (and skip
+        connection as ``skip`` says), as :meth:`network` builds."""
         from ..nets import DeepReLUNet
         if not isinstance(net, DeepReLUNet) or net.d != 1 or net.depth != self.depth:
             raise ValueError(f"net must be a 1-D DeepReLUNet of depth {self.depth} "

@@ -458,6 +458,8 @@ class TwoLayerReLU(Problem):
         return net
 
     def check_network(self, net) -> None:
+        """Raise a ``ValueError`` unless ``net`` is a two-layer ReLU network on this input size with
+        this problem's bias convention, as :meth:`network` builds."""
         from ..nets import DeepReLUNet
         if not isinstance(net, DeepReLUNet) or net.depth != 2 or net.d != self.d:
             raise ValueError(f"net must be a two-layer DeepReLUNet on {self.d} inputs "

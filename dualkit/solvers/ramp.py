@@ -79,11 +79,13 @@ class RampFit:
         return self.b0 + self.c * x + left + right
 
     def objective(self, y, w, beta) -> float:
+        r""":math:`\tfrac12\sum_j w_j(f(x_j)-y_j)^2+\beta\,\mathrm{cost}` of this fit."""
         r = self.at_knots() - y
         return 0.5 * float(r @ (w * r)) + beta * self.cost
 
     @property
     def cost(self) -> float:
+        r"""The regularization :math:`\|\alpha\|_1+\|\gamma\|_1` (the slope changes)."""
         return float(np.abs(self.alpha).sum() + np.abs(self.gamma).sum())
 
 

@@ -203,6 +203,7 @@ class Blocks:
 
     @property
     def size(self) -> int:
+        """The number of blocks (patterns)."""
         return self.D.shape[1]
 
     def anchor_rows(self, idx=None) -> np.ndarray:
@@ -214,6 +215,8 @@ class Blocks:
         return A
 
     def matrix(self, j: int) -> np.ndarray:
+        r"""The matrix :math:`M_j=M-\mathbf 1M_{k_j}^\top` of block ``j`` (``M`` without an
+        anchor)."""
         k = self.anchors[j]
         return self.M if k < 0 else self.M - self.M[k]
 
@@ -229,6 +232,7 @@ class Blocks:
         return (np.where(self.D[:, j], 1.0, -1.0)[:, None] * Mj)[keep]
 
     def take(self, idx) -> Blocks:
+        """The blocks ``idx`` (an index array or slice), sharing ``M``."""
         return Blocks(self.M, self.D[:, idx], self.anchors[idx])
 
 
