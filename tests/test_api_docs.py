@@ -17,6 +17,12 @@ import pytest
 MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.diagnostics", "dualkit.splines",
            "dualkit.book", "dualkit.timing", "dualkit.widgets", "dualkit.solvers.closed_form",
            "dualkit.solvers.proximal", "dualkit.exercises", "dualkit.exercises._core"]
+# the modules whose public names are documented (all of them; the type hints are still partial)
+DOC_MODULES = MODULES + [
+    "dualkit.problems.base", "dualkit.problems.two_layer_linear", "dualkit.problems.deep_linear",
+    "dualkit.problems.relu_1d", "dualkit.problems.rank_one_relu", "dualkit.problems.two_layer_relu",
+    "dualkit.solvers.ramp", "dualkit.solvers.relu_program", "dualkit.solvers.cvxpy_ref",
+    "dualkit.train", "dualkit.check", "dualkit.plot", "dualkit.assignments"]
 
 
 def public_callables(module):
@@ -61,7 +67,7 @@ def annotated(fn, is_method: bool) -> bool:
     return all(p.name in hints for p in params) and (fn.__name__ == "__init__" or "return" in hints)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", DOC_MODULES)
 def test_public_names_have_docstrings(name):
     module = importlib.import_module(name)
     missing = [q for q, obj, _ in public_callables(module)
