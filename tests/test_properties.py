@@ -217,7 +217,14 @@ def test_deep_linear(data):
     bmax = dk.DeepLinear.beta_max_for(X, y, depth=depth, t=t)
     beta = beta_fraction(data.draw, rng) * bmax if bmax > 0 else 1.0
     prob = dk.DeepLinear(X, y, beta, depth=depth, t=t)
-    sol = prob.solve(width=data.draw(st.integers(1, 4)) if K == 1 else None)
+    try:
+        sol = prob.solve(width=data.draw(st.integers(1, 4)) if K == 1 else None)
+    except RuntimeError as exc:
+        # vector outputs go through the two-layer FISTA (test_two_layer_linear_vector): on
+        # ill-conditioned X it may not certify, and then says so
+        assert K > 1 and "FISTA ended" in str(exc) and np.linalg.cond(X) > 1e6, str(exc)
+        PROPERTY_COUNTS["DeepLinear", "declined (RuntimeError, K > 1, cond > 1e6)"] += 1
+        return
     zero = 0.5 * float(np.sum(y * y))
     check_certificate("DeepLinear", prob, sol, zero)
     assert sol.certified or K > 1, "the scalar closed form always certifies"
