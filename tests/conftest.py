@@ -3,9 +3,10 @@
 * ``python -m pytest -m quick``: the edit-and-test loop (< 90 s on 2 cores). ``quick`` is set
   here on every test not marked ``medium``, ``slow`` or ``browser``, so a new test is quick until
   marked; a quick test that takes over ``QUICK_LIMIT_S`` is listed at the end of the session.
-* ``python -m pytest``: the README tier, every test but ``slow`` and ``browser`` (pyproject's
+* ``python -m pytest``: the README tier, every test but ``slow``, ``browser`` and ``book`` (pyproject's
   ``addopts`` has ``-m 'not slow'``; a ``-m`` on the command line replaces it).
 * ``python -m pytest -m slow``: the slow tier, which .ci/run runs after the README tier.
+* ``python -m pytest -m browser`` and ``-m book``: after a build of the book (see below).
 """
 import sys
 
@@ -49,7 +50,10 @@ CLAIM_MODULES = ("test_chapter_", "test_two_layer_linear", "test_deep_linear", "
 
 
 #: the tiers' markers: ``quick`` is set here on every test that has none of the others
-NOT_QUICK = ("medium", "slow", "browser")
+NOT_QUICK = ("medium", "slow", "browser", "book")
+
+#: markers of tests that need the built book (_build): run only when asked for by name
+ON_REQUEST = ("browser", "book")
 
 
 @pytest.hookimpl(tryfirst=True)     # before ``-m`` selects on the markers set here
@@ -59,16 +63,16 @@ def pytest_collection_modifyitems(config, items):
             it.add_marker(pytest.mark.claim)
         if not any(it.get_closest_marker(m) for m in NOT_QUICK):
             it.add_marker(pytest.mark.quick)
-    _deselect_browser(config, items)
+    _deselect_on_request(config, items)
 
 
-def _deselect_browser(config, items):
-    """Browser tests (marker ``browser``) need the built book: they run only when asked for by
-    name, ``python -m pytest -m browser`` (.ci/run does it after the build), whatever other
-    ``-m`` expression is given."""
-    if "browser" in (config.getoption("markexpr") or ""):
-        return
-    keep = [it for it in items if it.get_closest_marker("browser") is None]
+def _deselect_on_request(config, items):
+    """Browser tests (marker ``browser``) and the book's glued claims (marker ``book``) need the
+    built book: each runs only when asked for by name, ``python -m pytest -m browser`` or
+    ``-m book`` (.ci/run does both after the build), whatever other ``-m`` expression is given."""
+    asked = config.getoption("markexpr") or ""
+    drop = [m for m in ON_REQUEST if m not in asked]
+    keep = [it for it in items if not any(it.get_closest_marker(m) for m in drop)]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[it for it in items if it not in keep])
         items[:] = keep
