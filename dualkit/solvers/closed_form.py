@@ -48,8 +48,10 @@ class RidgePath:
     >>> X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
     >>> path = RidgePath(X, y)               # one factorization for every beta
     >>> w, lam = path.solve(0.5), path.dual(0.5)
-    >>> bool(np.allclose(lam, y - X @ w)), bool(np.isclose(np.linalg.norm(w), path.tau(0.5)))
-    (True, True)
+    >>> bool(np.allclose(lam, y - X @ w))
+    True
+    >>> bool(np.isclose(np.linalg.norm(w), path.tau(0.5)))
+    True
     """
 
     def __init__(self, X: ArrayLike, y: ArrayLike, method: str = "auto"):

@@ -282,9 +282,14 @@ def relu_cone_program(M, D, y, beta: float, anchors=None,
     With block matrices :math:`M_j=M` (or :math:`M-\mathbf 1a_j^\top` when ``anchors`` (P, p)
     gives the rows :math:`a_j`, the free-bias form, which also adds a free offset :math:`b_0`):
 
-    .. math:: \min_{v_j,w_j}\ \tfrac12\Big\|\sum_jD_jM_j(v_j-w_j)\,(+\,b_0)-y\Big\|^2
-              +\beta\sum_j(\|v_j\|_2+\|w_j\|_2)
-              \ \text{ s.t. }\ (2D_j-I)M_jv_j\ge0,\ (2D_j-I)M_jw_j\ge0 .
+    .. math::
+
+       \begin{aligned}
+       \min_{v_j,w_j}\ &\tfrac12\Big\|\sum_jD_jM_j(v_j-w_j)\,(+\,b_0)-y\Big\|^2\\
+       &+\beta\sum_j(\|v_j\|_2+\|w_j\|_2)\\
+       \text{s.t. }\ &(2D_j-I)M_jv_j\ge0,\\
+       &(2D_j-I)M_jw_j\ge0 .
+       \end{aligned}
 
     Clarabel with tight tolerances (1e-10), retried with its defaults when that fails.
     Returns ``x["V"]``, ``x["W"]`` (p, P) (and ``x["b0"]`` with ``anchors``).
