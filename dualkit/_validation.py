@@ -14,6 +14,13 @@ import numpy as np
 def _as_float_array(a, name: str, copy: bool = True) -> np.ndarray:
     if a is None:
         raise ValueError(f"{name} is None; expected a numeric array.")
+    if isinstance(a, np.ma.MaskedArray):
+        if np.ma.is_masked(a):
+            raise ValueError(
+                f"{name} is a masked array with {int(np.ma.count_masked(a))} masked entries; "
+                "dualkit has no notion of missing values. Drop those rows, or fill them "
+                f"({name}.filled(value)), first.")
+        a = a.data
     try:
         # torch tensors and other array-likes
         if hasattr(a, "detach"):
@@ -131,9 +138,12 @@ def check_betas(betas, allow_zero: bool = True) -> np.ndarray:
 
 
 def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int after checking that it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    """Return ``value`` as an int after checking that it is an integer >= 1 (a float with no
+    fraction is accepted; bools are refused)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer >= 1; got the bool {value!r}.")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
             value = int(float(value))
         else:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
@@ -143,12 +153,46 @@ def check_positive_int(value, name: str) -> int:
     return value
 
 
+#: the largest seed: torch's generators take a signed 64-bit integer
+MAX_SEED = 2**63 - 1
+
+
 def check_seed(seed, name: str = "seed") -> int:
-    """Return ``seed`` as an int after checking that it is an integer >= 0 (NumPy and torch
-    generators are seeded with it)."""
+    """Return ``seed`` as an int after checking that it is an integer in ``[0, 2**63 - 1]``
+    (NumPy and torch generators are seeded with it)."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"{name} must be a non-negative integer; got {seed!r}.")
+    if seed > MAX_SEED:
+        raise ValueError(f"{name} must be at most 2**63 - 1 (torch seeds are signed 64-bit "
+                         f"integers); got {seed}. Use seed % 2**63.")
     return int(seed)
+
+
+#: the most parameters a network dualkit builds may have (8 GB of float64); above it ``network``
+#: refuses instead of allocating until the process is killed
+MAX_PARAMETERS = 10**9
+
+
+def check_parameter_count(count: int, what: str) -> None:
+    """Refuse a network of more than :data:`MAX_PARAMETERS` parameters with a ``ValueError``
+    (``what`` describes the request, e.g. ``"width=10**9 with d=5"``)."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{what} asks for {count:.3g} parameters, more than dualkit builds "
+            f"({MAX_PARAMETERS:.0e}, {8 * MAX_PARAMETERS / 1e9:.0f} GB in float64); choose a "
+            "smaller width. The optimal networks of the book need at most n + 1 neurons.")
+
+
+def finite_or_raise(value, what: str, fix: str):
+    """Return ``value`` (a number or an array) if every entry is finite; otherwise raise a
+    ``ValueError`` saying that ``what`` overflowed or is undefined in float64 and how to fix it
+    (``fix``, e.g. ``"rescale X and y to entries of order 1"``). The one guard against silent
+    inf/NaN results."""
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN (undefined)" if np.isnan(arr).any() else "infinite (overflow)"
+        raise ValueError(f"{what} is {bad} in float64: {fix}.")
+    return value
 
 
 def check_positive_float(value, name: str) -> float:
