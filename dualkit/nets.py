@@ -4,21 +4,23 @@ Layers use the book's row-vector convention: :math:`W_l\in\mathbb R^{m_{l-1}\tim
 :math:`m_0=d`, and a linear network computes :math:`f(X)=XW_1\cdots W_{L-1}w_L`.
 All modules use float64, and their weights can be read back as NumPy arrays with
 :meth:`DeepLinearNet.weights`, in the form every problem's ``objective`` accepts.
+:class:`ReLUWeights` lives in the NumPy-only :mod:`dualkit.weights` and is re-exported here.
+Every constructor refuses a network of more than ``MAX_PARAMETERS`` (1e9) parameters with a
+``ValueError`` before allocating it.
 
 Introduced in :ref:`ch-two-layer-linear`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch
-from numpy.typing import ArrayLike
 from torch import nn
 
-from ._validation import _as_float_array, check_positive_float, check_positive_int, check_seed
+from ._validation import check_parameter_count, check_positive_float, check_positive_int, check_seed
+from .weights import ReLUWeights  # NumPy only; re-exported here, where it was defined first
 
 __all__ = ["DeepLinearNet", "DeepReLUNet", "ReLUWeights"]
 
@@ -49,8 +51,8 @@ class _Layers:
                      sphere_layers: int, radius: float) -> tuple[int, list[int], int, float]:
         """Validated ``d``, hidden ``widths`` (a list), ``sphere_layers`` and ``radius``."""
         d = check_positive_int(d, "d")
-        if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
-            widths = [widths]
+        if isinstance(widths, (int, np.integer, bool, np.bool_, float, np.floating)):
+            widths = [check_positive_int(widths, "widths")]    # refuses bools, inf, 2.5
         if not isinstance(widths, (list, tuple, np.ndarray)):
             raise ValueError(f"widths must be an int or a list of hidden widths; got {widths!r}.")
         hidden = [check_positive_int(m, f"widths[{i}]") for i, m in enumerate(widths)]
@@ -63,6 +65,13 @@ class _Layers:
         if isinstance(radius, bool) or not np.isfinite(radius) or radius <= 0:
             raise ValueError(f"radius must be a finite number > 0; got {radius!r}.")
         return d, hidden, int(sphere_layers), float(radius)
+
+    @staticmethod
+    def _check_size(dims: list[int]) -> None:
+        """Refuse (``ValueError``) a network whose layers ``dims[i] x dims[i+1]`` (plus one
+        bias per hidden neuron) exceed ``MAX_PARAMETERS``, before anything is allocated."""
+        count = sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=False)) + sum(dims[1:])
+        check_parameter_count(count, f"a network of layer sizes {dims}")
 
 
 class DeepLinearNet(_Layers, nn.Module):
@@ -108,6 +117,7 @@ class DeepLinearNet(_Layers, nn.Module):
         init_scale = check_positive_float(init_scale, "init_scale")
         gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, out]
+        self._check_size(dims)
         self.d, self.widths, self.out = d, widths, out
         self.layers = nn.ParameterList(
             nn.Parameter(
@@ -144,61 +154,6 @@ class DeepLinearNet(_Layers, nn.Module):
     def extra_repr(self) -> str:
         sphere = f", sphere_layers={self.sphere_layers}, radius={self.radius:g}"
         return f"d={self.d}, widths={self.widths}, out={self.out}" + (sphere if self.sphere_layers else "")
-
-
-def _finite_float(v: Any, name: str) -> float:
-    scalar = not isinstance(v, (bool, str, bytes)) and np.isscalar(v)
-    if not scalar or not np.isfinite(float(v)):
-        raise ValueError(f"{name} must be a finite number; got {v!r}.")
-    return float(v)
-
-
-class ReLUWeights(list):
-    r"""Layer weights of a ReLU network: a list :math:`[W_1,\dots,W_{L-1},w_L]` (so every
-    function that takes a list of layers works on it) that also carries the biases.
-
-    Attributes
-    ----------
-    biases : list
-        ``biases[l]`` is the bias vector of layer ``l + 1`` or None; ``biases[-1]`` is the
-        output bias (a float) or None.
-    skip : float or None
-        Coefficient :math:`c` of an unregularized linear skip term :math:`c\,x` (1-D inputs).
-
-    Notes
-    -----
-    Introduced in :ref:`ch-splines-1d`.
-    """
-
-    def __init__(self, layers: Iterable[ArrayLike],
-                 biases: Sequence[ArrayLike | None] | None = None, skip: float | None = None):
-        super().__init__(_as_float_array(W, f"layers[{i}]") for i, W in enumerate(layers))
-        if biases is None:
-            biases = [None] * len(self)
-        if len(biases) != len(self):
-            raise ValueError(f"biases must have one entry per layer ({len(self)}); got {len(biases)}.")
-        self.biases = [None if b is None else _as_float_array(b, f"biases[{i}]")
-                       for i, b in enumerate(biases)]
-        self.skip = None if skip is None else _finite_float(skip, "skip")
-
-    def forward(self, X: ArrayLike) -> np.ndarray:
-        """The network's output on inputs ``X`` of shape (n, d) (NumPy)."""
-        A = np.asarray(X, dtype=np.float64)
-        for W, b in zip(self[:-1], self.biases[:-1], strict=True):
-            A = A @ W
-            if b is not None:
-                A = A + b
-            A = np.maximum(A, 0.0)
-        out = A @ self[-1]
-        if self.biases[-1] is not None:
-            out = out + self.biases[-1]
-        if self.skip is not None:
-            out = out + self.skip * np.asarray(X, dtype=np.float64)[:, 0]
-        return out
-
-    def __repr__(self) -> str:
-        return (f"ReLUWeights(shapes={[W.shape for W in self]}, "
-                f"biases={[None if b is None else b.shape for b in self.biases]}, skip={self.skip})")
 
 
 class DeepReLUNet(_Layers, nn.Module):
@@ -245,6 +200,7 @@ class DeepReLUNet(_Layers, nn.Module):
         init_scale = check_positive_float(init_scale, "init_scale")
         gen = torch.Generator().manual_seed(check_seed(seed))
         dims = [d, *widths, 1]
+        self._check_size(dims)
         self.d, self.widths = d, widths
         self.bias_mode, self.has_output_bias, self.has_skip = bias, bool(output_bias), bool(skip)
         layers = []
