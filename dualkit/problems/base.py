@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import abc
 import copy
+import json
+import os
 import warnings
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from .._validation import check_beta, check_betas, check_positive_int
+from .._validation import (
+    _as_float_array,
+    check_beta,
+    check_betas,
+    check_positive_int,
+    finite_or_raise,
+)
 from ..diagnostics import relative_gap
+from ..weights import ReLUWeights
 
 if TYPE_CHECKING:
     from typing import Self  # Python >= 3.11; annotations only (requires-python is 3.10)
 
+    from torch import nn
+
     from ..losses import Loss
 
-__all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "certify",
-           "hidden_widths", "last_two_decay_objective"]
+__all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "SOLUTION_FORMAT",
+           "certify", "hidden_widths", "last_two_decay_objective"]
 
 #: The relative duality gap at which a solve is *certified*, per kind of solver: the one
 #: tolerance table of dualkit, used by :func:`~dualkit.problems.base.certify`. Closed forms are
@@ -137,7 +149,132 @@ class DualConstraint(NamedTuple):
         return bool(self.value <= self.bound + self.slack)
 
 
-@dataclass
+#: version of the file format of :meth:`Solution.save`; :meth:`Solution.load` reads this one
+SOLUTION_FORMAT = 1
+_FORMAT_NAME = "dualkit.Solution"
+
+
+def _encode(v: Any) -> Any:
+    """A JSON-ready scalar: non-finite floats as ``{"__float__": "nan"}`` (strict JSON has no
+    NaN or Infinity), NumPy scalars as Python ones."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if np.isfinite(f) else {"__float__": repr(f)}
+    return v
+
+
+def _decode_hook(obj: dict) -> Any:
+    if set(obj) == {"__float__"} and obj["__float__"] in ("nan", "inf", "-inf"):
+        return float(obj["__float__"])
+    return obj
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, allow_nan=False, sort_keys=True)
+
+
+def _jsonable(v: Any) -> Any:
+    """``v`` as JSON data, or ``TypeError`` when it is not (arrays, objects)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_, int, np.integer, float, np.floating)):
+        return _encode(v)
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        if set(v) == {"__float__"}:
+            raise TypeError("a dict with the single key '__float__' is reserved")
+        return {k: _jsonable(x) for k, x in v.items()}
+    raise TypeError(f"{type(v).__name__} is not JSON data")
+
+
+def _json_info(info: dict) -> tuple[dict, list[str]]:
+    """The JSON-serializable entries of ``info`` (converted) and the keys left out."""
+    kept, dropped = {}, []
+    for k, v in info.items():
+        try:
+            if not isinstance(k, str):
+                raise TypeError("not a string key")
+            kept[k] = _jsonable(v)
+        except TypeError:
+            dropped.append(str(k))
+    return kept, dropped
+
+
+def _scalars(sol: Solution) -> dict:
+    """The scalar fields of a solution, NaN made comparable (``repr`` of non-finite floats)."""
+    out = {}
+    for name in ("value", "dual_value", "solve_time", "beta"):
+        f = float(getattr(sol, name))
+        out[name] = f if np.isfinite(f) else repr(f)
+    out["method"], out["certified"] = str(sol.method), bool(sol.certified)
+    return out
+
+
+def _same_array(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def _same_weights(a: list, b: list) -> bool:
+    """Same layer arrays, and for ReLU weights the same biases and skip."""
+    if isinstance(a, ReLUWeights) != isinstance(b, ReLUWeights) or len(a) != len(b):
+        return False
+    if not all(_same_array(x, y) for x, y in zip(a, b, strict=True)):
+        return False
+    if isinstance(a, ReLUWeights) and isinstance(b, ReLUWeights):
+        return (len(a.biases) == len(b.biases)
+                and all(_same_array(x, y) for x, y in zip(a.biases, b.biases, strict=True))
+                and _same_array(a.skip, b.skip))
+    return True
+
+
+def _skip_through_relus(mats: list[np.ndarray], biases: list, c: float) -> tuple[list, list]:
+    r"""Layers that add :math:`c\,x` to a 1-D ReLU network's output with ReLUs only:
+    :math:`c\,x=c(x)_+-c(-x)_+`, the two extra neurons carried through every hidden layer by
+    an identity block (their values are >= 0, so the ReLUs pass them unchanged)."""
+    if mats[0].shape[0] != 1:
+        raise ValueError("a skip term c*x is defined for scalar inputs only; these weights have "
+                         f"{mats[0].shape[0]} input rows.")
+    out_m, out_b = [], []
+    for i, (W, b) in enumerate(zip(mats, biases, strict=True)):
+        if i == 0:
+            W = np.hstack([W, [[1.0, -1.0]]])
+        if 0 < i:
+            rows = np.zeros((2, W.shape[1]))
+            if i == len(mats) - 1:
+                rows[:, 0] = [c, -c]
+            W = np.vstack([W, rows])
+        if i < len(mats) - 1:
+            if i > 0:
+                W = np.hstack([W, np.vstack([np.zeros((W.shape[0] - 2, 2)), np.eye(2)])])
+            b = None if b is None else np.concatenate([b, [0.0, 0.0]])
+        out_m.append(W)
+        out_b.append(b)
+    return out_m, out_b
+
+
+def _spline_function(weights: Any) -> Any:
+    from ..splines import network_function
+    return network_function(weights)
+
+
+#: fields of Solution subclasses that are derived from the weights, not saved, and rebuilt on
+#: :meth:`Solution.load` (as the solve builds them)
+_DERIVED = {"function": _spline_function}
+
+
+@dataclass(eq=False)
 class Solution:
     """The global optimum of a problem, with its dual certificate.
 
@@ -219,6 +356,253 @@ class Solution:
                       "method": self.method, "time (s)": f"{self.solve_time:.2g}",
                       r"$\beta$": self.beta},
                      digits=8, caption="Solution")._repr_html_()
+
+    # ------------------------------------------------------------------ equality
+    #: a Solution holds arrays and is mutable: it is not hashable
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
+
+    #: every Solution class by name, for :meth:`load` (filled by ``__init_subclass__``)
+    _classes: ClassVar[dict[str, type]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Solution._classes[cls.__name__] = cls
+        # ``@dataclass`` on a subclass would write a field-tuple ``__eq__`` that raises on
+        # arrays ("truth value of an array is ambiguous"); it keeps one found in the class
+        if "__eq__" not in cls.__dict__:
+            cls.__eq__ = Solution.__eq__  # type: ignore[method-assign]
+            cls.__hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        """Equal solutions: the same class, the same scalars (``value``, ``dual_value``,
+        ``method``, ``solve_time``, ``certified``, ``beta``; NaN equals NaN), the same arrays
+        (the weights with their biases and skip, ``dual`` and ``w``, compared with
+        ``np.array_equal`` and NaN positions equal) and the same *saved part* of ``info``
+        (its JSON-serializable entries, as :meth:`save` writes them). Never raises; fields a
+        subclass derives from the weights (``SplineSolution.function``) are not compared."""
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Solution)
+        try:
+            return (_scalars(self) == _scalars(other)
+                    and _same_weights(self.weights, other.weights)
+                    and _same_array(self.dual, other.dual) and _same_array(self.w, other.w)
+                    and _dumps(_json_info(self.info)[0]) == _dumps(_json_info(other.info)[0]))
+        except (TypeError, ValueError):     # weights that are not arrays: not comparable
+            return False
+
+    # ------------------------------------------------------------------ the optimal network
+    def predict(self, X: Any) -> np.ndarray:
+        r"""The optimal network's output on inputs ``X`` (NumPy only, no torch import).
+
+        ``X`` has shape ``(n, d)`` (a vector of ``n`` scalar inputs where ``d = 1``). For a
+        linear network (a list of layer arrays) it is :math:`X(W_1\cdots W_{L-1}w_L)`, the
+        end-to-end map first, as ``prob.objective`` computes it; for a ReLU network
+        (:class:`~dualkit.weights.ReLUWeights`) :math:`A_l=(A_{l-1}W_l+b_l)_+`,
+        :math:`f=A_{L-1}w_L+b_L\,[+\,c\,x]`. The output has shape ``(n,)`` (``(n, K)`` for
+        vector outputs); ``predict(prob.X)`` is the fit that ``prob.objective(sol.weights)``
+        scores.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` is not a finite numeric array with ``d`` columns, or when the output
+            overflows float64 (rescale ``X``).
+        """
+        ws = self.weights
+        d = int(np.shape(ws[0])[0])
+        A = _as_float_array(X, "X")
+        vector_in = A.ndim == 1 and d == 1
+        if vector_in:
+            A = A.reshape(-1, 1)
+        if A.ndim != 2 or A.shape[1] != d:
+            raise ValueError(f"X must have shape (n, {d}) (the solution's input dimension d = {d}"
+                             f"{', or (n,) for scalar inputs' if d == 1 else ''}); "
+                             f"got shape {np.shape(X)}.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            if isinstance(ws, ReLUWeights):
+                out = ws.forward(A)
+            else:
+                M = np.asarray(ws[0], dtype=float)
+                for W in ws[1:]:
+                    M = M @ np.asarray(W, dtype=float)
+                out = A @ M
+        return finite_or_raise(out, "the prediction", "the optimal network's output at X "
+                               "exceeds float64; rescale X (the network is positively "
+                               "homogeneous) and scale the prediction back")
+
+    def to_module(self) -> nn.Sequential:
+        r"""The optimal network as a plain ``torch.nn.Sequential`` of ``nn.Linear`` and
+        ``nn.ReLU`` (float64), in PyTorch's layout: ``Linear.weight`` is :math:`W_l^\top`
+        (dualkit's layers are row-vector :math:`W_l\in\mathbb R^{m_{l-1}\times m_l}`), with a
+        bias exactly where the solution has one (hidden biases, the output bias). Its output
+        on a float64 tensor ``X`` of shape ``(n, d)`` has shape ``(n, 1)`` (``(n, K)`` for
+        vector outputs) and equals :meth:`predict` up to rounding: ``module(X)[:, 0]``.
+
+        How it relates to ``prob.network()``: that one is dualkit's trainable
+        :class:`~dualkit.nets.DeepLinearNet`/:class:`~dualkit.nets.DeepReLUNet` (random
+        weights, row-vector layout, sphere layers parametrized as :math:`tV/\|V\|_F`, read by
+        ``prob.objective`` and :func:`dualkit.train`); ``to_module`` is the solution's own
+        network, sphere layers already normalised, for use outside dualkit (inference,
+        export, fine-tuning). A linear network becomes bias-free ``Linear`` layers without
+        ``ReLU``. A 1-D network with a skip term :math:`c\,x` (``ReLU1D(skip=True)``) carries
+        it through two extra neurons per hidden layer, :math:`c\,x=c(x)_+-c(-x)_+`: the same
+        function, two more neurons than ``sol.weights``. Imports torch.
+
+        Raises
+        ------
+        ValueError
+            When the weights are not a network of this form (a skip term on inputs with more
+            than one column).
+        """
+        import torch
+        from torch import nn
+
+        ws = self.weights
+        relu = isinstance(ws, ReLUWeights)
+        mats = [np.asarray(W, dtype=np.float64) for W in ws]
+        if mats[-1].ndim == 1:
+            mats[-1] = mats[-1][:, None]
+        biases: list[np.ndarray | None] = [None if b is None else np.asarray(b, dtype=np.float64).reshape(-1)
+                                           for b in (ws.biases if relu else [None] * len(ws))]
+        skip = ws.skip if relu else None
+        if skip is not None:
+            mats, biases = _skip_through_relus(mats, biases, skip)
+        modules: list[nn.Module] = []
+        for i, (W, b) in enumerate(zip(mats, biases, strict=True)):
+            lin = nn.Linear(W.shape[0], W.shape[1], bias=b is not None, dtype=torch.float64)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+                if b is not None:
+                    assert lin.bias is not None
+                    lin.bias.copy_(torch.from_numpy(b))
+            modules.append(lin)
+            if relu and i < len(mats) - 1:
+                modules.append(nn.ReLU())
+        return nn.Sequential(*modules)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the solution to ``path`` (a ``.npz`` file, written at exactly that name).
+
+        The format (version :data:`SOLUTION_FORMAT`) is portable and pickle-free: a NumPy
+        ``.npz`` archive of plain arrays (``weight_0, ...``, ``bias_<l>`` for the layers that
+        have one, ``dual``, ``w``) and one string array ``meta`` holding a JSON document: the
+        format name and version, the class name, the architecture (``"linear"`` or
+        ``"relu"``, depth, which layers have biases, the skip coefficient), the scalars
+        (``value``, ``dual_value``, ``method``, ``solve_time``, ``certified``, ``beta``;
+        non-finite floats as ``{"__float__": "nan"}``) and the JSON-serializable part of
+        ``info``. Not saved: ``info`` entries that are not JSON (arrays, objects; their keys
+        are listed under ``info_not_saved``; tuples come back as lists, NumPy scalars as
+        Python ones) and fields a subclass derives from the weights (``SplineSolution.function``
+        is rebuilt on :meth:`load`). Returns the path written.
+        """
+        path = Path(os.fspath(path))
+        ws = self.weights
+        relu = isinstance(ws, ReLUWeights)
+        arrays: dict[str, np.ndarray] = {f"weight_{i}": np.asarray(W) for i, W in enumerate(ws)}
+        if relu:
+            arrays.update({f"bias_{i}": np.asarray(b) for i, b in enumerate(ws.biases)
+                           if b is not None})
+        for name in ("dual", "w"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = np.asarray(value)
+        info, dropped = _json_info(self.info)
+        meta = {
+            "format": _FORMAT_NAME, "version": SOLUTION_FORMAT, "class": type(self).__name__,
+            "architecture": {"kind": "relu" if relu else "linear", "depth": len(ws),
+                             "biases": [b is not None for b in ws.biases] if relu else [],
+                             "skip": _encode(ws.skip) if relu else None},
+            "scalars": {k: _encode(v) for k, v in _scalars(self).items()},
+            "info": info, "info_not_saved": dropped,
+        }
+        arrays["meta"] = np.array(_dumps(meta))
+        with open(path, "wb") as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Solution:
+        """Read a solution written by :meth:`save` (without pickle); a saved
+        ``SplineSolution`` comes back as one (its ``function`` rebuilt from the weights, as
+        ``ReLU1D.solve`` builds it). The round trip is exact: the arrays bitwise, the scalars
+        equal, ``info`` its saved part (so ``Solution.load(p) == sol``).
+
+        Raises
+        ------
+        ValueError
+            When the file is missing, is not a readable ``.npz`` archive of a saved solution
+            (corrupt, truncated, another kind of file), was written in another format version,
+            or holds another class than the one ``load`` is called on.
+        """
+        path = Path(os.fspath(path))
+        if not path.is_file():
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: no such file. Save one "
+                             "with sol.save(path) first, or check the path.")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as exc:  # corrupt zip, truncated member, pickled data, not npz
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: not a readable .npz "
+                             f"archive ({type(exc).__name__}: {exc}). The file is corrupt or "
+                             "was not written by Solution.save.") from exc
+        try:
+            meta = json.loads(str(arrays.pop("meta")), object_hook=_decode_hook)
+            assert isinstance(meta, dict)
+            kind = meta.get("format")
+        except Exception as exc:
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: the archive has no "
+                             "readable 'meta' JSON part, so it was not written by "
+                             "Solution.save (or is corrupt).") from exc
+        if kind != _FORMAT_NAME:
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: its meta names the "
+                             f"format {kind!r}, not {_FORMAT_NAME!r}.")
+        if meta.get("version") != SOLUTION_FORMAT:
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: it was written in "
+                             f"format version {meta.get('version')!r}, and this dualkit reads "
+                             f"version {SOLUTION_FORMAT}. Load it with the dualkit that saved "
+                             "it and save it again, or solve the problem again.")
+        try:
+            return cls._from_saved(meta, arrays)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"cannot load a Solution from {str(path)!r}: the file is incomplete "
+                             f"or inconsistent ({type(exc).__name__}: {exc}).") from exc
+
+    @classmethod
+    def _from_saved(cls, meta: dict, arrays: dict) -> Solution:
+        """The solution of a parsed ``meta`` JSON and the arrays of a saved file."""
+        name = meta["class"]
+        if name not in Solution._classes:
+            import dualkit.problems  # noqa: F401 - registers every Solution class
+        target = Solution._classes.get(name)
+        if target is None or not issubclass(target, cls):
+            raise ValueError(f"the file holds a {name!r}, which is not a {cls.__name__}; "
+                             f"load it with Solution.load.")
+        arch = meta["architecture"]
+        layers = [arrays.pop(f"weight_{i}") for i in range(int(arch["depth"]))]
+        weights: list
+        if arch["kind"] == "relu":
+            biases = [arrays.pop(f"bias_{i}") if has else None
+                      for i, has in enumerate(arch["biases"])]
+            weights = ReLUWeights(layers, biases, arch["skip"])
+        elif arch["kind"] == "linear":
+            weights = layers
+        else:
+            raise TypeError(f"unknown architecture kind {arch['kind']!r}")
+        sc = meta["scalars"]
+        kwargs = dict(value=sc["value"], weights=weights, dual=arrays.pop("dual", None),
+                      dual_value=sc["dual_value"], method=sc["method"],
+                      solve_time=sc["solve_time"], certified=sc["certified"], beta=sc["beta"],
+                      w=arrays.pop("w", None), info=dict(meta["info"]))
+        own = {f.name for f in fields(Solution)}
+        for f in fields(target):
+            if f.name not in own and f.name in _DERIVED:
+                kwargs[f.name] = _DERIVED[f.name](weights)
+        return target(**kwargs)
+
+
+Solution._classes["Solution"] = Solution
 
 
 class Problem(abc.ABC):
