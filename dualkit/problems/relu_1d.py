@@ -91,8 +91,9 @@ class SplineSolution(Solution):
     function: PiecewiseLinear | None = None
 
     def predict(self, x_new) -> np.ndarray:
-        """The optimal network's output at new inputs."""
-        return ReLU1D._predict(self.weights, x_new)
+        """The optimal network's output at new scalar inputs (any shape; an ``(n, 1)`` matrix
+        is ``X`` as for every :meth:`Solution.predict`, with output ``(n,)``)."""
+        return super().predict(x_new) if np.ndim(x_new) == 2 else ReLU1D._predict(self.weights, x_new)
 
     def _function(self) -> PiecewiseLinear:
         if self.function is None:
