@@ -14,9 +14,10 @@ import inspect
 import pytest
 
 # the modules whose public API is documented and typed; add a module once it is
-MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.diagnostics", "dualkit.splines",
-           "dualkit.book", "dualkit.timing", "dualkit.widgets", "dualkit.solvers.closed_form",
-           "dualkit.solvers.proximal", "dualkit.exercises", "dualkit.exercises._core"]
+MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.weights", "dualkit.diagnostics",
+           "dualkit.splines", "dualkit.book", "dualkit.timing", "dualkit.widgets",
+           "dualkit.solvers.closed_form", "dualkit.solvers.proximal", "dualkit.exercises",
+           "dualkit.exercises._core"]
 # the modules whose public names are documented (all of them; the type hints are still partial)
 DOC_MODULES = MODULES + [
     "dualkit.problems.base", "dualkit.problems.two_layer_linear", "dualkit.problems.deep_linear",

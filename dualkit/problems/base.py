@@ -312,6 +312,16 @@ class Solution:
         optimal), ``"dual_optimal"`` (True when ``dual_value`` is the optimum of the dual
         program, e.g. where strong duality fails) and ``"rounding_floor"`` (the ``floor``
         passed to :func:`~dualkit.problems.base.certify`).
+
+    Notes
+    -----
+    The optimal network is usable outside dualkit: :meth:`predict` evaluates it on new inputs
+    (NumPy only), :meth:`to_module` returns it as a plain ``torch.nn.Sequential``, and
+    :meth:`save` / :meth:`load` write and read it (with its certificate) in a portable,
+    pickle-free ``.npz`` + JSON format. The architecture is read from the weights: a list of
+    arrays is a linear network, :class:`~dualkit.weights.ReLUWeights` a ReLU network with its
+    biases and skip term. ``s1 == s2`` compares every field (arrays by value, NaN equal to NaN,
+    ``info`` on its saved part) and never raises; a Solution is not hashable.
     """
 
     value: float
@@ -371,7 +381,7 @@ class Solution:
         # arrays ("truth value of an array is ambiguous"); it keeps one found in the class
         if "__eq__" not in cls.__dict__:
             cls.__eq__ = Solution.__eq__  # type: ignore[method-assign]
-            cls.__hash__ = None  # type: ignore[assignment]
+            cls.__hash__ = None
 
     def __eq__(self, other: object) -> bool:
         """Equal solutions: the same class, the same scalars (``value``, ``dual_value``,
@@ -459,13 +469,14 @@ class Solution:
         from torch import nn
 
         ws = self.weights
-        relu = isinstance(ws, ReLUWeights)
+        rw = ws if isinstance(ws, ReLUWeights) else None
+        relu = rw is not None
         mats = [np.asarray(W, dtype=np.float64) for W in ws]
         if mats[-1].ndim == 1:
             mats[-1] = mats[-1][:, None]
         biases: list[np.ndarray | None] = [None if b is None else np.asarray(b, dtype=np.float64).reshape(-1)
-                                           for b in (ws.biases if relu else [None] * len(ws))]
-        skip = ws.skip if relu else None
+                                           for b in (rw.biases if rw is not None else [None] * len(ws))]
+        skip = rw.skip if rw is not None else None
         if skip is not None:
             mats, biases = _skip_through_relus(mats, biases, skip)
         modules: list[nn.Module] = []
@@ -499,10 +510,10 @@ class Solution:
         """
         path = Path(os.fspath(path))
         ws = self.weights
-        relu = isinstance(ws, ReLUWeights)
+        rw = ws if isinstance(ws, ReLUWeights) else None
         arrays: dict[str, np.ndarray] = {f"weight_{i}": np.asarray(W) for i, W in enumerate(ws)}
-        if relu:
-            arrays.update({f"bias_{i}": np.asarray(b) for i, b in enumerate(ws.biases)
+        if rw is not None:
+            arrays.update({f"bias_{i}": np.asarray(b) for i, b in enumerate(rw.biases)
                            if b is not None})
         for name in ("dual", "w"):
             value = getattr(self, name)
@@ -511,9 +522,9 @@ class Solution:
         info, dropped = _json_info(self.info)
         meta = {
             "format": _FORMAT_NAME, "version": SOLUTION_FORMAT, "class": type(self).__name__,
-            "architecture": {"kind": "relu" if relu else "linear", "depth": len(ws),
-                             "biases": [b is not None for b in ws.biases] if relu else [],
-                             "skip": _encode(ws.skip) if relu else None},
+            "architecture": {"kind": "linear" if rw is None else "relu", "depth": len(ws),
+                             "biases": [] if rw is None else [b is not None for b in rw.biases],
+                             "skip": None if rw is None else _encode(rw.skip)},
             "scalars": {k: _encode(v) for k, v in _scalars(self).items()},
             "info": info, "info_not_saved": dropped,
         }
