@@ -6,6 +6,7 @@ wrong and what is expected, so that a reader of a traceback knows how to fix the
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -143,7 +144,7 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be an integer >= 1; got the bool {value!r}.")
     if not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and np.isfinite(value) and float(value).is_integer():
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(float(value))
         else:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
@@ -160,9 +161,9 @@ MAX_SEED = 2**63 - 1
 def check_seed(seed, name: str = "seed") -> int:
     """Return ``seed`` as an int after checking that it is an integer in ``[0, 2**63 - 1]``
     (NumPy and torch generators are seeded with it)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
         raise ValueError(f"{name} must be a non-negative integer; got {seed!r}.")
-    if seed > MAX_SEED:
+    if int(seed) > MAX_SEED:
         raise ValueError(f"{name} must be at most 2**63 - 1 (torch seeds are signed 64-bit "
                          f"integers); got {seed}. Use seed % 2**63.")
     return int(seed)
