@@ -358,7 +358,7 @@ def _polish(x, y, w, beta, skip, active, sign, tau_state, pin=False):
 
 
 def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 1e-9,
-               max_newton: int = 400, coef_rtol: float = 1e-9) -> RampFit:
+               max_newton: int = 400, coef_rtol: float = 1e-9, verbose: bool = False) -> RampFit:
     r"""Solve (C5) for sorted distinct ``x`` by the banded barrier method described above.
 
     Parameters
@@ -375,12 +375,16 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
         Stop when the central-path duality gap is below ``rtol`` times the dual value.
     coef_rtol : float
         Coefficients below ``coef_rtol`` times the largest are set to zero at the end.
+    verbose : bool
+        Print one progress line per barrier stage (``t``, Newton steps so far, the
+        central-path gap against its target); the lines are kept in ``info["progress"]``
+        either way.
 
     Returns
     -------
     RampFit
         With ``lam`` (a strictly dual-feasible point) and ``info`` (``newton``, ``t``,
-        ``barrier_gap``, ``converged``).
+        ``barrier_gap``, ``converged``, ``progress``).
 
     Notes
     -----
@@ -398,9 +402,11 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     if fit is not None:
         fit.info["time"] = time.perf_counter() - t_start
         return fit
-    u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton)
+    progress: list[str] = []
+    u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton, progress, verbose)
     lam = qp.lam_of(u, tau)
-    info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged}
+    info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged,
+            "progress": progress}
     cands = _primal_candidates(qp, u, tau, t, coef_rtol)
     vals = [f.objective(y, w, beta) for f in cands]
     best = cands[int(np.argmin(vals))]
@@ -485,13 +491,14 @@ def _trivial_fit(qp: _BandedDual, scale: float) -> RampFit | None:
     return None
 
 
-def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int):
+def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int,
+             progress: list[str] | None = None, verbose: bool = False):
     r"""The barrier method: minimise :math:`t\,f(u,\tau)-\sum_i\log s_i` by damped Newton
     (:func:`_center`) for :math:`t=\text{ncons}/\tfrac12\|y\|_\omega^2,\ 50\times,\dots`
     until the central-path gap :math:`\text{ncons}/t` is at most ``rtol`` times the dual
     value (with a floor at ``rtol`` :math:`\cdot10^{-6}\cdot\tfrac12\|y\|_\omega^2` for
-    optima at or near 0), or the Newton budget is spent. Returns
-    ``u, tau, t, newton, converged``."""
+    optima at or near 0), or the Newton budget is spent. One line per stage is appended to
+    ``progress`` (and printed with ``verbose``). Returns ``u, tau, t, newton, converged``."""
     u, tau = np.zeros(qp.m), 0.0
     t = qp.ncons / scale
     mu = 50.0
@@ -503,7 +510,14 @@ def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int):
         gap = qp.ncons / t
         # relative to the dual value, with a floor at rtol * |y|^2/2 for optima at (or near) 0:
         # a stopping rule of the barrier method, not the certificate's relative gap
-        if gap <= rtol * max(abs(dual_value), 1e-6 * scale):
+        target = rtol * max(abs(dual_value), 1e-6 * scale)
+        line = (f"ramp barrier: t={t:.3e}  Newton steps {newton:4d}  dual value "
+                f"{dual_value:.10e}  central-path gap {gap:.2e} (target {target:.2e})")
+        if progress is not None:
+            progress.append(line)
+        if verbose:
+            print(line, flush=True)
+        if gap <= target:
             converged = True
             break
         if newton >= max_newton or t > 1e30 / scale:
