@@ -771,9 +771,7 @@ class StandardDeepReLU1D(Problem):
     def __init__(self, x, y, beta: float, depth: int = 4):
         base = ReLU1D(x, y, beta)
         self.x, self.y, self.X, self.n, self.beta = base.x, base.y, base.X, base.n, base.beta
-        self.depth = check_positive_int(depth, "depth")
-        if self.depth < 2:
-            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.depth = _check_depth(depth)              # the check of DeepLinear
         self.loss = None
 
     _WHY = ("the standard deep ReLU network (biases in every layer) has no convex program with "
