@@ -256,3 +256,40 @@ def test_deep_relu1d_at_scale():
         sol = dk.ReLU1D(x * a, y * b, beta * a * b, depth=3, t=2.0).solve()
         assert_certified(sol)
         assert sol.value / b**2 == pytest.approx(ref.value, rel=1e-6)
+
+
+@pytest.mark.parametrize("a, b", [(1e150, 1e150), (1e-150, 1e100)])
+def test_rank_one_cvxpy_at_scale_and_verbose(a, b, capsys):
+    """The cvxpy reference solves on scaled data too (exact powers of two), and prints and
+    keeps progress lines; far below beta_max (X * 1e200 at beta = 0.5) cvxpy's tolerance
+    cannot resolve the dual constraint and the closed form is used, said in info."""
+    X, y = data_rank_one()
+    beta = 0.3 * dk.RankOneReLU.beta_max_for(X, y)
+    sol = dk.RankOneReLU(X * a, y * b, beta * a * b).solve(method="cvxpy", verbose=True)
+    assert_certified(sol)
+    assert sol.value / b**2 == pytest.approx(rank_one_closed_form(X, y, beta), rel=1e-6)
+    out = capsys.readouterr().out
+    assert len(sol.info["progress"]) == 2 and all(line in out for line in sol.info["progress"])
+    sol = dk.RankOneReLU(X * 1e200, y, 0.5).solve(method="cvxpy")
+    assert_certified(sol)
+    assert sol.value == pytest.approx(rank_one_closed_form(X, y, 0.5e-200), rel=1e-9)
+    assert sol.info["shortcut"].startswith("beta far below beta_max")
+
+
+def test_ramp_lasso_every_scale_and_its_limits():
+    """The solver function itself: the same fit at every scale (it scales by powers of two
+    inside), and beyond its range a RuntimeError that names the way out (ReLU1D.solve),
+    where it raised ZeroDivisionError (beta = 1e-300) and OverflowError (beta = 1e300)."""
+    from dualkit.solvers.ramp import ramp_lasso
+
+    x, y = data_1d()
+    w = np.ones(x.size)
+    ref = ramp_lasso(x, y, 0.05)
+    for a, b in [(1e-150, 1e150), (1e100, 1e-100)]:
+        fit = ramp_lasso(x * a, y * b, 0.05 * a * b)
+        assert fit.objective(y * b, w, 0.05 * a * b) / b**2 == pytest.approx(
+            ref.objective(y, w, 0.05), rel=1e-9)
+        assert np.allclose(fit.lam / b, ref.lam, rtol=1e-6, atol=1e-9)
+    for beta in (1e-300, 1e300):
+        with pytest.raises(RuntimeError, match=r"left float64's range .* ReLU1D\(x, y, beta\)"):
+            ramp_lasso(x, y, beta)

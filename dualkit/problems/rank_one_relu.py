@@ -40,9 +40,10 @@ from .._validation import (
     finite_or_raise,
 )
 from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
+from ..solvers.ramp import _exponent
 from .base import DualConstraint, Problem, Solution, certify, hidden_widths, last_two_decay_objective
 from .deep_linear import DeepLinear, _check_depth
-from .relu_1d import ReLU1D, _exponent, _frobenius, quadratic_dual_floor
+from .relu_1d import TINY_BETA, ReLU1D, _frobenius, quadratic_dual_floor
 
 if TYPE_CHECKING:
     import torch
@@ -357,23 +358,41 @@ class RankOneReLU(Problem):
                            beta=self.beta, info={"one_d": sol1, "rounding_floor": floor})
         else:
             info: dict[str, Any] = {}
-            if method == "closed_form" or self.beta >= self.beta_max:
+            beta_max = self.beta_max
+            if (method == "closed_form" or self.beta >= beta_max
+                    or self.beta <= TINY_BETA * beta_max):
                 # beta >= beta_max: kappa = 0, the zero network, certified by lambda = y
-                # without running a solver
+                # without running a solver; far below beta_max cvxpy's tolerance cannot
+                # resolve |c^T lam| <= beta_tilde (kappa to a relative beta / beta_max)
                 if method != "closed_form":
-                    info["shortcut"] = ("beta >= beta_max: the zero network is optimal, "
-                                        "certified by lambda = y; no solver ran")
+                    info["shortcut"] = (
+                        "beta >= beta_max: the zero network is optimal, certified by "
+                        "lambda = y; no solver ran" if self.beta >= beta_max else
+                        "beta far below beta_max: cvxpy's tolerance cannot resolve the dual "
+                        "constraint there; the closed form kappa* is used")
                 kappa = self.kappa()
                 lam = self.y - kappa * self.c
             else:
+                progress = [f"RankOneReLU.solve: cvxpy, the scalar lasso and its dual on "
+                            f"n={self.n} points, solver {solver or 'default'} ..."]
                 if verbose:
-                    print(f"RankOneReLU.solve: cvxpy, the scalar lasso and its dual on n={self.n} "
-                          f"points, solver {solver or 'default'} ...", flush=True)
-                primal = scalar_lasso(self.c, self.y, self.beta_tilde, solver)
-                dual = lasso_dual(self.c, self.y, self.beta_tilde, solver,
-                                  what="rank-one dual program")
+                    print(progress[-1], flush=True)
+                # on c / 2**ec, y / 2**ey (exact) at beta_tilde / 2**(ec + ey), mapped back
+                ec, ey = _exponent(self.c), _exponent(self.y)
+                c_s, y_s = np.ldexp(self.c, -ec), np.ldexp(self.y, -ey)
+                with np.errstate(over="ignore", under="ignore"):
+                    beta_s = float(np.ldexp(self.beta_tilde, -(ec + ey)))
+                primal = scalar_lasso(c_s, y_s, beta_s, solver)
+                dual = lasso_dual(c_s, y_s, beta_s, solver, what="rank-one dual program")
                 info["primal_time"], info["dual_time"] = primal.timings, dual.timings
-                kappa, lam = primal.x["kappa"], dual.x["lam"]
+                with np.errstate(over="ignore", under="ignore"):
+                    kappa = float(np.ldexp(float(primal.x["kappa"]), ey - ec))
+                    lam = np.ldexp(np.asarray(dual.x["lam"], dtype=float).ravel(), ey)
+                progress.append(f"RankOneReLU.solve: cvxpy done in "
+                                f"{time.perf_counter() - t0:.2f} s")
+                if verbose:
+                    print(progress[-1], flush=True)
+                info["progress"] = progress
             info["kappa"] = kappa
             lam = self.feasible_dual(lam)
             weights = self.optimal_weights(kappa, width, seed)

@@ -43,7 +43,14 @@ from .._validation import (
     finite_or_raise,
 )
 from ..solvers.cvxpy_ref import ramp_program
-from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
+from ..solvers.ramp import (
+    RampFit,
+    _exponent,
+    ramp_dual_constraint,
+    ramp_interpolation,
+    ramp_lasso,
+    unique_points,
+)
 from ..splines import PiecewiseLinear, network_function
 from .base import (
     CERT_TOL,
@@ -79,13 +86,6 @@ TINY_BETA = 1e-9
 class NoConvexProgramError(RuntimeError):
     """Raised by the methods of a problem that has no convex program or dual in this book
     (:class:`StandardDeepReLU1D`): there is nothing to solve or certify."""
-
-
-def _exponent(v) -> int:
-    """The exponent e with max|v| in [2**(e-1), 2**e) (0 for a zero array): dividing by 2**e
-    (``np.ldexp(v, -e)``) scales v to entries of order 1 without rounding."""
-    big = float(np.abs(v).max(initial=0.0))
-    return int(np.frexp(big)[1]) if big > 0 else 0
 
 
 def _frobenius(W) -> float:

@@ -396,14 +396,50 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     t_start = time.perf_counter()
     x, y = _check_points(x, y, beta)
     w = _check_omega(omega, x)
+    # solve on x / 2**ex, y / 2**ey (exact) at beta / 2**(ex + ey) and map back: (C5) is
+    # homogeneous (coefficients times 2**(ey - ex), the dual point times 2**ey)
+    ex, ey = _exponent(x), _exponent(y)
+    x_s, y_s = np.ldexp(x, -ex), np.ldexp(y, -ey)
+    with np.errstate(over="ignore", under="ignore"):
+        beta_s = float(np.ldexp(beta, -(ex + ey)))
+    fit = _ramp_lasso_unit(x_s, y_s, beta_s, w, skip, rtol, max_newton, coef_rtol, verbose)
+    fit.x = x
+    with np.errstate(over="ignore", under="ignore"):
+        fit.alpha, fit.gamma = np.ldexp(fit.alpha, ey - ex), np.ldexp(fit.gamma, ey - ex)
+        fit.b0, fit.c = float(np.ldexp(fit.b0, ey)), float(np.ldexp(fit.c, ey - ex))
+        fit.lam = np.ldexp(fit.lam, ey)
+    fit.info["time"] = time.perf_counter() - t_start
+    return fit
+
+
+def _exponent(v) -> int:
+    """The exponent e with max|v| in [2**(e-1), 2**e) (0 for a zero array): dividing by 2**e
+    (``np.ldexp(v, -e)``) scales v to entries of order 1 without rounding."""
+    big = float(np.abs(v).max(initial=0.0))
+    return int(np.frexp(big)[1]) if big > 0 else 0
+
+
+def _ramp_lasso_unit(x, y, beta, w, skip, rtol, max_newton, coef_rtol, verbose) -> RampFit:
+    """:func:`ramp_lasso` on data scaled to entries of order 1."""
     qp = _BandedDual(x, y, w, beta, skip)
     scale = 0.5 * float(y @ (w * y))
     fit = _trivial_fit(qp, scale)
     if fit is not None:
-        fit.info["time"] = time.perf_counter() - t_start
         return fit
     progress: list[str] = []
-    u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton, progress, verbose)
+    try:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton, progress,
+                                                    verbose)
+        if not (np.all(np.isfinite(u)) and np.isfinite(tau)):
+            raise OverflowError("a non-finite iterate")
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise RuntimeError(
+            f"the banded barrier method left float64's range ({exc}) at beta = {beta:.3g} on "
+            "data scaled to entries of order 1: the dual constraints |u| <= beta are too "
+            "narrow (or too wide) to resolve. ReLU1D(x, y, beta).solve() answers every beta "
+            "(the zero network at beta >= beta_max, the interpolation limit far below it)."
+        ) from exc
     lam = qp.lam_of(u, tau)
     info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged,
             "progress": progress}
@@ -412,7 +448,6 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     best = cands[int(np.argmin(vals))]
     best.info = info
     best.lam = _better_dual(qp, best, lam)
-    best.info["time"] = time.perf_counter() - t_start
     return best
 
 
