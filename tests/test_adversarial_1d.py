@@ -293,3 +293,15 @@ def test_ramp_lasso_every_scale_and_its_limits():
     for beta in (1e-300, 1e300):
         with pytest.raises(RuntimeError, match=r"left float64's range .* ReLU1D\(x, y, beta\)"):
             ramp_lasso(x, y, beta)
+
+
+def test_interpolation_every_scale():
+    """beta = 0 (minimum-norm interpolation): the cost scales as b / a, certified at every
+    scale (the dual point maps by 1 / a)."""
+    x, y = data_1d(12, 5)
+    ref = dk.ReLU1D(x, y, 0.0).solve()
+    for a, b in [(1e-150, 1e150), (1e120, 1e-100), (1e-150, 1e-150)]:
+        sol = dk.ReLU1D(x * a, y * b, 0.0).solve()
+        assert_certified(sol)
+        assert sol.value * a / b == pytest.approx(ref.value, rel=1e-9)
+        assert sol.dual_value * a / b == pytest.approx(ref.dual_value, rel=1e-9)
