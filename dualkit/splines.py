@@ -100,11 +100,13 @@ class PiecewiseLinear:
         return max(self.total_variation, abs(self.slope_left + self.slope_right))
 
     def merged(self, tol: float = 4 * np.finfo(float).eps) -> PiecewiseLinear:
-        """The same function with coincident knots merged (within ``tol`` relative: rounding of
-        ``-b/w``) and exactly cancelling kinks dropped."""
+        """The same function with coincident knots merged (within ``tol`` relative to the knots'
+        size: rounding of ``-b/w``; relative at every scale, so that knots 1e-150 apart from
+        inputs of that size stay apart) and exactly cancelling kinks dropped."""
         if self.knots.size == 0:
             return self
-        scale = np.maximum(np.abs(self.knots[1:]), 1.0)
+        scale = np.maximum(np.maximum(np.abs(self.knots[1:]), np.abs(self.knots[:-1])),
+                           np.finfo(float).tiny)
         groups = np.concatenate([[0], np.cumsum(np.diff(self.knots) > tol * scale)])
         counts = np.bincount(groups)
         knots = np.bincount(groups, weights=self.knots) / counts

@@ -37,11 +37,13 @@ from .._validation import (
     as_vector,
     check_beta,
     check_positive_float,
-    check_positive_int,
+    finite_or_raise,
 )
 from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
+from ..solvers.ramp import _exponent
 from .base import DualConstraint, Problem, Solution, certify, hidden_widths, last_two_decay_objective
-from .relu_1d import ReLU1D, quadratic_dual_floor
+from .deep_linear import DeepLinear, _check_depth
+from .relu_1d import TINY_BETA, ReLU1D, _frobenius, quadratic_dual_floor
 
 if TYPE_CHECKING:
     import torch
@@ -154,10 +156,9 @@ class RankOneReLU(Problem):
             raise ValueError(f"bias must be True or False; got {bias!r}.")
         self.bias = bool(bias)
         self.beta = check_beta(beta, allow_zero=self.bias)
-        self.depth = check_positive_int(depth, "depth")
-        if self.depth < 2:
-            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.depth = _check_depth(depth)                   # the check of DeepLinear
         self.t = check_positive_float(t, "t")
+        self.t_power = DeepLinear._t_power(self.t, self.depth - 2)   # t^(L-2), representable
         self.c, self.a = rank_one_factors(self.X)
         self.a_hat = self.a / np.linalg.norm(self.a)
         self.loss = None
@@ -181,12 +182,12 @@ class RankOneReLU(Problem):
     @property
     def scale(self) -> float:
         r""":math:`t^{L-2}\|a\|`, the largest value of :math:`\|h_{L-2}\|` (:ref:`app-rank-one`)."""
-        return self.t ** (self.depth - 2) * float(np.linalg.norm(self.a))
+        return self.t_power * float(np.linalg.norm(self.a))
 
     @property
     def beta_eff(self) -> float:
         r""":math:`\beta_{\rm eff}=\beta/t^{L-2}`, as in every deep chapter of the book."""
-        return self.beta / self.t ** (self.depth - 2)
+        return self.beta / self.t_power
 
     @property
     def beta_tilde(self) -> float:
@@ -209,19 +210,22 @@ class RankOneReLU(Problem):
         bias)."""
         X = as_matrix(X, "X")
         y = as_vector(y, "y", n=X.shape[0])
-        depth = check_positive_int(depth, "depth")
+        depth = _check_depth(depth)
         t = check_positive_float(t, "t")
         if not isinstance(bias, (bool, np.bool_)):
             raise ValueError(f"bias must be True or False; got {bias!r}.")
         c, a = rank_one_factors(X)
-        scale = t ** (depth - 2) * float(np.linalg.norm(a))
+        scale = DeepLinear._t_power(t, depth - 2) * float(np.linalg.norm(a))
         return cls._zero_threshold(c, y, scale, bool(bias))
 
     @staticmethod
     def _zero_threshold(c, y, scale: float, bias: bool) -> float:
-        if bias:
-            return scale * ReLU1D.beta_max_for(c, y)
-        return scale * abs(float(c @ y))
+        with np.errstate(over="ignore"):
+            if bias:
+                return scale * ReLU1D.beta_max_for(c, y)
+            ec, ey = _exponent(c), _exponent(y)     # c^T y without overflow: c / 2**ec, y / 2**ey
+            return scale * float(np.ldexp(abs(float(np.ldexp(c, -ec) @ np.ldexp(y, -ey))),
+                                          ec + ey))
 
     def __repr__(self) -> str:
         return (f"RankOneReLU(n={self.n}, d={self.d}, beta={self.beta:.6g}, depth={self.depth}, "
@@ -229,9 +233,23 @@ class RankOneReLU(Problem):
 
     # ------------------------------------------------------------------ closed form
     def kappa(self) -> float:
-        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\tilde\beta)_+/\|c\|^2`."""
-        cy = float(self.c @ self.y)
-        return float(np.sign(cy) * max(abs(cy) - self.beta_tilde, 0.0) / float(self.c @ self.c))
+        r""":math:`\kappa^\star=\operatorname{sign}(c^\top y)\,(|c^\top y|-\tilde\beta)_+/\|c\|^2`,
+        computed on :math:`c/2^{e_c}`, :math:`y/2^{e_y}` (powers of two, exact) at
+        :math:`\tilde\beta/2^{e_c+e_y}` and scaled back by :math:`2^{e_y-e_c}`, so that no
+        scale of X or y overflows :math:`c^\top y` or :math:`\|c\|^2` (a ``ValueError`` when
+        :math:`\kappa^\star` itself is not representable)."""
+        ec, ey = _exponent(self.c), _exponent(self.y)
+        c, y = np.ldexp(self.c, -ec), np.ldexp(self.y, -ey)
+        with np.errstate(over="ignore", under="ignore"):
+            beta_s = float(np.ldexp(self.beta_tilde, -(ec + ey)))
+            cy = float(c @ y)
+            k = float(np.ldexp(np.sign(cy) * max(abs(cy) - beta_s, 0.0) / float(c @ c), ey - ec))
+        return finite_or_raise(k, "the optimal output scale kappa = c^T y / ||c||^2",
+                               self._RESCALE)
+
+    _RESCALE = ("rescale the data: RankOneReLU(X * a, y * b, beta * a * b) has b**2 times the "
+                "optimal value and the same certificate (relative gap); choose a and b that "
+                "bring X and y to entries of order 1")
 
     # ------------------------------------------------------------------ objectives
     def _check_weights(self, weights) -> ReLUWeights:
@@ -257,7 +275,7 @@ class RankOneReLU(Problem):
         r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)`; ``inf`` if a
         constraint :math:`\|W_l\|_F\le t` is violated (relative 1e-9)."""
         ws = self._check_weights(weights)
-        if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+        if any(_frobenius(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
             return np.inf
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         r = ws.forward(self.X) - self.y
@@ -298,7 +316,9 @@ class RankOneReLU(Problem):
             return self._one_d_problem().feasible_dual(lam)
         lam = as_vector(lam, "lam", n=self.n)
         g = abs(float(self.c @ lam))
-        return lam if g <= self.beta_tilde else lam * (self.beta_tilde / g)
+        # within the rounding of c^T lam (for X of size 1e200 it exceeds beta_tilde itself)
+        rounding = 16 * np.finfo(float).eps * float(np.abs(self.c) @ np.abs(lam))
+        return lam if g <= self.beta_tilde + rounding else lam * (self.beta_tilde / g)
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str = "auto", width=None, verbose: bool = False, seed: int = 0,
@@ -320,6 +340,10 @@ class RankOneReLU(Problem):
         """
         method = self._method(method, ("closed_form", "cvxpy"), auto="closed_form")
         width = self._width(width, widths)
+        with np.errstate(over="ignore"):
+            half_yy = 0.5 * float(np.linalg.norm(self.y)) ** 2
+        finite_or_raise(half_yy, "y: ½‖y‖² (the objective of the zero network, the scale of "
+                        "every value and rounding bound)", self._RESCALE)
         t0 = time.perf_counter()
         if self.bias:
             sol1 = self._one_d_problem().solve(                          # the 1-D stage
@@ -334,21 +358,50 @@ class RankOneReLU(Problem):
                            beta=self.beta, info={"one_d": sol1, "rounding_floor": floor})
         else:
             info: dict[str, Any] = {}
-            if method == "closed_form":
+            beta_max = self.beta_max
+            if (method == "closed_form" or self.beta >= beta_max
+                    or self.beta <= TINY_BETA * beta_max):
+                # beta >= beta_max: kappa = 0, the zero network, certified by lambda = y
+                # without running a solver; far below beta_max cvxpy's tolerance cannot
+                # resolve |c^T lam| <= beta_tilde (kappa to a relative beta / beta_max)
+                if method != "closed_form":
+                    info["shortcut"] = (
+                        "beta >= beta_max: the zero network is optimal, certified by "
+                        "lambda = y; no solver ran" if self.beta >= beta_max else
+                        "beta far below beta_max: cvxpy's tolerance cannot resolve the dual "
+                        "constraint there; the closed form kappa* is used")
                 kappa = self.kappa()
                 lam = self.y - kappa * self.c
             else:
-                primal = scalar_lasso(self.c, self.y, self.beta_tilde, solver)
-                dual = lasso_dual(self.c, self.y, self.beta_tilde, solver,
-                                  what="rank-one dual program")
+                progress = [f"RankOneReLU.solve: cvxpy, the scalar lasso and its dual on "
+                            f"n={self.n} points, solver {solver or 'default'} ..."]
+                if verbose:
+                    print(progress[-1], flush=True)
+                # on c / 2**ec, y / 2**ey (exact) at beta_tilde / 2**(ec + ey), mapped back
+                ec, ey = _exponent(self.c), _exponent(self.y)
+                c_s, y_s = np.ldexp(self.c, -ec), np.ldexp(self.y, -ey)
+                with np.errstate(over="ignore", under="ignore"):
+                    beta_s = float(np.ldexp(self.beta_tilde, -(ec + ey)))
+                primal = scalar_lasso(c_s, y_s, beta_s, solver)
+                dual = lasso_dual(c_s, y_s, beta_s, solver, what="rank-one dual program")
                 info["primal_time"], info["dual_time"] = primal.timings, dual.timings
-                kappa, lam = primal.x["kappa"], dual.x["lam"]
+                with np.errstate(over="ignore", under="ignore"):
+                    kappa = float(np.ldexp(float(primal.x["kappa"]), ey - ec))
+                    lam = np.ldexp(np.asarray(dual.x["lam"], dtype=float).ravel(), ey)
+                progress.append(f"RankOneReLU.solve: cvxpy done in "
+                                f"{time.perf_counter() - t0:.2f} s")
+                if verbose:
+                    print(progress[-1], flush=True)
+                info["progress"] = progress
             info["kappa"] = kappa
             lam = self.feasible_dual(lam)
             weights = self.optimal_weights(kappa, width, seed)
-            value = self.objective(weights)
-            dual_value = self.dual_objective(lam)
-            info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = self.objective(weights)
+                finite_or_raise(value, "the optimal value ½‖f(X) − y‖² + β/2 (‖W_{L−1}‖² + "
+                                "‖w_L‖²) of the network", self._RESCALE)
+                dual_value = self.dual_objective(lam)
+                info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
             sol = Solution(value=value, weights=weights, dual=lam, dual_value=dual_value,
                            method=method, solve_time=time.perf_counter() - t0,
                            certified=certify(value, dual_value, method, floor),

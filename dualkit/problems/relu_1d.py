@@ -34,9 +34,23 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
-from .._validation import as_vector, check_beta, check_positive_float, check_positive_int
+from .._validation import (
+    _as_float_array,
+    as_vector,
+    check_beta,
+    check_positive_float,
+    check_positive_int,
+    finite_or_raise,
+)
 from ..solvers.cvxpy_ref import ramp_program
-from ..solvers.ramp import RampFit, ramp_dual_constraint, ramp_interpolation, ramp_lasso, unique_points
+from ..solvers.ramp import (
+    RampFit,
+    _exponent,
+    ramp_dual_constraint,
+    ramp_interpolation,
+    ramp_lasso,
+    unique_points,
+)
 from ..splines import PiecewiseLinear, network_function
 from .base import (
     CERT_TOL,
@@ -47,6 +61,7 @@ from .base import (
     hidden_widths,
     last_two_decay_objective,
 )
+from .deep_linear import DeepLinear, _check_depth
 
 if TYPE_CHECKING:
     import torch
@@ -62,11 +77,23 @@ DUAL_FEAS_TOL = 1e-9
 #: interpolation tolerance (relative residual) for beta = 0
 INTERP_TOL = 1e-7
 CONSTRAINT_TOL = 1e-9
+#: below this fraction of beta_max (on data scaled to order 1) solve first tries the
+#: minimum-cost interpolant with beta times its dual (the barrier method's constraint radius
+#: is then too small to resolve); it is kept only when certified
+TINY_BETA = 1e-9
 
 
 class NoConvexProgramError(RuntimeError):
     """Raised by the methods of a problem that has no convex program or dual in this book
     (:class:`StandardDeepReLU1D`): there is nothing to solve or certify."""
+
+
+def _frobenius(W) -> float:
+    r""":math:`\|W\|_F` without overflow (``np.linalg.norm`` squares the entries: layers of
+    size 1e300, from t = 1e300, gave inf)."""
+    W = np.asarray(W, dtype=float)
+    big = float(np.abs(W).max(initial=0.0))
+    return big * float(np.linalg.norm(W / big)) if big > 0 else 0.0
 
 
 def quadratic_dual_floor(lam, y) -> float:
@@ -154,7 +181,7 @@ class ReLU1D(Problem):
 
     @staticmethod
     def _data(x, y) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(x) if not isinstance(x, (list, tuple)) else np.asarray(x, dtype=float)
+        x = _as_float_array(x, "x")       # also detaches a torch tensor that requires grad
         if x.ndim == 2 and x.shape[1] == 1:
             x = x[:, 0]
         if x.ndim != 1:
@@ -164,10 +191,9 @@ class ReLU1D(Problem):
 
     @staticmethod
     def _architecture(x, depth, t, skip) -> tuple[int, float, bool]:
-        depth_ = check_positive_int(depth, "depth")
-        if depth_ < 2:
-            raise ValueError(f"depth must be >= 2; got {depth}.")
+        depth_ = _check_depth(depth)                  # the check of DeepLinear
         t = check_positive_float(t, "t")
+        DeepLinear._t_power(t, depth_ - 2)            # t^(L-2) representable in float64
         if not isinstance(skip, (bool, np.bool_)):
             raise ValueError(f"skip must be True or False; got {skip!r}.")
         if depth_ > 2 and x.min() < 0:
@@ -184,6 +210,13 @@ class ReLU1D(Problem):
                              "different targets; use beta > 0.")
 
     # ------------------------------------------------------------------ basics
+    @property
+    def _x_size(self) -> float:
+        r"""``ptp(x) + max|x|``: the size of the rounding of :math:`A^\top\lambda` and of the
+        network's output, per unit of :math:`\|\lambda\|_1` or of slope (it scales with x,
+        so that the slack of the dual constraints is the same at every scale of the data)."""
+        return float(np.ptp(self.xs) + np.abs(self.xs).max())
+
     @property
     def value_scale(self) -> float:
         r""":math:`t^{L-2}`: the deep problem is (C5) at :math:`\beta/t^{L-2}` (:ref:`app-deep-1d`)."""
@@ -218,7 +251,17 @@ class ReLU1D(Problem):
 
     @staticmethod
     def _zero_threshold(x, y, xs, inverse, skip: bool) -> float:
-        """max(|A^T r|, |B^T r|) for the residual r of the affine fit (the two-layer beta_max)."""
+        """max(|A^T r|, |B^T r|) for the residual r of the affine fit (the two-layer beta_max),
+        computed on x and y scaled by powers of two to entries of order 1 (exact) and scaled
+        back: it is homogeneous of degree one in x and in y, so no scale of the data overflows
+        an intermediate (an overflowing threshold itself is ``inf``)."""
+        ex, ey = _exponent(xs), _exponent(y)
+        x, y, xs = np.ldexp(x, -ex), np.ldexp(y, -ey), np.ldexp(xs, -ex)
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(ReLU1D._unit_threshold(x, y, xs, inverse, skip), ex + ey))
+
+    @staticmethod
+    def _unit_threshold(x, y, xs, inverse, skip: bool) -> float:
         if skip and xs.size >= 2:
             M = np.column_stack([np.ones(x.size), x - x.mean()])
             r = y - M @ np.linalg.lstsq(M, y, rcond=None)[0]
@@ -254,7 +297,7 @@ class ReLU1D(Problem):
         return self._objective(self._check_weights(weights))
 
     def _objective(self, ws: ReLUWeights, function: PiecewiseLinear | None = None) -> float:
-        if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+        if any(_frobenius(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
             return np.inf
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         pred = self._predict(ws, self.x) if function is None else function(self.x)
@@ -263,7 +306,7 @@ class ReLU1D(Problem):
             # rounding of sum_j z_j (x - k_j)_+ is about eps * sum|z_j| * range per point: with
             # inputs 1e-11 apart the kinks reach 1e10 and that exceeds the relative 1e-7
             rounding = (16 * np.finfo(float).eps * np.sqrt(self.n) * 2 * reg * self.value_scale
-                        * (float(np.ptp(self.x)) + 1.0))
+                        * self._x_size)
             ok = np.linalg.norm(r) <= INTERP_TOL * max(float(np.linalg.norm(self.y)), 1e-300) + rounding
             return reg if ok else np.inf
         return 0.5 * float(r @ r) + self.beta * reg
@@ -301,7 +344,7 @@ class ReLU1D(Problem):
         that slack; :meth:`feasible_dual` first gives a strict certificate."""
         lam, viol, eq = self._dual_parts(lam)
         radius = self.beta_eff if self.beta > 0 else 1.0
-        rounding = 64 * np.finfo(float).eps * float(np.abs(lam).sum()) * float(np.ptp(self.xs) + 1)
+        rounding = 64 * np.finfo(float).eps * float(np.abs(lam).sum()) * self._x_size
         if not eq or viol > radius * (1 + DUAL_FEAS_TOL) + rounding:
             return -np.inf
         if self.beta == 0.0:
@@ -329,7 +372,7 @@ class ReLU1D(Problem):
             if value > slack:
                 return DualConstraint(name, value, 0.0, slack, "0", cond)
         radius = self.beta_eff if self.beta > 0 else 1.0
-        rounding = 64 * np.finfo(float).eps * absum * float(np.ptp(self.xs) + 1)
+        rounding = 64 * np.finfo(float).eps * absum * self._x_size
         bname = ("1 (β = 0: interpolation)" if self.beta == 0 else
                  "β_eff = β/t^(L−2)" if self.depth > 2 else "β")
         return DualConstraint("max_j |(Aᵀλ)_j|, |(Bᵀλ)_j|", viol, radius,
@@ -372,7 +415,9 @@ class ReLU1D(Problem):
             of :math:`L-1`; default the number of active ramps. The last must be at least that
             number; extra neurons are zero.
         verbose : bool
-            Print the solver's summary line.
+            Print progress lines (one per stage of the barrier method, or the start and end of
+            the cvxpy solve) and the summary line; ``sol.info["progress"]`` keeps the progress
+            lines either way.
         seed : int
             Seeds the non-negative unit vectors :math:`\varphi_l` of the deep construction.
         solver : str, optional
@@ -383,6 +428,15 @@ class ReLU1D(Problem):
 
         Notes
         -----
+        Every scale of the data gets the same answer: the solve runs on x and y divided by
+        powers of two (exact) to entries of order 1 and maps back, since
+        :math:`P^\star(ax,by,ab\beta)=b^2P^\star(x,y,\beta)` with knots times :math:`a`.
+        With :math:`\beta\ge\beta_{\max}` the zero network is returned, certified by its
+        residual, without running a solver; far below :math:`\beta_{\max}` (a fraction
+        ``TINY_BETA``) the minimum-cost interpolant with :math:`\beta` times the interpolation
+        dual, when that certifies. A ``ValueError`` says so when the optimal value or weights
+        are not representable in float64.
+
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (``CERT_TOL["ramp"]`` or ``CERT_TOL["cvxpy"]``, both a relative 1e-6) and the
         rounding floor :math:`64\epsilon(\|\lambda\|\|y\|+\tfrac12\|y\|^2)` of
@@ -390,48 +444,66 @@ class ReLU1D(Problem):
 
         Raises
         ------
+        ValueError
+            When the optimal value, its weights or :math:`\tfrac12\|y\|^2` overflow float64
+            (with the rescaling that fixes it).
         RuntimeError
             When the barrier method ends its budget without a certified optimum (relative gap
             above ``CERT_TOL["ramp"]``), with the gap it reached and a hint; or when cvxpy does
             not reach 'optimal'.
         """
         method = self._method(method, ("ramp", "cvxpy"), auto="ramp")
+        max_iter = check_positive_int(max_iter, "max_iter")
+        with np.errstate(over="ignore"):
+            half_yy = 0.5 * float(np.linalg.norm(self.y)) ** 2
+        finite_or_raise(half_yy, "y: ½‖y‖² (the objective of the zero network, the scale of "
+                        "every value and rounding bound)", self._RESCALE)
         t0 = time.perf_counter()
-        xs, yb, om = self.xs, self.ybar, self.omega
-        if method == "ramp":
+        progress: list[str] = []
+        # solve on x / 2**ex, y / 2**ey (exact: powers of two) at beta_eff / 2**(ex + ey) and
+        # map back: P(a x, b y, a b beta) = b**2 P(x, y, beta), knots times a, coefficients
+        # (slopes) times b / a, the dual point times b (times 1 / a for beta = 0)
+        ex, ey = _exponent(self.xs), _exponent(self.ybar)
+        xs, yb, om = np.ldexp(self.xs, -ex), np.ldexp(self.ybar, -ey), self.omega
+        with np.errstate(over="ignore", under="ignore"):
+            beta_s = float(np.ldexp(self.beta_eff, -(ex + ey)))
+        zero = self._unit_threshold(np.ldexp(self.x, -ex), np.ldexp(self.y, -ey), xs,
+                                    self.inverse, self.skip)
+        fit_s = lam_s = None
+        info: dict = {}
+        if self.beta > 0 and beta_s >= zero:
+            fit_s, lam_s, info = self._zero_fit(xs, yb)
+        elif self.beta > 0 and beta_s <= TINY_BETA * zero:
+            fit_s, lam_s, info = self._limit_fit(xs, yb, beta_s)
+            if not self._finish(fit_s, lam_s, info, method, width, seed, ex, ey,
+                                t0).certified:
+                fit_s = None        # beta not small enough for the limit: solve after all
+        if fit_s is None and method == "ramp":
             if self.beta == 0.0:
-                fit = ramp_interpolation(xs, yb, skip=self.skip)
-                lam_u = self._interpolation_dual(xs, yb)
+                fit_s = ramp_interpolation(xs, yb, skip=self.skip)
+                lam_s = self._interpolation_dual(xs, yb)
             elif xs.size == 1:
-                fit = RampFit(xs, np.zeros(1), np.zeros(1), yb[0])
-                lam_u = np.zeros(1)
+                fit_s = RampFit(xs, np.zeros(1), np.zeros(1), yb[0])
+                lam_s = np.zeros(1)
             else:
-                fit = ramp_lasso(xs, yb, self.beta_eff, omega=om, skip=self.skip,
-                                 max_newton=check_positive_int(max_iter, "max_iter"))
-                lam_u = fit.lam
-            info = dict(fit.info)
-        else:
-            fit, lam_u, info = self._solve_cvxpy(solver)
-        weights = self.ramp_weights(fit, width=width, seed=seed)
-        function = network_function(weights)
-        value = self._objective(weights, function)
-        lam = self._expand_dual(lam_u)
-        if self.beta > 0:
-            # the solver's dual point, and the residual of its primal (the optimal dual is the
-            # residual, KKT): both made feasible, the better one kept. The residual saves the
-            # certificate when the slope-change parametrization loses digits (inputs of size
-            # 1e3 with gaps of 1e-2: 1^T lambda off by 0.1 was seen)
-            resid = self.y - function(self.x)
-            lam = max([self.feasible_dual(lam), self.feasible_dual(resid)],
-                      key=self.dual_objective)
-        dual_value = self.dual_objective(lam)
-        elapsed = time.perf_counter() - t0
-        info["rounding_floor"] = floor = quadratic_dual_floor(lam, self.y)
-        sol = SplineSolution(
-            value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
-            solve_time=elapsed, certified=certify(value, dual_value, method, floor),
-            beta=self.beta, info=info, function=function,
-        )
+                fit_s = ramp_lasso(xs, yb, beta_s, omega=om, skip=self.skip,
+                                   max_newton=max_iter, verbose=verbose)
+                lam_s = fit_s.lam
+            info = dict(fit_s.info)
+        elif fit_s is None:
+            line = (f"ReLU1D.solve: cvxpy program (C5) with {xs.size} distinct inputs "
+                    f"({2 * xs.size} ramps), solver {solver or 'default'} ...")
+            progress.append(line)
+            if verbose:
+                print(line, flush=True)
+            fit_s, lam_s, info = self._solve_cvxpy(xs, yb, beta_s, solver)
+            line = f"ReLU1D.solve: cvxpy done in {time.perf_counter() - t0:.2f} s"
+            progress.append(line)
+            if verbose:
+                print(line, flush=True)
+        info["progress"] = info.get("progress", []) + progress
+        sol = self._finish(fit_s, lam_s, info, method, width, seed, ex, ey, t0)
+        info = sol.info
         if verbose:
             steps = f" ({info['newton']} Newton steps)" if "newton" in info else ""
             print(f"ReLU1D.solve{steps}: {sol!r}")
@@ -445,6 +517,81 @@ class ReLU1D(Problem):
                 f"certificate needs {CERT_TOL['ramp']:g}). Try a larger max_iter, "
                 "solve(method='cvxpy') for n up to a few thousand, or rescale x and y.")
         return sol
+
+    _RESCALE = ("rescale the data: ReLU1D(x * a, y * b, beta * a * b) has b**2 times the "
+                "optimal value, knots a times these and the same certificate (relative gap); "
+                "choose a and b that bring x and y to entries of order 1")
+
+    def _finish(self, fit_s: RampFit, lam_s, info: dict, method: str, width, seed: int,
+                ex: int, ey: int, t0: float) -> SplineSolution:
+        """The solution from a fit and a dual point on the scaled data (x / 2**ex, y / 2**ey):
+        both mapped back, the network built, its value and the certificate computed on the
+        original data. A value that float64 cannot represent raises a ``ValueError``."""
+        e_slope = ey - ex
+        with np.errstate(over="ignore", under="ignore"):
+            fit = RampFit(self.xs, np.ldexp(fit_s.alpha, e_slope), np.ldexp(fit_s.gamma, e_slope),
+                          float(np.ldexp(fit_s.b0, ey)), float(np.ldexp(fit_s.c, e_slope)))
+            lam_u = np.ldexp(lam_s, -ex if self.beta == 0.0 else ey)
+        finite_or_raise([fit.alpha, fit.gamma], "the optimal slope changes (ramp coefficients)",
+                        self._RESCALE)
+        finite_or_raise([fit.b0, fit.c], "the optimal output bias", self._RESCALE)
+        weights = self.ramp_weights(fit, width=width, seed=seed)
+        function = network_function(weights)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._objective(weights, function)
+            if self.beta > 0:
+                finite_or_raise(value, "the optimal value ½‖f(x) − y‖² + β·(slope changes)",
+                                self._RESCALE)
+            lam = self._expand_dual(lam_u)
+            if self.beta > 0:
+                # the solver's dual point, and the residual of its primal (the optimal dual is
+                # the residual, KKT): both made feasible, the better one kept. The residual
+                # saves the certificate when the slope-change parametrization loses digits
+                # (inputs of size 1e3 with gaps of 1e-2: 1^T lambda off by 0.1 was seen)
+                resid = self.y - function(self.x)
+                # (far below beta_max also the limit's point itself, feasible by construction:
+                # feasible_dual zeroes a dual point at the rounding level of y, and there that
+                # is the whole certificate)
+                cands = [self.feasible_dual(lam), self.feasible_dual(resid)]
+                lam = max(cands + ([lam] if info.get("limit") else []), key=self.dual_objective)
+            dual_value = self.dual_objective(lam)
+            floor = quadratic_dual_floor(lam, self.y)
+        finite_or_raise(floor, "½‖y‖² (the scale of the certificate's rounding)", self._RESCALE)
+        info = dict(info, rounding_floor=floor)
+        return SplineSolution(
+            value=value, weights=weights, dual=lam, dual_value=dual_value, method=method,
+            solve_time=time.perf_counter() - t0,
+            certified=certify(value, dual_value, method, floor),
+            beta=self.beta, info=info, function=function,
+        )
+
+    def _zero_fit(self, xs, yb):
+        """beta >= beta_max (on the scaled data): the zero network, i.e. the constant mean (the
+        least-squares line with a skip), and its residual as the dual point, feasible there;
+        no solver runs."""
+        om = self.omega
+        if self.skip and xs.size >= 2:
+            xc = xs - float(om @ xs) / om.sum()
+            M = np.column_stack([np.ones(xs.size), xc]) * np.sqrt(om)[:, None]
+            b, c = np.linalg.lstsq(M, yb * np.sqrt(om), rcond=None)[0]
+            fit = RampFit(xs, np.zeros(xs.size), np.zeros(xs.size), b - c * (xs - xc)[0], c)
+        else:
+            fit = RampFit(xs, np.zeros(xs.size), np.zeros(xs.size), float(om @ yb) / om.sum())
+        info = {"shortcut": "beta >= beta_max: the zero network (no active neuron) is optimal, "
+                            "certified by its residual; no solver ran", "newton": 0,
+                "converged": True}
+        return fit, om * (yb - fit.at_knots()), info
+
+    def _limit_fit(self, xs, yb, beta_s: float):
+        r"""beta far below beta_max (on the scaled data): the minimum-cost interpolant and
+        :math:`\beta` times the interpolation dual, optimal up to
+        :math:`O(\beta^2\|\lambda\|^2)`; the caller keeps it only when it is certified (the
+        barrier method cannot resolve a constraint radius that small)."""
+        fit = ramp_interpolation(xs, yb, skip=self.skip)
+        info = {"shortcut": "beta far below beta_max: the minimum-cost interpolant, certified "
+                            "by beta times the interpolation dual; no solver ran", "newton": 0,
+                "converged": True, "limit": True}
+        return fit, beta_s * self._interpolation_dual(xs, yb), info
 
     def _interpolation_dual(self, xs, yb):
         """The LP dual of minimum-norm interpolation in closed form (see the chapter)."""
@@ -483,15 +630,17 @@ class ReLU1D(Problem):
             return (lam_u / self.omega)[self.inverse]
         return (lam_u / self.omega)[self.inverse] + (self.y - self.ybar[self.inverse])
 
-    def _solve_cvxpy(self, solver=None):
-        xs, yb, om = self.xs, self.ybar, self.omega
-        res = ramp_program(xs, yb, self.beta_eff, omega=om, skip=self.skip, solver=solver)
+    def _solve_cvxpy(self, xs, yb, beta_eff: float, solver=None):
+        """(C5) by cvxpy on the sorted distinct inputs ``xs`` with mean targets ``yb`` (the
+        scaled data of :meth:`solve`) at ``beta_eff``: the fit, its dual point, the timings."""
+        om = self.omega
+        res = ramp_program(xs, yb, beta_eff, omega=om, skip=self.skip, solver=solver)
         alpha, gamma = res.x["alpha"].ravel(), res.x["gamma"].ravel()
         big = max(np.abs(alpha).max(), np.abs(gamma).max(), 1e-300)
         alpha[np.abs(alpha) <= 1e-9 * big] = 0.0
         gamma[np.abs(gamma) <= 1e-9 * big] = 0.0
         fit = RampFit(xs, alpha, gamma, res.x["b0"], res.x.get("c", 0.0))
-        if self.beta == 0.0:
+        if beta_eff == 0.0:
             lam_u = res.duals["interpolation"]
         else:
             lam_u = om * (yb - fit.at_knots())
@@ -623,9 +772,7 @@ class StandardDeepReLU1D(Problem):
     def __init__(self, x, y, beta: float, depth: int = 4):
         base = ReLU1D(x, y, beta)
         self.x, self.y, self.X, self.n, self.beta = base.x, base.y, base.X, base.n, base.beta
-        self.depth = check_positive_int(depth, "depth")
-        if self.depth < 2:
-            raise ValueError(f"depth must be >= 2; got {depth}.")
+        self.depth = _check_depth(depth)              # the check of DeepLinear
         self.loss = None
 
     _WHY = ("the standard deep ReLU network (biases in every layer) has no convex program with "

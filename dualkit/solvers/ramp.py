@@ -358,7 +358,7 @@ def _polish(x, y, w, beta, skip, active, sign, tau_state, pin=False):
 
 
 def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 1e-9,
-               max_newton: int = 400, coef_rtol: float = 1e-9) -> RampFit:
+               max_newton: int = 400, coef_rtol: float = 1e-9, verbose: bool = False) -> RampFit:
     r"""Solve (C5) for sorted distinct ``x`` by the banded barrier method described above.
 
     Parameters
@@ -375,12 +375,16 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
         Stop when the central-path duality gap is below ``rtol`` times the dual value.
     coef_rtol : float
         Coefficients below ``coef_rtol`` times the largest are set to zero at the end.
+    verbose : bool
+        Print one progress line per barrier stage (``t``, Newton steps so far, the
+        central-path gap against its target); the lines are kept in ``info["progress"]``
+        either way.
 
     Returns
     -------
     RampFit
         With ``lam`` (a strictly dual-feasible point) and ``info`` (``newton``, ``t``,
-        ``barrier_gap``, ``converged``).
+        ``barrier_gap``, ``converged``, ``progress``).
 
     Notes
     -----
@@ -392,21 +396,58 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     t_start = time.perf_counter()
     x, y = _check_points(x, y, beta)
     w = _check_omega(omega, x)
+    # solve on x / 2**ex, y / 2**ey (exact) at beta / 2**(ex + ey) and map back: (C5) is
+    # homogeneous (coefficients times 2**(ey - ex), the dual point times 2**ey)
+    ex, ey = _exponent(x), _exponent(y)
+    x_s, y_s = np.ldexp(x, -ex), np.ldexp(y, -ey)
+    with np.errstate(over="ignore", under="ignore"):
+        beta_s = float(np.ldexp(beta, -(ex + ey)))
+    fit = _ramp_lasso_unit(x_s, y_s, beta_s, w, skip, rtol, max_newton, coef_rtol, verbose)
+    fit.x = x
+    with np.errstate(over="ignore", under="ignore"):
+        fit.alpha, fit.gamma = np.ldexp(fit.alpha, ey - ex), np.ldexp(fit.gamma, ey - ex)
+        fit.b0, fit.c = float(np.ldexp(fit.b0, ey)), float(np.ldexp(fit.c, ey - ex))
+        fit.lam = np.ldexp(fit.lam, ey)
+    fit.info["time"] = time.perf_counter() - t_start
+    return fit
+
+
+def _exponent(v) -> int:
+    """The exponent e with max|v| in [2**(e-1), 2**e) (0 for a zero array): dividing by 2**e
+    (``np.ldexp(v, -e)``) scales v to entries of order 1 without rounding."""
+    big = float(np.abs(v).max(initial=0.0))
+    return int(np.frexp(big)[1]) if big > 0 else 0
+
+
+def _ramp_lasso_unit(x, y, beta, w, skip, rtol, max_newton, coef_rtol, verbose) -> RampFit:
+    """:func:`ramp_lasso` on data scaled to entries of order 1."""
     qp = _BandedDual(x, y, w, beta, skip)
     scale = 0.5 * float(y @ (w * y))
     fit = _trivial_fit(qp, scale)
     if fit is not None:
-        fit.info["time"] = time.perf_counter() - t_start
         return fit
-    u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton)
+    progress: list[str] = []
+    try:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            u, tau, t, newton, converged = _barrier(qp, scale, rtol, max_newton, progress,
+                                                    verbose)
+        if not (np.all(np.isfinite(u)) and np.isfinite(tau)):
+            raise OverflowError("a non-finite iterate")
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise RuntimeError(
+            f"the banded barrier method left float64's range ({exc}) at beta = {beta:.3g} on "
+            "data scaled to entries of order 1: the dual constraints |u| <= beta are too "
+            "narrow (or too wide) to resolve. ReLU1D(x, y, beta).solve() answers every beta "
+            "(the zero network at beta >= beta_max, the interpolation limit far below it)."
+        ) from exc
     lam = qp.lam_of(u, tau)
-    info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged}
+    info = {"newton": newton, "t": t, "barrier_gap": qp.ncons / t, "converged": converged,
+            "progress": progress}
     cands = _primal_candidates(qp, u, tau, t, coef_rtol)
     vals = [f.objective(y, w, beta) for f in cands]
     best = cands[int(np.argmin(vals))]
     best.info = info
     best.lam = _better_dual(qp, best, lam)
-    best.info["time"] = time.perf_counter() - t_start
     return best
 
 
@@ -485,13 +526,14 @@ def _trivial_fit(qp: _BandedDual, scale: float) -> RampFit | None:
     return None
 
 
-def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int):
+def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int,
+             progress: list[str] | None = None, verbose: bool = False):
     r"""The barrier method: minimise :math:`t\,f(u,\tau)-\sum_i\log s_i` by damped Newton
     (:func:`_center`) for :math:`t=\text{ncons}/\tfrac12\|y\|_\omega^2,\ 50\times,\dots`
     until the central-path gap :math:`\text{ncons}/t` is at most ``rtol`` times the dual
     value (with a floor at ``rtol`` :math:`\cdot10^{-6}\cdot\tfrac12\|y\|_\omega^2` for
-    optima at or near 0), or the Newton budget is spent. Returns
-    ``u, tau, t, newton, converged``."""
+    optima at or near 0), or the Newton budget is spent. One line per stage is appended to
+    ``progress`` (and printed with ``verbose``). Returns ``u, tau, t, newton, converged``."""
     u, tau = np.zeros(qp.m), 0.0
     t = qp.ncons / scale
     mu = 50.0
@@ -503,7 +545,14 @@ def _barrier(qp: _BandedDual, scale: float, rtol: float, max_newton: int):
         gap = qp.ncons / t
         # relative to the dual value, with a floor at rtol * |y|^2/2 for optima at (or near) 0:
         # a stopping rule of the barrier method, not the certificate's relative gap
-        if gap <= rtol * max(abs(dual_value), 1e-6 * scale):
+        target = rtol * max(abs(dual_value), 1e-6 * scale)
+        line = (f"ramp barrier: t={t:.3e}  Newton steps {newton:4d}  dual value "
+                f"{dual_value:.10e}  central-path gap {gap:.2e} (target {target:.2e})")
+        if progress is not None:
+            progress.append(line)
+        if verbose:
+            print(line, flush=True)
+        if gap <= target:
             converged = True
             break
         if newton >= max_newton or t > 1e30 / scale:
