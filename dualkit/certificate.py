@@ -83,6 +83,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,8 @@ from ._validation import finite_or_raise
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+    from .problems.base import Problem
 
 
 __all__ = ["certify", "CertifyReport", "CONVENTIONS"]
@@ -372,7 +375,7 @@ def _loss_map(loss, n: int, K: int, y: np.ndarray) -> tuple[str, float, np.ndarr
             f"nn.BCEWithLogitsLoss({red}) with 0/1 targets t is the logistic loss "
             f"Σlog(1+exp(−s·z)) with labels s = 2t−1, times a = {a:.6g}.")
     if type(loss) is nn.CrossEntropyLoss:
-        if loss.weight is not None or getattr(loss, "label_smoothing", 0.0):
+        if loss.weight is not None or getattr(loss, "label_smoothing", 0.0) != 0.0:
             raise ValueError("loss: CrossEntropyLoss with weight= or label_smoothing is not mapped.")
         t = y.reshape(-1)
         if y.ndim != 1 or K < 2 or not np.all((t == np.round(t)) & (t >= 0) & (t < K)):
@@ -390,6 +393,15 @@ def _loss_map(loss, n: int, K: int, y: np.ndarray) -> tuple[str, float, np.ndarr
 def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tuple[dict, list[str]]:
     """Weight decay per parameter (id -> wd in PyTorch's units) and the sentences saying so."""
     params = [p for m in arch.linears for p in m.parameters()]
+    for name, value, low in (("weight_decay", weight_decay, "finite number >= 0"),
+                             ("beta", beta, "finite number > 0")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                                  or not math.isfinite(value) or value < 0
+                                  or (name == "beta" and value == 0)):
+            raise ValueError(f"{name} must be a {low}; got {value!r}.")
+    if beta is not None and weight_decay is not None:
+        raise ValueError("pass either weight_decay= (PyTorch's units, mapped to beta) or beta= "
+                         "(dualkit's units), not both.")
     if optimizer is not None:
         if weight_decay is not None:
             raise ValueError("pass either optimizer= (its weight_decay is read) or weight_decay=, "
@@ -404,7 +416,9 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
         wd = {}
         for g in optimizer.param_groups:
             for p in g["params"]:
-                wd[id(p)] = float(g.get("weight_decay", 0.0))
+                # an optimizer without a coupled decay (LBFGS, ...) with beta=: all decayed
+                known = kind in _COUPLED or kind == "AdamW"
+                wd[id(p)] = float(g.get("weight_decay", 0.0)) if known else 1.0
         missing = [arch.names[id(p)] for p in params if id(p) not in wd]
         if missing:
             raise ValueError(f"optimizer: parameter(s) {missing} are not in its param_groups; pass "
@@ -418,8 +432,6 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
                   f"({sorted({round(v, 12) for v in wd.values()})})")
     elif weight_decay is not None:
         w = float(weight_decay)
-        if not math.isfinite(w) or w < 0:
-            raise ValueError(f"weight_decay must be a finite number >= 0; got {weight_decay!r}.")
         wd = {id(p): w for p in params}
         source = f"weight_decay={w:g} on every parameter (the optimizer's default)"
     elif beta is None:
@@ -431,8 +443,6 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
     notes = []
     if beta is not None:
         b = float(beta)
-        if not math.isfinite(b) or b <= 0:
-            raise ValueError(f"beta must be a finite number > 0; got {beta!r}.")
         wd = {k: (a * b if v > 0 else 0.0) for k, v in wd.items()}
         notes.append(f"beta={b:g} given: the certified objective is ℓ + (β/2)Σ‖p‖² over the "
                      f"decayed parameters ({source}); in PyTorch's units each has weight decay "
@@ -567,7 +577,7 @@ def certify(model: nn.Module, X, y, *, loss: Any = "mse", weight_decay: float | 
             "drives the penalty to 0, so the objective's infimum is the unregularized loss and is "
             "not attained. Decay every weight matrix (or pass beta=).")
     g = float(np.exp(np.mean(np.log(wdW))))                             # geometric mean
-    beta_p = g / a
+    beta_p = float(beta) if beta is not None else g / a    # beta=: exactly the given value
     c = [math.sqrt(g / w) for w in wdW]                                 # W_user = c_l * W_problem
     if len(set(wdW)) > 1:
         mapping.append(f"Per-layer weight decay {wdW}: rescaling layer l by c_l = √(g/wd_l) "
@@ -705,6 +715,7 @@ def _certify_linear(model, arch, X, y, lname, beta, c, state, base) -> CertifyRe
     else:
         Xp, yp = X, y
         mapping.append("No biases: the problem is the model's own objective (exact).")
+    prob: Problem
     if L == 2:
         prob = TwoLayerLinear(Xp, yp, beta, loss=lname)
         note = "Two-layer linear network: strong duality, the bound is a dual certificate."
@@ -766,6 +777,7 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
                        "decayed or absent bias replaced by a free one can only lower the optimum, "
                        "so the bound is valid but not tight.")
     d = X.shape[1]
+    prob: Problem
     if conv == "free" and d == 1:
         prob = ReLU1D(X[:, 0], y, beta)
     else:
@@ -781,9 +793,10 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
         note = ("The bound is the certified optimum of the model's own objective." if exact else
                 "The bound is the certified optimum of the relaxed problem: valid, not tight.")
     ws = sol.weights
+    biases = list(getattr(ws, "biases", [None, None]))     # ReLUWeights carry the biases
     W1, w2 = np.asarray(ws[0], dtype=float), np.asarray(ws[1], dtype=float).reshape(-1, 1)
-    b1 = None if ws.biases[0] is None else c[0] * np.asarray(ws.biases[0], dtype=float)
-    b0 = ws.biases[1]
+    b1 = None if biases[0] is None else c[0] * np.asarray(biases[0], dtype=np.float64)
+    b0 = biases[1]
     opt_net = _write(model, arch, [c[0] * W1, c[1] * w2], [b1, b0], mapping)
     opt_obj = _net_objective(opt_net, arch, X, y, "squared", base["_decay"])
     return _report(prob, sol, bound, exact, note, mapping, base, opt_net, opt_obj)

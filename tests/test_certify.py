@@ -30,7 +30,8 @@ def _relu(d, m=6, bias=True, dtype=torch.float64, seed=0):
 def _linear(d, m=4, depth=2, K=1, bias=True, seed=0):
     torch.manual_seed(seed)
     widths = [d] + [m] * (depth - 1) + [K]
-    return nn.Sequential(*[nn.Linear(a, b, bias=bias) for a, b in zip(widths, widths[1:])]).double()
+    layers = [nn.Linear(a, b, bias=bias) for a, b in zip(widths[:-1], widths[1:], strict=True)]
+    return nn.Sequential(*layers).double()
 
 
 def _torch_objective(model, X, y, loss, wd) -> float:
@@ -381,3 +382,33 @@ def test_trained_networks_gap_matches_an_independent_evaluation(opt_name, bias, 
     assert rep.gap >= 0
     assert abs(rep.gap - gap) <= 1e-8 * abs(gap) + 1e-13 * abs(obj), (rep.gap, gap)
     assert rep.gap_torch == pytest.approx(rep.scale * rep.gap)
+
+
+def test_relaxation_adds_the_biases_the_model_lacks_to_the_optimal_network():
+    X, y = _data(n=10, d=2)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 5, bias=False), nn.ReLU(), nn.Linear(5, 1)).double()
+    rep = certify(model, X, y[:, None], optimizer=_groups(model, 0.02, 0.0))
+    assert rep.problem.bias == "free" and not rep.exact and rep.gap >= 0
+    net = rep.optimal_network
+    assert net[0].bias is not None and next(net.parameters()).dtype == torch.float64
+    _close(rep.optimal_network_objective, rep.optimal_value, rtol=1e-9)
+    assert any("adds a bias" in s for s in rep.mapping)
+    assert model[0].bias is None                      # the user's model is not changed
+
+
+def test_weight_decay_and_beta_are_validated():
+    X, y = _data(n=10, d=2)
+    model = _linear(2, bias=False)
+    for kw, match in [({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
+                      ({"weight_decay": "0.1"}, "weight_decay must be"),
+                      ({"beta": 0.0}, "beta must be a finite number > 0"),
+                      ({"beta": float("nan")}, "beta must be"),
+                      ({"beta": 0.1, "weight_decay": 0.1}, "not both")]:
+        with pytest.raises(ValueError, match=match):
+            certify(model, X, y, **kw)
+    opt = torch.optim.LBFGS(model.parameters())
+    with pytest.raises(ValueError, match="LBFGS's weight decay is not mapped; pass beta="):
+        certify(model, X, y, optimizer=opt)
+    rep = certify(model, X, y, optimizer=opt, beta=0.5)
+    assert rep.beta == 0.5 and rep.exact
