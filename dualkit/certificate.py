@@ -716,6 +716,12 @@ def _certify_linear(model, arch, X, y, lname, beta, c, state, base) -> CertifyRe
         Xp, yp = X, y
         mapping.append("No biases: the problem is the model's own objective (exact).")
     prob: Problem
+    if L == 1:
+        base.pop("_decay")
+        return CertifyReport(problem=None, beta=None, lower_bound=None, optimal_value=None,
+                             exact=False, certified=False,
+                             note="No certificate: a single nn.Linear layer is ridge regression, "
+                                  "not a network; its objective is reported.", **base)
     if L == 2:
         prob = TwoLayerLinear(Xp, yp, beta, loss=lname)
         note = "Two-layer linear network: strong duality, the bound is a dual certificate."

@@ -87,6 +87,7 @@ def test_squared_string_row_has_scale_one():
     _close(rep.objective_torch, _torch_objective(model, X, y, sq, 0.2))
 
 
+@pytest.mark.medium                        # a cvxpy solve (exponential cone)
 def test_bce_with_logits_row_is_the_logistic_loss():
     X, y = _data(n=10, d=3)
     t = (y > 0).astype(float)
@@ -101,6 +102,7 @@ def test_bce_with_logits_row_is_the_logistic_loss():
     assert rep.lower_bound <= rep.objective
 
 
+@pytest.mark.medium                        # a cvxpy solve (exponential cone)
 def test_cross_entropy_row_is_dualkit_cross_entropy():
     X, y = _data(n=12, d=3)
     c = np.digitize(y, [-0.5, 0.5])                  # 3 classes
@@ -347,9 +349,13 @@ def _train(model, X, y, opt_name, wd, steps=300):
     return opt
 
 
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
-@pytest.mark.parametrize("bias", [False, True])
-@pytest.mark.parametrize("kind,d", [("linear", 2), ("relu", 1), ("relu", 2)])
+DONE_WHEN = [(opt, bias, kind, d) for opt in ("SGD", "Adam") for bias in (False, True)
+             for kind, d in (("linear", 2), ("relu", 1), ("relu", 2))]
+QUICK = {("Adam", True, "relu", 2), ("SGD", False, "linear", 2), ("SGD", True, "relu", 1)}
+
+
+@pytest.mark.parametrize("opt_name,bias,kind,d", [
+    case if case in QUICK else pytest.param(*case, marks=pytest.mark.medium) for case in DONE_WHEN])
 def test_trained_networks_gap_matches_an_independent_evaluation(opt_name, bias, kind, d):
     X, y = _data(n=12, d=d, seed=3)
     n, wd = X.shape[0], 0.01
@@ -412,3 +418,9 @@ def test_weight_decay_and_beta_are_validated():
         certify(model, X, y, optimizer=opt)
     rep = certify(model, X, y, optimizer=opt, beta=0.5)
     assert rep.beta == 0.5 and rep.exact
+
+
+def test_single_linear_layer_has_no_certificate():
+    X, y = _data(n=10, d=2)
+    rep = certify(nn.Linear(2, 1).double(), X, y, weight_decay=0.1)
+    assert rep.lower_bound is None and "ridge regression" in rep.note
