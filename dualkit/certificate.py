@@ -88,6 +88,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import finite_or_raise
 
@@ -458,7 +459,8 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
 
-def certify(model: nn.Module, X, y, *, loss: Any = "mse", weight_decay: float | None = None,
+def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.Tensor, *,
+            loss: Any = "mse", weight_decay: float | None = None,
             optimizer: torch.optim.Optimizer | None = None, beta: float | None = None,
             patterns: Any = "auto", seed: int = 0) -> CertifyReport:
     r"""How far a PyTorch network is from the global optimum of its own training objective.

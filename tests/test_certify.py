@@ -424,3 +424,20 @@ def test_single_linear_layer_has_no_certificate():
     X, y = _data(n=10, d=2)
     rep = certify(nn.Linear(2, 1).double(), X, y, weight_decay=0.1)
     assert rep.lower_bound is None and "ridge regression" in rep.note
+
+
+def test_public_api_has_docstrings_and_type_hints():
+    import inspect
+
+    from dualkit import certificate
+    assert certificate.__doc__
+    for name in ("certify", "CertifyReport"):
+        obj = getattr(certificate, name)
+        assert (obj.__doc__ or "").strip(), name
+    hints = certificate.certify.__annotations__
+    params = inspect.signature(certificate.certify).parameters
+    assert set(params) | {"return"} <= set(hints)
+    for prop in ("gap", "gap_torch", "rel_gap"):
+        getter = inspect.getattr_static(certificate.CertifyReport, prop).fget
+        assert getter.__doc__ and "return" in getter.__annotations__
+    assert dk.certify is certificate.certify and dk.CONVENTIONS is CONVENTIONS
