@@ -441,3 +441,15 @@ def test_public_api_has_docstrings_and_type_hints():
         getter = inspect.getattr_static(certificate.CertifyReport, prop).fget
         assert getter.__doc__ and "return" in getter.__annotations__
     assert dk.certify is certificate.certify and dk.CONVENTIONS is CONVENTIONS
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_optimal_network_certifies_itself_with_gap_zero(bias):
+    X, y = _data(n=10, d=2)
+    model = _relu(2, bias=bias)
+    opt = _groups(model, 0.02, 0.0)
+    rep = certify(model, X, y[:, None], optimizer=opt)
+    net = rep.optimal_network
+    again = certify(net, X, y[:, None], optimizer=_groups(net, 0.02, 0.0))
+    assert again.exact and 0 <= again.gap <= 1e-6 * again.objective
+    _close(again.objective, rep.optimal_value, rtol=1e-9)
