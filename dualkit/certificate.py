@@ -181,7 +181,9 @@ class CertifyReport:
         True when ``optimal_value`` is the optimum of the user's own objective (the convention
         matches a problem exactly); False for a relaxation (a valid, not tight, bound).
     certified : bool
-        Whether the problem's solve was certified by its dual.
+        Whether the problem's solve was certified by its dual, or proved optimal by an exact
+        argument (``solution.info["exact"]``, e.g. the ridge-path search of
+        :class:`~dualkit.DeepLinearWeightDecay`).
     optimal_network : torch.nn.Module or None
         A deep copy of the model holding the optimal weights (a wider copy if the model is too
         narrow; see ``mapping``).
@@ -695,9 +697,13 @@ def _report(prob, sol, bound, exact, note, mapping, base, opt_net, opt_obj) -> C
                                    f"certified bound {bound!r}; this is a bug in dualkit, please "
                                    "report it with the model and data.")
             bound = base["objective"]
+    certified = bool(sol.certified or sol.info.get("exact"))
+    if not certified and "not certified" not in note:
+        note += (" The solve is not certified: lower_bound is the dual value, a valid bound, and "
+                 "optimal_value an upper bound on the optimum.")
     return CertifyReport(problem=prob, beta=prob.beta, lower_bound=bound,
-                         optimal_value=float(sol.value), exact=exact,
-                         certified=bool(sol.certified or sol.info.get("exact")),
+                         optimal_value=float(sol.value), exact=exact and certified,
+                         certified=certified,
                          optimal_network=opt_net, optimal_network_objective=opt_obj, note=note,
                          solution=sol, **base)
 
@@ -799,6 +805,11 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
     if bound is None:
         note = ("No certified bound: the activation patterns of these data cannot be enumerated, "
                 "so the solve is an upper bound only (optimal_value); the objective is reported.")
+        exact = False
+    elif not sol.certified:
+        note = ("The solve is not certified (sampled patterns, or the solver's tolerance): "
+                "lower_bound is the dual value, a valid bound, and optimal_value an upper bound "
+                "on the optimum.")
         exact = False
     else:
         note = ("The bound is the certified optimum of the model's own objective." if exact else

@@ -453,3 +453,13 @@ def test_the_optimal_network_certifies_itself_with_gap_zero(bias):
     again = certify(net, X, y[:, None], optimizer=_groups(net, 0.02, 0.0))
     assert again.exact and 0 <= again.gap <= 1e-6 * again.objective
     _close(again.objective, rep.optimal_value, rtol=1e-9)
+
+
+def test_sampled_patterns_give_a_valid_bound_and_say_it_is_not_tight():
+    X, y = _data(n=10, d=2)
+    model = _relu(2, bias=False)
+    rep = certify(model, X, y[:, None], weight_decay=0.02, patterns=3, seed=0)
+    full = certify(model, X, y[:, None], weight_decay=0.02)
+    assert not rep.exact and not rep.certified and "not certified" in rep.note
+    assert rep.lower_bound <= full.lower_bound <= full.optimal_value <= rep.optimal_value
+    assert 0 <= full.gap <= rep.gap
