@@ -103,17 +103,19 @@ def test_bce_with_logits_row_is_the_logistic_loss():
 
 
 @pytest.mark.medium                        # a cvxpy solve (exponential cone)
-def test_cross_entropy_row_is_dualkit_cross_entropy():
+@pytest.mark.parametrize("reduction,a", [("mean", 1 / 12), ("sum", 1.0)])
+def test_cross_entropy_row_is_dualkit_cross_entropy(reduction, a):
     X, y = _data(n=12, d=3)
     c = np.digitize(y, [-0.5, 0.5])                  # 3 classes
     model, wd = _linear(3, K=3, bias=False), 0.05
-    loss = nn.CrossEntropyLoss(reduction="sum")
+    loss = nn.CrossEntropyLoss(reduction=reduction)
     rep = certify(model, X, torch.as_tensor(c), loss=loss, weight_decay=wd)
-    assert rep.scale == 1.0 and rep.beta == pytest.approx(wd)
-    prob = dk.TwoLayerLinear(X, np.eye(3)[c], wd, loss="cross_entropy")
+    assert rep.scale == pytest.approx(a) and rep.beta == pytest.approx(wd / a)
+    prob = dk.TwoLayerLinear(X, np.eye(3)[c], wd / a, loss="cross_entropy")
     ws = [model[0].weight.detach().numpy().T, model[1].weight.detach().numpy().T]
-    _close(_torch_objective(model, X, torch.as_tensor(c), loss, wd), prob.objective(ws))
+    _close(_torch_objective(model, X, torch.as_tensor(c), loss, wd), a * prob.objective(ws))
     _close(rep.objective, prob.objective(ws))
+    assert rep.gap >= 0
 
 
 @pytest.mark.parametrize("opt", ["SGD", "Adam", "RMSprop"])
@@ -463,3 +465,11 @@ def test_sampled_patterns_give_a_valid_bound_and_say_it_is_not_tight():
     assert not rep.exact and not rep.certified and "not certified" in rep.note
     assert rep.lower_bound <= full.lower_bound <= full.optimal_value <= rep.optimal_value
     assert 0 <= full.gap <= rep.gap
+
+
+def test_report_repr_and_html_show_the_numbers():
+    X, y = _data(n=10, d=3)
+    rep = certify(_linear(3, bias=False), X, y, weight_decay=0.05)
+    text, page = repr(rep), rep._repr_html_()
+    assert "TwoLayerLinear" in text and "rel_gap=" in text and "exact=True" in text
+    assert "<table" in page and "TwoLayerLinear" in page and "nn.MSELoss()" in page
