@@ -473,3 +473,30 @@ def test_report_repr_and_html_show_the_numbers():
     text, page = repr(rep), rep._repr_html_()
     assert "TwoLayerLinear" in text and "rel_gap=" in text and "exact=True" in text
     assert "<table" in page and "TwoLayerLinear" in page and "nn.MSELoss()" in page
+
+
+class _ExtraParameter(_Custom):
+    def __init__(self):
+        super().__init__()
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.out(self.act(self.hidden(x))) * self.gain
+
+
+def test_a_parameter_outside_the_linear_layers_is_refused_by_name():
+    X, y = _data(n=10, d=2)
+    with pytest.raises(ValueError, match="parameter gain belongs to no nn.Linear"):
+        certify(_ExtraParameter(), X, y, weight_decay=0.01)
+
+
+def test_certify_changes_neither_the_model_nor_the_optimizer():
+    X, y = _data(n=10, d=2)
+    model = _relu(2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=0.01)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    groups = [dict(g) for g in opt.param_groups]
+    certify(model, X, y, optimizer=opt)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert [g["weight_decay"] for g in opt.param_groups] == [g["weight_decay"] for g in groups]
+    assert not model[0]._forward_hooks and not model[1]._forward_hooks
