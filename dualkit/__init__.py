@@ -12,6 +12,9 @@ torch network and measures how far a trained network is from the global optimum:
     net = prob.network(width=10, seed=0)
     hist = dk.train(net, prob, steps=100, optimizer="lbfgs")
     prob.gap(net)
+
+A network of your own (``nn.Linear`` and ``nn.ReLU`` layers, trained with any optimizer's
+``weight_decay``) is certified by ``dk.certify(model, X, y, optimizer=opt)``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from . import (
         book,
+        certificate,
         check,
         data,
         diagnostics,
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
         timing,
         widgets,
     )
+    from .certificate import CONVENTIONS, CertifyReport, certify
     from .problems import (
         DeepLinear,
         DeepLinearWeightDecay,
@@ -86,6 +91,10 @@ __all__ = [
     "History",
     "train",
     "train_best",
+    "certificate",
+    "certify",
+    "CertifyReport",
+    "CONVENTIONS",
     "__version__",
 ]
 
@@ -93,7 +102,7 @@ __all__ = [
 # cvxpy nor matplotlib (it took 4 s when it did); ``dk.plot`` imports matplotlib, ``dk.train``
 # and ``prob.network()`` import torch, a cvxpy solve imports cvxpy.
 _SUBMODULES = frozenset({
-    "book", "check", "data", "diagnostics", "exercises", "losses", "nets", "plot", "problems",
+    "book", "certificate", "check", "data", "diagnostics", "exercises", "losses", "nets", "plot", "problems",
     "solvers", "splines", "timing", "widgets",
 })
 _FROM_SUBMODULE = {
@@ -104,6 +113,7 @@ _FROM_SUBMODULE = {
         "problems",
     ),
     **dict.fromkeys(["History", "train", "train_best"], "train"),
+    **dict.fromkeys(["certify", "CertifyReport", "CONVENTIONS"], "certificate"),
 }
 
 
