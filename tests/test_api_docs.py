@@ -14,7 +14,8 @@ import inspect
 import pytest
 
 # the modules whose public API is documented and typed; add a module once it is
-MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.weights", "dualkit.diagnostics",
+MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.weights", "dualkit.certificate",
+           "dualkit.diagnostics",
            "dualkit.splines", "dualkit.book", "dualkit.timing", "dualkit.widgets",
            "dualkit.solvers.closed_form", "dualkit.solvers.proximal", "dualkit.exercises",
            "dualkit.exercises._core"]
