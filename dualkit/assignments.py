@@ -41,7 +41,7 @@ __all__ = ["EXERCISE_CHAPTERS", "student_notebook", "instructor_notebook", "cola
 #: the chapters with exercises, in book order (they become assignments)
 EXERCISE_CHAPTERS = list(exercises.CHAPTERS)
 #: the notebook chapters (a jupytext header with a kernel) that get a Colab copy
-NOTEBOOK_CHAPTERS = ["intro", *EXERCISE_CHAPTERS, "real_data", "instructors", "performance"]
+NOTEBOOK_CHAPTERS = ["intro", *EXERCISE_CHAPTERS, "real_data", "certify", "instructors", "performance"]
 #: the pip requirement that the install cell installs when ``_config.yml`` names none (see
 #: :func:`install_spec`): the repository's main branch, no extras (Colab's torch and ipywidgets stay)
 INSTALL_SPEC = "dualkit @ git+https://github.com/dualkit/dualkit@main"

@@ -144,7 +144,7 @@ CONVENTIONS: list[dict[str, str]] = [
      "dualkit": "relaxed: centred X, y", "β": "as above", "result": "bound (valid, not tight)"},
     {"PyTorch": "≥ 3 Linear layers", "dualkit": "DeepLinearWeightDecay",
      "β": "as above", "result": "exact optimum; dual bound tight only at depth 2"},
-    {"PyTorch": "deeper ReLU networks", "dualkit": "none", "β": "—",
+    {"PyTorch": "deeper ReLU networks", "dualkit": "none", "β": "as above",
      "result": "no certificate (objective reported)"},
 ]
 

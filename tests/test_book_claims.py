@@ -476,6 +476,36 @@ def test_real_data_diabetes_first_layer_rank_one_along_u_star():
 
 
 # ---------------------------------------------------------------------------------------------
+# certify
+
+
+def test_certify_worked_example_is_exact_and_certified():
+    """certify: "The bound is `exact` (the conventions match a problem of the book), so this is
+    the distance to the optimum itself": exact, certified, and a relative gap >= 0."""
+    g = glued("certify")
+    assert g["cert_exact"] is True and g["cert_certified"] is True
+    assert g["cert_rel_gap"] >= -ROUNDING and g["cert_gap_torch"] >= -ROUNDING
+
+
+def test_certify_beta_is_n_wd_over_two():
+    """certify: "With n=20 and wd=10^-3 the problem is the one at beta = ...": n*wd/2."""
+    assert math.isclose(glued("certify")["cert_beta"], 20 * 1e-3 / 2, rel_tol=1e-12)
+
+
+def test_certify_optimal_network_attains_the_optimum():
+    """certify: "Its objective, evaluated like the trained network's, is the optimal value"."""
+    g = glued("certify")
+    assert math.isclose(g["cert_opt_obj"], g["cert_opt_value"], rel_tol=ROUNDING)
+
+
+def test_certify_pytorch_defaults_give_a_relaxed_bound():
+    """certify: "No problem of the book has decayed hidden *and* output biases, so `certify`
+    relaxes the biases" and the relative gap "bounds how far the network is ... from above"."""
+    g = glued("certify")
+    assert g["cert2_exact"] is False and g["cert2_rel_gap"] >= -ROUNDING
+
+
+# ---------------------------------------------------------------------------------------------
 # performance (the perf_b*, perf_path_*, perf_lbfgs_lo/hi values come from the committed
 # benchmark results, benchmarks/results; the others from the chapter's own runs)
 
