@@ -193,7 +193,7 @@ def ramp_network(f: PiecewiseLinear) -> ReLUWeights:
 
     Introduced in :ref:`ch-splines-1d`.
     """
-    from .nets import ReLUWeights
+    from .weights import ReLUWeights
 
     d, k = np.asarray(f.kinks, dtype=float), np.asarray(f.knots, dtype=float)
     s_plus, s_minus = float(d[d > 0].sum()), float(-d[d < 0].sum())

@@ -12,7 +12,7 @@ from ._core import Instance, exercise
 from ._tests import as_float, field, within
 
 if TYPE_CHECKING:
-    from ..nets import ReLUWeights
+    from ..weights import ReLUWeights
 
 #: the depths and the layer bound of ex-rank-one-threshold
 _DEPTHS = (3, 4, 5, 6)
@@ -177,7 +177,7 @@ def _mixed_network(prob: RankOneReLUMixed, alpha: float, gamma: float) -> ReLUWe
     balanced path each, at cost :math:`(|\alpha|/\cos\theta+|\gamma|/\sin\theta)/t`, least
     (the :math:`\ell_{2/3}` expression) at :math:`\tan^3\theta=|\gamma/\alpha|` (Hölder).
     """
-    from ..nets import ReLUWeights
+    from ..weights import ReLUWeights
     t, a, A, G = prob.t, prob.a, abs(alpha), abs(gamma)
     if alpha * gamma >= 0:
         theta = np.arctan2(np.sqrt(G), np.sqrt(A))

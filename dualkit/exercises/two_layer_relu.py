@@ -13,7 +13,7 @@ from ._core import Instance, exercise
 from ._tests import as_float, field, within
 
 if TYPE_CHECKING:
-    from ..nets import ReLUWeights
+    from ..weights import ReLUWeights
 
 #: the numbers of points of ex-relu-count
 _COUNT_NS = tuple(range(3, 31))
@@ -122,7 +122,7 @@ def relu_rescale(seed):
     largest neuron ``j`` (largest share :math:`|\alpha_j|\norm{(u_j,b_j)}` among the neurons with
     a bias of at least a tenth of :math:`\norm{(u_j,b_j)}`) unbalanced by a factor
     :math:`s_0\in[1.5,2.5]` or its inverse. The outputs are those of ``sol.weights``."""
-    from ..nets import ReLUWeights
+    from ..weights import ReLUWeights
     X, y = data.sine_features(n=20, d=2, seed=seed)
     prob = TwoLayerReLU(X, y, beta=1e-2, bias="regularized")
     sol = prob.solve()

@@ -434,7 +434,7 @@ class RankOneReLU(Problem):
         and :math:`\tfrac{\kappa}{\|a\|}(\hat a^\top x)_+` on a new input :math:`x`.
         ``width``: an int for every hidden layer or a sequence of :math:`L-1` (default 1)."""
         widths = self._widths(width)
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         rng = np.random.default_rng(seed)
         layers, prev = self._path_layers(widths, rng)
         r = np.abs(rng.standard_normal(widths[-1])) + 1e-3
@@ -450,7 +450,7 @@ class RankOneReLU(Problem):
         :math:`\operatorname{sign}(z)\rho`, :math:`\rho^2=|z|/T`, :math:`T=t^{L-2}\|a\|`.
         ``width``: an int or :math:`L-1` widths (default 1 on the path and one neuron per
         ramp in layer :math:`L-1`)."""
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         w1, b1, w2 = weights_1d[0][0], weights_1d.biases[0], weights_1d[1]
         if b1 is None:
             raise ValueError("weights_1d must be a two-layer 1-D network with a hidden bias (the "
@@ -673,7 +673,7 @@ class RankOneReLUMixed(Problem):
         :math:`(|\alpha|^{2/3}+|\gamma|^{2/3})^{3/2}/t`; equal signs: one neuron in layer 2
         that adds both, :math:`p\propto|\alpha|^{1/2}`, :math:`q\propto|\gamma|^{1/2}`, cost
         :math:`(|\alpha|+|\gamma|)/t`. Extra neurons (``width`` above 2) are zero."""
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         m1, m2 = hidden_widths(2 if width is None else width, 2)
         if m1 < 2 or m2 < 2:
             raise ValueError(f"width={width} is below 2 neurons per hidden layer, which the "

@@ -662,7 +662,7 @@ class ReLU1D(Problem):
         ``width``: an int for every hidden layer or a sequence of :math:`L-1` widths (default
         the number of active ramps); the last must be at least that number.
         """
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         idx_a, idx_g = np.flatnonzero(fit.alpha), np.flatnonzero(fit.gamma)
         z = np.concatenate([fit.alpha[idx_a], fit.gamma[idx_g]])
         knots = np.concatenate([fit.x[idx_a], fit.x[idx_g]])
@@ -866,7 +866,7 @@ class StandardDeepReLU1D(Problem):
         remaining layers pass it on, and the output flips it back. Every weight has magnitude
         :math:`\rho=(\text{slope})^{1/L}` (balanced), so the weight decay term is
         :math:`\tfrac L2\,\text{slope}^{2/L}`; its kinks are at ``start`` and ``end``."""
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         if not (start < end and low < high):
             raise ValueError("need start < end and low < high.")
         L = self.depth
