@@ -276,7 +276,7 @@ def lasso_dual(C, y, beta: float, solver: str | None = None,
 
 
 def relu_cone_program(M, D, y, beta: float, anchors=None,
-                      solver: str | None = None) -> CvxpyResult:
+                      solver: str | None = None, loss=None) -> CvxpyResult:
     r"""The two-layer ReLU cone group lasso over the patterns ``D`` (n, P), whole, in cvxpy.
 
     With block matrices :math:`M_j=M` (or :math:`M-\mathbf 1a_j^\top` when ``anchors`` (P, p)
@@ -291,6 +291,8 @@ def relu_cone_program(M, D, y, beta: float, anchors=None,
        &(2D_j-I)M_jw_j\ge0 .
        \end{aligned}
 
+    With a :class:`~dualkit.losses.Loss` ``loss`` (default the squared loss) the first term is
+    :math:`\ell(\hat y)` (``loss.cvxpy_value``) at the same predictions :math:`\hat y`.
     Clarabel with tight tolerances (1e-10), retried with its defaults when that fails.
     Returns ``x["V"]``, ``x["W"]`` (p, P) (and ``x["b0"]`` with ``anchors``).
     """
@@ -314,7 +316,8 @@ def relu_cone_program(M, D, y, beta: float, anchors=None,
     if anchors is not None:
         variables["b0"] = b0 = cp.Variable()
         pred = pred + b0
-    obj = 0.5 * cp.sum_squares(pred - y) + beta * (
+    fit = 0.5 * cp.sum_squares(pred - y) if loss is None else loss.cvxpy_value(pred, y)
+    obj = fit + beta * (
         cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0)))
     cons = [cp.multiply(2 * D - 1, ZV) >= 0, cp.multiply(2 * D - 1, ZW) >= 0]
     prob = cp.Problem(cp.Minimize(obj), cons)
