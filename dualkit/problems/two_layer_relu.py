@@ -636,14 +636,24 @@ class TwoLayerReLU(Problem):
         U, idx, signs, b0 = fit
         uw = unit.block_weights(U, idx, signs, b0, width=width)
         value = unit.objective(uw)
-        lam = unit.loss.dual_point(uw.forward(unit.X), unit.y) if lam0 is None else lam0
-        lam_r, restricted = unit._scaled_dual(lam, unit.blocks)
+        # candidates: -grad loss at the predictions, and the cvxpy program's multiplier (for
+        # the hinge loss the gradient misses the fractional subgradient at margin 1)
+        cands = [unit.loss.dual_point(uw.forward(unit.X), unit.y)] if lam0 is None else [lam0]
+        cands += info.pop("dual_candidates", [])
         exact = unit.exact_blocks()
-        if exact is not None:
-            lam_c, dual_value = (lam_r, restricted) if exact is unit.blocks else \
-                unit._scaled_dual(lam, exact)
-        else:
-            lam_c, dual_value = lam_r, np.nan
+        best = None
+        for lam in cands:
+            lam_r, restricted = unit._scaled_dual(lam, unit.blocks)
+            if exact is not None:
+                lam_c, dual_value = (lam_r, restricted) if exact is unit.blocks else \
+                    unit._scaled_dual(lam, exact)
+            else:
+                lam_c, dual_value = lam_r, np.nan
+            key = dual_value if exact is not None else restricted
+            if best is None or key > best[0]:
+                best = (key, lam_c, dual_value, restricted)
+        assert best is not None
+        _, lam_c, dual_value, restricted = best
         floor = unit._dual_floor(lam_c, dual_value)
         certified = certify(value, dual_value, method, floor)
         weights = self.block_weights(U * (t / s), idx, signs, b0 * t, width=width)
@@ -683,7 +693,11 @@ class TwoLayerReLU(Problem):
         signs = np.r_[np.ones(P), -np.ones(P)]
         big = max(np.linalg.norm(U, axis=0).max(), 1e-300)
         keep = np.linalg.norm(U, axis=0) > 1e-8 * big
-        return U[:, keep], idx[keep], signs[keep], res.x.get("b0", 0.0), dict(res.timings)
+        info = dict(res.timings)
+        if "pred" in res.duals:       # the program's multiplier of z = yhat, either sign
+            nu = res.duals["pred"].ravel()
+            info["dual_candidates"] = [nu, -nu]
+        return U[:, keep], idx[keep], signs[keep], res.x.get("b0", 0.0), info
 
     def block_weights(self, U, idx, signs, b0: float = 0.0, width=None) -> ReLUWeights:
         r"""Network weights from block vectors (:ref:`app-relu-program` weight recovery): block
