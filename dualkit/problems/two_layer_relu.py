@@ -656,19 +656,20 @@ class TwoLayerReLU(Problem):
         _, lam_c, dual_value, restricted = best
         floor = unit._dual_floor(lam_c, dual_value)
         certified = certify(value, dual_value, method, floor)
-        weights = self.block_weights(U * (t / s), idx, signs, b0 * t, width=width)
         fix = (f"y has entries up to {np.max(np.abs(self.y)):.3g}; divide y by t (the optimum "
                "is t**2 times that of y / t at beta / t)")
-        value, dual_value = t * t * value, t * t * dual_value
-        finite_or_raise(value, "the optimal value", fix)
-        finite_or_raise(t * t * floor, "the rounding of the optimal value", fix)
+        with np.errstate(over="ignore"):
+            value, dual_value, floor = t * t * value, t * t * dual_value, t * t * floor
+            finite_or_raise(value, "the optimal value", fix)
+            finite_or_raise(floor, "the rounding of the optimal value", fix)
+            weights = self.block_weights(U * (t / s), idx, signs, b0 * t, width=width)
         for W in (*weights, *(b for b in weights.biases if b is not None)):
             finite_or_raise(W, "the optimal weights", fix)
         info["restricted_dual_value"] = t * t * restricted
         info["active_blocks"] = int(np.sum(np.linalg.norm(U, axis=0) > 0))
         info["patterns"] = self.blocks.size
         info["upper_bound"] = exact is None
-        info["rounding_floor"] = t * t * floor
+        info["rounding_floor"] = floor
         sol = Solution(value=value, weights=weights, dual=t * lam_c, dual_value=dual_value,
                        method=method, solve_time=time.perf_counter() - t0, certified=certified,
                        beta=self.beta, info=info)
@@ -709,7 +710,8 @@ class TwoLayerReLU(Problem):
         number of active blocks."""
         from ..nets import ReLUWeights
         U = np.asarray(U, dtype=float)
-        nrm = np.linalg.norm(U, axis=0)
+        a = float(np.max(np.abs(U), initial=0.0)) or 1.0
+        nrm = a * np.linalg.norm(U / a, axis=0)         # no overflow in the squares
         act = np.flatnonzero(nrm > 0)
         k = act.size
         m = max(k, 1) if width is None else hidden_widths(width, 1)[0]

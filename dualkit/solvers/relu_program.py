@@ -49,7 +49,8 @@ def _row_space(M: np.ndarray):
     """Coordinates of the rows of M in an orthonormal basis of its row space, and the rank."""
     if M.size == 0 or not np.any(M):
         return np.zeros((M.shape[0], 0)), 0
-    _, s, Vt = np.linalg.svd(M, full_matrices=False)
+    a = float(np.max(np.abs(M)))        # the rank does not change with scale: no overflow
+    _, s, Vt = np.linalg.svd(M / a, full_matrices=False)
     r = int(np.sum(s > RANK_TOL * s[0]))
     return M @ Vt[:r].T, r
 
@@ -76,6 +77,9 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000, return_reps: bool = F
     """
     M0 = np.asarray(M, dtype=float)
     n = M0.shape[0]
+    amax = float(np.max(np.abs(M0), initial=0.0))
+    if amax > 0:                        # patterns do not change under positive scaling
+        M0 = M0 / amax
     # patterns do not change under M -> M S (S invertible): equal column scales keep the rank
     # decision of the SVD meaningful when columns differ by orders of magnitude
     cn = np.linalg.norm(M0, axis=0)
