@@ -209,6 +209,7 @@ class TwoLayerReLU(Problem):
         self.M = np.column_stack([self.X, np.ones(self.n)]) if bias == "regularized" else self.X
         self.free = bias == "free"
         self._exact: Blocks | None = None
+        self._bmax_unit: float | None = None
         self.blocks = self._make_blocks(patterns)
 
     def __repr__(self) -> str:
@@ -274,16 +275,24 @@ class TwoLayerReLU(Problem):
                 self._exact = self._enumerate()
                 return self._exact
             blocks = self._sample(AUTO_SAMPLES)
+            size = self.enumeration_size()
+            why, cert = (
+                (f"has up to {self.max_patterns():,} activation patterns, more than the "
+                 f"{AUTO_MAX_PATTERNS:,} that patterns='auto' solves over",
+                 "certified only if its dual point passes every pattern (sol.certified says "
+                 "so; the patterns are enumerated for that check)")
+                if size <= AUTO_MAX_CANDIDATES else
+                (f"has activation patterns that cannot be enumerated here ({size:,} candidates "
+                 f"to visit, up to {self.max_patterns():,} patterns)", "not certified"))
             warnings.warn(SampledPatternsWarning(
-                f"patterns='auto': the activation patterns of these n={self.n} points (rank "
-                f"{self.rank}) cannot be enumerated here ({self.enumeration_size():,} candidates, "
-                f"up to {self.max_patterns():,} patterns), so {blocks.size} patterns were sampled "
-                f"from {AUTO_SAMPLES} random directions (seed={self.seed}): solve() returns the "
-                "optimum over them, an upper bound on the network's optimum, not certified. "
-                "For the exact program use fewer points or a lower dimension (or "
-                "patterns='exact', which enumerates whatever it costs); pass patterns=<number "
-                "of samples> to sample knowingly, or silence this with warnings.simplefilter("
-                "'ignore', dk.problems.two_layer_relu.SampledPatternsWarning)."), stacklevel=4)
+                f"patterns='auto': these n={self.n} points (rank {self.rank}) {why}, so "
+                f"{blocks.size} patterns were sampled from {AUTO_SAMPLES} random directions "
+                f"(seed={self.seed}): solve() returns the optimum over them, an upper bound on "
+                f"the network's optimum, {cert}. For the exact program use fewer points or a "
+                "lower dimension, or patterns='exact' (enumerates whatever it costs); pass "
+                "patterns=<number of samples> to sample knowingly, or silence this with "
+                "warnings.simplefilter('ignore', dk.problems.two_layer_relu."
+                "SampledPatternsWarning)."), stacklevel=4)
             return blocks
         if isinstance(patterns, (int, np.integer)) and not isinstance(patterns, bool):
             return self._sample(check_positive_int(patterns, "patterns"))
@@ -330,11 +339,14 @@ class TwoLayerReLU(Problem):
         :math:`\lambda_i=y_i`, majority :math:`\lambda_i=y_i\,n_{\min}/n_{\max}`) makes
         this an upper bound on the threshold."""
         unit, s, t = self._unit()
-        return s * t * unit._beta_max_here()
+        return s * t * self._unit_beta_max(unit)
 
-    def _beta_max_here(self) -> float:
-        blocks = self.exact_blocks() or self.blocks
-        return float(dual_constraint(blocks, self._lam0()[0])[0])
+    def _unit_beta_max(self, unit: TwoLayerReLU) -> float:
+        """beta_max of the unit-scale problem ``unit`` (cached: it does not depend on beta)."""
+        if getattr(self, "_bmax_unit", None) is None:
+            blocks = unit.exact_blocks() or unit.blocks
+            self._bmax_unit = float(dual_constraint(blocks, unit._lam0()[0])[0])
+        return self._bmax_unit
 
     def _lam0(self) -> tuple[np.ndarray, float]:
         """The zero network's dual point and its output bias :math:`b_0` (0 without a free
@@ -582,7 +594,7 @@ class TwoLayerReLU(Problem):
         t0 = time.perf_counter()
         unit, s, t = self._unit()
         exact = unit.exact_blocks()
-        beta_max = unit._beta_max_here()
+        beta_max = self._unit_beta_max(unit)
         progress: list[dict] = []
         if exact is not None and unit.beta >= beta_max:
             lam0, b0 = unit._lam0()
