@@ -28,6 +28,11 @@ with :math:`M_i=[X\ \mathbf 1]` (regularized), :math:`X` (none), or :math:`X-\ma
 :math:`\max_{\|u\|\le1}|\lambda^\top(M u)_+|\le\beta` (and :math:`\mathbf 1^\top\lambda=0` with
 a free output bias).
 
+Classification: with ``loss="hinge"`` or ``"logistic"`` the squared loss becomes
+:math:`\ell` in the primal and the program, and the dual objective :math:`-\ell^*(-\lambda)`
+under the same constraint (:class:`TwoLayerReLU`). The program is homogeneous, so it is solved
+at unit scale and mapped back (``TwoLayerReLU._unit``).
+
 Introduced in :ref:`ch-two-layer-relu`.
 """
 
@@ -343,10 +348,11 @@ class TwoLayerReLU(Problem):
 
     def _unit_beta_max(self, unit: TwoLayerReLU) -> float:
         """beta_max of the unit-scale problem ``unit`` (cached: it does not depend on beta)."""
-        if getattr(self, "_bmax_unit", None) is None:
+        bmax = getattr(self, "_bmax_unit", None)
+        if bmax is None:
             blocks = unit.exact_blocks() or unit.blocks
-            self._bmax_unit = float(dual_constraint(blocks, unit._lam0()[0])[0])
-        return self._bmax_unit
+            bmax = self._bmax_unit = float(dual_constraint(blocks, unit._lam0()[0])[0])
+        return bmax
 
     def _lam0(self) -> tuple[np.ndarray, float]:
         """The zero network's dual point and its output bias :math:`b_0` (0 without a free
@@ -595,11 +601,11 @@ class TwoLayerReLU(Problem):
         unit, s, t = self._unit()
         exact = unit.exact_blocks()
         beta_max = self._unit_beta_max(unit)
-        progress: list[dict] = []
+        progress: list = []
         if exact is not None and unit.beta >= beta_max:
             lam0, b0 = unit._lam0()
             U, idx, signs = np.zeros((unit.M.shape[1], 0)), np.zeros(0, int), np.zeros(0)
-            info = {"trivial": f"beta >= beta_max = {s * t * beta_max:.6g}: the zero network "
+            info: dict = {"trivial": f"beta >= beta_max = {s * t * beta_max:.6g}: the zero network "
                                "is optimal (no solver)"}
         else:
             lam0 = None
