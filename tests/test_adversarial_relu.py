@@ -146,3 +146,17 @@ def test_objective_of_huge_weights_is_a_value_error_not_inf_or_nan():
     big = prob.network(width=10, init_scale=1e76)
     value = no_runtime_warnings(lambda: prob.objective(big))
     assert np.isfinite(value) and value > 1e150
+
+
+@pytest.mark.medium
+def test_auto_falls_back_to_cvxpy_where_the_working_set_ends_uncertified():
+    # near interpolation (beta ~ 3e-8 beta_max) the working set's SOCPs end 'AlmostSolved'
+    prob = dk.TwoLayerReLU(X2, Y2, 1e-7, bias="none")
+    ws = prob.solve(method="working_set")
+    sol = prob.solve()
+    assert not ws.certified and "fallback" not in ws.info
+    assert sol.certified and sol.method == "cvxpy"
+    assert "solved by cvxpy instead" in sol.info["fallback"]
+    # both are honest: each bound is below the other's value
+    assert sol.dual_value <= ws.value and ws.dual_value <= sol.value
+    assert sol.value <= ws.value

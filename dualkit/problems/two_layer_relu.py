@@ -87,6 +87,9 @@ BIASES = ("regularized", "free", "none")
 LOSSES = ("squared", "hinge", "logistic")
 #: smallest beta / beta_max solved: below it the weight decay is lost in the rounding of the loss
 BETA_RESOLUTION = 1e-13
+#: largest program (patterns x columns of M) that solve() hands to cvxpy when the working-set
+#: solver ends uncertified
+CVXPY_FALLBACK_SIZE = 20_000
 
 
 class SampledPatternsWarning(UserWarning):
@@ -592,6 +595,7 @@ class TwoLayerReLU(Problem):
             method that does not apply to the loss.
         """
         squared = isinstance(self.loss, Squared)
+        auto = method == "auto"
         method = self._method(method, ("working_set", "cvxpy"),
                               auto="working_set" if squared else "cvxpy")
         if method == "working_set" and not squared:
@@ -639,9 +643,33 @@ class TwoLayerReLU(Problem):
         if s != 1.0 or t != 1.0:
             info["scales"] = {"X": s, "y": t}
         sol = self._finish(unit, s, t, (U, idx, signs, b0), lam0, method, width, info, t0)
+        if (auto and method == "working_set" and not sol.certified and exact is unit.blocks
+                and exact.size * unit.M.shape[1] <= CVXPY_FALLBACK_SIZE):
+            sol = self._cvxpy_fallback(unit, s, t, sol, width, solver, t0, verbose)
         if verbose:
             print(f"TwoLayerReLU.solve ({info['patterns']} patterns, {info['active_blocks']} "
                   f"active{', sampled: an upper bound' if exact is None else ''}): {sol!r}")
+        return sol
+
+    def _cvxpy_fallback(self, unit, s, t, sol, width, solver, t0, verbose) -> Solution:
+        """The whole program in cvxpy when the working-set solver ends uncertified (near
+        interpolation, beta below about 1e-2 beta_max, its restricted SOCPs end
+        'AlmostSolved'); the solution with the smaller gap is kept, and ``info["fallback"]``
+        says what happened."""
+        why = f"the working-set solver ended at relative gap {sol.rel_gap:.1e}, not certified"
+        if verbose:
+            print(f"TwoLayerReLU.solve: {why}; trying cvxpy on the whole program")
+        try:
+            U, idx, signs, b0, info = unit._solve_cvxpy(solver)
+            ref = self._finish(unit, s, t, (U, idx, signs, b0), None, "cvxpy", width, info, t0)
+        except (RuntimeError, ValueError) as exc:
+            sol.info["fallback"] = f"{why}; cvxpy failed too ({exc})"
+            return sol
+        if ref.certified or ref.rel_gap < sol.rel_gap:
+            ref.info["fallback"] = f"{why}; solved by cvxpy instead (relative gap {ref.rel_gap:.1e})"
+            ref.info["progress"] = sol.info["progress"]
+            return ref
+        sol.info["fallback"] = f"{why}; cvxpy did no better (relative gap {ref.rel_gap:.1e})"
         return sol
 
     def _finish(self, unit: TwoLayerReLU, s: float, t: float, fit, lam0, method: str, width,
