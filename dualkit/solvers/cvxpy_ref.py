@@ -276,7 +276,7 @@ def lasso_dual(C, y, beta: float, solver: str | None = None,
 
 
 def relu_cone_program(M, D, y, beta: float, anchors=None,
-                      solver: str | None = None) -> CvxpyResult:
+                      solver: str | None = None, loss=None) -> CvxpyResult:
     r"""The two-layer ReLU cone group lasso over the patterns ``D`` (n, P), whole, in cvxpy.
 
     With block matrices :math:`M_j=M` (or :math:`M-\mathbf 1a_j^\top` when ``anchors`` (P, p)
@@ -291,6 +291,12 @@ def relu_cone_program(M, D, y, beta: float, anchors=None,
        &(2D_j-I)M_jw_j\ge0 .
        \end{aligned}
 
+    With a :class:`~dualkit.losses.Loss` ``loss`` (default the squared loss) the first term is
+    :math:`\ell(\hat y)` (``loss.cvxpy_value``) at the same predictions :math:`\hat y`,
+    written as a variable :math:`z=\hat y`, and ``duals["pred"]`` is the multiplier of that
+    equality: :math:`\pm\lambda=\mp\nabla\ell(z)`, the dual point of the program (for a
+    non-smooth loss such as the hinge, the subgradient the program picks; its sign follows
+    the solver's convention, so callers try both).
     Clarabel with tight tolerances (1e-10), retried with its defaults when that fails.
     Returns ``x["V"]``, ``x["W"]`` (p, P) (and ``x["b0"]`` with ``anchors``).
     """
@@ -314,10 +320,17 @@ def relu_cone_program(M, D, y, beta: float, anchors=None,
     if anchors is not None:
         variables["b0"] = b0 = cp.Variable()
         pred = pred + b0
-    obj = 0.5 * cp.sum_squares(pred - y) + beta * (
+    constraints = {}
+    if loss is None:
+        fit = 0.5 * cp.sum_squares(pred - y)
+    else:
+        z = cp.Variable(n)
+        constraints["pred"] = z == pred
+        fit = loss.cvxpy_value(z, y)
+    obj = fit + beta * (
         cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0)))
     cons = [cp.multiply(2 * D - 1, ZV) >= 0, cp.multiply(2 * D - 1, ZW) >= 0]
-    prob = cp.Problem(cp.Minimize(obj), cons)
+    prob = cp.Problem(cp.Minimize(obj), cons + list(constraints.values()))
     solver = DEFAULT_SOLVER if solver is None else solver
-    return _run(prob, solver, "two-layer ReLU convex program", variables, fallback=True,
-                **_tight(solver, 1e-10, 300))
+    return _run(prob, solver, "two-layer ReLU convex program", variables, constraints,
+                fallback=True, **_tight(solver, 1e-10, 300))

@@ -49,7 +49,8 @@ def _row_space(M: np.ndarray):
     """Coordinates of the rows of M in an orthonormal basis of its row space, and the rank."""
     if M.size == 0 or not np.any(M):
         return np.zeros((M.shape[0], 0)), 0
-    _, s, Vt = np.linalg.svd(M, full_matrices=False)
+    a = float(np.max(np.abs(M)))        # the rank does not change with scale: no overflow
+    _, s, Vt = np.linalg.svd(M / a, full_matrices=False)
     r = int(np.sum(s > RANK_TOL * s[0]))
     return M @ Vt[:r].T, r
 
@@ -76,6 +77,9 @@ def enumerate_patterns(M, max_candidates: int = 4_000_000, return_reps: bool = F
     """
     M0 = np.asarray(M, dtype=float)
     n = M0.shape[0]
+    amax = float(np.max(np.abs(M0), initial=0.0))
+    if amax > 0:                        # patterns do not change under positive scaling
+        M0 = M0 / amax
     # patterns do not change under M -> M S (S invertible): equal column scales keep the rank
     # decision of the SVD meaningful when columns differ by orders of magnitude
     cn = np.linalg.norm(M0, axis=0)
@@ -418,7 +422,8 @@ def _initial_rows(A: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-12,
-                     batch: int | None = None, max_rounds: int = 500) -> ConeLassoFit:
+                     batch: int | None = None, max_rounds: int = 500,
+                     callback=None, exact_bound: bool = False) -> ConeLassoFit:
     r"""Global solution of the cone-constrained group lasso over ``blocks`` (both signs of each
     pattern) by working sets of blocks *and* of cone rows.
 
@@ -435,6 +440,15 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     :math:`\|\Pi_{K_j}(g_j)\|\le\beta(1+10^{-7})`: then :math:`\lambda` is dual feasible for
     the whole program (to that slack), which certifies the optimum. Only active blocks (at most
     n + 1 at an extreme optimum) and their active rows ever enter an SOCP.
+
+    Progress: after each round a record ``{"round", "blocks" (working set), "active" (nonzero
+    blocks), "rows" (cone rows in the SOCP), "value" (the restricted program's objective, an
+    upper bound), "violation" (the largest dual constraint found, over beta), "bound", "gap",
+    "time"}`` is appended to ``info["progress"]`` and passed to ``callback`` (if given), values
+    at the scale of ``y``. ``"bound"`` is the dual value of the residual scaled into the dual
+    constraint over every block (weak duality: a lower bound on the program) and ``"gap"`` =
+    value - bound; they are computed (an exact scan of every block per round) only with
+    ``exact_bound=True``, else NaN.
     """
     y = np.asarray(y, dtype=float)
     n = y.size
@@ -460,6 +474,9 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
         state.add_blocks(new)
         state.solve()
         state.add_violated_rows()
+        rec = state.progress_record(new, scale, time.perf_counter() - t0, exact_bound)
+        if callback is not None:
+            callback(rec)
     else:
         raise state.not_converged(max_rounds, scale)
     return state.fit(scale, time.perf_counter() - t0)
@@ -488,6 +505,7 @@ class _WorkingSet:
         self.rounds, self.status, self.iters, self.row_rounds = 0, "no blocks needed", 0, 0
         self.cur_tol = tol
         self.rows_added = False
+        self.progress: list[dict] = []
 
     def violating_blocks(self, batch: int) -> list:
         r"""Up to ``batch`` blocks outside the working set whose dual constraint
@@ -558,6 +576,24 @@ class _WorkingSet:
                 self.rows_added = True
         self.row_rounds += self.rows_added
 
+    def progress_record(self, new, scale: float, elapsed: float, exact_bound: bool) -> dict:
+        """The round's progress record (see :func:`cone_group_lasso`), appended to
+        ``self.progress``; values at the scale of the original ``y`` (times ``scale**2``)."""
+        value = 0.5 * float(self.lam @ self.lam) + self.beta * float(
+            np.linalg.norm(self.U, axis=0).sum())
+        bound = np.nan
+        if exact_bound:
+            worst, _ = dual_constraint(self.blocks, self.lam)
+            lam_f = self.lam * min(1.0, self.beta / worst) if worst > 0 else self.lam
+            bound = float(lam_f @ self.y) - 0.5 * float(lam_f @ lam_f)
+        rec = {"round": self.rounds, "blocks": len(self.ws),
+               "active": int(np.sum(np.linalg.norm(self.U, axis=0) > 0)),
+               "rows": int(sum(r.size for r in self.rows)), "value": value * scale**2,
+               "violation": max((v[0] for v in new), default=0.0) / self.beta,
+               "bound": bound * scale**2, "gap": (value - bound) * scale**2, "time": elapsed}
+        self.progress.append(rec)
+        return rec
+
     def not_converged(self, max_rounds: int, scale: float) -> RuntimeError:
         """The error when the rounds run out, with how far the last restricted solution is from
         optimal: its residual scaled into the dual feasible set gives a lower bound on the
@@ -581,5 +617,5 @@ class _WorkingSet:
         info = {"rounds": self.rounds, "row_rounds": self.row_rounds,
                 "working_set": len(self.ws), "rows": int(sum(r.size for r in self.rows)),
                 "socp_iterations": self.iters, "status": self.status, "tol": self.cur_tol,
-                "time": elapsed}
+                "time": elapsed, "progress": self.progress}
         return ConeLassoFit(U, idx, signs, b0, pred, info)
