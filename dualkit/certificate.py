@@ -114,7 +114,8 @@ CONVENTIONS: list[dict[str, str]] = [
     {"PyTorch": 'loss="squared" (½Σr²)', "dualkit": "squared loss, a = 1", "β": "wd",
      "result": "exact"},
     {"PyTorch": "nn.BCEWithLogitsLoss() (mean), 0/1 targets",
-     "dualkit": "logistic loss, labels 2t−1, a = 1/n (linear networks)", "β": "n·wd",
+     "dualkit": "logistic loss, labels 2t−1, a = 1/n (linear and two-layer ReLU networks)",
+     "β": "n·wd",
      "result": "exact"},
     {"PyTorch": "nn.CrossEntropyLoss() (mean), class indices",
      "dualkit": "cross-entropy, one-hot targets, a = 1/n (linear networks)", "β": "n·wd",
@@ -587,10 +588,13 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
         mapping.append(f"Per-layer weight decay {wdW}: rescaling layer l by c_l = √(g/wd_l) "
                        f"(∏c_l = 1) gives every layer the geometric mean g = {g:.6g}.")
     mapping.append(f"β = g/a = {g:.6g}/{a:.6g} = {beta_p:.6g}.")
-    if lname != "squared" and (arch.kind != "linear" or any(b is not None for b in bs)):
+    relu_logistic = arch.kind != "linear" and lname == "logistic"
+    if lname != "squared" and not relu_logistic and (arch.kind != "linear"
+                                                     or any(b is not None for b in bs)):
         what = "a ReLU network" if arch.kind != "linear" else "biases"
         raise ValueError(f"loss: the {lname} loss is certified for linear networks without "
-                         f"biases only (this model has {what}); use nn.MSELoss, or bias=False "
+                         f"biases and, as the logistic loss (nn.BCEWithLogitsLoss), for two-layer "
+                         f"ReLU networks (this model has {what}); use nn.MSELoss, or bias=False "
                          "in a linear network.")
 
     # biases: free (not decayed), decayed (wd), absent (None)
@@ -610,7 +614,7 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
                              **base)
     wdb1 = wd[id(arch.linears[0].bias)] if arch.linears[0].bias is not None else 0.0
     return _certify_relu(model, arch, Xn, yd, beta_p, c, state, wdW[0] == wdb1, base,
-                         patterns, seed)
+                         patterns, seed, lname)
 
 
 def _forward(arch: _Arch, Ws, bs, X) -> np.ndarray:
@@ -772,7 +776,7 @@ def _certify_linear(model, arch, X, y, lname, beta, c, state, base) -> CertifyRe
 
 
 def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, patterns,
-                  seed) -> CertifyReport:
+                  seed, lname: str = "squared") -> CertifyReport:
     from .problems import ReLU1D, TwoLayerReLU
     mapping = base["mapping"]
     h, o = state
@@ -795,10 +799,17 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
                        "so the bound is valid but not tight.")
     d = X.shape[1]
     prob: Problem
-    if conv == "free" and d == 1:
+    if conv == "free" and d == 1 and lname == "squared":
         prob = ReLU1D(X[:, 0], y, beta)
     else:
-        prob = TwoLayerReLU(X, y, beta, bias=conv, patterns=patterns, seed=seed)
+        try:
+            prob = TwoLayerReLU(X, y, beta, bias=conv, patterns=patterns, seed=seed, loss=lname)
+        except ValueError as err:       # e.g. beta numerically zero against beta_max
+            base.pop("_decay")
+            return CertifyReport(problem=None, beta=None, lower_bound=None, optimal_value=None,
+                                 exact=False, certified=False,
+                                 note=f"No certificate: TwoLayerReLU refuses this problem ({err})",
+                                 **base)
     mapping.append(f"Problem: {prob!r}.")
     sol = prob.solve()
     bound = prob.lower_bound()
@@ -820,5 +831,5 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
     b1 = None if biases[0] is None else c[0] * np.asarray(biases[0], dtype=np.float64)
     b0 = biases[1]
     opt_net = _write(model, arch, [c[0] * W1, c[1] * w2], [b1, b0], mapping)
-    opt_obj = _net_objective(opt_net, arch, X, y, "squared", base["_decay"])
+    opt_obj = _net_objective(opt_net, arch, X, y, lname, base["_decay"])
     return _report(prob, sol, bound, exact, note, mapping, base, opt_net, opt_obj)

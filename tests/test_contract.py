@@ -282,7 +282,8 @@ def test_no_bound_is_none_not_an_exception(case):
 
 def test_sampled_relu_patterns_give_no_bound():
     X, y = dk.data.gaussian(n=40, d=6, seed=0)
-    bmax = dk.TwoLayerReLU.beta_max_for(X, y)
+    with pytest.warns(dk.SampledPatternsWarning, match="sampled"):
+        bmax = dk.TwoLayerReLU.beta_max_for(X, y)
     prob = dk.TwoLayerReLU(X, y, 0.3 * bmax, patterns=20)
     sol = prob.solve()
     assert not sol.certified and prob.lower_bound() is None

@@ -5,7 +5,7 @@ from .deep_linear import DeepLinear, DeepLinearWeightDecay, deep_weights, schatt
 from .rank_one_relu import RankOneReLU, RankOneReLUMixed, rank_one_factors
 from .relu_1d import ReLU1D, SplineSolution, StandardDeepReLU1D
 from .two_layer_linear import TwoLayerLinear, recover_weights
-from .two_layer_relu import TwoLayerReLU
+from .two_layer_relu import SampledPatternsWarning, TwoLayerReLU
 
 __all__ = [
     "Problem",
@@ -24,4 +24,5 @@ __all__ = [
     "RankOneReLUMixed",
     "rank_one_factors",
     "TwoLayerReLU",
+    "SampledPatternsWarning",
 ]

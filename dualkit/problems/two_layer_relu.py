@@ -299,8 +299,7 @@ class TwoLayerReLU(Problem):
                 f"the network's optimum, {cert}. For the exact program use fewer points or a "
                 "lower dimension, or patterns='exact' (enumerates whatever it costs); pass "
                 "patterns=<number of samples> to sample knowingly, or silence this with "
-                "warnings.simplefilter('ignore', dk.problems.two_layer_relu."
-                "SampledPatternsWarning)."), stacklevel=4)
+                "warnings.simplefilter('ignore', dk.SampledPatternsWarning)."), stacklevel=4)
             return blocks
         if isinstance(patterns, (int, np.integer)) and not isinstance(patterns, bool):
             return self._sample(check_positive_int(patterns, "patterns"))
@@ -754,7 +753,7 @@ class TwoLayerReLU(Problem):
         :math:`\sigma_j\sqrt{\|u_j\|}`; each costs :math:`\beta\|u_j\|`, so the network's
         objective equals the program's. ``width``: an int (or a sequence of one), default the
         number of active blocks."""
-        from ..nets import ReLUWeights
+        from ..weights import ReLUWeights
         U = np.asarray(U, dtype=float)
         a = float(np.max(np.abs(U), initial=0.0)) or 1.0
         nrm = a * np.linalg.norm(U / a, axis=0)         # no overflow in the squares
