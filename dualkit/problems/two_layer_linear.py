@@ -29,6 +29,7 @@ import numpy as np
 
 from .._validation import (
     as_matrix,
+    finite_or_raise,
     as_targets,
     as_vector,
     check_beta,
@@ -36,10 +37,19 @@ from .._validation import (
     check_positive_int,
 )
 from ..losses import Loss, Squared, get_loss
-from ..solvers.closed_form import RidgePath
+from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
-from .base import CERT_TOL, DualConstraint, Problem, Solution, certify, hidden_widths
+from .base import (
+    CERT_TOL,
+    DualConstraint,
+    Problem,
+    Solution,
+    certify,
+    hidden_widths,
+    penalized_value,
+    sum_squares,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +62,18 @@ __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 DUAL_FEAS_TOL = 1e-9
 #: relative residual ||XW1w2 - y|| / ||y|| below which weights count as interpolating (beta = 0)
 INTERP_TOL = 1e-7
+
+
+def _norm(A) -> float:
+    """The Euclidean (Frobenius) norm of an array, computed on ``A / max|A|`` so that it neither
+    overflows nor underflows unless the norm itself does (``np.linalg.norm`` squares the
+    entries: 1e-200 reads 0 and 1e200 reads inf)."""
+    A = np.asarray(A, dtype=float)
+    m = float(np.max(np.abs(A))) if A.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    with np.errstate(over="ignore"):
+        return m * float(np.linalg.norm(A / m))
 
 
 def _at_beta(k: int, beta: float, make):
@@ -77,14 +99,14 @@ def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarr
     """
     w = as_vector(w, "w")
     width = check_positive_int(width, "width")
-    norm = float(np.linalg.norm(w))
+    norm = _norm(w)
     if norm == 0.0:
         return [np.zeros((w.size, width)), np.zeros(width)]
     if seed is None:
         a = np.full(width, np.sqrt(norm / width))
     else:
         a = np.random.default_rng(seed).standard_normal(width)
-        a *= np.sqrt(norm) / np.linalg.norm(a)
+        a *= np.sqrt(norm) / _norm(a)
     return [np.outer(w / norm, a), a]
 
 
@@ -156,7 +178,7 @@ class TwoLayerLinear(Problem):
         #: number of outputs K (1 for a scalar output)
         self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.vector = self.y.ndim == 2
-        self._x_fro = float(np.linalg.norm(self.X))
+        self._x_fro = _norm(self.X)
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
         self._path: RidgePath | None = None
@@ -217,8 +239,14 @@ class TwoLayerLinear(Problem):
 
     @staticmethod
     def _dual_norm(G: np.ndarray) -> float:
-        """Euclidean norm of a vector, spectral norm of a matrix: the dual of the penalty."""
-        return float(np.linalg.norm(G, 2)) if G.ndim == 2 else float(np.linalg.norm(G))
+        """Euclidean norm of a vector, spectral norm of a matrix: the dual of the penalty
+        (computed on ``G / max|G|``, so that it overflows only where the norm does)."""
+        m = float(np.max(np.abs(G))) if G.size else 0.0
+        if m == 0.0 or not np.isfinite(m):
+            return m
+        G = G / m
+        with np.errstate(over="ignore"):
+            return m * (float(np.linalg.norm(G, 2)) if G.ndim == 2 else _norm(G))
 
     @property
     def whitened(self) -> bool:
@@ -234,7 +262,7 @@ class TwoLayerLinear(Problem):
 
     # ------------------------------------------------------------------ objectives
     def _interpolates(self, resid: np.ndarray) -> bool:
-        return bool(np.linalg.norm(resid) <= INTERP_TOL * np.linalg.norm(self.y))
+        return bool(_norm(resid) <= INTERP_TOL * _norm(self.y))
 
     def _check_weights(self, weights) -> tuple[np.ndarray, np.ndarray]:
         ws = self._weights_of(weights)
@@ -260,13 +288,21 @@ class TwoLayerLinear(Problem):
     def objective(self, weights) -> float:
         r"""Primal objective :math:`\ell(XW_1w_2)+\tfrac\beta2(\|W_1\|_F^2+\|w_2\|^2)` of
         ``[W1, w2]`` or of a network. With ``beta=0``: :math:`\tfrac12(\|W_1\|_F^2+\|w_2\|^2)`
-        if the weights interpolate (relative residual below 1e-7), else ``inf``."""
+        if the weights interpolate (relative residual below 1e-7), else ``inf``.
+
+        Never NaN: weights whose weight decay exceeds float64's range give ``inf`` (the
+        objective really is that large); a prediction that overflows while the weights do not
+        raises a ``ValueError`` (:func:`~dualkit.problems.base.penalized_value`)."""
         W1, w2 = self._check_weights(weights)
-        pred = self.X @ (W1 @ w2)
-        reg = 0.5 * (float(np.sum(W1 * W1)) + float(np.sum(w2 * w2)))
+        reg = 0.5 * sum_squares([W1, w2])
         if self.beta == 0.0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                pred = self.X @ (W1 @ w2)
             return reg if self._interpolates(pred - self.y) else np.inf
-        return self.loss.value(pred, self.y) + self.beta * reg
+        with np.errstate(over="ignore"):
+            penalty = self.beta * reg
+        return penalized_value(lambda: self.loss.value(self.X @ (W1 @ w2), self.y), penalty,
+                               "the prediction X W1 w2")
 
     def convex_objective(self, w) -> float:
         r"""Objective of the convex program (C1), :math:`\ell(Xw)+\beta\|w\|_2`, or (C3),
@@ -281,8 +317,8 @@ class TwoLayerLinear(Problem):
         if w.shape[0] != self.d:
             raise ValueError(f"w must have d={self.d} entries; got {w.shape[0]}.")
         if self.beta == 0.0:
-            return float(np.linalg.norm(w)) if self._interpolates(self.X @ w - self.y) else np.inf
-        return self.loss.value(self.X @ w, self.y) + self.beta * float(np.linalg.norm(w))
+            return _norm(w) if self._interpolates(self.X @ w - self.y) else np.inf
+        return self.loss.value(self.X @ w, self.y) + self.beta * _norm(w)
 
     def dual_objective(self, lam) -> float:
         r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`
@@ -326,7 +362,7 @@ class TwoLayerLinear(Problem):
         # float64 cannot evaluate ||X^T lam|| more accurately than 16 eps ||X||_F ||lam||
         # (cancellation in X^T lam), which matters when beta is tiny
         radius = self.beta if self.beta > 0 else 1.0
-        rounding = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
+        rounding = 16 * np.finfo(float).eps * self._x_fro * _norm(lam)
         return radius * (1 + DUAL_FEAS_TOL) + rounding
 
     def rounding_floor(self, lam) -> float:
@@ -339,7 +375,7 @@ class TwoLayerLinear(Problem):
         against :math:`\|X^\top y\|`)."""
         lam = self._check_dual(lam)
         radius = self.beta if self.beta > 0 else 1.0
-        delta = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam)) / radius
+        delta = 16 * np.finfo(float).eps * self._x_fro * _norm(lam) / radius
         return delta * (abs(float(np.sum(lam * self.y))) + float(np.sum(lam * lam)))
 
     def feasible_dual(self, lam) -> np.ndarray:
@@ -403,9 +439,78 @@ class TwoLayerLinear(Problem):
             default = "closed_form"
         method = self._method(method, self.methods, default)
         width = None if width is None else hidden_widths(width, 1)[0]
-        sol = self._solve(method, width, auto, solver, max_iter, verbose)
+        if self.beta > 0 and self.beta >= self.beta_max:
+            sol = self._zero_solution(width)
+        elif self._unit_scales() is not None:
+            sol = self._solve_rescaled(method, width, auto, solver, max_iter, verbose)
+        else:
+            sol = self._solve(method, width, auto, solver, max_iter, verbose)
         if verbose:
             print(f"TwoLayerLinear.solve: {sol!r}")
+        return sol
+
+    def _zero_solution(self, width) -> Solution:
+        r"""The trivial answer at :math:`\beta\ge\beta_{\max}`: the zero network, certified by
+        the dual point :math:`\lambda_0=-\nabla\ell(0)` (:ref:`app-zero-threshold`), which is
+        feasible there and whose dual value is :math:`\ell(0)` (Fenchel's equality at 0),
+        without running a solver."""
+        t0 = time.perf_counter()
+        lam0 = self.loss.dual_point(np.zeros(self.y.shape), self.y)
+        w = np.zeros((self.d, self.K)) if self.vector else np.zeros(self.d)
+        return self._finish(w, self.feasible_dual(lam0), "closed_form", t0, width, "closed_form",
+                            {"zero_threshold": "beta >= beta_max: the zero network is optimal "
+                                               "(no solver run)"})
+
+    def _unit_scales(self) -> tuple[float, float] | None:
+        """``(a, c)``, powers of two with ``X / a`` and ``y / c`` of entries of order 1, where
+        X or y lies outside the band that is solved as given
+        (:func:`~dualkit.solvers.closed_form.outside_unit_band`); None inside it. ``c = 1``
+        for the losses other than the squared loss (labels are not rescaled)."""
+        a = pow2_scale(self.X)
+        c = pow2_scale(self.y) if isinstance(self.loss, Squared) else 1.0
+        return (a, c) if outside_unit_band(a, c) else None
+
+    def _solve_rescaled(self, method, width, auto, solver, max_iter, verbose) -> Solution:
+        r"""Solve on the data at unit scale and map back: with :math:`X=aX'`, :math:`y=cy'`
+        (powers of two, so the division is exact) and :math:`w=(c/a)v`,
+
+        .. math:: \ell(Xw)+\beta\|w\|=c^2\big(\tfrac12\|X'v-y'\|^2+\tfrac{\beta}{ac}\|v\|\big)
+
+        for the squared loss (the dual point scales as :math:`\lambda=c\lambda'`); for the
+        other losses :math:`c=1` and :math:`\lambda=\lambda'`. The mapped answer is certified
+        again at the original scale. A ValueError where :math:`\beta/(ac)` underflows or the
+        optimal value :math:`c^2P'` overflows float64 (no float64 answer exists)."""
+        t0 = time.perf_counter()
+        a, c = self._unit_scales()  # type: ignore[misc]
+        beta_u = self.beta / (a * c)
+        if self.beta > 0 and beta_u < np.finfo(float).tiny:
+            raise ValueError(
+                f"beta = {self.beta:g} is below float64's range relative to the scale of the "
+                f"data (beta / (max|X| max|y|) ~ {beta_u:.1e} underflows); use a larger beta, "
+                "or beta=0 (minimum-norm interpolation) if that is what you mean.")
+        unit = getattr(self, "_unit", None)
+        if unit is None:
+            unit = TwoLayerLinear(self.X / a, self.y / c, beta_u, self.loss)
+        elif unit.beta != beta_u:
+            unit = unit.with_beta(beta_u)
+        self._unit = unit
+        if verbose:
+            print(f"TwoLayerLinear.solve: data rescaled by powers of two (X / {a:g}, y / {c:g}), "
+                  f"solving at beta / (a c) = {beta_u:.6g}")
+        ref = unit._solve(method, width, auto, solver, max_iter, verbose)
+        assert ref.w is not None and ref.dual is not None
+        with np.errstate(over="ignore"):
+            w = ref.w * (c / a)
+            lam = ref.dual * (c if isinstance(self.loss, Squared) else 1.0)
+        finite_or_raise(w, "the optimal end-to-end weights (c/a) w' at this scale of X and y",
+                        "rescale X and y (the optimum itself is not representable)")
+        finite_or_raise(lam, "the dual point of this scale of y",
+                        "rescale y (the optimum itself is not representable)")
+        rule = "svt" if ref.info.get("solver") == "svt" else ref.method
+        sol = self._finish(w, self.feasible_dual(lam), ref.method, t0, width, rule,
+                           {**ref.info, "rescaled": {"a": a, "c": c, "beta": beta_u}})
+        finite_or_raise(sol.value, f"the optimal value (c^2 = {c * c:.1e} times that at unit "
+                        "scale)", "rescale y; the optimum exceeds float64's range")
         return sol
 
     def _solve(self, method, width, auto, solver, max_iter, verbose) -> Solution:
