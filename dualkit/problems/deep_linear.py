@@ -30,13 +30,12 @@ from scipy.optimize import brentq, minimize_scalar
 
 from .._validation import (
     as_matrix,
-    finite_or_raise,
     as_targets,
     as_vector,
     check_beta,
     check_betas,
     check_positive_float,
-    check_positive_int,
+    finite_or_raise,
 )
 from ..losses import Loss, Squared
 from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale

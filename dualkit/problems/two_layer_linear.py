@@ -29,12 +29,12 @@ import numpy as np
 
 from .._validation import (
     as_matrix,
-    finite_or_raise,
     as_targets,
     as_vector,
     check_beta,
     check_betas,
     check_positive_int,
+    finite_or_raise,
 )
 from ..losses import Loss, Squared, get_loss
 from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale
@@ -62,6 +62,19 @@ __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 DUAL_FEAS_TOL = 1e-9
 #: relative residual ||XW1w2 - y|| / ||y|| below which weights count as interpolating (beta = 0)
 INTERP_TOL = 1e-7
+
+
+class ProgressLog:
+    """The progress lines of a solve: kept in ``lines`` (``sol.info["progress"]``) and printed
+    as they come, prefixed by ``who``, when ``verbose``."""
+
+    def __init__(self, who: str, verbose: bool):
+        self.who, self.verbose, self.lines = who, bool(verbose), []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        if self.verbose:
+            print(f"{self.who}: {line}", flush=True)
 
 
 def _norm(A) -> float:
@@ -409,7 +422,10 @@ class TwoLayerLinear(Problem):
             Width :math:`m` of the returned optimal weights: any :math:`m\ge1` for a scalar output
             (default 1), :math:`m\ge\operatorname{rank}W^\star` for vector outputs (default the rank).
         verbose : bool
-            Print a summary line (method, values, gap, time), and FISTA's fallback to cvxpy.
+            Print progress lines as the solve runs (FISTA's iteration, objective and gap about
+            every second and when it stops; cvxpy's stages; the fallback to cvxpy; a rescaling
+            of the data) and a summary line. The progress lines are kept in
+            ``sol.info["progress"]`` whether printed or not.
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         max_iter : int, optional
@@ -439,12 +455,15 @@ class TwoLayerLinear(Problem):
             default = "closed_form"
         method = self._method(method, self.methods, default)
         width = None if width is None else hidden_widths(width, 1)[0]
+        log = ProgressLog("TwoLayerLinear.solve", verbose)
         if self.beta > 0 and self.beta >= self.beta_max:
             sol = self._zero_solution(width)
         elif self._unit_scales() is not None:
-            sol = self._solve_rescaled(method, width, auto, solver, max_iter, verbose)
+            sol = self._solve_rescaled(method, width, auto, solver, max_iter, log)
         else:
-            sol = self._solve(method, width, auto, solver, max_iter, verbose)
+            sol = self._solve(method, width, auto, solver, max_iter, log)
+        if log.lines:
+            sol.info["progress"] = log.lines
         if verbose:
             print(f"TwoLayerLinear.solve: {sol!r}")
         return sol
@@ -470,7 +489,7 @@ class TwoLayerLinear(Problem):
         c = pow2_scale(self.y) if isinstance(self.loss, Squared) else 1.0
         return (a, c) if outside_unit_band(a, c) else None
 
-    def _solve_rescaled(self, method, width, auto, solver, max_iter, verbose) -> Solution:
+    def _solve_rescaled(self, method, width, auto, solver, max_iter, log) -> Solution:
         r"""Solve on the data at unit scale and map back: with :math:`X=aX'`, :math:`y=cy'`
         (powers of two, so the division is exact) and :math:`w=(c/a)v`,
 
@@ -494,10 +513,9 @@ class TwoLayerLinear(Problem):
         elif unit.beta != beta_u:
             unit = unit.with_beta(beta_u)
         self._unit = unit
-        if verbose:
-            print(f"TwoLayerLinear.solve: data rescaled by powers of two (X / {a:g}, y / {c:g}), "
-                  f"solving at beta / (a c) = {beta_u:.6g}")
-        ref = unit._solve(method, width, auto, solver, max_iter, verbose)
+        log(f"data rescaled by powers of two (X / {a:g}, y / {c:g}), solving at "
+            f"beta / (a c) = {beta_u:.6g}")
+        ref = unit._solve(method, width, auto, solver, max_iter, log)
         assert ref.w is not None and ref.dual is not None
         with np.errstate(over="ignore"):
             w = ref.w * (c / a)
@@ -513,9 +531,9 @@ class TwoLayerLinear(Problem):
                         "scale)", "rescale y; the optimum exceeds float64's range")
         return sol
 
-    def _solve(self, method, width, auto, solver, max_iter, verbose) -> Solution:
+    def _solve(self, method, width, auto, solver, max_iter, log) -> Solution:
         if method == "cvxpy":
-            return self._solve_cvxpy(width, solver)
+            return self._solve_cvxpy(width, solver, log)
         if not isinstance(self.loss, Squared):
             raise ValueError(
                 f"the {method} solver needs the squared loss; for loss={self.loss.name!r} use "
@@ -527,7 +545,7 @@ class TwoLayerLinear(Problem):
             return self._solve_fista(
                 width, max_iter=20_000 if max_iter is None else check_positive_int(max_iter,
                                                                                    "max_iter"),
-                fallback=auto and small, solver=solver, verbose=verbose)
+                fallback=auto and small, solver=solver, log=log)
         if self.vector:
             return self._solve_svt(width)
         return self._solve_closed_form(width)
@@ -579,12 +597,13 @@ class TwoLayerLinear(Problem):
 
     def _solve_fista(self, width, tol: float = 1e-10, max_iter: int = 20_000,
                      fallback: bool = False, solver: str | None = None,
-                     verbose: bool = False) -> Solution:
+                     log: ProgressLog | None = None) -> Solution:
         t0 = time.perf_counter()
         if self.beta == 0.0:
             raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
         G, B, yy = self._gram_matrices()
-        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol, max_iter=max_iter)
+        log = ProgressLog("TwoLayerLinear.solve", False) if log is None else log
+        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol, max_iter=max_iter, progress=log)
         w = W if self.vector else W[:, 0]
         # the polished dual is second-order accurate, but on ill-conditioned X its least-squares
         # correction can lose digits: keep the better of it and the scaled residual
@@ -599,8 +618,7 @@ class TwoLayerLinear(Problem):
                f"{gap if np.isfinite(gap) else float('inf'):.1e} (a certificate needs "
                f"{CERT_TOL['fista']:g})")
         if fallback:
-            if verbose:
-                print(f"TwoLayerLinear.solve: {why}; falling back to cvxpy")
+            log(f"{why}; falling back to cvxpy")
             try:
                 ref = self._solve_cvxpy_unit_scale(width, solver)
             except RuntimeError as exc:       # the fallback failed too: say both
@@ -659,10 +677,16 @@ class TwoLayerLinear(Problem):
         lam = R + self.X @ delta
         return lam if self.vector else lam[:, 0]
 
-    def _solve_cvxpy(self, width, solver: str | None) -> Solution:
+    def _solve_cvxpy(self, width, solver: str | None, log: ProgressLog | None = None) -> Solution:
         t0 = time.perf_counter()
+        log = ProgressLog("TwoLayerLinear.solve", False) if log is None else log
+        log(f"cvxpy: solving the primal (C1) (n={self.n}, d={self.d}, K={self.K}, "
+            f"loss={self.loss.name!r})")
         primal = norm_penalized_loss(self.X, self.y, self.beta, self.loss, solver)
+        log(f"cvxpy: primal solved by {primal.solver} in {time.perf_counter() - t0:.2g} s; "
+            "solving the dual (D1)")
         dual = norm_penalized_dual(self.X, self.y, self.beta, self.loss, solver)
+        log(f"cvxpy: dual solved in {time.perf_counter() - t0:.2g} s in all")
         info = {"primal_time": primal.timings, "dual_time": dual.timings, "solver": primal.solver}
         lam_val = self.feasible_dual(dual.x["lam"])
         return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, "cvxpy", info)
