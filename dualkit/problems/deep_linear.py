@@ -624,7 +624,10 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             )
         # no certificate to catch an inaccurate Gram factorization here: always the SVD (shared
         # by with_beta; vector outputs need none)
-        self._path = RidgePath(self.X, self.y, method="svd") if self.K == 1 else None
+        # (built when first needed outside the band of data solved as given, where the solve
+        # works on the data at unit scale)
+        self._path = (RidgePath(self.X, self.y, method="svd")
+                      if self.K == 1 and self._unit_scales() is None else None)
         self._set_beta(self.beta)
 
     def _set_beta(self, beta: float) -> None:
@@ -634,8 +637,10 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     @property
     def ridge_path(self) -> RidgePath:
         """The SVD of X (scalar outputs) that every solve along beta reuses."""
-        if self._path is None:
+        if self.K > 1:
             raise ValueError("vector outputs (whitened X) need no ridge path.")
+        if self._path is None:
+            self._path = RidgePath(self.X, self.y, method="svd")
         return self._path
 
     # ------------------------------------------------------------------ the zero threshold
@@ -786,6 +791,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         """An orthonormal basis of the range of X (U of the SVD; X itself when whitened)."""
         if self.K > 1:
             return self.X
+        if self._unit_scales() is not None:   # the same U as the data at unit scale
+            return self._unit()._range()
         U = self.ridge_path.U
         # the ridge path of this class is built with method="svd", which always forms U
         assert U is not None, "the SVD ridge path has no left singular vectors U"

@@ -37,7 +37,7 @@ from .._validation import (
     finite_or_raise,
 )
 from ..losses import Loss, Squared, get_loss
-from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale
+from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale, safe_norm
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
 from .base import (
@@ -77,16 +77,8 @@ class ProgressLog:
             print(f"{self.who}: {line}", flush=True)
 
 
-def _norm(A) -> float:
-    """The Euclidean (Frobenius) norm of an array, computed on ``A / max|A|`` so that it neither
-    overflows nor underflows unless the norm itself does (``np.linalg.norm`` squares the
-    entries: 1e-200 reads 0 and 1e200 reads inf)."""
-    A = np.asarray(A, dtype=float)
-    m = float(np.max(np.abs(A))) if A.size else 0.0
-    if m == 0.0 or not np.isfinite(m):
-        return m
-    with np.errstate(over="ignore"):
-        return m * float(np.linalg.norm(A / m))
+#: the overflow-safe norm of the linear problems
+_norm = safe_norm
 
 
 def _at_beta(k: int, beta: float, make):
@@ -388,8 +380,12 @@ class TwoLayerLinear(Problem):
         against :math:`\|X^\top y\|`)."""
         lam = self._check_dual(lam)
         radius = self.beta if self.beta > 0 else 1.0
-        delta = 16 * np.finfo(float).eps * self._x_fro * _norm(lam) / radius
-        return delta * (abs(float(np.sum(lam * self.y))) + float(np.sum(lam * lam)))
+        with np.errstate(over="ignore"):
+            delta = 16 * np.finfo(float).eps * self._x_fro * _norm(lam) / radius
+            # scaling by 1/(1+delta) moves the dual value by at most delta/(1+delta) < min(delta, 1)
+            # times |lam^T y| + ||lam||^2: no larger floor is meaningful (delta > 1 when beta is
+            # below the rounding of X^T lam, e.g. beta = 1e-200 ||X^T y||)
+            return min(delta, 1.0) * (abs(float(np.sum(lam * self.y))) + _norm(lam) ** 2)
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`,
@@ -517,6 +513,11 @@ class TwoLayerLinear(Problem):
             f"beta / (a c) = {beta_u:.6g}")
         ref = unit._solve(method, width, auto, solver, max_iter, log)
         assert ref.w is not None and ref.dual is not None
+        scale = c * c if isinstance(self.loss, Squared) else c
+        with np.errstate(over="ignore"):
+            finite_or_raise(scale * ref.value, f"the optimal value (c^2 = {scale:.1e} times that "
+                            f"at unit scale, {ref.value:.6g})",
+                            "rescale y; the optimum exceeds float64's range")
         with np.errstate(over="ignore"):
             w = ref.w * (c / a)
             lam = ref.dual * (c if isinstance(self.loss, Squared) else 1.0)

@@ -21,7 +21,8 @@ from scipy.optimize import brentq
 
 from .._validation import as_matrix, as_vector, check_beta, check_choice
 
-__all__ = ["RidgePath", "group_lasso_single", "pow2_scale", "outside_unit_band", "UNIT_BAND"]
+__all__ = ["RidgePath", "group_lasso_single", "pow2_scale", "outside_unit_band", "safe_norm",
+           "UNIT_BAND"]
 
 #: data whose largest entry lies in [2**-UNIT_BAND, 2**UNIT_BAND] are solved as given; outside it
 #: the linear problems solve on data rescaled by powers of two (see :func:`pow2_scale`)
@@ -46,6 +47,18 @@ def outside_unit_band(*scales: float) -> bool:
     """Whether one of ``scales`` (from :func:`pow2_scale`) lies outside
     ``[2**-UNIT_BAND, 2**UNIT_BAND]``, where the linear problems solve on rescaled data."""
     return any(not (2.0**-UNIT_BAND <= s <= 2.0**UNIT_BAND) for s in scales)
+
+
+def safe_norm(A) -> float:
+    """The Euclidean (Frobenius) norm of an array, computed on ``A / max|A|`` so that it neither
+    overflows nor underflows unless the norm itself does (``np.linalg.norm`` squares the
+    entries: 1e-200 reads 0 and 1e200 reads inf)."""
+    A = np.asarray(A, dtype=float)
+    m = float(np.max(np.abs(A))) if A.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    with np.errstate(over="ignore"):
+        return m * float(np.linalg.norm(A / m))
 
 
 class RidgePath:
@@ -118,9 +131,9 @@ class RidgePath:
         #: :math:`b_i=\sigma_i\eta_i=v_i^\top X^\top y`
         self.b = b
         #: :math:`\|X^\top y\|_2`, the zero threshold of :math:`\beta`
-        self.xty_norm = float(np.linalg.norm(X.T @ y))
+        self.xty_norm = safe_norm(X.T @ y)
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
-        self.pinv_norm = float(np.linalg.norm(b / s2)) if s2.size else 0.0
+        self.pinv_norm = safe_norm(b / s2) if s2.size else 0.0
 
     def with_targets(self, y: ArrayLike) -> RidgePath:
         """The same factorization of X with other targets (no new SVD); SVD route only."""
