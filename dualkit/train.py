@@ -316,7 +316,9 @@ def _check_net_and_problem(net, prob) -> None:
         raise ValueError(
             f"net must be a network from prob.network(width, seed) (a torch module that "
             f"dualkit builds); got {type(net).__name__}.")
-    prob.check_network(net)
+    check = getattr(prob, "check_network", None)   # every problem of dualkit has one
+    if check is not None:
+        check(net)
 
 
 def _resolve_bound(prob, bound) -> float | None:

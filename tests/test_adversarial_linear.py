@@ -75,6 +75,30 @@ def test_two_layer_linear_at_extreme_scales(data, a, c):
     assert "rescaled" in sol.info or "zero_threshold" in sol.info
 
 
+def test_paths_at_extreme_scale(data):
+    X, y = data
+    betas = [0.1, 0.5, 2.0]
+    ref = dk.TwoLayerLinear(X, y, 0.1).path(betas)
+    for p in (dk.TwoLayerLinear(X * 1e120, y * 1e-90, 0.1),
+              dk.DeepLinear(X * 1e120, y * 1e-90, 0.1, depth=3)):
+        sols = p.path([b * 1e30 for b in betas])
+        assert all(s.certified for s in sols)
+        for s, r in zip(sols, ref, strict=True):
+            assert s.value == pytest.approx(1e-180 * r.value, rel=1e-9)
+
+
+def test_every_class_above_threshold_without_a_solver(data):
+    X, y = data
+    Y = np.c_[y, X[:, 0]]
+    for p in (dk.DeepLinearWeightDecay(X, y, 1e300, depth=3),
+              dk.DeepLinearWeightDecay(X * 1e200, y, 1e300, depth=4),
+              dk.DeepLinear(X, Y, 1e300, depth=3), dk.TwoLayerLinear(X * 1e200, Y, 1e300)):
+        sol = p.solve()
+        assert not np.any(sol.w)
+        assert sol.value == pytest.approx(0.5 * np.sum(p.y**2), rel=1e-15)
+        assert sol.value >= sol.dual_value
+
+
 def test_two_layer_linear_optimum_beyond_float64_is_a_value_error(data):
     X, y = data
     # the optimum is 1e400 times that of (X, y) at beta 5e-201: not representable in float64

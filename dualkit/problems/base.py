@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import copy
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -79,7 +80,7 @@ def certify(value: float, dual_value: float, method: str, floor: float = 0.0) ->
     return bool(abs(gap) <= CERT_TOL[method] * scale + rounding)
 
 
-def sum_squares(arrays) -> float:
+def sum_squares(arrays: list) -> float:
     r""":math:`\sum_l\|W_l\|_F^2` of a list of arrays in float64, ``inf`` (without a warning)
     when it exceeds float64's range: a sum of non-negative terms that overflows is truly above
     the largest float, so ``inf`` is its honest value."""
@@ -87,7 +88,7 @@ def sum_squares(arrays) -> float:
         return float(sum(float(np.sum(np.square(W))) for W in arrays))
 
 
-def penalized_value(fit, penalty: float, what: str) -> float:
+def penalized_value(fit: Callable[[], float], penalty: float, what: str) -> float:
     r"""``fit() + penalty``, an objective of weights evaluated in float64, never NaN.
 
     ``penalty`` (the weight-decay term, :math:`\ge0`) is a lower bound on the objective, so

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
+from scipy.special import logsumexp
 
 from .._validation import (
     as_matrix,
@@ -874,16 +875,16 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         L, beta = self.depth, self.beta
         s2 = rp.s2
 
-        b = rp.b
+        with np.errstate(divide="ignore"):
+            log_b = np.log(np.abs(rp.b))    # -inf where b_i = 0
+        log_s2 = np.log(s2)
 
         def phi(log_mu):
             log_mu = np.atleast_1d(log_mu)
-            # log ||w(mu)|| from the ratios b / (s2 + mu), scaled by their largest: no overflow
-            # of (s2 + mu)^2 nor underflow of its inverse at the ends of the grid
-            with np.errstate(over="ignore"):
-                r = np.abs(b) / (s2 + np.exp(log_mu)[:, None])
-            m = np.max(r, axis=1, keepdims=True)
-            log_norm = np.log(m[:, 0]) + 0.5 * np.log(np.sum((r / m) ** 2, axis=1))
+            # log ||w(mu)|| = 1/2 log sum (b_i / (s2_i + mu))^2, in logarithms: no overflow of
+            # mu or (s2 + mu)^2, no underflow of the ratios, at any end of the grid
+            log_r = log_b - np.logaddexp(log_s2, log_mu[:, None])
+            log_norm = 0.5 * logsumexp(2 * log_r, axis=1)
             return log_mu - np.log(beta) - (2 / L - 2) * log_norm
 
         # mu >= beta ||X^+ y||^(2/L - 2) at any stationary point (||w|| <= ||X^+ y||); the grid
@@ -917,7 +918,13 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         ``sol.dual`` is the optimum of the Lagrangian dual (see the class docstring) and
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify`: True at depth 2, False
         for :math:`L\ge3` unless the optimum is zero with :math:`X^\top y=0`. The value is the
-        global optimum either way (``info["exact"]`` says by which argument)."""
+        global optimum either way (``info["exact"]`` says by which argument).
+
+        Data whose largest entry lies outside :math:`[2^{-30},2^{30}]` are solved at unit scale
+        (divided by powers of two, :meth:`_unit_beta` gives the equivalent strength) and mapped
+        back (``info["rescaled"]``): the search on the ridge path would over- or underflow
+        there (at :math:`X\cdot10^{80}` it returned the zero network, above a balanced
+        least-squares network)."""
         width = self._width(width, widths)
         self._method(method, self.methods, "ridge_path")
         t0 = time.perf_counter()

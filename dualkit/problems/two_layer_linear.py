@@ -69,7 +69,8 @@ class ProgressLog:
     as they come, prefixed by ``who``, when ``verbose``."""
 
     def __init__(self, who: str, verbose: bool):
-        self.who, self.verbose, self.lines = who, bool(verbose), []
+        self.who, self.verbose = who, bool(verbose)
+        self.lines: list[str] = []
 
     def __call__(self, line: str) -> None:
         self.lines.append(line)
@@ -256,6 +257,8 @@ class TwoLayerLinear(Problem):
     @property
     def whitened(self) -> bool:
         r"""Whether :math:`X^\top X=I` (to 1e-10), where (C3) is solved by SVT in closed form."""
+        if outside_unit_band(pow2_scale(self.X)):
+            return False   # whitened columns have unit norm: no entry outside the band
         G = self._gram_matrices()[0]
         return bool(np.allclose(G, np.eye(self.d), rtol=0, atol=1e-10))
 
@@ -431,6 +434,14 @@ class TwoLayerLinear(Problem):
         -----
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (``CERT_TOL``: 1e-9 for the closed forms, FISTA's and cvxpy's own).
+
+        Any scale of the data is answered: at :math:`\beta\ge\beta_{\max}` the zero network is
+        returned, certified, without running a solver (``info["zero_threshold"]``); data whose
+        largest entry lies outside :math:`[2^{-30},2^{30}]` are solved at unit scale (divided
+        by powers of two) and mapped back by homogeneity (``info["rescaled"]``, see
+        ``_solve_rescaled``), then certified again at their own scale. A ``ValueError`` only
+        where float64 cannot represent the answer (an optimal value beyond 1e308, or
+        :math:`\beta/(\max|X|\max|y|)` below 1e-308).
 
         Raises
         ------
@@ -704,8 +715,9 @@ class TwoLayerLinear(Problem):
         betas = check_betas(betas)
         width = self._width(width, widths)
         width = None if width is None else hidden_widths(width, 1)[0]
-        if not self.vector and isinstance(self.loss, Squared):
+        if not self.vector and isinstance(self.loss, Squared) and self._unit_scales() is None:
             return self._path_closed_form(betas, width)
+        # (data outside the band solved as given: one solve per beta, each at unit scale)
         if self.vector:
             self._gram_matrices()   # computed once, shared by every with_beta problem
         return [_at_beta(k, b, lambda b=b: self.with_beta(b)).solve(width=width)

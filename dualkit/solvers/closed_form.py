@@ -29,7 +29,7 @@ __all__ = ["RidgePath", "group_lasso_single", "pow2_scale", "outside_unit_band",
 UNIT_BAND = 30
 
 
-def pow2_scale(A) -> float:
+def pow2_scale(A: ArrayLike) -> float:
     r"""The power of two :math:`2^e` just above the largest entry of ``A`` in magnitude (1 for a
     zero array): dividing by it is exact in float64 (no rounding, except for entries that
     become subnormal), so a problem solved on ``A / pow2_scale(A)`` and mapped back is what the
@@ -49,7 +49,7 @@ def outside_unit_band(*scales: float) -> bool:
     return any(not (2.0**-UNIT_BAND <= s <= 2.0**UNIT_BAND) for s in scales)
 
 
-def safe_norm(A) -> float:
+def safe_norm(A: ArrayLike) -> float:
     """The Euclidean (Frobenius) norm of an array, computed on ``A / max|A|`` so that it neither
     overflows nor underflows unless the norm itself does (``np.linalg.norm`` squares the
     entries: 1e-200 reads 0 and 1e200 reads inf)."""
