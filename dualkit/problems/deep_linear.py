@@ -396,7 +396,11 @@ class DeepLinear(_DeepLinearBase):
     def objective(self, weights) -> float:
         r"""Objective of (P2) at ``[W1, ..., wL]`` or a network; ``inf`` if a constraint
         :math:`\|W_l\|_F\le t` (l <= L-2) is violated by more than a relative 1e-9.
-        With ``beta=0``: :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the weights interpolate."""
+        With ``beta=0``: :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the weights interpolate.
+        Never NaN: ``inf`` where the weight decay exceeds float64's range, a ``ValueError``
+        where only the prediction overflows (:func:`~dualkit.problems.base.penalized_value`);
+        the product is formed with the constrained layers divided by :math:`t`, so any
+        :math:`t` with :math:`t^{L-2}` in float64's range works (e.g. ``t=1e300``, depth 3)."""
         ws = self._check_weights(weights)
         nc, t = self.n_constrained, self.t
         # ||W_l / t|| <= 1: no overflow at t = 1e300 (||W_l||^2 would read inf)
@@ -755,7 +759,10 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return _wd_threshold(RidgePath(X, y, method="svd"), L)
 
     def objective(self, weights) -> float:
-        r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`."""
+        r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`; never NaN:
+        ``inf`` where the weight decay exceeds float64's range (the objective really is that
+        large), a ``ValueError`` where only the prediction overflows
+        (:func:`~dualkit.problems.base.penalized_value`)."""
         ws = self._check_weights(weights)
         with np.errstate(over="ignore"):
             penalty = 0.5 * self.beta * sum_squares(ws)
