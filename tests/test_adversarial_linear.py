@@ -218,3 +218,18 @@ def test_scale_property(data):
             # the optimum at unit scale, mapped back, is no better than the solve's
             mapped = [W * (c / a) ** (1 / L) for W in ref.weights]
             assert p.gap(mapped) >= -1e-9 * sol.value, (ea, ec, L)
+
+
+def test_edge_scales_answer_or_refuse(data):
+    X, y = data
+    # the equivalent strength at unit scale is 1e-200: answered, equal to the unit-scale solve
+    sol = dk.DeepLinearWeightDecay(X * 1e150, y * 1e-150, 1e-300, depth=3).solve()
+    ref = dk.DeepLinearWeightDecay(X, y, 1e-200, depth=3).solve()
+    assert sol.value == pytest.approx(1e-300 * ref.value, rel=1e-9)
+    # beta / (max|X| max|y|) below float64's range: refused, naming beta
+    with pytest.raises(ValueError, match=r"beta = 1e-300 is below float64's range"):
+        dk.TwoLayerLinear(X * 1e150, y * 1e150, 1e-300).solve()
+    # vector outputs whose optimum is ~1e400
+    Y = np.c_[y[:5], y[5:10]] * 1e200
+    with pytest.raises(ValueError, match="optimal value .* infinite .*rescale y"):
+        dk.DeepLinearWeightDecay(np.eye(5), Y, 0.5, depth=3).solve()

@@ -908,7 +908,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         for i in np.flatnonzero(np.sign(vals[:-1]) != np.sign(vals[1:])):
             r = brentq(lambda z: float(phi(z)[0]), grid_pts[i], grid_pts[i + 1],
                        xtol=1e-14, rtol=4 * np.finfo(float).eps)
-            roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
+            with np.errstate(over="ignore"):   # a root past 1e308 (tiny beta): w(mu) = 0
+                roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
         return roots
 
     def solve(self, method: str = "auto", width=None, verbose: bool = False, *,
