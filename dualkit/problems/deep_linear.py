@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
-from scipy.special import logsumexp
 
 from .._validation import (
     as_matrix,
@@ -239,6 +238,9 @@ class _DeepLinearBase(Problem):
         self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.beta = check_beta(beta)
         self.depth = _check_depth(depth)
+        self._x_fro = _norm(self.X)
+        # powers of two of X and y, computed once (the data never change; with_beta shares them)
+        self._scales = (pow2_scale(self.X) if self.K == 1 else 1.0, pow2_scale(self.y))
 
     def _check_weights(self, weights) -> list[np.ndarray]:
         ws = self._weights_of(weights)
@@ -672,8 +674,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         or y lies outside the band solved as given
         (:func:`~dualkit.solvers.closed_form.outside_unit_band`); None inside it. Whitened X
         (vector outputs) is not rescaled (``a = 1``)."""
-        a = pow2_scale(self.X) if self.K == 1 else 1.0
-        c = pow2_scale(self.y)
+        a, c = self._scales
         return (a, c) if outside_unit_band(a, c) else None
 
     def _unit_beta(self) -> float:
@@ -828,7 +829,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         if self.depth == 2:
             return self._two_layer().dual_constraint(lam)
         lam = self._check_dual(lam)
-        slack = 16 * np.finfo(float).eps * _norm(self.X) * _norm(lam)
+        slack = 16 * np.finfo(float).eps * self._x_fro * _norm(lam)
         return DualConstraint("‖Xᵀλ‖", _norm(self.X.T @ lam), 0.0, slack, "0",
                               "Xᵀλ = 0 (the Lagrangian dual of weight decay on every layer, "
                               "depth ≥ 3, which has a duality gap)")
@@ -882,16 +883,22 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         L, beta = self.depth, self.beta
         s2 = rp.s2
 
-        with np.errstate(divide="ignore"):
-            log_b = np.log(np.abs(rp.b))    # -inf where b_i = 0
-        log_s2 = np.log(s2)
+        abs_b = np.abs(rp.b)
+        log_b_norm = np.log(_norm(abs_b))
 
         def phi(log_mu):
             log_mu = np.atleast_1d(log_mu)
-            # log ||w(mu)|| = 1/2 log sum (b_i / (s2_i + mu))^2, in logarithms: no overflow of
-            # mu or (s2 + mu)^2, no underflow of the ratios, at any end of the grid
-            log_r = log_b - np.logaddexp(log_s2, log_mu[:, None])
-            log_norm = 0.5 * logsumexp(2 * log_r, axis=1)
+            # log ||w(mu)|| from the ratios |b_i| / (s2_i + mu), scaled by their largest: no
+            # overflow of (s2 + mu)^2 nor underflow of the ratios; past mu = e^700 (beyond
+            # float64 near 1e308) the asymptote ||w(mu)|| = ||b|| / mu, exact to s2 / mu
+            big = log_mu > 700.0
+            r = abs_b / (s2 + np.exp(np.where(big, 0.0, log_mu))[:, None])
+            m = np.max(r, axis=1)
+            ok = ~big & (m > 0)
+            m = np.where(ok, m, 1.0)
+            r /= m[:, None]
+            log_norm = np.where(ok, np.log(m) + 0.5 * np.log(np.einsum("ij,ij->i", r, r)),
+                                log_b_norm - log_mu)
             return log_mu - np.log(beta) - (2 / L - 2) * log_norm
 
         # mu >= beta ||X^+ y||^(2/L - 2) at any stationary point (||w|| <= ||X^+ y||); the grid

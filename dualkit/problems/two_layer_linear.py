@@ -225,8 +225,11 @@ class TwoLayerLinear(Problem):
         loss; the spectral norm :math:`\|X^\top Y\|_2` for vector outputs): the optimal weights
         are zero iff :math:`\beta\ge` this value (:ref:`app-zero-threshold`, :ref:`app-vector`). For a
         non-smooth loss
-        this uses one subgradient at 0, so it is an upper bound on the threshold."""
-        return self._threshold(self.X, self.y, self.loss)
+        this uses one subgradient at 0, so it is an upper bound on the threshold. Computed once
+        (the data never change; :meth:`~dualkit.Problem.with_beta` shares it)."""
+        if getattr(self, "_beta_max", None) is None:
+            self._beta_max = self._threshold(self.X, self.y, self.loss)
+        return self._beta_max
 
     @classmethod
     def beta_max_for(cls, X, y, loss="squared") -> float:
@@ -492,8 +495,10 @@ class TwoLayerLinear(Problem):
         X or y lies outside the band that is solved as given
         (:func:`~dualkit.solvers.closed_form.outside_unit_band`); None inside it. ``c = 1``
         for the losses other than the squared loss (labels are not rescaled)."""
-        a = pow2_scale(self.X)
-        c = pow2_scale(self.y) if isinstance(self.loss, Squared) else 1.0
+        if getattr(self, "_scales", None) is None:   # computed once: X and y never change
+            self._scales = (pow2_scale(self.X),
+                            pow2_scale(self.y) if isinstance(self.loss, Squared) else 1.0)
+        a, c = self._scales
         return (a, c) if outside_unit_band(a, c) else None
 
     def _solve_rescaled(self, method, width, auto, solver, max_iter, log) -> Solution:
