@@ -209,6 +209,7 @@ def train(
 
     Introduced in :ref:`ch-two-layer-linear`.
     """
+    _check_net_and_problem(net, prob)
     run = _RunSettings.checked(prob, steps, lr, optimizer, schedule, dtype, threads, bound,
                                time_limit, tol, record_every)
     dev = resolve_device(device)
@@ -292,6 +293,32 @@ class _RunSettings:
         """Whether the objective ``obj`` is within ``tol`` of the bound (relative gap)."""
         return (self.tol is not None and self.bound is not None
                 and relative_gap(obj, self.bound) <= self.tol)
+
+
+def _check_net_and_problem(net, prob) -> None:
+    """What :func:`train` accepts, checked before anything runs: a dualkit problem and a network
+    from its ``prob.network()`` (the problem's ``check_network``). A plain PyTorch module is
+    pointed to ``dk.certify``, which measures a network trained the usual PyTorch way."""
+    from .nets import _Layers
+    from .problems.base import Problem
+
+    if not isinstance(prob, Problem):
+        raise ValueError(
+            "prob must be a dualkit problem, e.g. dk.TwoLayerLinear(X, y, beta); got "
+            f"{type(prob).__name__}. Call dk.train(prob.network(width), prob).")
+    if not isinstance(net, _Layers) or not isinstance(net, torch.nn.Module):
+        if isinstance(net, torch.nn.Module):
+            raise ValueError(
+                f"dk.train trains a network from prob.network(width, seed); got a plain "
+                f"{type(net).__name__}. To measure how far a PyTorch network you trained "
+                "yourself is from the global optimum, use dk.certify(model, X, y, ...) "
+                "instead.")
+        raise ValueError(
+            f"net must be a network from prob.network(width, seed) (a torch module that "
+            f"dualkit builds); got {type(net).__name__}.")
+    check = getattr(prob, "check_network", None)   # every problem of dualkit has one
+    if check is not None:
+        check(net)
 
 
 def _resolve_bound(prob, bound) -> float | None:

@@ -252,8 +252,10 @@ def test_deep_linear_bad_input(kwargs, match):
 def test_deep_linear_bad_widths_weights_and_nets():
     X, y = dk.data.gaussian(n=10, d=4, seed=0)
     prob = dk.DeepLinear(X, y, 1.0, depth=4, t=1.0)
-    for widths, match in [([3, 3], "depth - 1 = 3 hidden widths"), ([3, 0, 2], r"width\[1\] must be"),
-                          ("wide", "width must be an int or a list"), (0, r"width\[0\] must be")]:
+    for widths, match in [([3, 3], r"width needs 3 hidden width\(s\)"),
+                          ([3, 0, 2], "width must be an integer >= 1; got 0"),
+                          ("wide", "width must be an integer >= 1; got 'wide'"),
+                          (0, "width must be an integer >= 1; got 0")]:
         with pytest.raises(ValueError, match=match):
             prob.network(widths)
         with pytest.raises(ValueError, match=match):
@@ -385,7 +387,7 @@ def test_robustness_and_validation_from_review():
         dk.DeepLinearWeightDecay(X, y, 1.0, depth=3).stationary_points(grid=1)
     with pytest.raises(ValueError, match="t must be a finite number >= 0"):
         dk.deep_weights(np.ones(4), [2, 2], -1.0, 1)
-    with pytest.raises(ValueError, match="depth - 1 = 3 hidden widths"):
+    with pytest.raises(ValueError, match=r"widths needs 3 hidden width\(s\)"):
         dk.deep_weights(np.ones(4), [2, 2], 1.0, 2)
     with pytest.raises(ValueError, match="radius must be a finite number > 0"):
         dk.nets.DeepLinearNet(4, [3, 3], sphere_layers=1, radius=-1.0)

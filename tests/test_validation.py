@@ -102,9 +102,11 @@ def test_train_bad_input():
     with pytest.raises(ValueError, match="time_limit must be"):
         dk.train(net, prob, time_limit=-1.0)
     for wrong in (dk.nets.DeepLinearNet(4, [3, 3]), dk.nets.DeepLinearNet(5, [3]),
-                  dk.nets.DeepLinearNet(4, [3], out=2), torch.nn.Linear(4, 1)):
+                  dk.nets.DeepLinearNet(4, [3], out=2)):
         with pytest.raises(ValueError, match="net must be a two-layer linear network"):
             dk.train(wrong, prob, steps=2, progress=False)
+    with pytest.raises(ValueError, match=r"a plain Linear\. .*dk\.certify\(model, X, y"):
+        dk.train(torch.nn.Linear(4, 1), prob, steps=2, progress=False)
     with pytest.raises(ValueError, match="bound must be a finite"):
         dk.train(net, prob, bound=np.nan)
     interp = dk.TwoLayerLinear(*dk.data.gaussian(n=3, d=5, seed=0), beta=0)

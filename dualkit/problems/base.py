@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from ..losses import Loss
 
 __all__ = ["Solution", "Problem", "DualConstraint", "CERT_TOL", "ROUNDING", "SOLUTION_FORMAT",
-           "certify", "hidden_widths", "last_two_decay_objective"]
+           "certify", "hidden_widths", "last_two_decay_objective", "sum_squares",
+           "penalized_value"]
 
 #: The relative duality gap at which a solve is *certified*, per kind of solver: the one
 #: tolerance table of dualkit, used by :func:`~dualkit.problems.base.certify`. Closed forms are
@@ -89,6 +91,34 @@ def certify(value: float, dual_value: float, method: str, floor: float = 0.0) ->
             f"{dual_value!r} (gap {gap:.3e}, rounding allows {rounding:.1e}); one of them is "
             "wrong. This is a bug in dualkit: please report it with the data that produced it.")
     return bool(abs(gap) <= CERT_TOL[method] * scale + rounding)
+
+
+def sum_squares(arrays: list) -> float:
+    r""":math:`\sum_l\|W_l\|_F^2` of a list of arrays in float64, ``inf`` (without a warning)
+    when it exceeds float64's range: a sum of non-negative terms that overflows is truly above
+    the largest float, so ``inf`` is its honest value."""
+    with np.errstate(over="ignore"):
+        return float(sum(float(np.sum(np.square(W))) for W in arrays))
+
+
+def penalized_value(fit: Callable[[], float], penalty: float, what: str) -> float:
+    r"""``fit() + penalty``, an objective of weights evaluated in float64, never NaN.
+
+    ``penalty`` (the weight-decay term, :math:`\ge0`) is a lower bound on the objective, so
+    where it is ``inf`` (it overflows: the weights are huge) the objective is honestly ``inf``
+    whatever ``fit()`` rounds to (``X @ W`` of huge weights can read ``inf - inf = NaN``). A
+    NaN fit with a finite penalty means the prediction overflowed although the weights did
+    not: a ``ValueError`` naming ``what`` (e.g. ``"the prediction X W1 w2"``) and the fix."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(fit()) + float(penalty)
+    if np.isnan(total):
+        if penalty == np.inf:
+            return np.inf
+        raise ValueError(
+            f"the objective of these weights is undefined (NaN) in float64: {what} overflows "
+            "(entries beyond 1e308) although the weights are finite. Rescale the weights, or "
+            "X and y, to entries of moderate size.")
+    return total
 
 
 def hidden_widths(width, n_hidden: int, name: str = "width") -> list[int]:

@@ -35,12 +35,20 @@ from .._validation import (
     check_beta,
     check_betas,
     check_positive_float,
-    check_positive_int,
+    finite_or_raise,
 )
 from ..losses import Loss, Squared
-from ..solvers.closed_form import RidgePath
-from .base import DualConstraint, Problem, Solution, certify
-from .two_layer_linear import TwoLayerLinear
+from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale
+from .base import (
+    DualConstraint,
+    Problem,
+    Solution,
+    certify,
+    hidden_widths,
+    penalized_value,
+    sum_squares,
+)
+from .two_layer_linear import TwoLayerLinear, _norm
 
 if TYPE_CHECKING:
     import torch
@@ -62,21 +70,6 @@ def _check_depth(depth) -> int:
     return int(depth)
 
 
-def _check_widths(widths, depth: int, name: str = "width") -> list[int]:
-    if isinstance(widths, (numbers.Integral, np.integer)) and not isinstance(widths, bool):
-        widths = [int(widths)] * (depth - 1)
-    if not isinstance(widths, (list, tuple, np.ndarray)):
-        raise ValueError(
-            f"{name} must be an int or a list of depth - 1 = {depth - 1} hidden widths; "
-            f"got {widths!r}.")
-    widths = [check_positive_int(m, f"{name}[{i}]") for i, m in enumerate(widths)]
-    if len(widths) != depth - 1:
-        raise ValueError(
-            f"{name} must list depth - 1 = {depth - 1} hidden widths; got {len(widths)}: {widths}."
-        )
-    return widths
-
-
 def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     r"""Deep weights of (P2) with product :math:`W` whose cost is
     :math:`\beta\|W\|_{S_{2/L}}/t^{L-2}` (vector outputs, :ref:`app-deep-vector`).
@@ -91,7 +84,7 @@ def schatten_weights(W, widths, t: float, depth: int) -> list[np.ndarray]:
     """
     W = as_matrix(W, "W")
     L = _check_depth(depth)
-    widths = _check_widths(widths, L, "widths")
+    widths = hidden_widths(widths, L - 1, "widths")
     t = check_positive_float(t, "t")
     P, s, Qt = np.linalg.svd(W, full_matrices=False)
     r = int(np.sum(s > 1e-9 * s[0])) if s.size and s[0] > 0 else 0
@@ -210,10 +203,10 @@ def deep_weights(w, widths, t: float, n_constrained: int, seed: int | None = Non
     if isinstance(n_constrained, bool) or not isinstance(n_constrained, numbers.Integral) \
             or n_constrained < 0:
         raise ValueError(f"n_constrained must be an integer >= 0; got {n_constrained!r}.")
-    widths = _check_widths(widths, int(n_constrained) + 2, "widths")
+    widths = hidden_widths(widths, int(n_constrained) + 1, "widths")
     if isinstance(t, bool) or not isinstance(t, numbers.Real) or not np.isfinite(t) or t < 0:
         raise ValueError(f"t must be a finite number >= 0; got {t!r}.")
-    norm = float(np.linalg.norm(w))
+    norm = _norm(w)
     rng = None if seed is None else np.random.default_rng(seed)
 
     def unit(m: int) -> np.ndarray:
@@ -245,6 +238,9 @@ class _DeepLinearBase(Problem):
         self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.beta = check_beta(beta)
         self.depth = _check_depth(depth)
+        self._x_fro = _norm(self.X)
+        # powers of two of X and y, computed once (the data never change; with_beta shares them)
+        self._scales = (pow2_scale(self.X) if self.K == 1 else 1.0, pow2_scale(self.y))
 
     def _check_weights(self, weights) -> list[np.ndarray]:
         ws = self._weights_of(weights)
@@ -291,7 +287,7 @@ class _DeepLinearBase(Problem):
         (``widths=`` is its deprecated old name)."""
         from ..nets import DeepLinearNet
         width = self._width(width, widths, self.default_width)
-        return DeepLinearNet(self.d, _check_widths(width, self.depth), out=self.K, seed=seed,
+        return DeepLinearNet(self.d, hidden_widths(width, self.depth - 1), out=self.K, seed=seed,
                              init_scale=init_scale, **self._net_kwargs())
 
     def check_network(self, net) -> None:
@@ -402,16 +398,31 @@ class DeepLinear(_DeepLinearBase):
     def objective(self, weights) -> float:
         r"""Objective of (P2) at ``[W1, ..., wL]`` or a network; ``inf`` if a constraint
         :math:`\|W_l\|_F\le t` (l <= L-2) is violated by more than a relative 1e-9.
-        With ``beta=0``: :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the weights interpolate."""
+        With ``beta=0``: :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the weights interpolate.
+        Never NaN: ``inf`` where the weight decay exceeds float64's range, a ``ValueError``
+        where only the prediction overflows (:func:`~dualkit.problems.base.penalized_value`);
+        the product is formed with the constrained layers divided by :math:`t`, so any
+        :math:`t` with :math:`t^{L-2}` in float64's range works (e.g. ``t=1e300``, depth 3)."""
         ws = self._check_weights(weights)
-        if any(np.linalg.norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.n_constrained]):
+        nc, t = self.n_constrained, self.t
+        # ||W_l / t|| <= 1: no overflow at t = 1e300 (||W_l||^2 would read inf)
+        if any(_norm(W / t) > 1 + CONSTRAINT_TOL for W in ws[:nc]):
             return np.inf
-        reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
-        w = self._product(ws)
+        reg = 0.5 * sum_squares(ws[-2:])
+        with np.errstate(over="ignore", invalid="ignore"):
+            # the product with the constrained layers normalized by t, times t^(L-2) at the end:
+            # the layers of norm t and the last two of norm ~ t^(-(L-2)/2) meet at the scale of w
+            v = ws[-2] @ ws[-1]
+            for W in reversed(ws[:nc]):
+                v = (W / t) @ v
+            w = v * self.t_power
         if self.beta == 0.0:
             # interpolation decides (the two-layer objective of w is finite exactly then)
             return reg if np.isfinite(self.convex.convex_objective(w)) else np.inf
-        return self.loss.value(self.X @ w, self.y) + self.beta * reg
+        with np.errstate(over="ignore"):
+            penalty = self.beta * reg
+        return penalized_value(lambda: self.loss.value(self.X @ w, self.y), penalty,
+                               "the prediction X W1 ... wL")
 
     def dual_objective(self, lam) -> float:
         r"""Dual objective of (D2): :math:`-\ell^*(-\lambda)` if
@@ -467,7 +478,7 @@ class DeepLinear(_DeepLinearBase):
         """The solution of (P2) from that of the two-layer problem at beta_eff."""
         if self.K > 1:
             return self._solve_vector(conv, width, t0)
-        widths = _check_widths(1 if width is None else width, self.depth)
+        widths = hidden_widths(1 if width is None else width, self.depth - 1)
         weights = deep_weights(conv.w, widths, self.t, self.n_constrained, seed)
         value = self.objective(weights)
         dual_value = conv.dual_value * self._value_scale
@@ -523,7 +534,7 @@ class DeepLinear(_DeepLinearBase):
         W = cands[int(np.argmin(vals))]
         rank = (int(np.linalg.matrix_rank(W, 1e-9 * max(float(np.linalg.norm(W, 2)), 1e-300)))
                 if np.any(W) else 0)
-        widths = _check_widths(max(rank, 1) if width is None else width, self.depth)
+        widths = hidden_widths(max(rank, 1) if width is None else width, self.depth - 1)
         weights = schatten_weights(W, widths, self.t, self.depth)
         value = self.objective(weights)
         dual_value = conv.dual_value
@@ -620,7 +631,10 @@ class DeepLinearWeightDecay(_DeepLinearBase):
             )
         # no certificate to catch an inaccurate Gram factorization here: always the SVD (shared
         # by with_beta; vector outputs need none)
-        self._path = RidgePath(self.X, self.y, method="svd") if self.K == 1 else None
+        # (built when first needed outside the band of data solved as given, where the solve
+        # works on the data at unit scale)
+        self._path = (RidgePath(self.X, self.y, method="svd")
+                      if self.K == 1 and self._unit_scales() is None else None)
         self._set_beta(self.beta)
 
     def _set_beta(self, beta: float) -> None:
@@ -630,8 +644,10 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     @property
     def ridge_path(self) -> RidgePath:
         """The SVD of X (scalar outputs) that every solve along beta reuses."""
-        if self._path is None:
+        if self.K > 1:
             raise ValueError("vector outputs (whitened X) need no ridge path.")
+        if self._path is None:
+            self._path = RidgePath(self.X, self.y, method="svd")
         return self._path
 
     # ------------------------------------------------------------------ the zero threshold
@@ -639,9 +655,85 @@ class DeepLinearWeightDecay(_DeepLinearBase):
     def beta_max(self) -> float:
         r"""The zero threshold, the least :math:`\beta` at which :math:`w^\star=0`
         (:meth:`beta_max_for`)."""
+        scales = self._unit_scales()
+        if scales is not None:
+            # beta_max(aX, cy) = c^(2 - 2/L) a^(2/L) beta_max(X, y) (see _unit_beta)
+            a, c = scales
+            L = self.depth
+            log = np.log(self._unit().beta_max) + (2 - 2 / L) * np.log(c) + (2 / L) * np.log(a)
+            with np.errstate(over="ignore"):
+                return finite_or_raise(float(np.exp(log)), "beta_max at this scale of X and y",
+                                       "rescale X and y")
         if self.K > 1:
             return _wd_threshold_whitened(self.X, self.y, self.depth)
         return _wd_threshold(self.ridge_path, self.depth)
+
+    # ------------------------------------------------------------------ any scale of the data
+    def _unit_scales(self) -> tuple[float, float] | None:
+        """``(a, c)``: powers of two with ``X / a`` and ``y / c`` of entries of order 1, where X
+        or y lies outside the band solved as given
+        (:func:`~dualkit.solvers.closed_form.outside_unit_band`); None inside it. Whitened X
+        (vector outputs) is not rescaled (``a = 1``)."""
+        a, c = self._scales
+        return (a, c) if outside_unit_band(a, c) else None
+
+    def _unit_beta(self) -> float:
+        r"""The strength of the problem at unit scale: with :math:`X=aX'`, :math:`y=cy'` and
+        :math:`w=(c/a)v`,
+
+        .. math:: \tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|^{2/L}
+                  =c^2\big(\tfrac12\|X'v-y'\|^2+\tfrac{\beta'L}2\|v\|^{2/L}\big),\quad
+                  \beta'=\beta\,c^{2/L-2}a^{-2/L},
+
+        computed in logarithms; capped at 1e300 (far above the zero threshold at unit scale,
+        where the answer is the zero network either way). A ValueError where it underflows."""
+        a, c = self._unit_scales()  # type: ignore[misc]
+        L = self.depth
+        log = np.log(self.beta) + (2 / L - 2) * np.log(c) - (2 / L) * np.log(a)
+        if log < np.log(np.finfo(float).tiny):
+            raise ValueError(
+                f"beta = {self.beta:g} is below float64's range relative to the scale of X and y "
+                f"(the equivalent strength at unit scale, beta c^(2/L-2) a^(-2/L), is "
+                f"exp({log:.0f})); use a larger beta or rescale X and y.")
+        return float(np.exp(min(log, np.log(1e300))))
+
+    def _unit(self) -> DeepLinearWeightDecay:
+        """The problem on ``X / a``, ``y / c`` at :meth:`_unit_beta` (cached, its SVD shared by
+        :meth:`~dualkit.Problem.with_beta`)."""
+        a, c = self._unit_scales()  # type: ignore[misc]
+        beta_u = self._unit_beta()
+        unit = getattr(self, "_unit_problem", None)
+        if unit is None:
+            unit = DeepLinearWeightDecay(self.X / a, self.y / c, beta_u, self.depth)
+        elif unit.beta != beta_u:
+            unit = unit.with_beta(beta_u)
+        self._unit_problem = unit
+        return unit
+
+    def _solve_rescaled(self, width, seed, t0: float) -> Solution:
+        """:meth:`solve` on the data at unit scale, mapped back: every layer times
+        :math:`(c/a)^{1/L}` (balanced layers stay balanced), the dual point times :math:`c`;
+        value and dual value evaluated again at the original scale. A ValueError where the
+        optimal value :math:`c^2P'` overflows float64."""
+        a, c = self._unit_scales()  # type: ignore[misc]
+        ref = self._unit().solve(width=width, seed=seed)
+        L = self.depth
+        k = float(np.exp((np.log(c) - np.log(a)) / L))
+        weights = [W * k for W in ref.weights]
+        assert ref.w is not None and ref.dual is not None
+        w = ref.w * (c / a)
+        value = finite_or_raise(self.objective(weights), "the optimal value at this scale of y "
+                                "(c^2 times that at unit scale)", "rescale y")
+        lam = ref.dual * c
+        dual_value = self.dual_objective(lam)
+        floor = self._rounding_floor(lam)
+        return Solution(
+            value=value, weights=weights, dual=lam, dual_value=dual_value, method=ref.method,
+            solve_time=time.perf_counter() - t0,
+            certified=certify(value, dual_value, "closed_form", floor), beta=self.beta, w=w,
+            info={**ref.info, "dual_optimal": True, "rounding_floor": floor,
+                  "rescaled": {"a": a, "c": c, "beta": self._unit_beta(),
+                               "values_at_unit_scale": True}})
 
     @classmethod
     def beta_max_for(cls, X, y, depth: int = 3) -> float:
@@ -668,10 +760,18 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return _wd_threshold(RidgePath(X, y, method="svd"), L)
 
     def objective(self, weights) -> float:
-        r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`."""
+        r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`; never NaN:
+        ``inf`` where the weight decay exceeds float64's range (the objective really is that
+        large), a ``ValueError`` where only the prediction overflows
+        (:func:`~dualkit.problems.base.penalized_value`)."""
         ws = self._check_weights(weights)
-        reg = sum(float(np.sum(W**2)) for W in ws)
-        return self.loss.value(self.X @ self._product(ws), self.y) + 0.5 * self.beta * reg
+        with np.errstate(over="ignore"):
+            penalty = 0.5 * self.beta * sum_squares(ws)
+
+        def fit():
+            return self.loss.value(self.X @ self._product(ws), self.y)
+
+        return penalized_value(fit, penalty, "the prediction X W1 ... wL")
 
     def end_to_end_objective(self, w) -> float:
         r"""The reduced objective :math:`\tfrac12\|Xw-y\|^2+\tfrac{\beta L}2\|w\|_2^{2/L}`
@@ -700,6 +800,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         """An orthonormal basis of the range of X (U of the SVD; X itself when whitened)."""
         if self.K > 1:
             return self.X
+        if self._unit_scales() is not None:   # the same U as the data at unit scale
+            return self._unit()._range()
         U = self.ridge_path.U
         # the ridge path of this class is built with method="svd", which always forms U
         assert U is not None, "the SVD ridge path has no left singular vectors U"
@@ -727,9 +829,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         if self.depth == 2:
             return self._two_layer().dual_constraint(lam)
         lam = self._check_dual(lam)
-        slack = 16 * np.finfo(float).eps * float(np.linalg.norm(self.X)) * float(
-            np.linalg.norm(lam))
-        return DualConstraint("‖Xᵀλ‖", float(np.linalg.norm(self.X.T @ lam)), 0.0, slack, "0",
+        slack = 16 * np.finfo(float).eps * self._x_fro * _norm(lam)
+        return DualConstraint("‖Xᵀλ‖", _norm(self.X.T @ lam), 0.0, slack, "0",
                               "Xᵀλ = 0 (the Lagrangian dual of weight decay on every layer, "
                               "depth ≥ 3, which has a duality gap)")
 
@@ -773,16 +874,32 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         """
         if isinstance(grid, bool) or not isinstance(grid, numbers.Integral) or grid < 10:
             raise ValueError(f"grid must be an integer >= 10; got {grid!r}.")
+        scales = self._unit_scales()
+        if scales is not None:   # found at unit scale, mapped back by w = (c/a) v
+            return [v * (scales[1] / scales[0]) for v in self._unit().stationary_points(grid)]
         rp = self.ridge_path
         if rp.rank == 0 or np.linalg.norm(rp.b) == 0:
             return []
         L, beta = self.depth, self.beta
-        b2, s2 = rp.b**2, rp.s2
+        s2 = rp.s2
+
+        abs_b = np.abs(rp.b)
+        log_b_norm = np.log(_norm(abs_b))
 
         def phi(log_mu):
             log_mu = np.atleast_1d(log_mu)
-            norm = np.sqrt(np.sum(b2 / (s2 + np.exp(log_mu)[:, None]) ** 2, axis=1))
-            return log_mu - np.log(beta) - (2 / L - 2) * np.log(norm)
+            # log ||w(mu)|| from the ratios |b_i| / (s2_i + mu), scaled by their largest: no
+            # overflow of (s2 + mu)^2 nor underflow of the ratios; past mu = e^700 (beyond
+            # float64 near 1e308) the asymptote ||w(mu)|| = ||b|| / mu, exact to s2 / mu
+            big = log_mu > 700.0
+            r = abs_b / (s2 + np.exp(np.where(big, 0.0, log_mu))[:, None])
+            m = np.max(r, axis=1)
+            ok = ~big & (m > 0)
+            m = np.where(ok, m, 1.0)
+            r /= m[:, None]
+            log_norm = np.where(ok, np.log(m) + 0.5 * np.log(np.einsum("ij,ij->i", r, r)),
+                                log_b_norm - log_mu)
+            return log_mu - np.log(beta) - (2 / L - 2) * log_norm
 
         # mu >= beta ||X^+ y||^(2/L - 2) at any stationary point (||w|| <= ||X^+ y||); the grid
         # spans 40 decades above that bound and above the spectrum
@@ -798,7 +915,8 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         for i in np.flatnonzero(np.sign(vals[:-1]) != np.sign(vals[1:])):
             r = brentq(lambda z: float(phi(z)[0]), grid_pts[i], grid_pts[i + 1],
                        xtol=1e-14, rtol=4 * np.finfo(float).eps)
-            roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
+            with np.errstate(over="ignore"):   # a root past 1e308 (tiny beta): w(mu) = 0
+                roots.append(rp.Vt.T @ (rp.b / (s2 + np.exp(r))))
         return roots
 
     def solve(self, method: str = "auto", width=None, verbose: bool = False, *,
@@ -815,14 +933,25 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         ``sol.dual`` is the optimum of the Lagrangian dual (see the class docstring) and
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify`: True at depth 2, False
         for :math:`L\ge3` unless the optimum is zero with :math:`X^\top y=0`. The value is the
-        global optimum either way (``info["exact"]`` says by which argument)."""
+        global optimum either way (``info["exact"]`` says by which argument).
+
+        Data whose largest entry lies outside :math:`[2^{-30},2^{30}]` are solved at unit scale
+        (divided by powers of two, :meth:`_unit_beta` gives the equivalent strength) and mapped
+        back (``info["rescaled"]``): the search on the ridge path would over- or underflow
+        there (at :math:`X\cdot10^{80}` it returned the zero network, above a balanced
+        least-squares network)."""
         width = self._width(width, widths)
         self._method(method, self.methods, "ridge_path")
         t0 = time.perf_counter()
+        if self._unit_scales() is not None:
+            sol = self._solve_rescaled(width, seed, t0)
+            if verbose:
+                print(f"DeepLinearWeightDecay.solve: {sol!r}")
+            return sol
         if self.K > 1:
             w, weights, method, info = self._solve_whitened_vector(width)
         else:
-            widths_ = _check_widths(1 if width is None else width, self.depth)
+            widths_ = hidden_widths(1 if width is None else width, self.depth - 1)
             cands = [np.zeros(self.d), *self.stationary_points()]
             vals = [self.end_to_end_objective(w) for w in cands]
             k = int(np.argmin(vals))
@@ -859,7 +988,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         P, sig, Qt = np.linalg.svd(self.X.T @ self.y, full_matrices=False)
         s_opt = np.array([_power_shrink(float(sk), beta, L) for sk in sig])
         r = int(np.count_nonzero(s_opt))
-        widths = _check_widths(max(r, 1) if width is None else width, L)
+        widths = hidden_widths(max(r, 1) if width is None else width, L - 1)
         if r > min(widths):
             raise ValueError(f"every hidden width must be at least the optimal rank {r}; got {widths}.")
         root = s_opt[:r] ** (1 / L)

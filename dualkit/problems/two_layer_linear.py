@@ -34,12 +34,22 @@ from .._validation import (
     check_beta,
     check_betas,
     check_positive_int,
+    finite_or_raise,
 )
 from ..losses import Loss, Squared, get_loss
-from ..solvers.closed_form import RidgePath
+from ..solvers.closed_form import RidgePath, outside_unit_band, pow2_scale, safe_norm
 from ..solvers.cvxpy_ref import norm_penalized_dual, norm_penalized_loss
 from ..solvers.proximal import nuclear_fista, svt
-from .base import CERT_TOL, DualConstraint, Problem, Solution, certify, hidden_widths
+from .base import (
+    CERT_TOL,
+    DualConstraint,
+    Problem,
+    Solution,
+    certify,
+    hidden_widths,
+    penalized_value,
+    sum_squares,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +62,24 @@ __all__ = ["TwoLayerLinear", "recover_weights", "balanced_factorization"]
 DUAL_FEAS_TOL = 1e-9
 #: relative residual ||XW1w2 - y|| / ||y|| below which weights count as interpolating (beta = 0)
 INTERP_TOL = 1e-7
+
+
+class ProgressLog:
+    """The progress lines of a solve: kept in ``lines`` (``sol.info["progress"]``) and printed
+    as they come, prefixed by ``who``, when ``verbose``."""
+
+    def __init__(self, who: str, verbose: bool):
+        self.who, self.verbose = who, bool(verbose)
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        if self.verbose:
+            print(f"{self.who}: {line}", flush=True)
+
+
+#: the overflow-safe norm of the linear problems
+_norm = safe_norm
 
 
 def _at_beta(k: int, beta: float, make):
@@ -77,14 +105,14 @@ def recover_weights(w, width: int = 1, seed: int | None = None) -> list[np.ndarr
     """
     w = as_vector(w, "w")
     width = check_positive_int(width, "width")
-    norm = float(np.linalg.norm(w))
+    norm = _norm(w)
     if norm == 0.0:
         return [np.zeros((w.size, width)), np.zeros(width)]
     if seed is None:
         a = np.full(width, np.sqrt(norm / width))
     else:
         a = np.random.default_rng(seed).standard_normal(width)
-        a *= np.sqrt(norm) / np.linalg.norm(a)
+        a *= np.sqrt(norm) / _norm(a)
     return [np.outer(w / norm, a), a]
 
 
@@ -156,7 +184,7 @@ class TwoLayerLinear(Problem):
         #: number of outputs K (1 for a scalar output)
         self.K = 1 if self.y.ndim == 1 else self.y.shape[1]
         self.vector = self.y.ndim == 2
-        self._x_fro = float(np.linalg.norm(self.X))
+        self._x_fro = _norm(self.X)
         self.loss = get_loss(loss)
         self.y = self.loss.check_targets(self.y, "y")
         self._path: RidgePath | None = None
@@ -197,8 +225,11 @@ class TwoLayerLinear(Problem):
         loss; the spectral norm :math:`\|X^\top Y\|_2` for vector outputs): the optimal weights
         are zero iff :math:`\beta\ge` this value (:ref:`app-zero-threshold`, :ref:`app-vector`). For a
         non-smooth loss
-        this uses one subgradient at 0, so it is an upper bound on the threshold."""
-        return self._threshold(self.X, self.y, self.loss)
+        this uses one subgradient at 0, so it is an upper bound on the threshold. Computed once
+        (the data never change; :meth:`~dualkit.Problem.with_beta` shares it)."""
+        if getattr(self, "_beta_max", None) is None:
+            self._beta_max = self._threshold(self.X, self.y, self.loss)
+        return self._beta_max
 
     @classmethod
     def beta_max_for(cls, X, y, loss="squared") -> float:
@@ -217,12 +248,20 @@ class TwoLayerLinear(Problem):
 
     @staticmethod
     def _dual_norm(G: np.ndarray) -> float:
-        """Euclidean norm of a vector, spectral norm of a matrix: the dual of the penalty."""
-        return float(np.linalg.norm(G, 2)) if G.ndim == 2 else float(np.linalg.norm(G))
+        """Euclidean norm of a vector, spectral norm of a matrix: the dual of the penalty
+        (computed on ``G / max|G|``, so that it overflows only where the norm does)."""
+        m = float(np.max(np.abs(G))) if G.size else 0.0
+        if m == 0.0 or not np.isfinite(m):
+            return m
+        G = G / m
+        with np.errstate(over="ignore"):
+            return m * (float(np.linalg.norm(G, 2)) if G.ndim == 2 else _norm(G))
 
     @property
     def whitened(self) -> bool:
         r"""Whether :math:`X^\top X=I` (to 1e-10), where (C3) is solved by SVT in closed form."""
+        if outside_unit_band(pow2_scale(self.X)):
+            return False   # whitened columns have unit norm: no entry outside the band
         G = self._gram_matrices()[0]
         return bool(np.allclose(G, np.eye(self.d), rtol=0, atol=1e-10))
 
@@ -234,7 +273,7 @@ class TwoLayerLinear(Problem):
 
     # ------------------------------------------------------------------ objectives
     def _interpolates(self, resid: np.ndarray) -> bool:
-        return bool(np.linalg.norm(resid) <= INTERP_TOL * np.linalg.norm(self.y))
+        return bool(_norm(resid) <= INTERP_TOL * _norm(self.y))
 
     def _check_weights(self, weights) -> tuple[np.ndarray, np.ndarray]:
         ws = self._weights_of(weights)
@@ -260,13 +299,21 @@ class TwoLayerLinear(Problem):
     def objective(self, weights) -> float:
         r"""Primal objective :math:`\ell(XW_1w_2)+\tfrac\beta2(\|W_1\|_F^2+\|w_2\|^2)` of
         ``[W1, w2]`` or of a network. With ``beta=0``: :math:`\tfrac12(\|W_1\|_F^2+\|w_2\|^2)`
-        if the weights interpolate (relative residual below 1e-7), else ``inf``."""
+        if the weights interpolate (relative residual below 1e-7), else ``inf``.
+
+        Never NaN: weights whose weight decay exceeds float64's range give ``inf`` (the
+        objective really is that large); a prediction that overflows while the weights do not
+        raises a ``ValueError`` (:func:`~dualkit.problems.base.penalized_value`)."""
         W1, w2 = self._check_weights(weights)
-        pred = self.X @ (W1 @ w2)
-        reg = 0.5 * (float(np.sum(W1 * W1)) + float(np.sum(w2 * w2)))
+        reg = 0.5 * sum_squares([W1, w2])
         if self.beta == 0.0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                pred = self.X @ (W1 @ w2)
             return reg if self._interpolates(pred - self.y) else np.inf
-        return self.loss.value(pred, self.y) + self.beta * reg
+        with np.errstate(over="ignore"):
+            penalty = self.beta * reg
+        return penalized_value(lambda: self.loss.value(self.X @ (W1 @ w2), self.y), penalty,
+                               "the prediction X W1 w2")
 
     def convex_objective(self, w) -> float:
         r"""Objective of the convex program (C1), :math:`\ell(Xw)+\beta\|w\|_2`, or (C3),
@@ -281,8 +328,8 @@ class TwoLayerLinear(Problem):
         if w.shape[0] != self.d:
             raise ValueError(f"w must have d={self.d} entries; got {w.shape[0]}.")
         if self.beta == 0.0:
-            return float(np.linalg.norm(w)) if self._interpolates(self.X @ w - self.y) else np.inf
-        return self.loss.value(self.X @ w, self.y) + self.beta * float(np.linalg.norm(w))
+            return _norm(w) if self._interpolates(self.X @ w - self.y) else np.inf
+        return self.loss.value(self.X @ w, self.y) + self.beta * _norm(w)
 
     def dual_objective(self, lam) -> float:
         r"""Dual objective of (D1): :math:`-\ell^*(-\lambda)` if :math:`\|X^\top\lambda\|_2\le\beta`
@@ -326,7 +373,7 @@ class TwoLayerLinear(Problem):
         # float64 cannot evaluate ||X^T lam|| more accurately than 16 eps ||X||_F ||lam||
         # (cancellation in X^T lam), which matters when beta is tiny
         radius = self.beta if self.beta > 0 else 1.0
-        rounding = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam))
+        rounding = 16 * np.finfo(float).eps * self._x_fro * _norm(lam)
         return radius * (1 + DUAL_FEAS_TOL) + rounding
 
     def rounding_floor(self, lam) -> float:
@@ -339,8 +386,12 @@ class TwoLayerLinear(Problem):
         against :math:`\|X^\top y\|`)."""
         lam = self._check_dual(lam)
         radius = self.beta if self.beta > 0 else 1.0
-        delta = 16 * np.finfo(float).eps * self._x_fro * float(np.linalg.norm(lam)) / radius
-        return delta * (abs(float(np.sum(lam * self.y))) + float(np.sum(lam * lam)))
+        with np.errstate(over="ignore"):
+            delta = 16 * np.finfo(float).eps * self._x_fro * _norm(lam) / radius
+            # scaling by 1/(1+delta) moves the dual value by at most delta/(1+delta) < min(delta, 1)
+            # times |lam^T y| + ||lam||^2: no larger floor is meaningful (delta > 1 when beta is
+            # below the rounding of X^T lam, e.g. beta = 1e-200 ||X^T y||)
+            return min(delta, 1.0) * (abs(float(np.sum(lam * self.y))) + _norm(lam) ** 2)
 
     def feasible_dual(self, lam) -> np.ndarray:
         r"""Scale :math:`\lambda` into the dual feasible set: :math:`\lambda\min(1,\beta/\|X^\top\lambda\|)`,
@@ -373,7 +424,10 @@ class TwoLayerLinear(Problem):
             Width :math:`m` of the returned optimal weights: any :math:`m\ge1` for a scalar output
             (default 1), :math:`m\ge\operatorname{rank}W^\star` for vector outputs (default the rank).
         verbose : bool
-            Print a summary line (method, values, gap, time), and FISTA's fallback to cvxpy.
+            Print progress lines as the solve runs (FISTA's iteration, objective and gap about
+            every second and when it stops; cvxpy's stages; the fallback to cvxpy; a rescaling
+            of the data) and a summary line. The progress lines are kept in
+            ``sol.info["progress"]`` whether printed or not.
         solver : str, optional
             cvxpy solver name for ``method="cvxpy"`` (default Clarabel).
         max_iter : int, optional
@@ -383,6 +437,14 @@ class TwoLayerLinear(Problem):
         -----
         ``sol.certified`` follows :func:`~dualkit.problems.base.certify` with the solver's
         tolerance (``CERT_TOL``: 1e-9 for the closed forms, FISTA's and cvxpy's own).
+
+        Any scale of the data is answered: at :math:`\beta\ge\beta_{\max}` the zero network is
+        returned, certified, without running a solver (``info["zero_threshold"]``); data whose
+        largest entry lies outside :math:`[2^{-30},2^{30}]` are solved at unit scale (divided
+        by powers of two) and mapped back by homogeneity (``info["rescaled"]``, see
+        ``_solve_rescaled``), then certified again at their own scale. A ``ValueError`` only
+        where float64 cannot represent the answer (an optimal value beyond 1e308, or
+        :math:`\beta/(\max|X|\max|y|)` below 1e-308).
 
         Raises
         ------
@@ -403,14 +465,92 @@ class TwoLayerLinear(Problem):
             default = "closed_form"
         method = self._method(method, self.methods, default)
         width = None if width is None else hidden_widths(width, 1)[0]
-        sol = self._solve(method, width, auto, solver, max_iter, verbose)
+        log = ProgressLog("TwoLayerLinear.solve", verbose)
+        if self.beta > 0 and self.beta >= self.beta_max:
+            sol = self._zero_solution(width)
+        elif self._unit_scales() is not None:
+            sol = self._solve_rescaled(method, width, auto, solver, max_iter, log)
+        else:
+            sol = self._solve(method, width, auto, solver, max_iter, log)
+        if log.lines:
+            sol.info["progress"] = log.lines
         if verbose:
             print(f"TwoLayerLinear.solve: {sol!r}")
         return sol
 
-    def _solve(self, method, width, auto, solver, max_iter, verbose) -> Solution:
+    def _zero_solution(self, width) -> Solution:
+        r"""The trivial answer at :math:`\beta\ge\beta_{\max}`: the zero network, certified by
+        the dual point :math:`\lambda_0=-\nabla\ell(0)` (:ref:`app-zero-threshold`), which is
+        feasible there and whose dual value is :math:`\ell(0)` (Fenchel's equality at 0),
+        without running a solver."""
+        t0 = time.perf_counter()
+        lam0 = self.loss.dual_point(np.zeros(self.y.shape), self.y)
+        w = np.zeros((self.d, self.K)) if self.vector else np.zeros(self.d)
+        return self._finish(w, self.feasible_dual(lam0), "closed_form", t0, width, "closed_form",
+                            {"zero_threshold": "beta >= beta_max: the zero network is optimal "
+                                               "(no solver run)"})
+
+    def _unit_scales(self) -> tuple[float, float] | None:
+        """``(a, c)``, powers of two with ``X / a`` and ``y / c`` of entries of order 1, where
+        X or y lies outside the band that is solved as given
+        (:func:`~dualkit.solvers.closed_form.outside_unit_band`); None inside it. ``c = 1``
+        for the losses other than the squared loss (labels are not rescaled)."""
+        if getattr(self, "_scales", None) is None:   # computed once: X and y never change
+            self._scales = (pow2_scale(self.X),
+                            pow2_scale(self.y) if isinstance(self.loss, Squared) else 1.0)
+        a, c = self._scales
+        return (a, c) if outside_unit_band(a, c) else None
+
+    def _solve_rescaled(self, method, width, auto, solver, max_iter, log) -> Solution:
+        r"""Solve on the data at unit scale and map back: with :math:`X=aX'`, :math:`y=cy'`
+        (powers of two, so the division is exact) and :math:`w=(c/a)v`,
+
+        .. math:: \ell(Xw)+\beta\|w\|=c^2\big(\tfrac12\|X'v-y'\|^2+\tfrac{\beta}{ac}\|v\|\big)
+
+        for the squared loss (the dual point scales as :math:`\lambda=c\lambda'`); for the
+        other losses :math:`c=1` and :math:`\lambda=\lambda'`. The mapped answer is certified
+        again at the original scale. A ValueError where :math:`\beta/(ac)` underflows or the
+        optimal value :math:`c^2P'` overflows float64 (no float64 answer exists)."""
+        t0 = time.perf_counter()
+        a, c = self._unit_scales()  # type: ignore[misc]
+        beta_u = self.beta / (a * c)
+        if self.beta > 0 and beta_u < np.finfo(float).tiny:
+            raise ValueError(
+                f"beta = {self.beta:g} is below float64's range relative to the scale of the "
+                f"data (beta / (max|X| max|y|) ~ {beta_u:.1e} underflows); use a larger beta, "
+                "or beta=0 (minimum-norm interpolation) if that is what you mean.")
+        unit = getattr(self, "_unit", None)
+        if unit is None:
+            unit = TwoLayerLinear(self.X / a, self.y / c, beta_u, self.loss)
+        elif unit.beta != beta_u:
+            unit = unit.with_beta(beta_u)
+        self._unit = unit
+        log(f"data rescaled by powers of two (X / {a:g}, y / {c:g}), solving at "
+            f"beta / (a c) = {beta_u:.6g}")
+        ref = unit._solve(method, width, auto, solver, max_iter, log)
+        assert ref.w is not None and ref.dual is not None
+        scale = c * c if isinstance(self.loss, Squared) else c
+        with np.errstate(over="ignore"):
+            finite_or_raise(scale * ref.value, f"the optimal value (c^2 = {scale:.1e} times that "
+                            f"at unit scale, {ref.value:.6g})",
+                            "rescale y; the optimum exceeds float64's range")
+        with np.errstate(over="ignore"):
+            w = ref.w * (c / a)
+            lam = ref.dual * (c if isinstance(self.loss, Squared) else 1.0)
+        finite_or_raise(w, "the optimal end-to-end weights (c/a) w' at this scale of X and y",
+                        "rescale X and y (the optimum itself is not representable)")
+        finite_or_raise(lam, "the dual point of this scale of y",
+                        "rescale y (the optimum itself is not representable)")
+        rule = "svt" if ref.info.get("solver") == "svt" else ref.method
+        sol = self._finish(w, self.feasible_dual(lam), ref.method, t0, width, rule,
+                           {**ref.info, "rescaled": {"a": a, "c": c, "beta": beta_u}})
+        finite_or_raise(sol.value, f"the optimal value (c^2 = {c * c:.1e} times that at unit "
+                        "scale)", "rescale y; the optimum exceeds float64's range")
+        return sol
+
+    def _solve(self, method, width, auto, solver, max_iter, log) -> Solution:
         if method == "cvxpy":
-            return self._solve_cvxpy(width, solver)
+            return self._solve_cvxpy(width, solver, log)
         if not isinstance(self.loss, Squared):
             raise ValueError(
                 f"the {method} solver needs the squared loss; for loss={self.loss.name!r} use "
@@ -422,7 +562,7 @@ class TwoLayerLinear(Problem):
             return self._solve_fista(
                 width, max_iter=20_000 if max_iter is None else check_positive_int(max_iter,
                                                                                    "max_iter"),
-                fallback=auto and small, solver=solver, verbose=verbose)
+                fallback=auto and small, solver=solver, log=log)
         if self.vector:
             return self._solve_svt(width)
         return self._solve_closed_form(width)
@@ -474,12 +614,13 @@ class TwoLayerLinear(Problem):
 
     def _solve_fista(self, width, tol: float = 1e-10, max_iter: int = 20_000,
                      fallback: bool = False, solver: str | None = None,
-                     verbose: bool = False) -> Solution:
+                     log: ProgressLog | None = None) -> Solution:
         t0 = time.perf_counter()
         if self.beta == 0.0:
             raise ValueError("beta=0 is minimum-norm interpolation; use solve() (closed form).")
         G, B, yy = self._gram_matrices()
-        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol, max_iter=max_iter)
+        log = ProgressLog("TwoLayerLinear.solve", False) if log is None else log
+        W, info = nuclear_fista(G, B, yy, self.beta, tol=tol, max_iter=max_iter, progress=log)
         w = W if self.vector else W[:, 0]
         # the polished dual is second-order accurate, but on ill-conditioned X its least-squares
         # correction can lose digits: keep the better of it and the scaled residual
@@ -494,8 +635,7 @@ class TwoLayerLinear(Problem):
                f"{gap if np.isfinite(gap) else float('inf'):.1e} (a certificate needs "
                f"{CERT_TOL['fista']:g})")
         if fallback:
-            if verbose:
-                print(f"TwoLayerLinear.solve: {why}; falling back to cvxpy")
+            log(f"{why}; falling back to cvxpy")
             try:
                 ref = self._solve_cvxpy_unit_scale(width, solver)
             except RuntimeError as exc:       # the fallback failed too: say both
@@ -554,10 +694,16 @@ class TwoLayerLinear(Problem):
         lam = R + self.X @ delta
         return lam if self.vector else lam[:, 0]
 
-    def _solve_cvxpy(self, width, solver: str | None) -> Solution:
+    def _solve_cvxpy(self, width, solver: str | None, log: ProgressLog | None = None) -> Solution:
         t0 = time.perf_counter()
+        log = ProgressLog("TwoLayerLinear.solve", False) if log is None else log
+        log(f"cvxpy: solving the primal (C1) (n={self.n}, d={self.d}, K={self.K}, "
+            f"loss={self.loss.name!r})")
         primal = norm_penalized_loss(self.X, self.y, self.beta, self.loss, solver)
+        log(f"cvxpy: primal solved by {primal.solver} in {time.perf_counter() - t0:.2g} s; "
+            "solving the dual (D1)")
         dual = norm_penalized_dual(self.X, self.y, self.beta, self.loss, solver)
+        log(f"cvxpy: dual solved in {time.perf_counter() - t0:.2g} s in all")
         info = {"primal_time": primal.timings, "dual_time": dual.timings, "solver": primal.solver}
         lam_val = self.feasible_dual(dual.x["lam"])
         return self._finish(primal.x["w"], lam_val, "cvxpy", t0, width, "cvxpy", info)
@@ -574,8 +720,9 @@ class TwoLayerLinear(Problem):
         betas = check_betas(betas)
         width = self._width(width, widths)
         width = None if width is None else hidden_widths(width, 1)[0]
-        if not self.vector and isinstance(self.loss, Squared):
+        if not self.vector and isinstance(self.loss, Squared) and self._unit_scales() is None:
             return self._path_closed_form(betas, width)
+        # (data outside the band solved as given: one solve per beta, each at unit scale)
         if self.vector:
             self._gram_matrices()   # computed once, shared by every with_beta problem
         return [_at_beta(k, b, lambda b=b: self.with_beta(b)).solve(width=width)

@@ -21,7 +21,44 @@ from scipy.optimize import brentq
 
 from .._validation import as_matrix, as_vector, check_beta, check_choice
 
-__all__ = ["RidgePath", "group_lasso_single"]
+__all__ = ["RidgePath", "group_lasso_single", "pow2_scale", "outside_unit_band", "safe_norm",
+           "UNIT_BAND"]
+
+#: data whose largest entry lies in [2**-UNIT_BAND, 2**UNIT_BAND] are solved as given; outside it
+#: the linear problems solve on data rescaled by powers of two (see :func:`pow2_scale`)
+UNIT_BAND = 30
+
+
+def pow2_scale(A: ArrayLike) -> float:
+    r"""The power of two :math:`2^e` just above the largest entry of ``A`` in magnitude (1 for a
+    zero array): dividing by it is exact in float64 (no rounding, except for entries that
+    become subnormal), so a problem solved on ``A / pow2_scale(A)`` and mapped back is what the
+    solve at scale would give if float64 had an unbounded exponent range.
+    The linear problems are homogeneous (with :math:`X=aX'`, :math:`y=cy'` the squared-loss
+    optimum is :math:`c^2` times that of :math:`X',y'` at a rescaled :math:`\beta`), and use it
+    to answer data at any scale."""
+    m = float(np.max(np.abs(A))) if np.size(A) else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(m)[1])))
+
+
+def outside_unit_band(*scales: float) -> bool:
+    """Whether one of ``scales`` (from :func:`pow2_scale`) lies outside
+    ``[2**-UNIT_BAND, 2**UNIT_BAND]``, where the linear problems solve on rescaled data."""
+    return any(not (2.0**-UNIT_BAND <= s <= 2.0**UNIT_BAND) for s in scales)
+
+
+def safe_norm(A: ArrayLike) -> float:
+    """The Euclidean (Frobenius) norm of an array, computed on ``A / max|A|`` so that it neither
+    overflows nor underflows unless the norm itself does (``np.linalg.norm`` squares the
+    entries: 1e-200 reads 0 and 1e200 reads inf)."""
+    A = np.asarray(A, dtype=float)
+    m = float(np.max(np.abs(A))) if A.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    with np.errstate(over="ignore"):
+        return m * float(np.linalg.norm(A / m))
 
 
 class RidgePath:
@@ -94,9 +131,9 @@ class RidgePath:
         #: :math:`b_i=\sigma_i\eta_i=v_i^\top X^\top y`
         self.b = b
         #: :math:`\|X^\top y\|_2`, the zero threshold of :math:`\beta`
-        self.xty_norm = float(np.linalg.norm(X.T @ y))
+        self.xty_norm = safe_norm(X.T @ y)
         #: :math:`\|X^\dagger y\|_2`, the norm of the minimum-norm least-squares solution
-        self.pinv_norm = float(np.linalg.norm(b / s2)) if s2.size else 0.0
+        self.pinv_norm = safe_norm(b / s2) if s2.size else 0.0
 
     def with_targets(self, y: ArrayLike) -> RidgePath:
         """The same factorization of X with other targets (no new SVD); SVD route only."""
@@ -151,10 +188,20 @@ class RidgePath:
         shrink = mu / (self.s2 + mu)
         if self.U is not None:
             c = self.U.T @ self.y
-            perp = np.zeros(n) if self.rank == n else self.y - self.U @ c
-            return perp + self.U @ (c * shrink)
+            return self._perp(c) + self.U @ (c * shrink)
         perp = np.zeros(n) if self.rank == n else self.y - self.X @ self.pinv_solution()
         return perp + self.X @ (self.Vt.T @ (self.b * shrink / self.s2))
+
+    def _perp(self, c: np.ndarray) -> np.ndarray:
+        r""":math:`(I-UU^\top)y` (``c`` is :math:`U^\top y`), projected twice: one pass leaves
+        :math:`U^\top` of it at the rounding of :math:`y` (:math:`\varepsilon\|y\|`), which
+        exceeds :math:`\beta` when :math:`\beta\ll\|X^\top y\|` (measured: 2.6e-15 at
+        :math:`\beta=10^{-201}`); the second pass leaves the rounding of the residual itself."""
+        assert self.U is not None
+        if self.rank == self.X.shape[0]:
+            return np.zeros(self.X.shape[0])
+        perp = self.y - self.U @ c
+        return perp - self.U @ (self.U.T @ perp)
 
     def path_arrays(self, betas: Sequence[float] | np.ndarray,
                     taus: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -174,8 +221,7 @@ class RidgePath:
         n = self.X.shape[0]
         if self.U is not None:
             c = self.U.T @ self.y
-            perp = np.zeros(n) if self.rank == n else self.y - self.U @ c
-            Lam = perp[:, None] + self.U @ (c[:, None] * shrink)
+            Lam = self._perp(c)[:, None] + self.U @ (c[:, None] * shrink)
         else:
             perp = np.zeros(n) if self.rank == n else self.y - self.X @ self.pinv_solution()
             Lam = perp[:, None] + self.X @ (self.Vt.T @ (self.b[:, None] * shrink
@@ -233,12 +279,18 @@ class RidgePath:
             return 0.0
         if beta == 0.0:
             return self.pinv_norm
-        b2, s2 = self.b**2, self.s2
+        b, s2 = self.b, self.s2
 
         def h(tau: float) -> float:
-            return float(np.sum(b2 / (s2 * tau + beta) ** 2)) - 1.0
+            # ratios first (as in taus): no underflow of beta^2 at tiny beta; h(0) may read inf
+            with np.errstate(over="ignore", divide="ignore"):
+                return float(np.sum((b / (s2 * tau + beta)) ** 2)) - 1.0
 
         hi = self.pinv_norm
+        if h(hi) >= 0.0:
+            # beta far below the threshold: the root is within rounding of ||X^+ y|| (measured
+            # at beta = 1e-19 ||X^T y||, where h(||X^+ y||) rounds to +1e-16)
+            return hi
         # a purely relative tolerance: tau may be 1e-100 or 1e100 depending on the data's scale
         return float(brentq(h, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=1000))
 

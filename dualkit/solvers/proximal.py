@@ -14,6 +14,8 @@ Introduced in :ref:`ch-two-layer-linear`.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,14 +40,17 @@ def svt(V: np.ndarray, tau: float) -> np.ndarray:
 
 
 def nuclear_fista(G: np.ndarray, B: np.ndarray, yy: float, beta: float, tol: float = 1e-10,
-                  max_iter: int = 20_000, W0: np.ndarray | None = None
+                  max_iter: int = 20_000, W0: np.ndarray | None = None,
+                  progress: Callable[[str], None] | None = None, every: float = 1.0
                   ) -> tuple[np.ndarray, dict[str, Any]]:
     r"""Solve (C3) from :math:`G=X^\top X`, :math:`B=X^\top Y` and :math:`\|Y\|_F^2`.
 
     Returns ``(W, info)``: the solution and a dict with ``iterations``, ``gap`` (primal minus
     dual of the scaled residual, an estimate from the Gram quantities) and ``restarts``. Stops
     when that gap is below ``tol`` times the primal value, or after ``max_iter`` iterations. The
-    caller builds and checks the actual certificate.
+    caller builds and checks the actual certificate. ``progress``, if given, receives a line
+    (iteration, objective, relative gap estimate) about every ``every`` seconds and one when
+    the iterations end.
     """
     if beta <= 0:
         raise ValueError(f"beta must be > 0 for the proximal solver; got {beta}.")
@@ -74,6 +79,8 @@ def nuclear_fista(G: np.ndarray, B: np.ndarray, yy: float, beta: float, tol: flo
         return P, max(gap - noise, 0.0)
 
     it = 0
+    last = time.perf_counter()
+    P = np.nan
     for it in range(1, max_iter + 1):
         W_new = svt(Z - step * (G @ Z - B), step * beta)
         # gradient-based restart (O'Donoghue & Candes): momentum pointing uphill is reset
@@ -89,4 +96,11 @@ def nuclear_fista(G: np.ndarray, B: np.ndarray, yy: float, beta: float, tol: flo
             P, gap = primal_gap(W)
             if gap <= tol * max(P, np.finfo(float).tiny):
                 break
+            if progress is not None and time.perf_counter() - last >= every:
+                last = time.perf_counter()
+                progress(f"FISTA iteration {it}: objective {P:.10g}, relative gap "
+                         f"{gap / max(P, np.finfo(float).tiny):.1e} (target {tol:g})")
+    if progress is not None:
+        progress(f"FISTA stopped after {it} iterations ({restarts} restarts): objective "
+                 f"{P:.10g}, relative gap {gap / max(P, np.finfo(float).tiny):.1e}")
     return W, {"iterations": it, "gap": gap, "restarts": restarts}
