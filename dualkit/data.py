@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_matrix, check_choice, check_positive_int, check_seed
+from ._validation import MAX_SEED, as_matrix, check_choice, check_positive_int, check_seed
 
 __all__ = ["gaussian", "gaussian_inputs", "teacher_targets", "vector_regression", "zigzag",
            "points_1d", "rank_one", "reflection_example", "sine_features", "digits", "diabetes"]
@@ -101,7 +101,8 @@ def gaussian(
 
     Returns ``(X, y)`` with ``X`` of shape ``(n, d)`` from :func:`gaussian_inputs` and ``y`` of
     shape ``(n,)`` from :func:`teacher_targets`. The inputs use ``seed`` and the teacher and noise
-    use ``seed + 1``, so two calls with the same arguments return identical arrays.
+    use ``seed + 1`` (0 after the largest seed, ``2**63 - 1``), so two calls with the same
+    arguments return identical arrays.
 
     Examples
     --------
@@ -111,7 +112,8 @@ def gaussian(
     """
     seed = check_seed(seed)
     X = gaussian_inputs(n, d, seed=seed)
-    y = teacher_targets(X, teacher=teacher, width=width, noise=noise, seed=seed + 1)
+    y = teacher_targets(X, teacher=teacher, width=width, noise=noise,
+                        seed=(seed + 1) % (MAX_SEED + 1))
     return X, y
 
 
