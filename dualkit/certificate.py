@@ -1,4 +1,4 @@
-r"""Certify your own PyTorch network: :func:`certify` and the table of :data:`CONVENTIONS`.
+r"""Certify your own PyTorch network: :func:`~dualkit.certify` and the table of :data:`~dualkit.certificate.CONVENTIONS`.
 
 A network trained the usual PyTorch way minimises (up to the optimizer's stopping point)
 
@@ -6,7 +6,7 @@ A network trained the usual PyTorch way minimises (up to the optimizer's stoppin
           +\sum_{p\in\theta}\tfrac{\mathrm{wd}_p}2\|p\|^2 ,
 
 where :math:`\mathrm{wd}_p` is the ``weight_decay`` of the optimizer's parameter group holding
-:math:`p` (0 for a parameter that is not decayed). :func:`certify` recognises :math:`f_\theta`,
+:math:`p` (0 for a parameter that is not decayed). :func:`~dualkit.certify` recognises :math:`f_\theta`,
 maps :math:`J` to the objective of one of dualkit's problems and compares the network with that
 problem's certified optimum. The derivations:
 
@@ -42,7 +42,7 @@ the bias convention only if its decay equals its layer's, :math:`\mathrm{wd}_{b_
 A weight matrix without decay makes the infimum the unregularized loss, not attained in
 general: refused. **AdamW** (decoupled decay) shrinks :math:`p` by
 :math:`\eta\,\mathrm{wd}\,p` outside the adaptive step; its fixed points depend on the
-step-size normalisation and minimise no fixed objective, so :func:`certify` needs an explicit
+step-size normalisation and minimise no fixed objective, so :func:`~dualkit.certify` needs an explicit
 ``beta=`` (the certified objective is then :math:`\ell+\frac\beta2\sum\|p\|^2` over the decayed
 parameters).
 
@@ -101,7 +101,7 @@ if TYPE_CHECKING:
 
 __all__ = ["certify", "CertifyReport", "CONVENTIONS"]
 
-#: The conventions :func:`certify` maps, one row each: the PyTorch setting, the dualkit loss or
+#: The conventions :func:`~dualkit.certify` maps, one row each: the PyTorch setting, the dualkit loss or
 #: problem it maps to, :math:`\beta` (with :math:`\mathrm{wd}` the optimizer's weight decay, n
 #: samples, K outputs), and whether the bound is the optimum of the user's own objective
 #: (``"exact"``), a valid lower bound (``"bound"``) or refused. ``tests/test_certify.py`` checks
@@ -156,7 +156,7 @@ _COUPLED = ("SGD", "Adam", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "AS
 
 @dataclass
 class CertifyReport:
-    r"""What :func:`certify` found about a network: its objective, the certified lower bound,
+    r"""What :func:`~dualkit.certify` found about a network: its objective, the certified lower bound,
     the gap and the optimal network.
 
     Attributes
@@ -474,8 +474,8 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
 
     .. math:: J(\theta)=\mathcal L_{\rm torch}(f_\theta(X),y)+\sum_p\tfrac{\mathrm{wd}_p}2\|p\|^2
 
-    is mapped to a dualkit problem (:data:`CONVENTIONS`; the derivations are in the module
-    docstring of :mod:`dualkit.certificate`), and compared with its certified optimum.
+    is mapped to a dualkit problem (:data:`~dualkit.certificate.CONVENTIONS`; the derivations are in the module
+    docstring of ``dualkit.certificate``), and compared with its certified optimum.
 
     Parameters
     ----------

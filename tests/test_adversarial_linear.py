@@ -169,7 +169,7 @@ def test_train_refuses_foreign_and_mismatched_networks(data):
     with pytest.raises(ValueError, match="prob must be a dualkit problem"):
         dk.train(p.network(), None, steps=1, progress=False)
     with pytest.raises(ValueError, match="net must be a two-layer DeepReLUNet"):
-        dk.train(p.network(), dk.TwoLayerReLU(X, y, 0.5), steps=1, progress=False)
+        dk.train(p.network(), dk.TwoLayerReLU(X, y, 0.5, patterns=200), steps=1, progress=False)
     with pytest.raises(ValueError, match="net must be a depth-3 linear network"):
         dk.train(p.network(), dk.DeepLinearWeightDecay(X, y, 0.5, depth=3), steps=1,
                  progress=False)

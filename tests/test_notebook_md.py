@@ -160,7 +160,7 @@ def test_the_book_numbers_of_theorems_exercises_and_figures():
               "prop-deep-vector-gap": "Proposition 4.1", "thm-vector-outputs": "Theorem 4.1",
               "ex-two-layer-kkt": "Exercise 2.1", "ex-splines-width": "Exercise 7.3",
               "fig-intro": "Fig. 1", "fig-two-layer-neurons": "Fig. 2.3",
-              "fig-bench-relu": "Fig. 11.5", "ch-two-layer-linear": "Two-layer linear networks"}
+              "fig-bench-relu": "Fig. 12.5", "ch-two-layer-linear": "Two-layer linear networks"}
     for label, text in expect.items():
         assert book.labels[label].text == text, label
     assert book.bib["ergen2021revealing"] == "Ergen and Pilanci, 2021a"

@@ -179,7 +179,7 @@ class DualConstraint(NamedTuple):
         return bool(self.value <= self.bound + self.slack)
 
 
-#: version of the file format of :meth:`Solution.save`; :meth:`Solution.load` reads this one
+#: version of the file format of :meth:`~dualkit.Solution.save`; :meth:`~dualkit.Solution.load` reads this one
 SOLUTION_FORMAT = 1
 _FORMAT_NAME = "dualkit.Solution"
 
@@ -300,7 +300,7 @@ def _spline_function(weights: Any) -> Any:
 
 
 #: fields of Solution subclasses that are derived from the weights, not saved, and rebuilt on
-#: :meth:`Solution.load` (as the solve builds them)
+#: :meth:`~dualkit.Solution.load` (as the solve builds them)
 _DERIVED = {"function": _spline_function}
 
 
@@ -526,7 +526,7 @@ class Solution:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the solution to ``path`` (a ``.npz`` file, written at exactly that name).
 
-        The format (version :data:`SOLUTION_FORMAT`) is portable and pickle-free: a NumPy
+        The format (version :data:`~dualkit.problems.base.SOLUTION_FORMAT`) is portable and pickle-free: a NumPy
         ``.npz`` archive of plain arrays (``weight_0, ...``, ``bias_<l>`` for the layers that
         have one, ``dual``, ``w``) and one string array ``meta`` holding a JSON document: the
         format name and version, the class name, the architecture (``"linear"`` or

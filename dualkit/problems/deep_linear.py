@@ -400,7 +400,7 @@ class DeepLinear(_DeepLinearBase):
         :math:`\|W_l\|_F\le t` (l <= L-2) is violated by more than a relative 1e-9.
         With ``beta=0``: :math:`\tfrac12(\|W_{L-1}\|_F^2+\|w_L\|^2)` if the weights interpolate.
         Never NaN: ``inf`` where the weight decay exceeds float64's range, a ``ValueError``
-        where only the prediction overflows (:func:`~dualkit.problems.base.penalized_value`);
+        where only the prediction overflows (``dualkit.problems.base.penalized_value``);
         the product is formed with the constrained layers divided by :math:`t`, so any
         :math:`t` with :math:`t^{L-2}` in float64's range works (e.g. ``t=1e300``, depth 3)."""
         ws = self._check_weights(weights)
@@ -698,7 +698,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         return float(np.exp(min(log, np.log(1e300))))
 
     def _unit(self) -> DeepLinearWeightDecay:
-        """The problem on ``X / a``, ``y / c`` at :meth:`_unit_beta` (cached, its SVD shared by
+        """The problem on ``X / a``, ``y / c`` at ``_unit_beta`` (cached, its SVD shared by
         :meth:`~dualkit.Problem.with_beta`)."""
         a, c = self._unit_scales()  # type: ignore[misc]
         beta_u = self._unit_beta()
@@ -763,7 +763,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         r""":math:`\tfrac12\|XW_1\cdots w_L-y\|^2+\tfrac\beta2\sum_l\|W_l\|_F^2`; never NaN:
         ``inf`` where the weight decay exceeds float64's range (the objective really is that
         large), a ``ValueError`` where only the prediction overflows
-        (:func:`~dualkit.problems.base.penalized_value`)."""
+        (``dualkit.problems.base.penalized_value``)."""
         ws = self._check_weights(weights)
         with np.errstate(over="ignore"):
             penalty = 0.5 * self.beta * sum_squares(ws)
@@ -936,7 +936,7 @@ class DeepLinearWeightDecay(_DeepLinearBase):
         global optimum either way (``info["exact"]`` says by which argument).
 
         Data whose largest entry lies outside :math:`[2^{-30},2^{30}]` are solved at unit scale
-        (divided by powers of two, :meth:`_unit_beta` gives the equivalent strength) and mapped
+        (divided by powers of two, ``_unit_beta`` gives the equivalent strength) and mapped
         back (``info["rescaled"]``): the search on the ridge path would over- or underflow
         there (at :math:`X\cdot10^{80}` it returned the zero network, above a balanced
         least-squares network)."""

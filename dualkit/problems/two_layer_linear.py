@@ -303,7 +303,7 @@ class TwoLayerLinear(Problem):
 
         Never NaN: weights whose weight decay exceeds float64's range give ``inf`` (the
         objective really is that large); a prediction that overflows while the weights do not
-        raises a ``ValueError`` (:func:`~dualkit.problems.base.penalized_value`)."""
+        raises a ``ValueError`` (``dualkit.problems.base.penalized_value``)."""
         W1, w2 = self._check_weights(weights)
         reg = 0.5 * sum_squares([W1, w2])
         if self.beta == 0.0:

@@ -581,7 +581,7 @@ class TwoLayerReLU(Problem):
         where the patterns are enumerated (else ``sol.dual_value`` is NaN and
         ``sol.info["upper_bound"]`` True).
 
-        The program is solved at unit scale (:meth:`_unit`: X and y divided by powers of two
+        The program is solved at unit scale (``_unit``: X and y divided by powers of two
         when their entries are outside [1e-3, 1e3]) and mapped back, so data of any scale
         get the same relative accuracy. At :math:`\beta\ge` :attr:`beta_max` (over every
         pattern) the zero network is returned, certified, without a solver.
