@@ -1,4 +1,5 @@
-r"""Certify your own PyTorch network: :func:`~dualkit.certify` and the table of :data:`~dualkit.certificate.CONVENTIONS`.
+r"""Certify your own PyTorch network: :func:`~dualkit.certify` and the table of
+:data:`~dualkit.certificate.CONVENTIONS`.
 
 A network trained the usual PyTorch way minimises (up to the optimizer's stopping point)
 
@@ -474,8 +475,9 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
 
     .. math:: J(\theta)=\mathcal L_{\rm torch}(f_\theta(X),y)+\sum_p\tfrac{\mathrm{wd}_p}2\|p\|^2
 
-    is mapped to a dualkit problem (:data:`~dualkit.certificate.CONVENTIONS`; the derivations are in the module
-    docstring of ``dualkit.certificate``), and compared with its certified optimum.
+    is mapped to a dualkit problem (:data:`~dualkit.certificate.CONVENTIONS`; the derivations
+    are in the module docstring of ``dualkit.certificate``), and compared with its certified
+    optimum.
 
     Parameters
     ----------
