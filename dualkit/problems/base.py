@@ -528,8 +528,8 @@ class Solution:
 
         The format (version :data:`~dualkit.problems.base.SOLUTION_FORMAT`) is portable and
         pickle-free: a NumPy ``.npz`` archive of plain arrays (``weight_0, ...``, ``bias_<l>``
-        for the layers that have one, ``dual``, ``w``) and one string array ``meta`` holding a JSON document: the
-        format name and version, the class name, the architecture (``"linear"`` or
+        for the layers that have one, ``dual``, ``w``) and one string array ``meta`` holding a
+        JSON document: the format name and version, the class name, the architecture (``"linear"`` or
         ``"relu"``, depth, which layers have biases, the skip coefficient), the scalars
         (``value``, ``dual_value``, ``method``, ``solve_time``, ``certified``, ``beta``;
         non-finite floats as ``{"__float__": "nan"}``) and the JSON-serializable part of
