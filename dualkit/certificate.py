@@ -1,4 +1,5 @@
-r"""Certify your own PyTorch network: :func:`~dualkit.certify` and the table of :data:`~dualkit.certificate.CONVENTIONS`.
+r"""Certify your own PyTorch network: :func:`~dualkit.certify` and the table of
+:data:`~dualkit.certificate.CONVENTIONS`.
 
 A network trained the usual PyTorch way minimises (up to the optimizer's stopping point)
 
@@ -462,6 +463,25 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
 
+def _to_float(a, name: str) -> np.ndarray:
+    """``a`` (a tensor or an array-like) in float64, or a ValueError naming ``name``."""
+    import torch
+    if isinstance(a, torch.Tensor):
+        return _np(a)
+    try:
+        arr = np.asarray(a)
+    except ValueError as err:       # ragged nested lists
+        raise ValueError(f"{name} could not be read as an array ({err}); pass an (n, d) array "
+                         "or tensor with rows of equal length.") from err
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or np.issubdtype(arr.dtype, np.bool_)):
+        raise ValueError(f"{name} must be a numeric array or tensor (got {type(a).__name__} of "
+                         f"dtype {arr.dtype}); pass numbers, e.g. np.asarray({name}, dtype=float).")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued; got a complex array.")
+    return arr.astype(np.float64)
+
+
 def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.Tensor, *,
             loss: Any = "mse", weight_decay: float | None = None,
             optimizer: torch.optim.Optimizer | None = None, beta: float | None = None,
@@ -474,8 +494,9 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
 
     .. math:: J(\theta)=\mathcal L_{\rm torch}(f_\theta(X),y)+\sum_p\tfrac{\mathrm{wd}_p}2\|p\|^2
 
-    is mapped to a dualkit problem (:data:`~dualkit.certificate.CONVENTIONS`; the derivations are in the module
-    docstring of ``dualkit.certificate``), and compared with its certified optimum.
+    is mapped to a dualkit problem (:data:`~dualkit.certificate.CONVENTIONS`; the derivations
+    are in the module docstring of ``dualkit.certificate``), and compared with its certified
+    optimum.
 
     Parameters
     ----------
@@ -528,7 +549,7 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
     if first is None:
         raise ValueError("model: it has no nn.Linear layer.")
     dev, dtype = first.weight.device, first.weight.dtype
-    Xn = _np(X) if isinstance(X, torch.Tensor) else np.asarray(X, dtype=float)
+    Xn = _to_float(X, "X")
     if Xn.ndim == 1:
         Xn = Xn[:, None]
     if Xn.ndim != 2 or Xn.shape[0] == 0:
@@ -540,7 +561,10 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
                          f"{first.in_features} inputs.")
     arch = _architecture(model, torch.as_tensor(Xn, dtype=dtype, device=dev))
     K = arch.linears[-1].out_features
-    yn = _np(y) if isinstance(y, torch.Tensor) else np.asarray(y, dtype=float)
+    yn = _to_float(y, "y")
+    if yn.ndim == 0:
+        raise ValueError(f"y is a scalar; pass one target per row of X: shape (n,) or (n, K) "
+                         f"with n = {n}.")
     if yn.shape[0] != n:
         raise ValueError(f"y has {yn.shape[0]} rows, X has {n}.")
     finite_or_raise(yn, "y", "pass finite targets")
@@ -811,7 +835,15 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
                                  note=f"No certificate: TwoLayerReLU refuses this problem ({err})",
                                  **base)
     mapping.append(f"Problem: {prob!r}.")
-    sol = prob.solve()
+    try:
+        sol = prob.solve()
+    except RuntimeError as err:     # the interior-point solver failed (cvxpy, logistic loss)
+        base.pop("_decay")
+        return CertifyReport(problem=prob, beta=prob.beta, lower_bound=None, optimal_value=None,
+                             exact=False, certified=False,
+                             note=f"No certificate: the solve of {type(prob).__name__} failed "
+                                  f"({err}); the model's objective is reported, and "
+                                  "report.problem can be solved again by hand.", **base)
     bound = prob.lower_bound()
     if bound is None:
         note = ("No certified bound: the activation patterns of these data cannot be enumerated, "
