@@ -358,6 +358,13 @@ def _loss_map(loss, n: int, K: int, y: np.ndarray) -> tuple[str, float, np.ndarr
         else:
             raise ValueError(f"loss must be an nn.MSELoss, nn.BCEWithLogitsLoss or "
                              f"nn.CrossEntropyLoss instance, 'mse' or 'squared'; got {loss!r}.")
+    if isinstance(loss, type) or not isinstance(loss, nn.Module):
+        what = (f"the class {loss.__name__}; pass an instance, {loss.__name__}()"
+                if isinstance(loss, type) else
+                f"{type(loss).__name__} {getattr(loss, '__name__', '')}".rstrip()
+                + "; pass the loss module, e.g. nn.MSELoss() for F.mse_loss")
+        raise ValueError(f"loss must be an nn.MSELoss, nn.BCEWithLogitsLoss or "
+                         f"nn.CrossEntropyLoss instance, 'mse' or 'squared'; got {what}.")
     red = getattr(loss, "reduction", None)
     if red not in ("mean", "sum"):
         raise ValueError(f"loss: reduction={red!r} is not a scalar objective; use 'mean' or 'sum'.")
@@ -403,7 +410,9 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
                                   or not math.isfinite(value) or value < 0
                                   or (name == "beta" and value == 0)):
-            raise ValueError(f"{name} must be a {low}; got {value!r}.")
+            hint = ("" if isinstance(value, numbers.Real) else
+                    f" (a Python float: pass float({name}))")
+            raise ValueError(f"{name} must be a {low}{hint}; got {value!r}.")
     if beta is not None and weight_decay is not None:
         raise ValueError("pass either weight_decay= (PyTorch's units, mapped to beta) or beta= "
                          "(dualkit's units), not both.")

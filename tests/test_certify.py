@@ -590,3 +590,22 @@ def test_a_failed_relu_solve_gives_a_report_without_certificate(monkeypatch):
     assert rep.objective_torch == pytest.approx(
         np.mean(np.logaddexp(0, -(2 * t - 1) * z))
         + 0.005 * sum(float((p.detach() ** 2).sum()) for p in model.parameters()), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss, match", [
+    (nn.MSELoss, r"got the class MSELoss; pass an instance, MSELoss\(\)"),
+    (nn.functional.mse_loss, r"got function mse_loss; pass the loss module, e\.g\. nn\.MSELoss"),
+])
+def test_a_loss_class_or_function_is_named_as_such(loss, match):
+    """nn.MSELoss (the class) or F.mse_loss (a function) for loss=: a ValueError saying to pass
+    the module instance (it said 'reduction=None is not a scalar objective')."""
+    X, y = _data()
+    with pytest.raises(ValueError, match=match):
+        certify(_relu(2), X, y, loss=loss, weight_decay=0.1)
+
+
+def test_a_tensor_weight_decay_is_told_to_pass_a_float():
+    """weight_decay=torch.tensor(0.01) is refused with the fix, float(weight_decay)."""
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"pass float\(weight_decay\)"):
+        certify(_relu(2), X, y, weight_decay=torch.tensor(0.01))
