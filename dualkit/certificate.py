@@ -434,6 +434,13 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
                 known = kind in _COUPLED or kind == "AdamW"
                 wd[id(p)] = float(g.get("weight_decay", 0.0)) if known else 1.0
         missing = [arch.names[id(p)] for p in params if id(p) not in wd]
+        frozen = [arch.names[id(p)] for p in params if id(p) not in wd and not p.requires_grad]
+        if frozen:
+            raise ValueError(f"optimizer: parameter(s) {frozen} are frozen (requires_grad=False) "
+                             "and not in its param_groups; a fixed parameter matches no "
+                             "convention of dk.certificate.CONVENTIONS. Train it (with "
+                             "weight_decay=0 for a free bias), or pass weight_decay= or beta= "
+                             "to certify as if every parameter were trained.")
         if missing:
             raise ValueError(f"optimizer: parameter(s) {missing} are not in its param_groups; pass "
                              "the optimizer that trained this model.")

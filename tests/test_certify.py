@@ -609,3 +609,14 @@ def test_a_tensor_weight_decay_is_told_to_pass_a_float():
     X, y = _data()
     with pytest.raises(ValueError, match=r"pass float\(weight_decay\)"):
         certify(_relu(2), X, y, weight_decay=torch.tensor(0.01))
+
+
+def test_a_frozen_parameter_outside_the_optimizer_is_named_frozen():
+    """A hidden bias frozen with requires_grad_(False) (so not in the optimizer) is refused
+    saying it is frozen and how to proceed, not 'pass the optimizer that trained this model'."""
+    X, y = _data()
+    model = _relu(2)
+    model[0].bias.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], weight_decay=0.01)
+    with pytest.raises(ValueError, match=r"\['0\.bias'\] are frozen \(requires_grad=False\)"):
+        certify(model, X, y, optimizer=opt)
