@@ -358,6 +358,13 @@ def _loss_map(loss, n: int, K: int, y: np.ndarray) -> tuple[str, float, np.ndarr
         else:
             raise ValueError(f"loss must be an nn.MSELoss, nn.BCEWithLogitsLoss or "
                              f"nn.CrossEntropyLoss instance, 'mse' or 'squared'; got {loss!r}.")
+    if isinstance(loss, type) or not isinstance(loss, nn.Module):
+        what = (f"the class {loss.__name__}; pass an instance, {loss.__name__}()"
+                if isinstance(loss, type) else
+                f"{type(loss).__name__} {getattr(loss, '__name__', '')}".rstrip()
+                + "; pass the loss module, e.g. nn.MSELoss() for F.mse_loss")
+        raise ValueError(f"loss must be an nn.MSELoss, nn.BCEWithLogitsLoss or "
+                         f"nn.CrossEntropyLoss instance, 'mse' or 'squared'; got {what}.")
     red = getattr(loss, "reduction", None)
     if red not in ("mean", "sum"):
         raise ValueError(f"loss: reduction={red!r} is not a scalar objective; use 'mean' or 'sum'.")
@@ -403,7 +410,9 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
                                   or not math.isfinite(value) or value < 0
                                   or (name == "beta" and value == 0)):
-            raise ValueError(f"{name} must be a {low}; got {value!r}.")
+            hint = ("" if isinstance(value, numbers.Real) else
+                    f" (a Python float: pass float({name}))")
+            raise ValueError(f"{name} must be a {low}{hint}; got {value!r}.")
     if beta is not None and weight_decay is not None:
         raise ValueError("pass either weight_decay= (PyTorch's units, mapped to beta) or beta= "
                          "(dualkit's units), not both.")
@@ -425,6 +434,13 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
                 known = kind in _COUPLED or kind == "AdamW"
                 wd[id(p)] = float(g.get("weight_decay", 0.0)) if known else 1.0
         missing = [arch.names[id(p)] for p in params if id(p) not in wd]
+        frozen = [arch.names[id(p)] for p in params if id(p) not in wd and not p.requires_grad]
+        if frozen:
+            raise ValueError(f"optimizer: parameter(s) {frozen} are frozen (requires_grad=False) "
+                             "and not in its param_groups; a fixed parameter matches no "
+                             "convention of dk.certificate.CONVENTIONS. Train it (with "
+                             "weight_decay=0 for a free bias), or pass weight_decay= or beta= "
+                             "to certify as if every parameter were trained.")
         if missing:
             raise ValueError(f"optimizer: parameter(s) {missing} are not in its param_groups; pass "
                              "the optimizer that trained this model.")
@@ -461,6 +477,25 @@ def _decays(model, arch: _Arch, weight_decay, optimizer, beta, a: float) -> tupl
 # ---------------------------------------------------------------------- certify
 def _np(t) -> np.ndarray:
     return t.detach().cpu().double().numpy()
+
+
+def _to_float(a, name: str) -> np.ndarray:
+    """``a`` (a tensor or an array-like) in float64, or a ValueError naming ``name``."""
+    import torch
+    if isinstance(a, torch.Tensor):
+        return _np(a)
+    try:
+        arr = np.asarray(a)
+    except ValueError as err:       # ragged nested lists
+        raise ValueError(f"{name} could not be read as an array ({err}); pass an (n, d) array "
+                         "or tensor with rows of equal length.") from err
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or np.issubdtype(arr.dtype, np.bool_)):
+        raise ValueError(f"{name} must be a numeric array or tensor (got {type(a).__name__} of "
+                         f"dtype {arr.dtype}); pass numbers, e.g. np.asarray({name}, dtype=float).")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued; got a complex array.")
+    return arr.astype(np.float64)
 
 
 def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.Tensor, *,
@@ -530,7 +565,7 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
     if first is None:
         raise ValueError("model: it has no nn.Linear layer.")
     dev, dtype = first.weight.device, first.weight.dtype
-    Xn = _np(X) if isinstance(X, torch.Tensor) else np.asarray(X, dtype=float)
+    Xn = _to_float(X, "X")
     if Xn.ndim == 1:
         Xn = Xn[:, None]
     if Xn.ndim != 2 or Xn.shape[0] == 0:
@@ -542,7 +577,10 @@ def certify(model: nn.Module, X: ArrayLike | torch.Tensor, y: ArrayLike | torch.
                          f"{first.in_features} inputs.")
     arch = _architecture(model, torch.as_tensor(Xn, dtype=dtype, device=dev))
     K = arch.linears[-1].out_features
-    yn = _np(y) if isinstance(y, torch.Tensor) else np.asarray(y, dtype=float)
+    yn = _to_float(y, "y")
+    if yn.ndim == 0:
+        raise ValueError(f"y is a scalar; pass one target per row of X: shape (n,) or (n, K) "
+                         f"with n = {n}.")
     if yn.shape[0] != n:
         raise ValueError(f"y has {yn.shape[0]} rows, X has {n}.")
     finite_or_raise(yn, "y", "pass finite targets")
@@ -813,7 +851,15 @@ def _certify_relu(model, arch, X, y, beta, c, state, same_decay: bool, base, pat
                                  note=f"No certificate: TwoLayerReLU refuses this problem ({err})",
                                  **base)
     mapping.append(f"Problem: {prob!r}.")
-    sol = prob.solve()
+    try:
+        sol = prob.solve()
+    except RuntimeError as err:     # the interior-point solver failed (cvxpy, logistic loss)
+        base.pop("_decay")
+        return CertifyReport(problem=prob, beta=prob.beta, lower_bound=None, optimal_value=None,
+                             exact=False, certified=False,
+                             note=f"No certificate: the solve of {type(prob).__name__} failed "
+                                  f"({err}); the model's objective is reported, and "
+                                  "report.problem can be solved again by hand.", **base)
     bound = prob.lower_bound()
     if bound is None:
         note = ("No certified bound: the activation patterns of these data cannot be enumerated, "

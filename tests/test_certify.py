@@ -543,3 +543,80 @@ def test_relu_classifier_with_bce_is_certified_as_the_logistic_two_layer_relu(bi
     # solves to about 1e-11 of the objective (the squared-loss test above asks 1e-13)
     assert abs(rep.gap - gap) <= 1e-8 * abs(gap) + 1e-10 * abs(obj), (rep.gap, gap)
     assert rep.optimal_network_objective == pytest.approx(rep.optimal_value, rel=1e-6)
+
+
+@pytest.mark.parametrize("y", [1.0, np.float64(1.0), "tensor"])
+def test_scalar_y_is_a_value_error_naming_y(y):
+    """A 0-d y (a scalar, or a 0-d tensor) is refused with a ValueError saying the shape to
+    pass (it was an IndexError)."""
+    X, _ = _data()
+    y = torch.tensor(1.0) if isinstance(y, str) else y
+    with pytest.raises(ValueError, match=r"y is a scalar.*\(n,\) or \(n, K\)"):
+        certify(_relu(2), X, y, weight_decay=0.1)
+
+
+@pytest.mark.parametrize("which", ["X", "y"])
+def test_non_numeric_X_or_y_is_a_value_error_naming_it(which):
+    """Strings (or None) for X or y: a ValueError that names the argument (numpy's 'could not
+    convert string to float' did not)."""
+    X, y = _data()
+    args = {"X": X, "y": y}
+    args[which] = [["a"] * 2] * len(y) if which == "X" else ["a"] * len(y)
+    with pytest.raises(ValueError, match=rf"^{which} must be a numeric array or tensor"):
+        certify(_relu(2), args["X"], args["y"], weight_decay=0.1)
+    args[which] = None
+    with pytest.raises(ValueError, match=rf"^{which} must be a numeric array.*NoneType"):
+        certify(_relu(2), args["X"], args["y"], weight_decay=0.1)
+    if which == "X":                # ragged rows: numpy's own error, named
+        with pytest.raises(ValueError, match=r"^X could not be read as an array.*equal length"):
+            certify(_relu(2), [[1.0, 2.0], [3.0]], y[:2], weight_decay=0.1)
+
+
+def test_a_failed_relu_solve_gives_a_report_without_certificate(monkeypatch):
+    """When TwoLayerReLU's solver fails (cvxpy's CLARABEL ends 'optimal_inaccurate' on a
+    logistic two-layer ReLU with free biases at n = 20, d = 3), certify reports the objective
+    and no bound, with the solver's message in the note, instead of raising RuntimeError."""
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("cvxpy solver CLARABEL ended with status 'optimal_inaccurate'")
+    monkeypatch.setattr(dk.TwoLayerReLU, "solve", fail)
+    X, y = _data(d=2)
+    t = (y > np.median(y)).astype(float)
+    model = _relu(2)
+    rep = certify(model, X, t, loss=nn.BCEWithLogitsLoss(), weight_decay=0.01)
+    assert rep.lower_bound is None and rep.gap is None and not rep.certified and not rep.exact
+    assert "optimal_inaccurate" in rep.note and rep.optimal_network is None
+    assert isinstance(rep.problem, dk.TwoLayerReLU) and rep.beta == pytest.approx(len(t) * 0.01)
+    z = model(torch.as_tensor(X)).detach().numpy()[:, 0]
+    assert rep.objective_torch == pytest.approx(
+        np.mean(np.logaddexp(0, -(2 * t - 1) * z))
+        + 0.005 * sum(float((p.detach() ** 2).sum()) for p in model.parameters()), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss, match", [
+    (nn.MSELoss, r"got the class MSELoss; pass an instance, MSELoss\(\)"),
+    (nn.functional.mse_loss, r"got function mse_loss; pass the loss module, e\.g\. nn\.MSELoss"),
+])
+def test_a_loss_class_or_function_is_named_as_such(loss, match):
+    """nn.MSELoss (the class) or F.mse_loss (a function) for loss=: a ValueError saying to pass
+    the module instance (it said 'reduction=None is not a scalar objective')."""
+    X, y = _data()
+    with pytest.raises(ValueError, match=match):
+        certify(_relu(2), X, y, loss=loss, weight_decay=0.1)
+
+
+def test_a_tensor_weight_decay_is_told_to_pass_a_float():
+    """weight_decay=torch.tensor(0.01) is refused with the fix, float(weight_decay)."""
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"pass float\(weight_decay\)"):
+        certify(_relu(2), X, y, weight_decay=torch.tensor(0.01))
+
+
+def test_a_frozen_parameter_outside_the_optimizer_is_named_frozen():
+    """A hidden bias frozen with requires_grad_(False) (so not in the optimizer) is refused
+    saying it is frozen and how to proceed, not 'pass the optimizer that trained this model'."""
+    X, y = _data()
+    model = _relu(2)
+    model[0].bias.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], weight_decay=0.01)
+    with pytest.raises(ValueError, match=r"\['0\.bias'\] are frozen \(requires_grad=False\)"):
+        certify(model, X, y, optimizer=opt)

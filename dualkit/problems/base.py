@@ -529,14 +529,14 @@ class Solution:
         The format (version :data:`~dualkit.problems.base.SOLUTION_FORMAT`) is portable and
         pickle-free: a NumPy ``.npz`` archive of plain arrays (``weight_0, ...``, ``bias_<l>``
         for the layers that have one, ``dual``, ``w``) and one string array ``meta`` holding a
-        JSON document: the format name and version, the class name, the architecture (``"linear"`` or
-        ``"relu"``, depth, which layers have biases, the skip coefficient), the scalars
-        (``value``, ``dual_value``, ``method``, ``solve_time``, ``certified``, ``beta``;
+        JSON document: the format name and version, the class name, the architecture
+        (``"linear"`` or ``"relu"``, depth, which layers have biases, the skip coefficient), the
+        scalars (``value``, ``dual_value``, ``method``, ``solve_time``, ``certified``, ``beta``;
         non-finite floats as ``{"__float__": "nan"}``) and the JSON-serializable part of
-        ``info``. Not saved: ``info`` entries that are not JSON (arrays, objects; their keys
-        are listed under ``info_not_saved``; tuples come back as lists, NumPy scalars as
-        Python ones) and fields a subclass derives from the weights (``SplineSolution.function``
-        is rebuilt on :meth:`load`). Returns the path written.
+        ``info``. Not saved: ``info`` entries that are not JSON (arrays, objects; their keys are
+        listed under ``info_not_saved``; tuples come back as lists, NumPy scalars as Python
+        ones) and fields a subclass derives from the weights (``SplineSolution.function`` is
+        rebuilt on :meth:`load`). Returns the path written.
         """
         path = Path(os.fspath(path))
         ws = self.weights
