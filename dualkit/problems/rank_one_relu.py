@@ -39,11 +39,11 @@ from .._validation import (
     check_positive_float,
     finite_or_raise,
 )
+from ..solvers.closed_form import pow2_exponent, safe_norm
 from ..solvers.cvxpy_ref import lasso_dual, scalar_lasso
-from ..solvers.ramp import _exponent
 from .base import DualConstraint, Problem, Solution, certify, hidden_widths, last_two_decay_objective
 from .deep_linear import DeepLinear, _check_depth
-from .relu_1d import TINY_BETA, ReLU1D, _frobenius, quadratic_dual_floor
+from .relu_1d import TINY_BETA, ReLU1D, quadratic_dual_floor
 
 if TYPE_CHECKING:
     import torch
@@ -223,7 +223,7 @@ class RankOneReLU(Problem):
         with np.errstate(over="ignore"):
             if bias:
                 return scale * ReLU1D.beta_max_for(c, y)
-            ec, ey = _exponent(c), _exponent(y)     # c^T y without overflow: c / 2**ec, y / 2**ey
+            ec, ey = pow2_exponent(c), pow2_exponent(y)     # c^T y without overflow: c / 2**ec, y / 2**ey
             return scale * float(np.ldexp(abs(float(np.ldexp(c, -ec) @ np.ldexp(y, -ey))),
                                           ec + ey))
 
@@ -238,7 +238,7 @@ class RankOneReLU(Problem):
         :math:`\tilde\beta/2^{e_c+e_y}` and scaled back by :math:`2^{e_y-e_c}`, so that no
         scale of X or y overflows :math:`c^\top y` or :math:`\|c\|^2` (a ``ValueError`` when
         :math:`\kappa^\star` itself is not representable)."""
-        ec, ey = _exponent(self.c), _exponent(self.y)
+        ec, ey = pow2_exponent(self.c), pow2_exponent(self.y)
         c, y = np.ldexp(self.c, -ec), np.ldexp(self.y, -ey)
         with np.errstate(over="ignore", under="ignore"):
             beta_s = float(np.ldexp(self.beta_tilde, -(ec + ey)))
@@ -275,7 +275,7 @@ class RankOneReLU(Problem):
         r""":math:`\tfrac12\|f(X)-y\|^2+\tfrac\beta2(\|W_{L-1}\|_F^2+\|w_L\|^2)`; ``inf`` if a
         constraint :math:`\|W_l\|_F\le t` is violated (relative 1e-9)."""
         ws = self._check_weights(weights)
-        if any(_frobenius(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+        if any(safe_norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
             return np.inf
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         r = ws.forward(self.X) - self.y
@@ -378,7 +378,7 @@ class RankOneReLU(Problem):
                 if verbose:
                     print(progress[-1], flush=True)
                 # on c / 2**ec, y / 2**ey (exact) at beta_tilde / 2**(ec + ey), mapped back
-                ec, ey = _exponent(self.c), _exponent(self.y)
+                ec, ey = pow2_exponent(self.c), pow2_exponent(self.y)
                 c_s, y_s = np.ldexp(self.c, -ec), np.ldexp(self.y, -ey)
                 with np.errstate(over="ignore", under="ignore"):
                     beta_s = float(np.ldexp(self.beta_tilde, -(ec + ey)))

@@ -42,10 +42,10 @@ from .._validation import (
     check_positive_int,
     finite_or_raise,
 )
+from ..solvers.closed_form import pow2_exponent, safe_norm
 from ..solvers.cvxpy_ref import ramp_program
 from ..solvers.ramp import (
     RampFit,
-    _exponent,
     ramp_dual_constraint,
     ramp_interpolation,
     ramp_lasso,
@@ -86,14 +86,6 @@ TINY_BETA = 1e-9
 class NoConvexProgramError(RuntimeError):
     """Raised by the methods of a problem that has no convex program or dual in this book
     (:class:`StandardDeepReLU1D`): there is nothing to solve or certify."""
-
-
-def _frobenius(W) -> float:
-    r""":math:`\|W\|_F` without overflow (``np.linalg.norm`` squares the entries: layers of
-    size 1e300, from t = 1e300, gave inf)."""
-    W = np.asarray(W, dtype=float)
-    big = float(np.abs(W).max(initial=0.0))
-    return big * float(np.linalg.norm(W / big)) if big > 0 else 0.0
 
 
 def quadratic_dual_floor(lam, y) -> float:
@@ -255,7 +247,7 @@ class ReLU1D(Problem):
         computed on x and y scaled by powers of two to entries of order 1 (exact) and scaled
         back: it is homogeneous of degree one in x and in y, so no scale of the data overflows
         an intermediate (an overflowing threshold itself is ``inf``)."""
-        ex, ey = _exponent(xs), _exponent(y)
+        ex, ey = pow2_exponent(xs), pow2_exponent(y)
         x, y, xs = np.ldexp(x, -ex), np.ldexp(y, -ey), np.ldexp(xs, -ex)
         with np.errstate(over="ignore"):
             return float(np.ldexp(ReLU1D._unit_threshold(x, y, xs, inverse, skip), ex + ey))
@@ -297,7 +289,7 @@ class ReLU1D(Problem):
         return self._objective(self._check_weights(weights))
 
     def _objective(self, ws: ReLUWeights, function: PiecewiseLinear | None = None) -> float:
-        if any(_frobenius(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
+        if any(safe_norm(W) > self.t * (1 + CONSTRAINT_TOL) for W in ws[: self.depth - 2]):
             return np.inf
         reg = 0.5 * (float(np.sum(ws[-2] ** 2)) + float(np.sum(ws[-1] ** 2)))
         pred = self._predict(ws, self.x) if function is None else function(self.x)
@@ -463,7 +455,7 @@ class ReLU1D(Problem):
         # solve on x / 2**ex, y / 2**ey (exact: powers of two) at beta_eff / 2**(ex + ey) and
         # map back: P(a x, b y, a b beta) = b**2 P(x, y, beta), knots times a, coefficients
         # (slopes) times b / a, the dual point times b (times 1 / a for beta = 0)
-        ex, ey = _exponent(self.xs), _exponent(self.ybar)
+        ex, ey = pow2_exponent(self.xs), pow2_exponent(self.ybar)
         xs, yb, om = np.ldexp(self.xs, -ex), np.ldexp(self.ybar, -ey), self.omega
         with np.errstate(over="ignore", under="ignore"):
             beta_s = float(np.ldexp(self.beta_eff, -(ex + ey)))

@@ -54,6 +54,7 @@ from .._validation import (
     finite_or_raise,
 )
 from ..losses import Hinge, Logistic, Loss, Squared, get_loss
+from ..solvers.closed_form import pow2_scale
 from ..solvers.cvxpy_ref import relu_cone_program
 from ..solvers.relu_program import (
     Blocks,
@@ -113,10 +114,10 @@ def _half_squared_norm(r: np.ndarray) -> float:
 
 def _pow2(x: float) -> float:
     """1 when ``x`` (a max-abs entry) is in [1e-3, 1e3] (ordinary data are not touched), else
-    the power of two nearest to it (scaling by it is exact in float64)."""
+    :func:`~dualkit.solvers.closed_form.pow2_scale` of it (scaling by it is exact in float64)."""
     if x == 0.0 or not np.isfinite(x) or 1e-3 <= x <= 1e3:
         return 1.0
-    return float(2.0 ** round(np.log2(x)))
+    return pow2_scale(x)
 
 
 class TwoLayerReLU(Problem):

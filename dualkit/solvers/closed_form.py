@@ -21,12 +21,20 @@ from scipy.optimize import brentq
 
 from .._validation import as_matrix, as_vector, check_beta, check_choice
 
-__all__ = ["RidgePath", "group_lasso_single", "pow2_scale", "outside_unit_band", "safe_norm",
-           "UNIT_BAND"]
+__all__ = ["RidgePath", "group_lasso_single", "pow2_exponent", "pow2_scale", "outside_unit_band",
+           "safe_norm", "UNIT_BAND"]
 
 #: data whose largest entry lies in [2**-UNIT_BAND, 2**UNIT_BAND] are solved as given; outside it
 #: the linear problems solve on data rescaled by powers of two (see :func:`pow2_scale`)
 UNIT_BAND = 30
+
+
+def pow2_exponent(A: ArrayLike) -> int:
+    """The exponent e with max|A| in [2**(e-1), 2**e) (0 for a zero or non-finite array):
+    dividing by 2**e (``np.ldexp(A, -e)``) scales A to entries of order 1 without rounding. The
+    one helper behind every problem's solve on rescaled data."""
+    m = float(np.max(np.abs(A))) if np.size(A) else 0.0
+    return int(np.frexp(m)[1]) if m > 0 and np.isfinite(m) else 0
 
 
 def pow2_scale(A: ArrayLike) -> float:
@@ -37,10 +45,7 @@ def pow2_scale(A: ArrayLike) -> float:
     The linear problems are homogeneous (with :math:`X=aX'`, :math:`y=cy'` the squared-loss
     optimum is :math:`c^2` times that of :math:`X',y'` at a rescaled :math:`\beta`), and use it
     to answer data at any scale."""
-    m = float(np.max(np.abs(A))) if np.size(A) else 0.0
-    if m == 0.0 or not np.isfinite(m):
-        return 1.0
-    return float(np.ldexp(1.0, int(np.frexp(m)[1])))
+    return float(np.ldexp(1.0, pow2_exponent(A)))
 
 
 def outside_unit_band(*scales: float) -> bool:

@@ -45,6 +45,8 @@ import time
 import numpy as np
 from scipy.linalg import solve_banded, solveh_banded
 
+from .closed_form import pow2_exponent
+
 __all__ = ["RampFit", "ramp_lasso", "ramp_interpolation", "ramp_dual_constraint", "unique_points"]
 
 
@@ -398,7 +400,7 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
     w = _check_omega(omega, x)
     # solve on x / 2**ex, y / 2**ey (exact) at beta / 2**(ex + ey) and map back: (C5) is
     # homogeneous (coefficients times 2**(ey - ex), the dual point times 2**ey)
-    ex, ey = _exponent(x), _exponent(y)
+    ex, ey = pow2_exponent(x), pow2_exponent(y)
     x_s, y_s = np.ldexp(x, -ex), np.ldexp(y, -ey)
     with np.errstate(over="ignore", under="ignore"):
         beta_s = float(np.ldexp(beta, -(ex + ey)))
@@ -410,13 +412,6 @@ def ramp_lasso(x, y, beta: float, omega=None, skip: bool = False, rtol: float = 
         fit.lam = np.ldexp(fit.lam, ey)
     fit.info["time"] = time.perf_counter() - t_start
     return fit
-
-
-def _exponent(v) -> int:
-    """The exponent e with max|v| in [2**(e-1), 2**e) (0 for a zero array): dividing by 2**e
-    (``np.ldexp(v, -e)``) scales v to entries of order 1 without rounding."""
-    big = float(np.abs(v).max(initial=0.0))
-    return int(np.frexp(big)[1]) if big > 0 else 0
 
 
 def _ramp_lasso_unit(x, y, beta, w, skip, rtol, max_newton, coef_rtol, verbose) -> RampFit:
