@@ -350,6 +350,7 @@ def _restricted_socp(blocks: Blocks, idx, signs, rows, cones_A, y, beta, free_b0
     st.verbose = False
     st.tol_gap_abs = st.tol_gap_rel = st.tol_feas = tol
     st.max_iter = 200
+    st.max_threads = 1          # the parallel KKT factorization is slower on these sizes
     st.direct_solve_method = KKT_METHOD
     try:
         solver = clarabel.DefaultSolver(Pm, q, A, b, cones, st)
