@@ -34,8 +34,15 @@ from dualkit.solvers.relu_program import SLACK_TOL, Blocks
 
 __all__ = ["search_patterns", "PatternSearch", "block_scores", "resolve_device"]
 
-#: entries of one (n, columns) work matrix on the device: the starts are processed in chunks
+#: entries of one (n, columns) work matrix (float64) in NumPy or torch-CPU, and on a CUDA device:
+#: the starts (and the blocks of :func:`block_scores`) are processed in column chunks of that size
 CHUNK_ENTRIES = 1 << 23
+CUDA_CHUNK_ENTRIES = 1 << 27
+
+
+def _chunk(n: int, dev) -> int:
+    size = CUDA_CHUNK_ENTRIES if dev is not None and dev.type == "cuda" else CHUNK_ENTRIES
+    return max(1, size // max(n, 1))
 
 
 def _cuda_present() -> bool:
@@ -140,31 +147,37 @@ def _check_inputs(M, lam, beta, starts, steps, top):
 
 def _ascent_numpy(M, lam, U, s, steps):
     r"""Best point of each trajectory :math:`u\leftarrow\mathrm{normalize}(\sigma M^\top
-    (\mathbb 1[Mu\ge0]\odot\lambda))` (columns of U, signs s), and the number of steps run."""
+    (\mathbb 1[Mu\ge0]\odot\lambda))` (columns of U, signs s), its value, and the number of
+    steps run.
+
+    Per step: :math:`Z=MU`, :math:`H=\mathbb 1[Z\ge0]` (as floats), :math:`G=(M\odot\lambda)^\top
+    H`, whose column j is :math:`M^\top(D_j\lambda)`, so the value of column j is
+    :math:`\sigma_j u_j^\top G_j=\sigma_j\lambda^\top(Mu_j)_+`. A trajectory stops when its
+    next point equals the current one (to 1e-14: its pattern repeated, a fixed point)."""
+    Ml = (M * lam[:, None]).T.copy()
     best_v = np.full(U.shape[1], -np.inf)
     best_u = U.copy()
     live = np.arange(U.shape[1])
-    prev = None
     ran = 0
     for t in range(steps + 1):
         Z = M @ U
-        P = Z >= 0
-        W = np.where(P, lam[:, None], 0.0)
-        v = s * np.einsum("ij,ij->j", W, Z)
+        H = np.greater_equal(Z, 0.0, out=np.empty_like(Z))     # floats: no bool -> float pass
+        G = (Ml @ H) * s
+        v = np.einsum("ij,ij->j", U, G)
         better = v > best_v[live]
         best_v[live[better]] = v[better]
         best_u[:, live[better]] = U[:, better]
-        if prev is not None:                      # a repeated pattern is a fixed point
-            moving = np.any(P != prev, axis=0)
-            if not moving.all():
-                live, U, W, P, s = live[moving], U[:, moving], W[:, moving], P[:, moving], s[moving]
-        if t == steps or live.size == 0:
+        if t == steps:
             break
-        G = (M.T @ W) * s
         nrm = np.linalg.norm(G, axis=0)
-        U = np.where(nrm > 0, G / np.where(nrm > 0, nrm, 1.0), U)
-        prev = P
+        Un = np.where(nrm > 0, G / np.where(nrm > 0, nrm, 1.0), U)
+        moving = np.max(np.abs(Un - U), axis=0) > 1e-14
         ran = t + 1
+        if not moving.all():
+            live, Un, s = live[moving], Un[:, moving], s[moving]
+            if not live.size:
+                break
+        U = Un
     return best_u, best_v, ran
 
 
@@ -172,36 +185,36 @@ def _ascent_torch(M, lam, U, s, steps, dev):
     """:func:`_ascent_numpy` in torch (float64) on ``dev``; NumPy results."""
     import torch
 
-    Mt = torch.as_tensor(M, dtype=torch.float64, device=dev)
-    lt = torch.as_tensor(lam, dtype=torch.float64, device=dev)[:, None]
-    U = torch.as_tensor(U, dtype=torch.float64, device=dev)
-    s = torch.as_tensor(s, dtype=torch.float64, device=dev)
+    def f64(a):
+        return torch.as_tensor(a, dtype=torch.float64, device=dev)
+
+    Mt = f64(M)
+    Ml = f64((M * lam[:, None]).T.copy())
+    U, s = f64(U), f64(s)
     best_v = torch.full((U.shape[1],), -torch.inf, dtype=torch.float64, device=dev)
     best_u = U.clone()
     live = torch.arange(U.shape[1], device=dev)
-    prev = None
     ran = 0
-    zero = torch.zeros((), dtype=torch.float64, device=dev)
     for t in range(steps + 1):
         Z = Mt @ U
-        P = Z >= 0
-        W = torch.where(P, lt, zero)
-        v = s * (W * Z).sum(dim=0)
+        H = torch.ge(Z, 0.0, out=torch.empty_like(Z))
+        G = (Ml @ H) * s
+        v = (U * G).sum(dim=0)
         better = v > best_v[live]
         idx = live[better]
         best_v[idx] = v[better]
         best_u[:, idx] = U[:, better]
-        if prev is not None:
-            moving = (P != prev).any(dim=0)
-            if not bool(moving.all()):
-                live, U, W, P, s = live[moving], U[:, moving], W[:, moving], P[:, moving], s[moving]
-        if t == steps or live.numel() == 0:
+        if t == steps:
             break
-        G = (Mt.T @ W) * s
         nrm = torch.linalg.vector_norm(G, dim=0)
-        U = torch.where(nrm > 0, G / torch.where(nrm > 0, nrm, torch.ones_like(nrm)), U)
-        prev = P
+        Un = torch.where(nrm > 0, G / torch.where(nrm > 0, nrm, torch.ones_like(nrm)), U)
+        moving = (Un - U).abs().amax(dim=0) > 1e-14
         ran = t + 1
+        if not bool(moving.all()):
+            live, Un, s = live[moving], Un[:, moving], s[moving]
+            if not live.numel():
+                break
+        U = Un
     return best_u.cpu().numpy(), best_v.cpu().numpy(), ran
 
 
@@ -264,7 +277,7 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
     dev = resolve_device(device)
     U = np.hstack([S, S])
     s = np.r_[np.ones(m), -np.ones(m)]
-    chunk = max(1, CHUNK_ENTRIES // max(n, 1))
+    chunk = _chunk(n, dev)
     best_u = np.empty_like(U)
     ran = 0
     for a in range(0, 2 * m, chunk):
@@ -321,7 +334,7 @@ def block_scores(blocks: Blocks, lam, device="auto") -> np.ndarray:
     Mt = torch.as_tensor(blocks.M, dtype=torch.float64, device=dev)
     lt = torch.as_tensor(lam, dtype=torch.float64, device=dev)[:, None]
     out = np.empty(blocks.size)
-    chunk = max(1, CHUNK_ENTRIES // max(n, 1))
+    chunk = _chunk(n, dev)
     for a in range(0, blocks.size, chunk):
         b = min(a + chunk, blocks.size)
         Dl = torch.as_tensor(np.ascontiguousarray(blocks.D[:, a:b]), device=dev) * lt
