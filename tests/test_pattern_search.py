@@ -164,7 +164,11 @@ def test_numpy_path_does_not_import_torch():
             "M = np.random.default_rng(0).standard_normal((30, 3)); lam = M[:, 0]\n"
             "search_patterns(M, lam, 0.1, M[:4].T, device='numpy')\n"
             "block_scores(Blocks(M, M > 0, np.full(3, -1)), lam, device='numpy')\n"
-            "assert 'torch' not in sys.modules\n")
+            "assert 'torch' not in sys.modules\n"
+            "import os\n"
+            "if not any(map(os.path.exists, ('/proc/driver/nvidia/version', '/dev/nvidiactl'))):\n"
+            "    from dualkit.solvers.pattern_search import resolve_device\n"
+            "    assert resolve_device('auto') is None and 'torch' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -176,6 +180,8 @@ def test_errors(small):
         search_patterns(M, y[:5], 1.0, starts)
     with pytest.raises(ValueError, match="beta must be"):
         search_patterns(M, y, 0.0, starts)
+    with pytest.raises(ValueError, match="at least one nonzero start"):
+        search_patterns(M, y, 1.0, np.zeros((M.shape[1], 2)))
     with pytest.raises(ValueError, match="top must be"):
         search_patterns(M, y, 1.0, starts, top=0)
     with pytest.raises(ValueError, match="device must be"):

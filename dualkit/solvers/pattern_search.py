@@ -274,6 +274,14 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
     nrm = np.linalg.norm(S, axis=0)
     S = S[:, nrm > 0] / nrm[nrm > 0]
     m = S.shape[1]
+    if m == 0:
+        raise ValueError("search_patterns needs at least one nonzero start direction: pass starts "
+                         "(p, m) with a nonzero column, or random=k for k Gaussian starts.")
+    if known is not None:
+        K = np.asarray(known, dtype=bool)
+        if K.ndim != 2 or K.shape[0] != n:
+            raise ValueError(f"known must be a boolean array (n, P) of patterns with n = {n} rows; "
+                             f"got shape {np.shape(known)}.")
     dev = resolve_device(device)
     U = np.hstack([S, S])
     s = np.r_[np.ones(m), -np.ones(m)]
@@ -291,9 +299,9 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
     # the answer in NumPy: unit gates, their patterns and exact values
     nb = np.linalg.norm(best_u, axis=0)
     best_u = best_u / np.where(nb > 0, nb, 1.0)
-    Z = M @ best_u if m else np.zeros((n, 0))
-    vals = s * (lam @ np.maximum(Z, 0.0)) if m else np.zeros(0)
-    best = float(vals.max(initial=-np.inf))
+    Z = M @ best_u
+    vals = s * (lam @ np.maximum(Z, 0.0))
+    best = float(vals.max())
     ok = np.flatnonzero(vals > beta * (1 + slack))
     ok = ok[np.argsort(-vals[ok], kind="stable")]
     D = Z[:, ok] >= 0
@@ -301,10 +309,6 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
     _, first = np.unique(packed, axis=0, return_index=True)
     keep = np.sort(first)                           # the best of each pattern, best first
     if known is not None and keep.size:
-        K = np.asarray(known, dtype=bool)
-        if K.ndim != 2 or K.shape[0] != n:
-            raise ValueError(f"known must be a boolean array (n, P) with n = {n} rows; got "
-                             f"shape {np.shape(known)}.")
         seen = {row.tobytes() for row in np.packbits(K, axis=0).T}
         keep = np.array([i for i in keep if packed[i].tobytes() not in seen], dtype=int)
     found = int(keep.size)
