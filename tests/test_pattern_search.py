@@ -152,7 +152,7 @@ def test_block_scores(small):
                            for j in range(blocks.size)])
         np.testing.assert_allclose(ref, direct, rtol=1e-12)
         np.testing.assert_array_equal(block_scores(blocks, y, device="numpy"), ref)
-        if pytest.importorskip("torch"):
+        if _torch():
             np.testing.assert_allclose(block_scores(blocks, y, device="cpu"), ref, rtol=1e-12)
 
 
@@ -209,3 +209,28 @@ def test_cuda_equals_numpy(small):
     for blocks in _blocks_with_anchors(M, X):
         np.testing.assert_allclose(block_scores(blocks, y, device="cuda"),
                                    block_scores(blocks, y, device="numpy"), rtol=1e-12)
+
+
+def test_chunks_give_the_same_answer(small, monkeypatch):
+    """Starts and blocks processed in column chunks (here 7 columns) give the same answer."""
+    import dualkit.solvers.pattern_search as ps
+
+    X, y, M, starts = small
+    whole = search_patterns(M, y, 1e-2, starts, device="numpy")
+    blocks = _blocks_with_anchors(M, X)[0]
+    scores = block_scores(blocks, y, device="numpy")
+    monkeypatch.setattr(ps, "CHUNK_ENTRIES", 7 * M.shape[0])
+    devices = ["numpy"] + (["cpu"] if _torch() else [])
+    for dev in devices:
+        part = search_patterns(M, y, 1e-2, starts, device=dev)
+        np.testing.assert_array_equal(part.patterns, whole.patterns)
+        np.testing.assert_allclose(part.values, whole.values, rtol=1e-12)
+        np.testing.assert_allclose(block_scores(blocks, y, device=dev), scores, rtol=1e-12)
+
+
+def _torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
