@@ -150,19 +150,23 @@ def _ascent_numpy(M, lam, U, s, steps):
     (\mathbb 1[Mu\ge0]\odot\lambda))` (columns of U, signs s), its value, and the number of
     steps run.
 
-    Per step: :math:`Z=MU`, :math:`H=\mathbb 1[Z\ge0]` (as floats), :math:`G=(M\odot\lambda)^\top
-    H`, whose column j is :math:`M^\top(D_j\lambda)`, so the value of column j is
-    :math:`\sigma_j u_j^\top G_j=\sigma_j\lambda^\top(Mu_j)_+`. A trajectory stops when its
+    Per step: :math:`Z^\top=U^\top M^\top`, :math:`H^\top=\mathbb 1[Z^\top\ge0]` (as floats),
+    :math:`G=(M\odot\lambda)^\top H`, whose column j is :math:`M^\top(D_j\lambda)`, so the value
+    of column j is :math:`\sigma_j u_j^\top G_j=\sigma_j\lambda^\top(Mu_j)_+`; transposed, in
+    buffers whose leading rows stay contiguous as trajectories stop. A trajectory stops when its
     next point equals the current one (to 1e-14: its pattern repeated, a fixed point)."""
+    MT = M.T.copy()
     Ml = (M * lam[:, None]).T.copy()
     best_v = np.full(U.shape[1], -np.inf)
     best_u = U.copy()
     live = np.arange(U.shape[1])
+    Zb, Hb = np.empty((U.shape[1], M.shape[0])), np.empty((U.shape[1], M.shape[0]))
     ran = 0
     for t in range(steps + 1):
-        Z = M @ U
-        H = np.greater_equal(Z, 0.0, out=np.empty_like(Z))     # floats: no bool -> float pass
-        G = (Ml @ H) * s
+        k = U.shape[1]
+        Z = np.matmul(U.T, MT, out=Zb[:k])
+        H = np.greater_equal(Z, 0.0, out=Hb[:k])               # floats: no bool -> float pass
+        G = (Ml @ H.T) * s
         v = np.einsum("ij,ij->j", U, G)
         better = v > best_v[live]
         best_v[live[better]] = v[better]
@@ -188,17 +192,20 @@ def _ascent_torch(M, lam, U, s, steps, dev):
     def f64(a):
         return torch.as_tensor(a, dtype=torch.float64, device=dev)
 
-    Mt = f64(M)
+    MT = f64(M.T.copy())
     Ml = f64((M * lam[:, None]).T.copy())
     U, s = f64(U), f64(s)
+    Zb = torch.empty((U.shape[1], M.shape[0]), dtype=torch.float64, device=dev)
+    Hb = torch.empty_like(Zb)
     best_v = torch.full((U.shape[1],), -torch.inf, dtype=torch.float64, device=dev)
     best_u = U.clone()
     live = torch.arange(U.shape[1], device=dev)
     ran = 0
     for t in range(steps + 1):
-        Z = Mt @ U
-        H = torch.ge(Z, 0.0, out=torch.empty_like(Z))
-        G = (Ml @ H) * s
+        k = U.shape[1]
+        Z = torch.matmul(U.T, MT, out=Zb[:k])
+        H = torch.ge(Z, 0.0, out=Hb[:k])
+        G = (Ml @ H.T) * s
         v = (U * G).sum(dim=0)
         better = v > best_v[live]
         idx = live[better]
