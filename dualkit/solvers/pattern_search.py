@@ -27,8 +27,10 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from dualkit.solvers.relu_program import SLACK_TOL, Blocks
 
@@ -58,7 +60,7 @@ def _cuda_present() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def resolve_device(device="auto"):
+def resolve_device(device: Any = "auto") -> Any:
     """The device of the kernels: ``None`` for NumPy, else a ``torch.device``.
 
     ``"auto"`` is CUDA when torch sees a CUDA device, else NumPy; ``"numpy"`` is NumPy;
@@ -118,7 +120,8 @@ class PatternSearch:
         return int(self.values.size)
 
 
-def _check_inputs(M, lam, beta, starts, steps, top):
+def _check_inputs(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike, steps: int,
+                  top: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     M = np.asarray(M, dtype=float)
     lam = np.asarray(lam, dtype=float)
     if M.ndim != 2:
@@ -225,8 +228,9 @@ def _ascent_torch(M, lam, U, s, steps, dev):
     return best_u.cpu().numpy(), best_v.cpu().numpy(), ran
 
 
-def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | None = None,
-                    random: int = 0, known=None, device="auto", seed: int = 0,
+def search_patterns(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike, *,
+                    steps: int = 20, top: int | None = None, random: int = 0,
+                    known: ArrayLike | None = None, device: Any = "auto", seed: int = 0,
                     slack: float = SLACK_TOL) -> PatternSearch:
     r"""Directions :math:`u` (unit) and signs :math:`\sigma` with
     :math:`\sigma\lambda^\top(Mu)_+>\beta(1+\text{slack})`: activation patterns
@@ -272,8 +276,8 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
         Distinct violating patterns, best first, with their gates, signs, values, and ``found``.
     """
     t0 = time.perf_counter()
-    M, lam, S = _check_inputs(M, lam, beta, starts, steps, top)
-    n, p = M.shape
+    Ma, la, S = _check_inputs(M, lam, beta, starts, steps, top)
+    n, p = Ma.shape
     if random:
         if not (isinstance(random, (int, np.integer)) and random >= 0):
             raise ValueError(f"random must be an integer >= 0; got {random!r}.")
@@ -298,16 +302,16 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
     for a in range(0, 2 * m, chunk):
         b = min(a + chunk, 2 * m)
         if dev is None:
-            bu, _, r = _ascent_numpy(M, lam, U[:, a:b], s[a:b], steps)
+            bu, _, r = _ascent_numpy(Ma, la, U[:, a:b], s[a:b], steps)
         else:
-            bu, _, r = _ascent_torch(M, lam, U[:, a:b], s[a:b], steps, dev)
+            bu, _, r = _ascent_torch(Ma, la, U[:, a:b], s[a:b], steps, dev)
         best_u[:, a:b] = bu
         ran = max(ran, r)
     # the answer in NumPy: unit gates, their patterns and exact values
     nb = np.linalg.norm(best_u, axis=0)
     best_u = best_u / np.where(nb > 0, nb, 1.0)
-    Z = M @ best_u
-    vals = s * (lam @ np.maximum(Z, 0.0))
+    Z = Ma @ best_u
+    vals = s * (la @ np.maximum(Z, 0.0))
     best = float(vals.max())
     ok = np.flatnonzero(vals > beta * (1 + slack))
     ok = ok[np.argsort(-vals[ok], kind="stable")]
@@ -327,23 +331,23 @@ def search_patterns(M, lam, beta: float, starts, *, steps: int = 20, top: int | 
                          time=time.perf_counter() - t0)
 
 
-def block_scores(blocks: Blocks, lam, device="auto") -> np.ndarray:
+def block_scores(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.ndarray:
     r"""The scores :math:`\|M_j^\top D_j\lambda\|_2` of every block (an upper bound on its dual
     constraint :math:`\|\Pi_{K_j}(\pm g_j)\|`), with
     :math:`M_j^\top D_j\lambda=M^\top(D_j\odot\lambda)-a_j\,\mathbf 1^\top(D_j\odot\lambda)`
     (:meth:`Blocks.grads`), as a NumPy array (P,). On a torch ``device``
     (:func:`resolve_device`) the patterns travel in column chunks, as booleans."""
-    lam = np.asarray(lam, dtype=float)
+    la = np.asarray(lam, dtype=float)
     n = blocks.M.shape[0]
-    if lam.shape != (n,):
-        raise ValueError(f"lam must be a vector of the {n} rows of blocks.M; got shape {lam.shape}.")
+    if la.shape != (n,):
+        raise ValueError(f"lam must be a vector of the {n} rows of blocks.M; got shape {la.shape}.")
     dev = resolve_device(device)
     if dev is None:
-        return np.linalg.norm(blocks.grads(lam), axis=0)
+        return np.linalg.norm(blocks.grads(la), axis=0)
     import torch
 
     Mt = torch.as_tensor(blocks.M, dtype=torch.float64, device=dev)
-    lt = torch.as_tensor(lam, dtype=torch.float64, device=dev)[:, None]
+    lt = torch.as_tensor(la, dtype=torch.float64, device=dev)[:, None]
     out = np.empty(blocks.size)
     chunk = _chunk(n, dev)
     for a in range(0, blocks.size, chunk):
