@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import nnls
 
 __all__ = ["Blocks", "enumerate_patterns", "sample_patterns", "pattern_count", "cone_support",
@@ -325,6 +326,7 @@ class ConeLassoFit:
     b0: float
     pred: np.ndarray
     info: dict = field(default_factory=dict)
+    blocks: Blocks | None = None     # the blocks idx refers to (grown by pattern generation)
 
 
 #: Clarabel's KKT factorization: the supernodal 'faer' (dense kernels) suits the dense F'F block;
@@ -422,11 +424,331 @@ def _initial_rows(A: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.sort(np.argpartition(slack, k - 1)[:k]) if k < A.shape[0] else np.arange(A.shape[0])
 
 
+
+# ---------------------------------------------------------------------- column generation
+#: the default solver of :func:`cone_group_lasso`: "neurons" (column generation of neurons with
+#: a warm-started non-negative lasso) or "socp" (working sets of blocks and cone rows, each
+#: restricted program a cold Clarabel solve; also the fallback)
+DEFAULT_METHOD = "neurons"
+
+#: cone matrices kept in memory by the column-generation solver (float64 entries)
+CONE_CACHE_ENTRIES = 20_000_000
+
+
+def nonneg_lasso(Q: np.ndarray, b: np.ndarray, beta: float, c0: np.ndarray | None = None,
+                 max_iter: int = 10_000) -> np.ndarray:
+    r""":math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c+\beta\mathbf 1^\top c` (Q positive
+    semidefinite, the Gram matrix of the neurons' outputs) by an active-set method warm-started
+    at ``c0``: the coefficients with a negative gradient join the support, the problem is
+    solved on the support by a Cholesky factorization, and where that makes a coefficient
+    negative the step stops at the first one that reaches zero (which leaves), as in
+    Lawson--Hanson's NNLS. Stops when :math:`Qc-b+\beta\ge0` off the support and
+    :math:`=0` on it (to rounding): the KKT conditions."""
+    k = b.size
+    c = np.zeros(k) if c0 is None else np.maximum(np.asarray(c0, dtype=float), 0.0)
+    scale = max(float(np.abs(b).max(initial=0.0)), beta, 1e-300)
+    ridge = 1e-13 * max(float(np.trace(Q)) / max(k, 1), 1e-300)
+    for _ in range(max_iter):
+        g = Q @ c - b + beta
+        S = c > 0
+        bad = (~S) & (g < -1e-12 * scale)
+        if not bad.any():
+            return c
+        S[bad] = True
+        for _ in range(4 * k + 10):
+            idx = np.flatnonzero(S)
+            QS = Q[np.ix_(idx, idx)]
+            try:
+                z = cho_solve(cho_factor(QS + ridge * np.eye(idx.size)), b[idx] - beta)
+            except np.linalg.LinAlgError:
+                z = np.linalg.lstsq(QS, b[idx] - beta, rcond=None)[0]
+            if (z > 0).all():
+                c[:] = 0.0
+                c[idx] = z
+                break
+            cur = c[idx]
+            new = cur == 0
+            if (new & (z <= 0)).any() and (new & (z > 0)).any():
+                S[idx[new & (z <= 0)]] = False        # entering coefficients that go negative
+                continue
+            if new.all():                              # none helps alone: the best one enters
+                S[:] = False
+                S[idx[int(np.argmax(z))]] = True
+                continue
+            neg = z <= 0
+            al = float(np.min(cur[neg] / (cur[neg] - z[neg])))
+            step = cur + min(max(al, 0.0), 1.0) * (z - cur)
+            step[neg & (step <= 1e-14 * max(float(step.max()), 1e-300))] = 0.0
+            step[step < 0] = 0.0
+            c[:] = 0.0
+            c[idx] = step
+            S = c > 0
+            if not S.any():
+                break
+    raise RuntimeError("the non-negative lasso of the column-generation solver did not "  # pragma: no cover
+                       f"converge in {max_iter} iterations; use solve(method='cvxpy').")
+
+
+class _Neurons:
+    r"""State of the column-generation solver (:func:`cone_group_lasso`, at unit
+    :math:`\|y\|`): unit neurons :math:`w_r` in the cones of their blocks ``keys[r] = (j,
+    sign)``, their outputs :math:`\phi_r=\sigma D_j\odot M_jw_r` (centred for a free output
+    bias), the Gram matrix :math:`Q=\Phi^\top\Phi`, :math:`b=\Phi^\top y`, the coefficients
+    :math:`c\ge0`, and for every block and sign an upper bound on its dual constraint
+    :math:`\|\Pi_{K_j}(\sigma g_j)\|` (exact where it was last computed, carried to a new
+    :math:`\lambda` by :math:`\|\Pi_K(g')\|\le\|\Pi_K(g)\|+\|g'-g\|`, Moreau's projection being
+    non-expansive)."""
+
+    def __init__(self, blocks: Blocks, y, beta: float, free_b0: bool):
+        self.blocks, self.beta, self.free = blocks, beta, free_b0
+        self.y = y - y.mean() if free_b0 else y
+        self.y_raw = y
+        n, p = blocks.M.shape
+        self.W = np.zeros((p, 0))
+        self.keys: list[tuple[int, float]] = []
+        self.Phi = np.zeros((n, 0))
+        self.Q = np.zeros((0, 0))
+        self.b = np.zeros(0)
+        self.c = np.zeros(0)
+        self.lam = self.y.copy()
+        self.G_prev: np.ndarray | None = None
+        self.S_ub = np.full((blocks.size, 2), np.inf)
+        self.cones: dict[int, np.ndarray] = {}
+        self.cached = 0
+        self.nnls_calls = 0
+
+    def cone(self, j: int) -> np.ndarray:
+        """The cone rows of pattern j (:meth:`Blocks.cone_matrix`), cached within a budget."""
+        A = self.cones.get(j)
+        if A is None:
+            A = self.blocks.cone_matrix(j)
+            if self.cached + A.size <= CONE_CACHE_ENTRIES:
+                self.cones[j] = A
+                self.cached += A.size
+        return A
+
+    def scan(self, above: float, limit: int | None = None):
+        r"""Blocks and signs whose dual constraint at ``lam`` exceeds ``above``, as
+        ``(support, j, sign, direction)`` with the exact support and :math:`\Pi_K(\sigma g_j)`,
+        most violated first; only pairs whose bound exceeds ``above`` are computed (NNLS).
+        Returns ``(violators, max_bound)``: every block's constraint is at most
+        ``max_bound``."""
+        G = self.blocks.grads(self.lam)
+        gn = np.linalg.norm(G, axis=0)
+        if self.G_prev is not None and self.G_prev.shape == G.shape:
+            moved = np.linalg.norm(G - self.G_prev, axis=0)
+            ub = np.minimum(gn[:, None], self.S_ub + moved[:, None])
+        else:
+            ub = np.repeat(gn[:, None], 2, axis=1)
+        self.G_prev = G
+        viol = []
+        order = np.argsort(-ub.max(axis=1), kind="stable")
+        for j in order:
+            if ub[j].max() <= above:
+                break
+            A = None
+            for si, sign in enumerate((1.0, -1.0)):
+                if ub[j, si] <= above:
+                    continue
+                A = self.cone(int(j)) if A is None else A
+                v, u = cone_support(A, sign * G[:, j], below=above)
+                self.nnls_calls += 1
+                ub[j, si] = v
+                if v > above:
+                    viol.append((v, int(j), sign, u))
+            if limit is not None and len(viol) >= limit:
+                break
+        self.S_ub = ub
+        viol.sort(key=lambda t: -t[0])
+        return viol, float(ub.max(initial=0.0))
+
+    def add(self, new) -> None:
+        """Neurons ``(support, j, sign, direction)`` join (the direction normalized)."""
+        if not new:
+            return
+        Wn = np.array([u / np.linalg.norm(u) for _, _, _, u in new]).T
+        keys = [(j, s) for _, j, s, _ in new]
+        Pn = np.empty((self.blocks.M.shape[0], len(keys)))
+        for i, (j, s) in enumerate(keys):
+            Pn[:, i] = s * self.blocks.D[:, j] * (self.blocks.matrix(j) @ Wn[:, i])
+        if self.free:
+            Pn -= Pn.mean(axis=0)
+        cross = self.Phi.T @ Pn
+        self.Q = np.block([[self.Q, cross], [cross.T, Pn.T @ Pn]])
+        self.b = np.r_[self.b, Pn.T @ self.y]
+        self.Phi = np.hstack([self.Phi, Pn])
+        self.W = np.hstack([self.W, Wn])
+        self.keys += keys
+        self.c = np.r_[self.c, np.zeros(len(keys))]
+
+    def solve(self) -> None:
+        """The restricted program over the neurons (:func:`nonneg_lasso`, warm-started); the
+        neurons with a zero coefficient leave; ``lam`` is the new residual."""
+        self.c = nonneg_lasso(self.Q, self.b, self.beta, self.c)
+        keep = self.c > 0
+        self.Phi, self.W, self.c = self.Phi[:, keep], self.W[:, keep], self.c[keep]
+        self.Q, self.b = self.Q[np.ix_(keep, keep)], self.b[keep]
+        self.keys = [k for k, kp in zip(self.keys, keep, strict=True) if kp]
+        self.lam = self.y - self.Phi @ self.c
+
+    def value(self) -> float:
+        return 0.5 * float(self.lam @ self.lam) + self.beta * float(self.c.sum())
+
+    def bound(self, max_ub: float) -> float:
+        r"""Weak duality over the current blocks: :math:`\lambda'=\lambda\min(1,\beta/S)` with
+        S a bound on every block's dual constraint is dual feasible, and its dual value
+        :math:`\lambda'^\top y-\tfrac12\|\lambda'\|^2` bounds the restricted program below."""
+        lam = self.lam * min(1.0, self.beta / max_ub) if max_ub > 0 else self.lam
+        return float(lam @ self.y) - 0.5 * float(lam @ lam)
+
+    def blocks_out(self):
+        """The block vectors: the neurons of one block and sign summed,
+        :math:`u_j=\\sum_rc_rw_r` (in the block's cone, and :math:`\\|u_j\\|\\le\\sum_rc_r`:
+        the merged network is at least as good)."""
+        pairs = sorted(set(self.keys))
+        pos = {k: i for i, k in enumerate(pairs)}
+        U = np.zeros((self.W.shape[0], len(pairs)))
+        for r, k in enumerate(self.keys):
+            U[:, pos[k]] += self.c[r] * self.W[:, r]
+        idx = np.array([j for j, _ in pairs], dtype=int)
+        signs = np.array([s for _, s in pairs], dtype=float)
+        return U, idx, signs
+
+    def grow(self, D_new: np.ndarray) -> None:
+        """Generated patterns join the blocks (no anchor)."""
+        self.blocks = Blocks(self.blocks.M, np.hstack([self.blocks.D, D_new]),
+                             np.r_[self.blocks.anchors, -np.ones(D_new.shape[1], dtype=int)])
+        self.S_ub = np.vstack([self.S_ub, np.full((D_new.shape[1], 2), np.inf)])
+        self.G_prev = None
+
+
+def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max_rounds: int,
+                       callback, exact_bound: bool, scale: float, t0: float, generate,
+                       device="auto", seed: int = 0):
+    """The column-generation loop of :func:`cone_group_lasso` (see there); returns the fit and
+    the (possibly grown) blocks."""
+    st = _Neurons(blocks, y, beta, free_b0)
+    above = beta * (1 + SLACK_TOL)
+    limit = batch or None
+    progress: list[dict] = []
+    gen_rounds = int(generate) if not isinstance(generate, bool) else (GENERATE_ROUNDS if generate
+                                                                       else 0)
+    generated = 0
+    searches = 0
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        new, max_ub = st.scan(above, limit)
+        found = 0
+        if not new and searches < gen_rounds:
+            searches += 1
+            D_new, new = _generate(st, y, beta, device, seed + searches)
+            found = D_new.shape[1]
+            if found:
+                st.grow(D_new)
+                generated += found
+                max_ub = np.inf
+        if not new:
+            rec = _cg_record(st, rounds, max_ub, 0, found, generated, scale, t0, exact_bound,
+                             final=True)
+            progress.append(rec)
+            if callback is not None:
+                callback(rec)
+            break
+        st.add(new)
+        st.solve()
+        rec = _cg_record(st, rounds, max_ub, len(new), found, generated, scale, t0, exact_bound,
+                         violation=new[0][0] / beta)
+        progress.append(rec)
+        if callback is not None:
+            callback(rec)
+    else:
+        return None, st.blocks
+    U, idx, signs = st.blocks_out()
+    b0 = 0.0
+    if free_b0:        # the raw outputs' mean was removed from Phi: b0 = mean(y - raw outputs)
+        raw = _predict(st.blocks, idx, signs, U, 0.0)
+        b0 = float(np.mean(st.y_raw - raw))
+    U, b0 = U * scale, b0 * scale
+    pred = _predict(st.blocks, idx, signs, U, b0) if idx.size else np.full(y.size, b0)
+    info = {"rounds": rounds, "neurons": len(st.keys), "working_set": len(st.keys),
+            "cone_checks": st.nnls_calls, "status": "optimal", "solver": "column generation",
+            "generated_patterns": generated, "pattern_searches": searches,
+            "time": time.perf_counter() - t0, "progress": progress}
+    return ConeLassoFit(U, idx, signs, b0, pred, info), st.blocks
+
+
+#: pattern-generation searches per solve when ``generate_patterns=True``
+GENERATE_ROUNDS = 30
+
+
+def _generate(st: _Neurons, y, beta: float, device, seed: int):
+    """One pattern search (:func:`~dualkit.solvers.pattern_search.search_patterns`) from the
+    current neurons and random directions: the violating patterns it finds (new ones only) and
+    their neurons, as ``(D_new, new)`` with ``new`` in :meth:`_Neurons.scan`'s format (block
+    indices after the current blocks)."""
+    from .pattern_search import search_patterns
+    M = st.blocks.M
+    starts = st.W if st.W.shape[1] else np.ones((M.shape[1], 1))
+    res = search_patterns(M, st.lam, beta, starts, steps=20, random=max(64, M.shape[1] * 8),
+                          top=64, known=st.blocks.D, device=device, seed=seed)
+    P0 = st.blocks.size
+    new = [(float(v), P0 + i, float(s), res.gates[:, i].copy())
+           for i, (v, s) in enumerate(zip(res.values, res.signs, strict=True))]
+    return res.patterns.astype(bool), new
+
+
+def _cg_record(st: _Neurons, round_: int, max_ub: float, added: int, found: int, generated: int,
+               scale: float, t0: float, exact_bound: bool, violation: float = 1.0,
+               final: bool = False) -> dict:
+    """A round's progress record (see :func:`cone_group_lasso`), values at the scale of y."""
+    value = st.value()
+    if exact_bound:
+        max_ub = dual_constraint(st.blocks, st.lam)[0]
+    bound = st.bound(max_ub) if np.isfinite(max_ub) else np.nan
+    nrm = np.linalg.norm(st.blocks_out()[0], axis=0)
+    return {"round": round_, "neurons": len(st.keys), "blocks": int(np.sum(nrm > 0)),
+            "active": int(np.sum(nrm > 0)), "added": added, "patterns": st.blocks.size,
+            "generated": found, "generated_total": generated,
+            "value": value * scale**2, "violation": violation,
+            "bound": bound * scale**2, "gap": (value - bound) * scale**2,
+            "time": time.perf_counter() - t0, "cone_checks": st.nnls_calls, "final": final}
+
 def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol: float = 1e-12,
                      batch: int | None = None, max_rounds: int = 500,
-                     callback=None, exact_bound: bool = False) -> ConeLassoFit:
+                     callback=None, exact_bound: bool = False, method: str | None = None,
+                     generate: bool | int = False, device="auto", seed: int = 0) -> ConeLassoFit:
     r"""Global solution of the cone-constrained group lasso over ``blocks`` (both signs of each
-    pattern) by working sets of blocks *and* of cone rows.
+    pattern).
+
+    ``method="neurons"`` (the default): **column generation of neurons.** The program equals
+    the non-negative lasso :math:`\min_{c\ge0}\tfrac12\|\sum_rc_r\phi_r-y\|^2+\beta
+    \sum_rc_r` over the *neurons* :math:`w_r` (unit vectors in the cones :math:`K_j`), with
+    outputs :math:`\phi_r=\sigma D_j\odot M_jw_r`: a block vector :math:`u_j\in K_j` is the
+    neuron :math:`u_j/\|u_j\|` with coefficient :math:`\|u_j\|`, and neurons of one block
+    merge into :math:`u_j=\sum c_rw_r` with :math:`\|u_j\|\le\sum c_r`. Each round
+
+    1. scans every block at the residual :math:`\lambda`: the best neuron of block j and sign
+       :math:`\sigma` is :math:`\Pi_{K_j}(\sigma g_j)` and its dual constraint
+       :math:`\|\Pi_{K_j}(\sigma g_j)\|` (exact, by NNLS, :func:`cone_support`); only pairs
+       whose bound exceeds :math:`\beta` are computed, the bounds carried from round to round
+       by :math:`\|\Pi_K(g')\|\le\|\Pi_K(g)\|+\|g'-g\|`;
+    2. adds the best neuron of every violating pair (up to ``batch``) and re-solves the
+       non-negative lasso over the neurons (:func:`nonneg_lasso`, warm-started, a Cholesky
+       factorization of the support: at most about n + 1 neurons);
+    3. with ``generate`` (True: up to 30 searches; an int: that many), once no block
+       violates, searches for patterns outside ``blocks`` that violate the dual constraint
+       (:func:`~dualkit.solvers.pattern_search.search_patterns` from the current neurons and
+       random directions, on ``device``) and adds them, so that the program grows towards the
+       full one; the grown blocks are in ``fit.blocks``.
+
+    It stops when no block violates :math:`\|\Pi_{K_j}(\sigma g_j)\|\le\beta(1+10^{-7})`:
+    :math:`\lambda` is then dual feasible over ``blocks`` to that slack, which certifies the
+    optimum (weak duality). Patterns with anchors (the free-bias program) are scanned the same
+    way; ``generate`` needs blocks without anchors.
+
+    ``method="socp"``: working sets of blocks *and* of cone rows, each restricted program a
+    Clarabel interior-point solve (the fallback when column generation does not finish in
+    ``max_rounds`` rounds):
 
     1. Blocks: at the residual :math:`\lambda=y-\hat y` the dual constraint of every block is
        computed exactly (:func:`dual_constraint`, in decreasing order of the bound
@@ -461,6 +783,22 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     if scale == 0.0:
         return ConeLassoFit(np.zeros((p, 0)), np.zeros(0, dtype=int), np.zeros(0), 0.0,
                             np.zeros(n), {"rounds": 0, "status": "y = 0"})
+    method = method or DEFAULT_METHOD
+    if method not in ("neurons", "socp"):
+        raise ValueError(f"method must be 'neurons' or 'socp'; got {method!r}.")
+    if generate and np.any(blocks.anchors >= 0):
+        raise ValueError("pattern generation searches patterns of M u (no anchor); the "
+                         "free-bias program's blocks have anchors: use generate=False.")
+    fallback = None
+    if method == "neurons":
+        fit, blocks = _column_generation(blocks, y / scale, beta / scale, free_b0, batch,
+                                         max_rounds, callback, exact_bound, scale, t0, generate,
+                                         device, seed)
+        if fit is not None:
+            fit.blocks = blocks
+            return fit
+        fallback = (f"column generation did not finish in {max_rounds} rounds; the program "
+                    "was solved by working sets of Clarabel SOCPs")
     state = _WorkingSet(blocks, y / scale, beta / scale, free_b0, tol)
     batch = batch or max(8, min(64, n // 4))
     for round_ in range(1, max_rounds + 1):
@@ -480,7 +818,11 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
             callback(rec)
     else:
         raise state.not_converged(max_rounds, scale)
-    return state.fit(scale, time.perf_counter() - t0)
+    fit = state.fit(scale, time.perf_counter() - t0)
+    fit.blocks = blocks
+    if fallback:
+        fit.info["fallback"] = fallback
+    return fit
 
 
 #: a block counts as violating when its dual constraint exceeds beta * (1 + SLACK_TOL)
