@@ -242,7 +242,7 @@ class Blocks:
 
 
 def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12,
-                 below: float | None = None):
+                 below: float | None = None, extra_rows=None):
     r""":math:`\max\{g^\top u: Au\ge0,\ \|u\|_2\le1\}=\|\Pi_K(g)\|=\min_{\mu\ge0}\|g+A^\top\mu\|`,
     and the maximizing direction :math:`\Pi_K(g)` (unnormalized).
 
@@ -261,6 +261,8 @@ def cone_support(A: np.ndarray, g: np.ndarray, rows=None, tol: float = 1e-12,
         slack = (A @ g) / rn
         k = min(n, 2 * A.shape[1])
         rows = np.argpartition(slack, k - 1)[:k] if k < n else np.arange(n)
+    if extra_rows is not None:
+        rows = np.r_[np.asarray(rows, dtype=int), np.asarray(extra_rows, dtype=int)]
     R = np.unique(np.asarray(rows, dtype=int))
     for _ in range(n + 1):
         AR = A[R]
@@ -516,6 +518,7 @@ class _Neurons:
         self.cones: dict[int, np.ndarray] = {}
         self.cached = 0
         self.nnls_calls = 0
+        self.rows: dict[tuple[int, int], np.ndarray] = {}
 
     def cone(self, j: int) -> np.ndarray:
         """The cone rows of pattern j (:meth:`Blocks.cone_matrix`), cached within a budget."""
@@ -551,9 +554,14 @@ class _Neurons:
                 if ub[j, si] <= above:
                     continue
                 A = self.cone(int(j)) if A is None else A
-                v, u = cone_support(A, sign * G[:, j], below=above)
+                v, u = cone_support(A, sign * G[:, j], below=above,
+                                    extra_rows=self.rows.get((int(j), si)))
                 self.nnls_calls += 1
                 ub[j, si] = v
+                un = float(np.linalg.norm(u))
+                if un > 0:         # the rows active at the projection start the next check
+                    self.rows[int(j), si] = np.flatnonzero(A @ u <= 1e-9 * un * np.linalg.norm(
+                        A, axis=1))
                 if v > above:
                     viol.append((v, int(j), sign, u))
             if limit is not None and len(viol) >= limit:
