@@ -80,16 +80,18 @@ def extreme_blocks(blocks: Blocks, U, idx, signs, rank_tol: float = 1e-12,
     W = U / c0
     V = block_outputs(blocks, W, idx) * signs[None, :]
     vn = np.linalg.norm(V, axis=0)
-    scale = float(vn.max()) or 1.0
-    A = np.vstack([V, np.full((1, k), scale)])
-    # A = Q R first when tall (then the SVD is k x k); the null space of A is that of R
-    R = np.linalg.qr(A, mode="r") if A.shape[0] > k else A
+    # the columns c_j [v_j; 1] (the neurons' outputs and costs, the row of costs scaled to the
+    # largest output): a step e -> e + t z from e = 1 changes the predictions by t B z, so
+    # singular values below rank_tol sigma_max move them by about rank_tol only
+    B = np.vstack([V, np.ones((1, k))]) * c0[None, :]
+    B[-1] *= (float(np.max(vn * c0)) or 1.0) / float(c0.max())
+    # B = Q R first when tall (then the SVD is k x k); the null space of B is that of R
+    R = np.linalg.qr(B, mode="r") if B.shape[0] > k else B
     _, sv, Vt = np.linalg.svd(R, full_matrices=True)
     rank = int(np.sum(sv > rank_tol * sv[0])) if sv.size else 0
     info["rank"] = rank
-    N = Vt[rank:].T.copy()                               # (k, r) null vectors of A
-    c = c0.copy()
-    cmax = float(c0.max())
+    N = Vt[rank:].T.copy()                               # (k, r) null vectors of B
+    e = np.ones(k)
     alive = np.ones(k, bool)
     for m in range(N.shape[1]):
         z = N[:, m]
@@ -101,38 +103,38 @@ def extreme_blocks(blocks: Blocks, U, idx, signs, rank_tol: float = 1e-12,
         pos = np.flatnonzero((z > 1e-12) & alive)
         if neg.size == 0 and pos.size == 0:
             continue
-        # step along +z (ratio over negative entries) or -z, whichever drops a coefficient
-        # at the smaller move; both exist when 1^T z = 0
-        tp = np.min(c[neg] / -z[neg]) if neg.size else np.inf
-        tm = np.min(c[pos] / z[pos]) if pos.size else np.inf
+        # step along +z (ratio over the negative entries) or -z, whichever drops a
+        # coefficient at the smaller move (both exist: the row of costs makes c^T z = 0)
+        tp = np.min(e[neg] / -z[neg]) if neg.size else np.inf
+        tm = np.min(e[pos] / z[pos]) if pos.size else np.inf
         if tp <= tm:
-            t, i0 = tp, neg[np.argmin(c[neg] / -z[neg])]
+            t, i0 = tp, neg[np.argmin(e[neg] / -z[neg])]
         else:
-            t, i0 = -tm, pos[np.argmin(c[pos] / z[pos])]
-        c = c + t * z
-        c[i0] = 0.0
+            t, i0 = -tm, pos[np.argmin(e[pos] / z[pos])]
+        e = e + t * z
         alive[i0] = False
-        c[~alive] = 0.0
-        np.maximum(c, 0.0, out=c)
+        e[~alive] = 0.0
+        np.maximum(e, 0.0, out=e)
         rest = N[:, m + 1:]
         if rest.size:
             rest -= np.outer(z, rest[i0] / z[i0])
             rest[i0] = 0.0
-    alive &= c > 1e-15 * cmax
+    alive &= e > 1e-15
     S = np.flatnonzero(alive)
-    # refit on the support: A_S c_S = A c0 (exact to rounding when A_S has full column rank)
-    target = A @ c0
-    cs, *_ = np.linalg.lstsq(A[:, S], target, rcond=None)
-    if np.all(cs >= 0) and (np.linalg.norm(A[:, S] @ cs - target)
-                            <= np.linalg.norm(A[:, S] @ c[S] - target)):
-        c[S] = cs
-    keep = S[c[S] > 0]
+    # refit on the support: B_S e_S = B 1 (exact to rounding when B_S has full column rank)
+    target = B.sum(axis=1)
+    es, *_ = np.linalg.lstsq(B[:, S], target, rcond=None)
+    if np.all(es >= 0) and (np.linalg.norm(B[:, S] @ es - target)
+                            <= np.linalg.norm(B[:, S] @ e[S] - target)):
+        e[S] = es
+    keep = S[e[S] > 0]
+    c = c0 * e
     scale_pred = float(np.sum(c0 * vn)) or 1.0           # the size of the sum's rounding
     pred_err = float(np.linalg.norm(V[:, keep] @ c[keep] - V @ c0)) / scale_pred
     sum_err = abs(float(c[keep].sum() - c0.sum())) / float(c0.sum())
     info.update(pred_error=pred_err, sum_error=sum_err)
     why = None
-    if np.any(c < 0):
+    if np.any(e < 0):
         why = "a coefficient came out negative"
     elif max(pred_err, sum_err) > check_tol:
         why = (f"the reduced network changed the predictions by {pred_err:.1e} or the sum of "
