@@ -35,7 +35,7 @@ def rank_bound(prob, weights) -> int:
     out, cost, _, _ = neuron_table(prob, weights)
     A = np.vstack([out, cost[None, :] * np.linalg.norm(out, axis=0).max() / cost.max()])
     sv = np.linalg.svd(A, compute_uv=False)
-    return int(np.sum(sv > 1e-10 * sv[0]))
+    return int(np.sum(sv > 1e-12 * sv[0]))
 
 
 def check_reduced(prob, full, red):
@@ -63,6 +63,7 @@ def check_reduced(prob, full, red):
     assert np.all(cos.max(axis=1) > 1 - 1e-12)
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("bias", BIASES)
 @pytest.mark.parametrize("seed, beta", [(0, 1e-2), (1, 3e-2), (2, 1e-3)])
 def test_squared_loss_reduces_to_at_most_n_plus_1_neurons(bias, seed, beta):

@@ -18,16 +18,21 @@ independent, so it has at most :math:`\operatorname{rank}A\le n+1` non-zeros (Ca
 A network with at most :math:`n+1` neurons is optimal: an extreme point of the optimal set
 (the framing of Ergen & Pilanci; the chapter :ref:`ch-two-layer-relu`).
 
-The reduction: one SVD of :math:`A` (columns as they are, the row of ones scaled to the
-largest column of V) gives a basis :math:`N` of its null space (singular values below
-``rank_tol`` times the largest). For each null vector z in turn (already zero on the dropped
-columns), :math:`c\leftarrow c+tz` with the largest step keeping :math:`c\ge0` (it exists:
-:math:`\mathbf 1^\top z=0`, so z has a negative entry) sends one coefficient :math:`c_i` to
-zero; the remaining null vectors are made zero at i by one elimination step
-(:math:`O(kr)` each, :math:`O(nk^2)` in all). Finally the coefficients on the support are refit
-by least squares to :math:`Ac` (they are then exact to rounding) and the result is checked:
-predictions and :math:`\sum c` equal to the original to ``check_tol`` relative, no negative
-coefficient; otherwise the original is kept and ``info["reason"]`` says why.
+The reduction works on the neurons' columns :math:`B=[c_jv_j;c_j]_j` (outputs and costs, the
+row of costs scaled to the largest output) and coefficients :math:`c'_j=c_je_j`, starting from
+:math:`e=\mathbf 1`, so that a singular value of B bounds how far a step along its vector moves
+the predictions. One SVD (after a QR factorization when B is tall; nothing is done when the
+eigenvalues of :math:`B^\top B` already prove full column rank) gives a basis N of the null
+space (singular values below ``rank_tol`` times the largest). For each null vector z in turn
+(already zero on the dropped columns), :math:`e\leftarrow e+tz` with the smallest
+:math:`|t|` that sends a coefficient :math:`e_i` to zero (so :math:`e\ge0` stays; both signs
+occur in z, whose cost row gives :math:`c^\top z=0`); the remaining null vectors are made
+zero at i by one elimination step (:math:`O(kr)` each). In all :math:`O(nk^2)`. Finally the
+coefficients on the support are refit by least squares to :math:`B\mathbf 1` (exact to
+rounding when the support's columns are independent) and the result is checked: predictions
+and :math:`\sum c` equal to the original to ``check_tol`` relative (of
+:math:`\sum_jc_j\|v_j\|` and :math:`\sum_jc_j`), no negative coefficient; otherwise the
+original is kept and ``info["reason"]`` says why.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ import numpy as np
 from .relu_program import Blocks
 
 __all__ = ["block_outputs", "extreme_blocks"]
+
+#: a tall [V; 1^T] whose Gram matrix has eigenvalues above this times the largest has full
+#: column rank (singular values above 1e-5 times the largest): nothing to reduce
+GRAM_FULL_RANK = 1e-10
 
 
 def block_outputs(blocks: Blocks, W: np.ndarray, idx) -> np.ndarray:
@@ -85,9 +94,18 @@ def extreme_blocks(blocks: Blocks, U, idx, signs, rank_tol: float = 1e-12,
     # singular values below rank_tol sigma_max move them by about rank_tol only
     B = np.vstack([V, np.ones((1, k))]) * c0[None, :]
     B[-1] *= (float(np.max(vn * c0)) or 1.0) / float(c0.max())
-    # B = Q R first when tall (then the SVD is k x k); the null space of B is that of R
-    R = np.linalg.qr(B, mode="r") if B.shape[0] > k else B
-    _, sv, Vt = np.linalg.svd(R, full_matrices=True)
+    if B.shape[0] > k:
+        # tall (the usual n >> k): the eigenvalues of the Gram matrix (n k^2 in one product)
+        # prove full column rank when they are far above its rounding (sigma ratio > 1e-5);
+        # only otherwise the slower, accurate B = Q R, whose R has the null space of B
+        ev = np.linalg.eigvalsh(B.T @ B)
+        if ev[0] > GRAM_FULL_RANK * ev[-1]:
+            info["time"] = time.perf_counter() - t0
+            return U, idx, signs, info
+        B_or_R = np.linalg.qr(B, mode="r")
+    else:
+        B_or_R = B
+    _, sv, Vt = np.linalg.svd(B_or_R, full_matrices=True)
     rank = int(np.sum(sv > rank_tol * sv[0])) if sv.size else 0
     info["rank"] = rank
     N = Vt[rank:].T.copy()                               # (k, r) null vectors of B
