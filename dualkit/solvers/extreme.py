@@ -21,8 +21,8 @@ A network with at most :math:`n+1` neurons is optimal: an extreme point of the o
 The reduction works on the neurons' columns :math:`B=[c_jv_j;c_j]_j` (outputs and costs, the
 row of costs scaled to the largest output) and coefficients :math:`c'_j=c_je_j`, starting from
 :math:`e=\mathbf 1`, so that a singular value of B bounds how far a step along its vector moves
-the predictions. One SVD (after a QR factorization when B is tall; nothing is done when the
-eigenvalues of :math:`B^\top B` already prove full column rank) gives a basis N of the null
+the predictions. One SVD (after a QR factorization when B is tall; nothing is done when a
+Cholesky factor of :math:`B^\top B-\tau I` already proves full column rank) gives a basis N of the null
 space (singular values below ``rank_tol`` times the largest). For each null vector z in turn
 (already zero on the dropped columns), :math:`e\leftarrow e+tz` with the smallest
 :math:`|t|` that sends a coefficient :math:`e_i` to zero (so :math:`e\ge0` stays; both signs
@@ -45,7 +45,7 @@ from .relu_program import Blocks
 
 __all__ = ["block_outputs", "extreme_blocks"]
 
-#: a tall [V; 1^T] whose Gram matrix has eigenvalues above this times the largest has full
+#: a tall [V; 1^T] whose Gram matrix has eigenvalues above this times its trace has full
 #: column rank (singular values above 1e-5 times the largest): nothing to reduce
 GRAM_FULL_RANK = 1e-10
 
@@ -95,14 +95,19 @@ def extreme_blocks(blocks: Blocks, U, idx, signs, rank_tol: float = 1e-12,
     B = np.vstack([V, np.ones((1, k))]) * c0[None, :]
     B[-1] *= (float(np.max(vn * c0)) or 1.0) / float(c0.max())
     if B.shape[0] > k:
-        # tall (the usual n >> k): the eigenvalues of the Gram matrix (n k^2 in one product)
-        # prove full column rank when they are far above its rounding (sigma ratio > 1e-5);
+        # tall (the usual n >> k): the Gram matrix G (n k^2 in one product) proves full
+        # column rank when G - tau I, tau = GRAM_FULL_RANK trace(G) >= GRAM_FULL_RANK
+        # lambda_max, has a Cholesky factor (far above its rounding: sigma ratio > 1e-5);
         # only otherwise the slower, accurate B = Q R, whose R has the null space of B
-        ev = np.linalg.eigvalsh(B.T @ B)
-        if ev[0] > GRAM_FULL_RANK * ev[-1]:
+        G = B.T @ B
+        G[np.diag_indices(k)] -= GRAM_FULL_RANK * np.trace(G)
+        try:
+            np.linalg.cholesky(G)
+        except np.linalg.LinAlgError:
+            B_or_R = np.linalg.qr(B, mode="r")
+        else:
             info["time"] = time.perf_counter() - t0
             return U, idx, signs, info
-        B_or_R = np.linalg.qr(B, mode="r")
     else:
         B_or_R = B
     _, sv, Vt = np.linalg.svd(B_or_R, full_matrices=True)
