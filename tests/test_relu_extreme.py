@@ -11,7 +11,7 @@ import pytest
 
 import dualkit as dk
 from dualkit.solvers.extreme import extreme_blocks
-from dualkit.solvers.relu_program import cone_group_lasso
+from dualkit.solvers.relu_program import Blocks, cone_group_lasso
 
 BIASES = ("none", "regularized", "free")
 
@@ -95,6 +95,7 @@ def cone_ok(blocks, U, idx, tol=1e-9) -> bool:
     return True
 
 
+@pytest.mark.medium
 @pytest.mark.parametrize("bias", ("regularized", "free"))
 def test_reduced_blocks_stay_in_their_cones(bias):
     X, y = dk.data.sine_features(n=20, d=2, seed=0, noise=0.1)
@@ -146,3 +147,27 @@ def test_trivial_and_bad_inputs():
     U = np.ones((3, 2))
     with pytest.raises(ValueError, match="extreme_blocks needs U of shape"):
         extreme_blocks(prob.blocks, U, np.zeros(3, int), np.ones(2))
+
+
+def test_independent_neurons_are_kept_as_they_are():
+    """Tall [V; 1^T] of full column rank (random neurons on 200 points; the Gram test) and an
+    extreme optimum reduced again: nothing changes."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((200, 3)), rng.standard_normal(200)
+    prob = dk.TwoLayerReLU(X, y, beta=1.0, patterns=50, seed=0)
+    B = prob.blocks
+    k = 30
+    W = rng.standard_normal((B.M.shape[1], k))
+    D = B.M @ W >= 0
+    own = Blocks(B.M, D, -np.ones(k, int))
+    signs = rng.choice([-1.0, 1.0], k)
+    U2, idx2, signs2, info = extreme_blocks(own, W, np.arange(k), signs)
+    assert info["after"] == info["before"] == info["rank"] == k
+    np.testing.assert_array_equal(U2, W)
+    X, y = dk.data.sine_features(n=20, d=2, seed=0, noise=0.1)
+    prob = dk.TwoLayerReLU(X, y, beta=1e-2, bias="free")
+    fit = cone_group_lasso(prob.blocks, prob.y, prob.beta, free_b0=True)
+    U, idx, signs, info = extreme_blocks(prob.blocks, fit.U, fit.idx, fit.signs)
+    U2, idx2, signs2, info2 = extreme_blocks(prob.blocks, U, idx, signs)
+    assert info2["after"] == info2["before"] == info["after"]
+    np.testing.assert_allclose(U2, U, rtol=1e-12, atol=1e-14 * np.abs(U).max())
