@@ -255,6 +255,16 @@ def test_two_layer_relu_drawn_neurons_are_among_the_recovered():
     assert g["relu_tiny_share"] <= 1e-3
 
 
+def test_two_layer_relu_extreme_optimum_has_at_most_n_plus_1_neurons():
+    """two_layer_relu: "its answer spreads the output over ... non-zero blocks, more than an
+    optimum needs ... an optimal network with at most n+1=21 neurons exists ... the recovered
+    network has ... neurons ...; its objective differs from the solver's network's by a
+    relative ..." (rounding: at most 1e-9)."""
+    g = glued("two_layer_relu")
+    assert g["relu_active"] <= 21 < g["relu_before"]
+    assert g["relu_reduction_change"] <= 1e-9
+
+
 def test_two_layer_relu_neurons_are_extreme_points():
     """two_layer_relu: "a neuron of block i maximizes ... and attains beta there. Over those ...
     neurons, |lambda*^T relu(X u_j)|/(beta ||u_j||) differs from 1 by at most ..." (an

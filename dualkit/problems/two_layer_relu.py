@@ -56,6 +56,7 @@ from .._validation import (
 from ..losses import Hinge, Logistic, Loss, Squared, get_loss
 from ..solvers.closed_form import pow2_scale
 from ..solvers.cvxpy_ref import relu_cone_program
+from ..solvers.extreme import extreme_blocks
 from ..solvers.relu_program import (
     Blocks,
     _enumeration_size,
@@ -552,7 +553,7 @@ class TwoLayerReLU(Problem):
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str = "auto", width=None, verbose: bool = False,
-              solver: str | None = None) -> Solution:
+              solver: str | None = None, extreme: bool = True) -> Solution:
         r"""Optimum of the convex program over this problem's patterns.
 
         Parameters
@@ -574,6 +575,14 @@ class TwoLayerReLU(Problem):
             the rounds either way (bound and gap NaN when not verbose).
         solver : str, optional
             cvxpy solver for ``method="cvxpy"`` (default Clarabel, tight tolerances).
+        extreme : bool
+            Reduce the solution to an extreme point of the optimal set (default): with
+            :math:`c_j=\|u_j\|` and block outputs :math:`v_j`, any :math:`c'\ge0` with
+            :math:`\sum_jc'_jv_j=\sum_jc_jv_j` and :math:`\sum_jc'_j=\sum_jc_j` is optimal,
+            and a vertex of that polytope has at most :math:`\operatorname{rank}
+            [V;\mathbf 1^\top]\le n+1` neurons (:func:`dualkit.solvers.extreme.extreme_blocks`).
+            ``sol.info["neurons_before_reduction"]`` and ``sol.info["active_blocks"]`` give
+            both counts, ``sol.info["extreme"]`` the details. False keeps the solver's answer.
 
         Notes
         -----
@@ -642,16 +651,18 @@ class TwoLayerReLU(Problem):
                              "gap": r["gap"] * t * t} for r in progress]
         if s != 1.0 or t != 1.0:
             info["scales"] = {"X": s, "y": t}
-        sol = self._finish(unit, s, t, (U, idx, signs, b0), lam0, method, width, info, t0)
+        sol = self._finish(unit, s, t, (U, idx, signs, b0), lam0, method, width, info, t0,
+                           extreme)
         if (auto and method == "working_set" and not sol.certified and exact is unit.blocks
                 and exact.size * unit.M.shape[1] <= CVXPY_FALLBACK_SIZE):
-            sol = self._cvxpy_fallback(unit, s, t, sol, width, solver, t0, verbose)
+            sol = self._cvxpy_fallback(unit, s, t, sol, width, solver, t0, verbose, extreme)
         if verbose:
             print(f"TwoLayerReLU.solve ({info['patterns']} patterns, {info['active_blocks']} "
                   f"active{', sampled: an upper bound' if exact is None else ''}): {sol!r}")
         return sol
 
-    def _cvxpy_fallback(self, unit, s, t, sol, width, solver, t0, verbose) -> Solution:
+    def _cvxpy_fallback(self, unit, s, t, sol, width, solver, t0, verbose,
+                        extreme: bool = True) -> Solution:
         """The whole program in cvxpy when the working-set solver ends uncertified (near
         interpolation, beta below about 1e-2 beta_max, its restricted SOCPs end
         'AlmostSolved'); the solution with the smaller gap is kept, and ``info["fallback"]``
@@ -661,7 +672,8 @@ class TwoLayerReLU(Problem):
             print(f"TwoLayerReLU.solve: {why}; trying cvxpy on the whole program")
         try:
             U, idx, signs, b0, info = unit._solve_cvxpy(solver)
-            ref = self._finish(unit, s, t, (U, idx, signs, b0), None, "cvxpy", width, info, t0)
+            ref = self._finish(unit, s, t, (U, idx, signs, b0), None, "cvxpy", width, info, t0,
+                               extreme)
         except (RuntimeError, ValueError) as exc:
             sol.info["fallback"] = f"{why}; cvxpy failed too ({exc})"
             return sol
@@ -673,13 +685,16 @@ class TwoLayerReLU(Problem):
         return sol
 
     def _finish(self, unit: TwoLayerReLU, s: float, t: float, fit, lam0, method: str, width,
-                info: dict, t0: float) -> Solution:
+                info: dict, t0: float, extreme: bool = True) -> Solution:
         """The :class:`Solution` from the unit-scale program's block vectors ``fit = (U, idx,
         signs, b0)``: value, dual point (``lam0`` for the zero network, else
         :math:`-\\nabla\\ell` scaled into the constraint) and certificate computed at unit
         scale, then mapped back (value and bound times :math:`t^2`, dual point times t, block
         vectors times t / s, output bias times t); a ``ValueError`` where that overflows."""
         U, idx, signs, b0 = fit
+        info["neurons_before_reduction"] = int(np.sum(np.linalg.norm(U, axis=0) > 0))
+        if extreme:
+            U, idx, signs, info["extreme"] = extreme_blocks(unit.blocks, U, idx, signs)
         uw = unit.block_weights(U, idx, signs, b0, width=width)
         value = unit.objective(uw)
         # candidates: -grad loss at the predictions, and the cvxpy program's multiplier (for
