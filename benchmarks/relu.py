@@ -100,6 +100,20 @@ def rows_for(n: int, d: int, P: int, with_scnn: bool, tight: bool, with_cvxpy: b
     rows = [dict(method="dualkit solve() (working set)", time=t_ws, gap=gap(sol.value),
                  note=f"{sol.info['rounds']} rounds, {sol.info['active_blocks']} active blocks of "
                       f"{2 * prob.blocks.size}")]
+    if has_generation():
+        X, y, _ = problem_data(n, d, P)
+        t_g, gsol = timed(lambda: dk.TwoLayerReLU(X, y, prob.beta, patterns=G).solve(
+            generate_patterns=True))
+        value = prob.objective(gsol.weights)
+        rows.append(dict(method="dualkit solve(generate_patterns=True)", time=t_g,
+                         gap=gap(value),
+                         note=f"{_generated(gsol.info)} generated patterns; its network's "
+                              f"objective {value:.10g} against the sampled program's optimum "
+                              f"{sol.value:.10g} (the gap is against the fixed sample's bound)"))
+    else:
+        rows.append(dict(method="dualkit solve(generate_patterns=True)", time=float("nan"),
+                         gap=float("nan"), note="not available: TwoLayerReLU.solve has no "
+                                                "generate_patterns keyword yet"))
     if with_cvxpy:
         t_c, ref = timed(lambda: prob.solve(method="cvxpy", solver="CLARABEL"), reps=1)
         rows.append(dict(method="cvxpy + Clarabel (whole program)", time=t_c, gap=gap(ref.value),
@@ -223,7 +237,7 @@ def run_capped(method: str, n: int, d: int, P: int, beta: float, cap: float,
                "--d", str(d), "--patterns", str(P), "--beta", repr(float(beta)), "--out", out]
         with open(os.path.join(tmp, "stderr"), "w+") as err:
             proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=root)
-            t_launch, started = time.time(), None
+            t_launch, started, killed = time.time(), None, False
             try:
                 while proc.poll() is None:
                     time.sleep(0.02)
@@ -237,9 +251,11 @@ def run_capped(method: str, n: int, d: int, P: int, beta: float, cap: float,
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
-                    if started is None:
-                        return NAN, None, f"failed: no start within {startup:g} s"
-                    return cap, None, "capped"
+                    killed = True
+            if killed:
+                if started is None:
+                    return NAN, None, f"failed: no start within {startup:g} s"
+                return cap, None, "capped"
             if proc.returncode != 0 or not os.path.exists(out):
                 err.seek(0)
                 last = [ln for ln in err.read().splitlines() if ln.strip()][-1:] or ["no output"]
@@ -365,9 +381,9 @@ def plot_sweep(rows, path=None):
             t = [float(r["time"]) for r in rs]
             ax.plot(f, t, color=color, ls=styles[k % len(styles)], marker="o",
                     label=f"{method}, n={n}, d={d}")
-            low = [(a, b) for a, b, r in zip(f, t, rs) if str(r["lower_bound"]) == "True"]
+            low = [(a, b) for a, b, r in zip(f, t, rs, strict=True) if str(r["lower_bound"]) == "True"]
             if low:
-                ax.plot(*zip(*low), ls="none", marker="^", ms=9, mfc="white", color=color)
+                ax.plot(*zip(*low, strict=True), ls="none", marker="^", ms=9, mfc="white", color=color)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\beta/\beta_{\max}$ (sampled program)")
