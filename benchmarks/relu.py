@@ -386,6 +386,11 @@ def plot_sweep(rows, path=None):
                 ax.plot(*zip(*low, strict=True), ls="none", marker="^", ms=9, mfc="white", color=color)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter, LogLocator
+    for axis in (ax.xaxis, ax.yaxis):           # plain numbers at 1, 2, 5 x 10^k
+        axis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        axis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel(r"$\beta/\beta_{\max}$ (sampled program)")
     ax.set_ylabel("wall time (s), 1 thread")
     ax.set_title("Two-layer ReLU program: time against the regularization\n"
