@@ -48,7 +48,7 @@ import time
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("RAYON_NUM_THREADS", "1")    # Clarabel's parallel KKT: one thread too
+os.environ["RAYON_NUM_THREADS"] = "1"      # Clarabel's parallel KKT: one thread too
 
 import numpy as np
 
