@@ -182,7 +182,10 @@ def b7(mode, cap):
 
 
 def b8(mode, cap):
-    """B8: two-layer ReLU convex program on sampled patterns (see benchmarks.relu)."""
+    """B8: two-layer ReLU convex program on sampled patterns (see benchmarks.relu), with a row
+    for pattern generation (``solve(generate_patterns=True)``, "not available" until
+    ``TwoLayerReLU.solve`` takes it). The beta sweep of issue 22 is its own command,
+    ``python -m benchmarks.relu --sweep`` (minutes to hours: not part of this suite)."""
     from benchmarks.relu import rows_for
     sizes = [(200, 10, 100)] if mode != "slow" else [(200, 10, 100), (1000, 20, 400)]
     out = []
