@@ -553,26 +553,28 @@ class TwoLayerReLU(Problem):
 
     # ------------------------------------------------------------------ solving
     def solve(self, method: str = "auto", width=None, verbose: bool = False,
-              solver: str | None = None, extreme: bool = True) -> Solution:
+              solver: str | None = None, extreme: bool = True,
+              generate_patterns: bool | int = False, device="auto") -> Solution:
         r"""Optimum of the convex program over this problem's patterns.
 
         Parameters
         ----------
         method : {"auto", "working_set", "cvxpy"}
             ``"working_set"`` (``"auto"`` for the squared loss; None is its old spelling):
-            :func:`dualkit.solvers.relu_program.cone_group_lasso` (only the blocks that the
-            dual constraint asks for enter an interior-point SOCP); ``"cvxpy"`` (``"auto"``
-            for the hinge and logistic losses): the whole program of :ref:`app-relu-program`
-            in cvxpy (reference).
+            :func:`dualkit.solvers.relu_program.cone_group_lasso` (column generation: only
+            the neurons that the dual constraint asks for enter a non-negative lasso, solved
+            warm from round to round); ``"cvxpy"`` (``"auto"`` for the hinge and logistic
+            losses): the whole program of :ref:`app-relu-program` in cvxpy (reference).
         width : int or sequence of int, optional
             Width of the returned network; default the number of active blocks, and at least
             that many.
         verbose : bool
-            Print the progress of the working-set rounds (blocks in the working set and
-            active, cone rows, the restricted program's value, the certified bound over every
-            pattern and the gap, time; the bound costs one scan of every pattern per round,
-            only when verbose) and the solver's summary line. ``sol.info["progress"]`` keeps
-            the rounds either way (bound and gap NaN when not verbose).
+            Print the progress of the working-set rounds (neurons and active blocks, neurons
+            added, patterns and patterns generated, the restricted program's value, a lower
+            bound on it from weak duality and the gap, time) and the solver's summary line.
+            ``sol.info["progress"]`` keeps the rounds either way; the bound is exact over
+            the program's patterns when verbose (one scan of every pattern per round), a valid
+            but looser bound otherwise.
         solver : str, optional
             cvxpy solver for ``method="cvxpy"`` (default Clarabel, tight tolerances).
         extreme : bool
@@ -583,6 +585,21 @@ class TwoLayerReLU(Problem):
             [V;\mathbf 1^\top]\le n+1` neurons (:func:`dualkit.solvers.extreme.extreme_blocks`).
             ``sol.info["neurons_before_reduction"]`` and ``sol.info["active_blocks"]`` give
             both counts, ``sol.info["extreme"]`` the details. False keeps the solver's answer.
+        generate_patterns : bool or int
+            Pattern generation (working-set method, ``bias`` "none" or "regularized", sampled
+            patterns): once no pattern of the program violates the dual constraint, search
+            for activation patterns outside it that do (local ascent on
+            :math:`\pm\lambda^\top(Mu)_+` from the current neurons and random directions,
+            :func:`dualkit.solvers.pattern_search.search_patterns`), add them and go on; True
+            allows 30 searches, an int that many. The answer is the optimum over the grown
+            set of patterns: never above the fixed-sample optimum, still an upper bound on the
+            network's optimum. ``sol.info["generated_patterns"]`` counts them and the rounds
+            in ``sol.info["progress"]`` give the patterns and the restricted bound after each.
+            With enumerated (exact) patterns there is nothing to generate.
+        device : "auto", "numpy", "cpu", "cuda" or torch.device
+            Where the pattern search runs
+            (:func:`~dualkit.solvers.pattern_search.resolve_device`: "auto" is torch on a
+            CUDA device when one is present, else NumPy).
 
         Notes
         -----
@@ -635,16 +652,30 @@ class TwoLayerReLU(Problem):
                       f", beta/beta_max = {unit.beta / beta_max:.3g}")
 
                 def callback(rec):
-                    print(f"  round {rec['round']:3d}: {rec['blocks']:4d} blocks "
-                          f"({rec['active']} active), {rec['rows']:5d} cone rows, value "
+                    if "neurons" in rec:
+                        gen = f" (+{rec['generated']} generated)" if rec["generated"] else ""
+                        size = (f"{rec['neurons']:4d} neurons ({rec['active']} blocks), "
+                                f"+{rec['added']}, {rec['patterns']} patterns{gen}")
+                    else:
+                        size = (f"{rec['blocks']:4d} blocks ({rec['active']} active), "
+                                f"{rec['rows']:5d} cone rows")
+                    print(f"  round {rec['round']:3d}: {size}, value "
                           f"{rec['value'] * t * t:.10g}, bound {rec['bound'] * t * t:.10g}, gap "
                           f"{rec['gap'] * t * t:.2e}, {rec['time']:.2f}s")
             b0 = 0.0
             if method == "working_set":
+                gen = generate_patterns if exact is None else False
+                if gen and self.free:
+                    raise ValueError("generate_patterns needs bias='none' or 'regularized': the "
+                                     "free-bias program's patterns are anchored at data points.")
                 fit = cone_group_lasso(unit.blocks, unit.y, unit.beta, free_b0=unit.free,
-                                       callback=callback, exact_bound=verbose)
+                                       callback=callback, exact_bound=verbose, generate=gen,
+                                       device=device, seed=self.seed)
                 U, idx, signs, b0, info = fit.U, fit.idx, fit.signs, fit.b0, dict(fit.info)
                 progress = info.pop("progress", [])
+                if fit.blocks is not None and fit.blocks.size != unit.blocks.size:
+                    unit = copy.copy(unit)          # the program grew: solve over its blocks
+                    unit.blocks = fit.blocks
             else:
                 U, idx, signs, b0, info = unit._solve_cvxpy(solver)
         info["progress"] = [{**r, "value": r["value"] * t * t, "bound": r["bound"] * t * t,
@@ -728,7 +759,7 @@ class TwoLayerReLU(Problem):
             finite_or_raise(W, "the optimal weights", fix)
         info["restricted_dual_value"] = t * t * restricted
         info["active_blocks"] = int(np.sum(np.linalg.norm(U, axis=0) > 0))
-        info["patterns"] = self.blocks.size
+        info["patterns"] = unit.blocks.size
         info["upper_bound"] = exact is None
         info["rounding_floor"] = floor
         sol = Solution(value=value, weights=weights, dual=t * lam_c, dual_value=dual_value,
