@@ -266,7 +266,8 @@ def run_capped(method: str, n: int, d: int, P: int, beta: float, cap: float,
 
 def sweep_rows(n: int, d: int, P: int, fracs=FRACS, *, with_scnn: bool = True,
                with_cvxpy: bool = True, cap_factor: float = 10.0, cvxpy_cap: float = 600.0,
-               cvxpy_max_n: int = 1000, cvxpy_ds=(10,), echo=None) -> list[dict]:
+               cvxpy_max_n: int = 1000, cvxpy_ds=(10,), echo=None,
+               generate: bool | int = True) -> list[dict]:
     """The sweep's rows at one size: for each beta = f beta_max (beta_max of the sampled program
     at this size) dualkit fixed, dualkit with pattern generation, scnn and cvxpy, each scored as a
     ReLU network by ``prob.objective``; ``rel_to_fixed`` = (objective - fixed's) / |fixed's|,
@@ -304,10 +305,11 @@ def sweep_rows(n: int, d: int, P: int, fracs=FRACS, *, with_scnn: bool = True,
         add(FIXED, "ok", t_fix, sol.weights, rounds=sol.info["rounds"],
             note=f"program value {sol.value:.10g}; {sol.info['active_blocks']} active blocks")
         if gen:
-            t_gen, gsol = timed(lambda: make().solve(generate_patterns=True))
+            t_gen, gsol = timed(lambda: make().solve(generate_patterns=generate))
             add(GENERATE, "ok", t_gen, gsol.weights, rounds=gsol.info.get("rounds", NAN),
                 generated=_generated(gsol.info),
-                note=f"fixed-sample optimum {sol.value:.10g}, this network "
+                note=f"{gsol.info.get('pattern_searches', 0)} searches; fixed-sample optimum "
+                     f"{sol.value:.10g}, this network "
                      f"{prob.objective(gsol.weights):.10g}")
         else:
             add(GENERATE, "not available", NAN,
@@ -426,6 +428,8 @@ def sweep_main(argv=None) -> None:
     ap.add_argument("--patterns", type=int, default=None,
                     help="sampled gates at every d (default 200 at d=10, 400 at d=20, else 20 d)")
     ap.add_argument("--no-scnn", action="store_true", help="skip scnn")
+    ap.add_argument("--generate", type=int, default=0,
+                    help="pattern searches of the generation rows (0: solve's default, True)")
     ap.add_argument("--no-cvxpy", action="store_true", help="skip cvxpy")
     ap.add_argument("--cap-factor", type=float, default=10.0,
                     help="kill scnn after this many times dualkit's time of the row (default 10)")
@@ -472,7 +476,8 @@ def sweep_main(argv=None) -> None:
         for n in ns:
             rows += sweep_rows(n, d, pats[d], fracs, with_scnn=not args.no_scnn,
                                with_cvxpy=not args.no_cvxpy, cap_factor=args.cap_factor,
-                               cvxpy_cap=args.cvxpy_cap, cvxpy_max_n=args.cvxpy_max_n, echo=echo)
+                               cvxpy_cap=args.cvxpy_cap, cvxpy_max_n=args.cvxpy_max_n, echo=echo,
+                               generate=args.generate or True)
     lines.append(f"\nTotal {time.perf_counter() - t0:.0f} s.")
     print(lines[-1])
     out = Path(args.out)

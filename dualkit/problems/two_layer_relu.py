@@ -591,7 +591,7 @@ class TwoLayerReLU(Problem):
             for activation patterns outside it that do (local ascent on
             :math:`\pm\lambda^\top(Mu)_+` from the current neurons and random directions,
             :func:`dualkit.solvers.pattern_search.search_patterns`), add them and go on; True
-            allows 30 searches, an int that many. The answer is the optimum over the grown
+            allows 10 searches, an int that many. The answer is the optimum over the grown
             set of patterns: never above the fixed-sample optimum, still an upper bound on the
             network's optimum. ``sol.info["generated_patterns"]`` counts them and the rounds
             in ``sol.info["progress"]`` give the patterns and the restricted bound after each.

@@ -643,20 +643,31 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
                                                                        else 0)
     generated = 0
     searches = 0
-    rounds = 0
-    for rounds in range(1, max_rounds + 1):
+    rounds = since = 0
+    while since < max_rounds:          # max_rounds rounds at most between two searches
+        rounds += 1
+        since += 1
         new, max_ub = st.scan(above, limit)
         found = 0
         if not new and searches < gen_rounds:
+            # the program is solved: its bound first, then the search may grow it
+            rec = _cg_record(st, rounds, max_ub, 0, 0, generated, scale, t0, exact_bound)
             searches += 1
             D_new, new = _generate(st, y, beta, device, seed + searches)
             found = D_new.shape[1]
+            rec["generated"] = found
+            rec["generated_total"] = generated = generated + found
+            progress.append(rec)
+            if callback is not None:
+                callback(rec)
             if found:
                 st.grow(D_new)
-                generated += found
-                max_ub = np.inf
+                st.add(new)
+                st.solve()
+                since = 0
+                continue
         if not new:
-            rec = _cg_record(st, rounds, max_ub, 0, found, generated, scale, t0, exact_bound,
+            rec = _cg_record(st, rounds, max_ub, 0, 0, generated, scale, t0, exact_bound,
                              final=True)
             progress.append(rec)
             if callback is not None:
@@ -664,7 +675,7 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
             break
         st.add(new)
         st.solve()
-        rec = _cg_record(st, rounds, max_ub, len(new), found, generated, scale, t0, exact_bound,
+        rec = _cg_record(st, rounds, max_ub, len(new), 0, generated, scale, t0, exact_bound,
                          violation=new[0][0] / beta)
         progress.append(rec)
         if callback is not None:
@@ -686,7 +697,7 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
 
 
 #: pattern-generation searches per solve when ``generate_patterns=True``
-GENERATE_ROUNDS = 30
+GENERATE_ROUNDS = 10
 
 
 def _generate(st: _Neurons, y, beta: float, device, seed: int):
@@ -743,7 +754,7 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     2. adds the best neuron of every violating pair (up to ``batch``) and re-solves the
        non-negative lasso over the neurons (:func:`nonneg_lasso`, warm-started, a Cholesky
        factorization of the support: at most about n + 1 neurons);
-    3. with ``generate`` (True: up to 30 searches; an int: that many), once no block
+    3. with ``generate`` (True: up to 10 searches; an int: that many), once no block
        violates, searches for patterns outside ``blocks`` that violate the dual constraint
        (:func:`~dualkit.solvers.pattern_search.search_patterns` from the current neurons and
        random directions, on ``device``) and adds them, so that the program grows towards the
