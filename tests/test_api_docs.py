@@ -18,6 +18,7 @@ MODULES = ["dualkit.losses", "dualkit.data", "dualkit.nets", "dualkit.weights", 
            "dualkit.diagnostics",
            "dualkit.splines", "dualkit.book", "dualkit.timing", "dualkit.widgets",
            "dualkit.solvers.closed_form", "dualkit.solvers.proximal", "dualkit.exercises",
+           "dualkit.solvers.pattern_search", "dualkit.solvers.extreme",
            "dualkit.exercises._core"]
 # the modules whose public names are documented (all of them; the type hints are still partial)
 DOC_MODULES = MODULES + [

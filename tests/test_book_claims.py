@@ -261,7 +261,7 @@ def test_two_layer_relu_extreme_optimum_has_at_most_n_plus_1_neurons():
     network has ... neurons ...; its objective differs from the solver's network's by a
     relative ..." (rounding: at most 1e-9)."""
     g = glued("two_layer_relu")
-    assert g["relu_active"] <= 21 < g["relu_before"]
+    assert g["relu_active"] <= 21 and g["relu_active"] < g["relu_before"]
     assert g["relu_reduction_change"] <= 1e-9
 
 

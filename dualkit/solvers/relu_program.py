@@ -34,7 +34,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import nnls
 
 __all__ = ["Blocks", "enumerate_patterns", "sample_patterns", "pattern_count", "cone_support",
-           "dual_constraint", "cone_group_lasso", "ConeLassoFit"]
+           "dual_constraint", "cone_group_lasso", "nonneg_lasso", "ConeLassoFit"]
 
 #: relative threshold below which a singular value (or a row) counts as zero
 RANK_TOL = 1e-10
@@ -454,7 +454,7 @@ def nonneg_lasso(Q: np.ndarray, b: np.ndarray, beta: float, c0: np.ndarray | Non
         g = Q @ c - b + beta
         S = c > 0
         bad = (~S) & (g < -1e-12 * scale)
-        if not bad.any():
+        if not bad.any() and np.abs(g[S]).max(initial=0.0) <= 1e-9 * scale:
             return c
         S[bad] = True
         for _ in range(4 * k + 10):
@@ -840,7 +840,7 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     fit = state.fit(scale, time.perf_counter() - t0)
     fit.blocks = blocks
     if fallback:
-        fit.info["fallback"] = fallback
+        fit.info["solver_fallback"] = fallback
     return fit
 
 
