@@ -56,10 +56,11 @@ def _problem(n=60, d=3, P=40, frac=0.05, seed=0, bias="regularized"):
     return dk.TwoLayerReLU(X, y, frac * prob.beta_max, bias=bias, patterns=P, seed=seed)
 
 
-@pytest.mark.parametrize("bias", ["none", "regularized", "free"])
-@pytest.mark.parametrize("frac", [0.3, 0.03])
+@pytest.mark.medium
+@pytest.mark.parametrize("bias, frac", [("none", 0.03), ("regularized", 0.03), ("free", 0.3)])
 def test_column_generation_matches_the_socp_working_set_and_cvxpy(bias, frac):
-    prob = _problem(bias=bias, frac=frac)
+    prob = _problem(n=25, d=2, P=15, bias=bias, frac=frac) if bias == "free" else \
+        _problem(n=50, d=3, P=30, bias=bias, frac=frac)
     B, y, beta = prob.blocks, prob.y, prob.beta
     cg = cone_group_lasso(B, y, beta, free_b0=prob.free)
     socp = cone_group_lasso(B, y, beta, free_b0=prob.free, method="socp")
@@ -126,7 +127,7 @@ def test_pattern_generation_lowers_the_sampled_optimum_and_reports_its_rounds():
 
 
 def test_pattern_generation_is_refused_for_the_free_bias_and_a_no_op_when_enumerated():
-    prob = _problem(bias="free")
+    prob = _problem(n=20, d=2, P=10, bias="free")
     with pytest.raises(ValueError, match="generate_patterns"):
         prob.solve(generate_patterns=True)
     X, y = dk.data.sine_features(n=15, d=2, seed=0)
@@ -137,6 +138,30 @@ def test_pattern_generation_is_refused_for_the_free_bias_and_a_no_op_when_enumer
 
 
 def test_unknown_method_is_refused():
-    prob = _problem()
+    M = np.random.default_rng(0).standard_normal((10, 3))
+    B = Blocks(M, sample_patterns(M, 5)[0], -np.ones(5, dtype=int))
     with pytest.raises(ValueError, match="method"):
-        cone_group_lasso(prob.blocks, prob.y, prob.beta, method="admm")
+        cone_group_lasso(B, np.ones(10), 0.1, method="admm")
+
+
+def test_the_torch_path_gives_the_numpy_answer():
+    """device="cpu" runs each scan's block products and the pattern search in torch (the path a
+    CUDA device takes under device="auto"); the answer is NumPy's to rounding."""
+    pytest.importorskip("torch")
+    from dualkit.solvers.pattern_search import block_grads
+    prob = _problem(n=40, d=2, P=10, frac=0.05, seed=2)
+    lam = np.random.default_rng(0).standard_normal(prob.n)
+    np.testing.assert_allclose(block_grads(prob.blocks, lam, "cpu"), prob.blocks.grads(lam),
+                               rtol=1e-12, atol=1e-12)
+    a = prob.solve(device="numpy", generate_patterns=1)
+    b = prob.solve(device="cpu", generate_patterns=1)
+    assert b.value == pytest.approx(a.value, rel=1e-9)
+    assert b.info["generated_patterns"] == a.info["generated_patterns"]
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA device")
+def test_cuda_gives_the_numpy_answer():
+    prob = _problem(n=200, d=4, P=40, frac=0.03, seed=2)
+    a = prob.solve(device="numpy", generate_patterns=2)
+    b = prob.solve(device="cuda", generate_patterns=2)
+    assert b.value == pytest.approx(a.value, rel=1e-8)

@@ -79,3 +79,28 @@ def test_the_committed_sweep_has_the_columns_the_chapter_reads():
     for r in rows:                     # a killed run: its time is the cap, no objective
         if r["status"] == "capped":
             assert r["lower_bound"] == "True" and np.isnan(float(r["objective"]))
+
+
+def test_the_committed_sweep_supports_the_page():
+    """The performance page's reading of relu_sweep.csv: every scnn run took at least ten times
+    dualkit's fixed-sample time (the issue's bar), pattern generation lowers the network's
+    objective below the fixed-sample optimum at every size and beta, more as beta falls, cvxpy
+    lands on dualkit's optimum, and n = 20000, d = 10, beta = 0.01 beta_max took under 60 s."""
+    rows = list(csv.DictReader(open(RESULTS / "relu_sweep.csv", newline="")))
+    scnn = [r for r in rows if r["method"] == relu.SCNN]
+    assert scnn and min(float(r["ratio"]) for r in scnn) >= 10 * (1 - 1e-9)
+    for r in scnn:                       # a finished scnn network is no better than dualkit's
+        if r["status"] == "ok":
+            assert float(r["rel_to_fixed"]) >= -1e-6
+    gen = [r for r in rows if r["method"] == relu.GENERATE and r["status"] == "ok"]
+    assert gen and all(float(r["rel_to_fixed"]) < 0 for r in gen)
+    for size in {(r["n"], r["d"]) for r in gen}:
+        gains = [-float(r["rel_to_fixed"]) for r in
+                 sorted((r for r in gen if (r["n"], r["d"]) == size), key=lambda r: -float(r["frac"]))]
+        assert gains == sorted(gains)                                 # "grows as beta falls"
+    for r in rows:
+        if r["method"] == relu.CVXPY and r["status"] == "ok":
+            assert abs(float(r["rel_to_fixed"])) <= 1e-6
+    big = [r for r in rows if r["method"] == relu.FIXED and (r["n"], r["d"]) == ("20000", "10")
+           and float(r["frac"]) == 0.01]
+    assert len(big) == 1 and float(big[0]["time"]) < 60

@@ -664,10 +664,10 @@ class TwoLayerReLU(Problem):
                           f"{rec['gap'] * t * t:.2e}, {rec['time']:.2f}s")
             b0 = 0.0
             if method == "working_set":
-                gen = generate_patterns if exact is None else False
-                if gen and self.free:
+                if generate_patterns and self.free:
                     raise ValueError("generate_patterns needs bias='none' or 'regularized': the "
                                      "free-bias program's patterns are anchored at data points.")
+                gen = generate_patterns if exact is None else False
                 fit = cone_group_lasso(unit.blocks, unit.y, unit.beta, free_b0=unit.free,
                                        callback=callback, exact_bound=verbose, generate=gen,
                                        device=device, seed=self.seed)

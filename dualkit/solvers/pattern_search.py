@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from dualkit.solvers.relu_program import SLACK_TOL, Blocks
 
-__all__ = ["search_patterns", "PatternSearch", "block_scores", "resolve_device"]
+__all__ = ["search_patterns", "PatternSearch", "block_grads", "block_scores", "resolve_device"]
 
 #: entries of one (n, columns) work matrix (float64) in NumPy or torch-CPU, and on a CUDA device:
 #: the starts (and the blocks of :func:`block_scores`) are processed in column chunks of that size
@@ -331,11 +331,10 @@ def search_patterns(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike
                          time=time.perf_counter() - t0)
 
 
-def block_scores(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.ndarray:
-    r"""The scores :math:`\|M_j^\top D_j\lambda\|_2` of every block (an upper bound on its dual
-    constraint :math:`\|\Pi_{K_j}(\pm g_j)\|`), with
-    :math:`M_j^\top D_j\lambda=M^\top(D_j\odot\lambda)-a_j\,\mathbf 1^\top(D_j\odot\lambda)`
-    (:meth:`Blocks.grads`), as a NumPy array (P,). On a torch ``device``
+def block_grads(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.ndarray:
+    r""":math:`g_j=M_j^\top D_j\lambda=M^\top(D_j\odot\lambda)-a_j\,\mathbf 1^\top
+    (D_j\odot\lambda)` of every block (:meth:`Blocks.grads`), as a NumPy array (p, P): the
+    large matrix product of a scan of the two-layer ReLU program. On a torch ``device``
     (:func:`resolve_device`) the patterns travel in column chunks, as booleans."""
     la = np.asarray(lam, dtype=float)
     n = blocks.M.shape[0]
@@ -343,12 +342,12 @@ def block_scores(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.nda
         raise ValueError(f"lam must be a vector of the {n} rows of blocks.M; got shape {la.shape}.")
     dev = resolve_device(device)
     if dev is None:
-        return np.linalg.norm(blocks.grads(la), axis=0)
+        return blocks.grads(la)
     import torch
 
     Mt = torch.as_tensor(blocks.M, dtype=torch.float64, device=dev)
     lt = torch.as_tensor(la, dtype=torch.float64, device=dev)[:, None]
-    out = np.empty(blocks.size)
+    out = np.empty((blocks.M.shape[1], blocks.size))
     chunk = _chunk(n, dev)
     for a in range(0, blocks.size, chunk):
         b = min(a + chunk, blocks.size)
@@ -358,5 +357,12 @@ def block_scores(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.nda
         if np.any(anc >= 0):
             At = torch.as_tensor(blocks.anchor_rows(np.arange(a, b)), dtype=torch.float64, device=dev)
             G = G - At.T * Dl.sum(dim=0)[None, :]
-        out[a:b] = torch.linalg.vector_norm(G, dim=0).cpu().numpy()
+        out[:, a:b] = G.cpu().numpy()
     return out
+
+
+def block_scores(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.ndarray:
+    r"""The scores :math:`\|M_j^\top D_j\lambda\|_2` of every block (an upper bound on its dual
+    constraint :math:`\|\Pi_{K_j}(\pm g_j)\|`), the column norms of :func:`block_grads`, as a
+    NumPy array (P,)."""
+    return np.linalg.norm(block_grads(blocks, lam, device), axis=0)

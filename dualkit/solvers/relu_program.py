@@ -501,8 +501,10 @@ class _Neurons:
     :math:`\lambda` by :math:`\|\Pi_K(g')\|\le\|\Pi_K(g)\|+\|g'-g\|`, Moreau's projection being
     non-expansive)."""
 
-    def __init__(self, blocks: Blocks, y, beta: float, free_b0: bool):
+    def __init__(self, blocks: Blocks, y, beta: float, free_b0: bool, device="auto"):
+        from .pattern_search import resolve_device
         self.blocks, self.beta, self.free = blocks, beta, free_b0
+        self.device = resolve_device(device)        # None: NumPy
         self.y = y - y.mean() if free_b0 else y
         self.y_raw = y
         n, p = blocks.M.shape
@@ -536,7 +538,11 @@ class _Neurons:
         most violated first; only pairs whose bound exceeds ``above`` are computed (NNLS).
         Returns ``(violators, max_bound)``: every block's constraint is at most
         ``max_bound``."""
-        G = self.blocks.grads(self.lam)
+        if self.device is None:
+            G = self.blocks.grads(self.lam)
+        else:                                       # the large product on the torch device
+            from .pattern_search import block_grads
+            G = block_grads(self.blocks, self.lam, self.device)
         gn = np.linalg.norm(G, axis=0)
         if self.G_prev is not None and self.G_prev.shape == G.shape:
             moved = np.linalg.norm(G - self.G_prev, axis=0)
@@ -635,7 +641,7 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
                        device="auto", seed: int = 0):
     """The column-generation loop of :func:`cone_group_lasso` (see there); returns the fit and
     the (possibly grown) blocks."""
-    st = _Neurons(blocks, y, beta, free_b0)
+    st = _Neurons(blocks, y, beta, free_b0, device)
     above = beta * (1 + SLACK_TOL)
     limit = batch or None
     progress: list[dict] = []
@@ -759,6 +765,10 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
        (:func:`~dualkit.solvers.pattern_search.search_patterns` from the current neurons and
        random directions, on ``device``) and adds them, so that the program grows towards the
        full one; the grown blocks are in ``fit.blocks``.
+
+    ``device`` ("auto": torch on a CUDA device when one is present, else NumPy;
+    :func:`~dualkit.solvers.pattern_search.resolve_device`) also computes each scan's
+    :math:`g_j` for every block (:func:`~dualkit.solvers.pattern_search.block_grads`).
 
     It stops when no block violates :math:`\|\Pi_{K_j}(\sigma g_j)\|\le\beta(1+10^{-7})`:
     :math:`\lambda` is then dual feasible over ``blocks`` to that slack, which certifies the
