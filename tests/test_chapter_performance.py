@@ -78,9 +78,9 @@ def test_the_committed_table_supports_the_reading():
     for r in lbfgs:                                        # "a few quasi-Newton steps reach 1e-6"
         k = int(re.search(r"reached 1e-6 after (\d+) outer steps", r["note"])[1])
         assert k <= 10 and float(r["ratio"]) > 1            # ... and still slower
-    # "not far ahead ... only a few times faster": B6 at n = 100 and B8
-    few = [_ratios("B6", "cvxpy + CLARABEL", "n=100")[0], _ratios("B8", "cvxpy")[0]]
-    assert all(1 < f < 10 for f in few)
+    # "not far ahead": B6 at n = 100; B8's column generation is ahead of cvxpy
+    assert 1 < _ratios("B6", "cvxpy + CLARABEL", "n=100")[0] < 10
+    assert _ratios("B8", "cvxpy")[0] > 1
 
 
 def test_linear_closed_form_is_certified_and_training_reaches_it():
