@@ -40,6 +40,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .relu_program import Blocks
 
@@ -50,7 +51,7 @@ __all__ = ["block_outputs", "extreme_blocks"]
 GRAM_FULL_RANK = 1e-10
 
 
-def block_outputs(blocks: Blocks, W: np.ndarray, idx) -> np.ndarray:
+def block_outputs(blocks: Blocks, W: np.ndarray, idx: ArrayLike) -> np.ndarray:
     r"""The outputs :math:`(M_{j}w)_+` (n, k) of the directions ``W`` (p, k), column j in
     block ``idx[j]`` (:math:`M_j=M-\mathbf 1a_j^\top`), without their signs."""
     Z = blocks.M @ W
@@ -58,8 +59,9 @@ def block_outputs(blocks: Blocks, W: np.ndarray, idx) -> np.ndarray:
     return np.maximum(Z, 0.0)
 
 
-def extreme_blocks(blocks: Blocks, U, idx, signs, rank_tol: float = 1e-12,
-                   check_tol: float = 1e-11):
+def extreme_blocks(blocks: Blocks, U: ArrayLike, idx: ArrayLike, signs: ArrayLike,
+                   rank_tol: float = 1e-12, check_tol: float = 1e-11,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     r"""Reduce the block vectors ``U`` (p, k) of blocks ``idx`` with signs ``signs`` to an
     extreme point of the optimal set (see the module docstring): same predictions, same
     :math:`\sum_j\|u_j\|`, same directions, at most :math:`\operatorname{rank}[V;\mathbf

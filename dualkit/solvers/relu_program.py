@@ -654,10 +654,10 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
         rounds += 1
         since += 1
         new, max_ub = st.scan(above, limit)
-        found = 0
+        bound = st.bound(max_ub)          # valid for this round's program at this residual
         if not new and searches < gen_rounds:
             # the program is solved: its bound first, then the search may grow it
-            rec = _cg_record(st, rounds, max_ub, 0, 0, generated, scale, t0, exact_bound)
+            rec = _cg_record(st, rounds, bound, 0, generated, scale, t0, exact_bound)
             searches += 1
             D_new, new = _generate(st, y, beta, device, seed + searches)
             found = D_new.shape[1]
@@ -673,7 +673,7 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
                 since = 0
                 continue
         if not new:
-            rec = _cg_record(st, rounds, max_ub, 0, 0, generated, scale, t0, exact_bound,
+            rec = _cg_record(st, rounds, bound, 0, generated, scale, t0, exact_bound,
                              final=True)
             progress.append(rec)
             if callback is not None:
@@ -681,7 +681,7 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
             break
         st.add(new)
         st.solve()
-        rec = _cg_record(st, rounds, max_ub, len(new), 0, generated, scale, t0, exact_bound,
+        rec = _cg_record(st, rounds, bound, len(new), generated, scale, t0, exact_bound,
                          violation=new[0][0] / beta)
         progress.append(rec)
         if callback is not None:
@@ -722,18 +722,20 @@ def _generate(st: _Neurons, y, beta: float, device, seed: int):
     return res.patterns.astype(bool), new
 
 
-def _cg_record(st: _Neurons, round_: int, max_ub: float, added: int, found: int, generated: int,
+def _cg_record(st: _Neurons, round_: int, bound: float, added: int, generated: int,
                scale: float, t0: float, exact_bound: bool, violation: float = 1.0,
                final: bool = False) -> dict:
-    """A round's progress record (see :func:`cone_group_lasso`), values at the scale of y."""
+    """A round's progress record (see :func:`cone_group_lasso`), values at the scale of y:
+    ``bound`` is the round's scan's (the residual before the round's re-solve, scaled by the
+    carried bounds; a lower bound on the round's program), or with ``exact_bound`` the exact
+    one at the new residual."""
     value = st.value()
     if exact_bound:
-        max_ub = dual_constraint(st.blocks, st.lam)[0]
-    bound = st.bound(max_ub) if np.isfinite(max_ub) else np.nan
+        bound = st.bound(dual_constraint(st.blocks, st.lam)[0])
     nrm = np.linalg.norm(st.blocks_out()[0], axis=0)
     return {"round": round_, "neurons": len(st.keys), "blocks": int(np.sum(nrm > 0)),
             "active": int(np.sum(nrm > 0)), "added": added, "patterns": st.blocks.size,
-            "generated": found, "generated_total": generated,
+            "generated": 0, "generated_total": generated,
             "value": value * scale**2, "violation": violation,
             "bound": bound * scale**2, "gap": (value - bound) * scale**2,
             "time": time.perf_counter() - t0, "cone_checks": st.nnls_calls, "final": final}
@@ -793,14 +795,21 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     the whole program (to that slack), which certifies the optimum. Only active blocks (at most
     n + 1 at an extreme optimum) and their active rows ever enter an SOCP.
 
-    Progress: after each round a record ``{"round", "blocks" (working set), "active" (nonzero
-    blocks), "rows" (cone rows in the SOCP), "value" (the restricted program's objective, an
-    upper bound), "violation" (the largest dual constraint found, over beta), "bound", "gap",
-    "time"}`` is appended to ``info["progress"]`` and passed to ``callback`` (if given), values
-    at the scale of ``y``. ``"bound"`` is the dual value of the residual scaled into the dual
-    constraint over every block (weak duality: a lower bound on the program) and ``"gap"`` =
-    value - bound; they are computed (an exact scan of every block per round) only with
-    ``exact_bound=True``, else NaN.
+    Progress: after each round a record is appended to ``info["progress"]`` and passed to
+    ``callback`` (if given), values at the scale of ``y``. Column generation's records hold
+    ``"round"``, ``"neurons"`` (in the lasso), ``"blocks"`` and ``"active"`` (non-zero blocks
+    once merged), ``"added"`` (neurons added this round), ``"patterns"`` (in the program),
+    ``"generated"`` (patterns a search added this round) and ``"generated_total"``,
+    ``"value"`` (the restricted program's objective, an upper bound), ``"violation"`` (the
+    largest dual constraint found, over beta), ``"bound"``, ``"gap"``, ``"time"``,
+    ``"cone_checks"`` (NNLS checks so far) and ``"final"``. ``"bound"`` is the dual value of
+    the residual scaled into the dual constraint over every block of the program at that
+    round (weak duality: a lower bound on it; at a search, the program before it grows) and
+    ``"gap"`` = value - bound: the scaling uses the carried bounds, or the exact maximum with
+    ``exact_bound=True`` (one more scan of every block). The SOCP working set's records hold
+    ``"round"``, ``"blocks"``, ``"active"``, ``"rows"`` (cone rows in the SOCP), ``"value"``,
+    ``"violation"``, ``"bound"``, ``"gap"`` and ``"time"``, its bound computed only with
+    ``exact_bound=True`` (else NaN).
     """
     y = np.asarray(y, dtype=float)
     n = y.size
