@@ -27,6 +27,7 @@ import cvxpy
 import numpy as np
 import torch
 
+from benchmarks.common import fmt
 from benchmarks.suite import ALL, run
 
 COLUMNS = ["bench", "size", "method", "time", "compile", "solve", "ratio", "rel_gap", "peak_mb",
@@ -35,22 +36,16 @@ HEADER = ("| bench | size | method | time (s) | × first row | rel. gap | peak M
           "t→1e-2 (s) | t→1e-4 (s) | t→1e-6 (s) | note |")
 
 
-def _fmt(v, spec: str) -> str:
-    if isinstance(v, float):
-        return format(v, spec) if math.isfinite(v) else "—"
-    return str(v)
-
-
 def markdown_row(r: dict) -> str:
     note = r["note"]
     if math.isfinite(r["compile"]):
         note = f"compile {r['compile']:.3g} s + solve {r['solve']:.3g} s; " + note
-    ratio = _fmt(r["ratio"], ".3g")
+    ratio = fmt(r["ratio"], ".3g")
     if r["method"].startswith("torch") and not math.isfinite(r["t_1e-06"]):
         ratio = ">" + ratio         # a capped run: the time to 1e-6 is longer still
-    cells = [r["bench"], r["size"], r["method"], _fmt(r["time"], ".3g"), ratio,
-             _fmt(r["rel_gap"], ".1e"), _fmt(r["peak_mb"], ".3g"), _fmt(r["t_0.01"], ".3g"),
-             _fmt(r["t_0.0001"], ".3g"), _fmt(r["t_1e-06"], ".3g"), note.replace("|", "/")]
+    cells = [r["bench"], r["size"], r["method"], fmt(r["time"], ".3g"), ratio,
+             fmt(r["rel_gap"], ".1e"), fmt(r["peak_mb"], ".3g"), fmt(r["t_0.01"], ".3g"),
+             fmt(r["t_0.0001"], ".3g"), fmt(r["t_1e-06"], ".3g"), note.replace("|", "/")]
     return "| " + " | ".join(cells) + " |"
 
 

@@ -27,6 +27,14 @@ THRESHOLDS = (1e-2, 1e-4, 1e-6)
 ADAM_LRS = (1e-3, 1e-2, 1e-1)
 
 
+def fmt(v, spec: str) -> str:
+    """A table cell: a float formatted with ``spec`` (a dash for NaN and inf), anything else
+    as ``str``."""
+    if isinstance(v, float):
+        return format(v, spec) if math.isfinite(v) else "—"
+    return str(v)
+
+
 def timed(fn, reps: int = 5):
     """Median wall time of fn() over reps runs (a single run if the first takes more than 1 s),
     and the result of the median run: :func:`dualkit.timing.timed`, the one timing rule of the

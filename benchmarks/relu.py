@@ -53,7 +53,7 @@ os.environ["RAYON_NUM_THREADS"] = "1"      # Clarabel's parallel KKT: one thread
 import numpy as np
 
 import dualkit as dk
-from benchmarks.common import timed
+from benchmarks.common import fmt, timed
 
 
 def problem_data(n: int, d: int, P: int, seed: int = 0):
@@ -342,21 +342,15 @@ SWEEP_HEADER = ("| n | d | patterns | β/β_max | method | time (s) | × dualkit
                 "vs dualkit fixed (rel.) | active neurons | rounds | generated | note |")
 
 
-def _cell(v, spec: str) -> str:
-    if isinstance(v, float):
-        return format(v, spec) if math.isfinite(v) else "—"
-    return str(v)
-
-
 def sweep_markdown_row(r: dict) -> str:
-    t = (">" if r["lower_bound"] else "") + _cell(r["time"], ".3g")
-    ratio = (">" if r["lower_bound"] else "") + _cell(r["ratio"], ".3g")
+    t = (">" if r["lower_bound"] else "") + fmt(r["time"], ".3g")
+    ratio = (">" if r["lower_bound"] else "") + fmt(r["ratio"], ".3g")
     note = r["note"] if r["status"] in ("ok", "capped") else f"{r['status']}: {r['note']}"
-    cells = [r["n"], r["d"], r["patterns"], _cell(r["frac"], "g"), r["method"], t, ratio,
-             _cell(r["objective"], ".8g"), _cell(r["rel_to_fixed"], ".2e"),
-             _cell(r["active_neurons"], ".0f") if isinstance(r["active_neurons"], float)
-             else r["active_neurons"], _cell(r["rounds"], ".0f") if isinstance(r["rounds"], float)
-             else r["rounds"], _cell(r["generated"], ".0f") if isinstance(r["generated"], float)
+    cells = [r["n"], r["d"], r["patterns"], fmt(r["frac"], "g"), r["method"], t, ratio,
+             fmt(r["objective"], ".8g"), fmt(r["rel_to_fixed"], ".2e"),
+             fmt(r["active_neurons"], ".0f") if isinstance(r["active_neurons"], float)
+             else r["active_neurons"], fmt(r["rounds"], ".0f") if isinstance(r["rounds"], float)
+             else r["rounds"], fmt(r["generated"], ".0f") if isinstance(r["generated"], float)
              else r["generated"], str(note).replace("|", "/")]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
