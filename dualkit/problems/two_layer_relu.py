@@ -572,9 +572,9 @@ class TwoLayerReLU(Problem):
             Print the progress of the working-set rounds (neurons and active blocks, neurons
             added, patterns and patterns generated, the restricted program's value, a lower
             bound on it from weak duality and the gap, time) and the solver's summary line.
-            ``sol.info["progress"]`` keeps the rounds either way; the bound is exact over
-            the program's patterns when verbose (one scan of every pattern per round), a valid
-            but looser bound otherwise.
+            ``sol.info["progress"]`` keeps the rounds either way; each round's bound is a
+            valid lower bound on that round's program (its residual scaled by bounds on every
+            pattern's dual constraint), tight at the last round.
         solver : str, optional
             cvxpy solver for ``method="cvxpy"`` (default Clarabel, tight tolerances).
         extreme : bool

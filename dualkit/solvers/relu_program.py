@@ -438,15 +438,20 @@ CONE_CACHE_ENTRIES = 20_000_000
 
 
 def nonneg_lasso(Q: np.ndarray, b: np.ndarray, beta: float, c0: np.ndarray | None = None,
-                 max_iter: int = 10_000) -> np.ndarray:
+                 max_iter: int | None = None) -> np.ndarray:
     r""":math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c+\beta\mathbf 1^\top c` (Q positive
     semidefinite, the Gram matrix of the neurons' outputs) by an active-set method warm-started
     at ``c0``: the coefficients with a negative gradient join the support, the problem is
     solved on the support by a Cholesky factorization, and where that makes a coefficient
     negative the step stops at the first one that reaches zero (which leaves), as in
     Lawson--Hanson's NNLS. Stops when :math:`Qc-b+\beta\ge0` off the support and
-    :math:`=0` on it (to rounding): the KKT conditions."""
+    :math:`=0` on it (to rounding): the KKT conditions. Where that does not settle within
+    ``max_iter`` steps (default 50 + 2k; singular Q near interpolation can make it cycle) the
+    problem is handed to Lawson--Hanson's NNLS itself (``scipy.optimize.nnls``, a finite
+    method) as :math:`\min_{c\ge0}\|Rc-R^{-\top}(b-\beta\mathbf 1)\|` with
+    :math:`R^\top R=Q+\epsilon I`."""
     k = b.size
+    max_iter = 50 + 2 * k if max_iter is None else max_iter
     c = np.zeros(k) if c0 is None else np.maximum(np.asarray(c0, dtype=float), 0.0)
     scale = max(float(np.abs(b).max(initial=0.0)), beta, 1e-300)
     ridge = 1e-13 * max(float(np.trace(Q)) / max(k, 1), 1e-300)
@@ -487,8 +492,22 @@ def nonneg_lasso(Q: np.ndarray, b: np.ndarray, beta: float, c0: np.ndarray | Non
             S = c > 0
             if not S.any():
                 break
-    raise RuntimeError("the non-negative lasso of the column-generation solver did not "  # pragma: no cover
-                       f"converge in {max_iter} iterations; use solve(method='cvxpy').")
+    return _nnls_lasso(Q, b, beta, ridge)
+
+
+def _nnls_lasso(Q: np.ndarray, b: np.ndarray, beta: float, ridge: float) -> np.ndarray:
+    """:func:`nonneg_lasso` by ``scipy.optimize.nnls`` on the Cholesky factor of Q + ridge I
+    (a ``RuntimeError`` where that fails too: the caller falls back to the SOCP solver)."""
+    from scipy.linalg import cholesky, solve_triangular
+    try:
+        R = cholesky(Q + max(ridge, 1e-12 * float(np.abs(np.diag(Q)).max(initial=1.0)))
+                     * np.eye(b.size))
+        rhs = solve_triangular(R, b - beta, trans="T")
+        c, _ = nnls(R, rhs, maxiter=50 * max(b.size, 10))
+    except (np.linalg.LinAlgError, RuntimeError, ValueError) as exc:
+        raise RuntimeError(f"the non-negative lasso of the column-generation solver failed "
+                           f"({exc}); use solve(method='cvxpy').") from exc
+    return c
 
 
 class _Neurons:
@@ -566,10 +585,13 @@ class _Neurons:
                 ub[j, si] = v
                 un = float(np.linalg.norm(u))
                 if un > 0:         # the rows active at the projection start the next check
-                    self.rows[int(j), si] = np.flatnonzero(A @ u <= 1e-9 * un * np.linalg.norm(
-                        A, axis=1))
-                if v > above:
-                    viol.append((v, int(j), sign, u))
+                    rn = np.linalg.norm(A, axis=1)
+                    Au = A @ u
+                    self.rows[int(j), si] = np.flatnonzero(Au <= 1e-9 * un * rn)
+                    # a neuron joins only if it lies in its cone (cone_support's NNLS could
+                    # stop early; its value is still a valid bound)
+                    if v > above and Au.min(initial=0.0) >= -1e-9 * un * rn.max(initial=1.0):
+                        viol.append((v, int(j), sign, u))
             if limit is not None and len(viol) >= limit:
                 break
         self.S_ub = ub
@@ -643,7 +665,9 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
     the (possibly grown) blocks."""
     st = _Neurons(blocks, y, beta, free_b0, device)
     above = beta * (1 + SLACK_TOL)
-    limit = batch or None
+    # at most this many neurons join per round (the first scan of a large exact program can
+    # find tens of thousands of violating blocks)
+    limit = batch or min(max(256, 2 * y.size), 2048)
     progress: list[dict] = []
     gen_rounds = int(generate) if not isinstance(generate, bool) else (GENERATE_ROUNDS if generate
                                                                        else 0)
@@ -669,7 +693,10 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
             if found:
                 st.grow(D_new)
                 st.add(new)
-                st.solve()
+                try:
+                    st.solve()
+                except RuntimeError:
+                    return None, st.blocks
                 since = 0
                 continue
         if not new:
@@ -680,7 +707,10 @@ def _column_generation(blocks: Blocks, y, beta: float, free_b0: bool, batch, max
                 callback(rec)
             break
         st.add(new)
-        st.solve()
+        try:
+            st.solve()
+        except RuntimeError:
+            return None, st.blocks
         rec = _cg_record(st, rounds, bound, len(new), generated, scale, t0, exact_bound,
                          violation=new[0][0] / beta)
         progress.append(rec)
@@ -730,7 +760,7 @@ def _cg_record(st: _Neurons, round_: int, bound: float, added: int, generated: i
     carried bounds; a lower bound on the round's program), or with ``exact_bound`` the exact
     one at the new residual."""
     value = st.value()
-    if exact_bound:
+    if exact_bound and final:     # (at the last round the carried bound is already tight)
         bound = st.bound(dual_constraint(st.blocks, st.lam)[0])
     nrm = np.linalg.norm(st.blocks_out()[0], axis=0)
     return {"round": round_, "neurons": len(st.keys), "blocks": int(np.sum(nrm > 0)),
@@ -805,8 +835,8 @@ def cone_group_lasso(blocks: Blocks, y, beta: float, free_b0: bool = False, tol:
     ``"cone_checks"`` (NNLS checks so far) and ``"final"``. ``"bound"`` is the dual value of
     the residual scaled into the dual constraint over every block of the program at that
     round (weak duality: a lower bound on it; at a search, the program before it grows) and
-    ``"gap"`` = value - bound: the scaling uses the carried bounds, or the exact maximum with
-    ``exact_bound=True`` (one more scan of every block). The SOCP working set's records hold
+    ``"gap"`` = value - bound: the scaling uses the carried bounds (at the last round, with
+    ``exact_bound=True``, the exact maximum). The SOCP working set's records hold
     ``"round"``, ``"blocks"``, ``"active"``, ``"rows"`` (cone rows in the SOCP), ``"value"``,
     ``"violation"``, ``"bound"``, ``"gap"`` and ``"time"``, its bound computed only with
     ``exact_bound=True`` (else NaN).
