@@ -247,14 +247,14 @@ def search_patterns(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike
 
     Parameters
     ----------
-    M : (n, p) array
+    M : array-like of shape (n, p)
         The base matrix: :math:`[X\ \mathbf 1]` for ``bias="regularized"``, :math:`X` for
         ``"none"`` (for the free bias, :math:`X-\mathbf 1x_k^\top` for an anchor k).
-    lam : (n,) array
+    lam : array-like of shape (n,)
         The dual point, e.g. the residual :math:`y-\hat y` of a restricted solve.
     beta : float
         The weight decay, > 0.
-    starts : (p, m) array
+    starts : array-like of shape (p, m)
         Start directions (e.g. the active neurons, the top-scored gates); any nonzero scale.
     steps : int
         Ascent steps per start (0: only the starts themselves are scored).
@@ -262,8 +262,9 @@ def search_patterns(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike
         At most this many directions are returned (the best); None: all.
     random : int
         Extra Gaussian starts drawn with ``seed``.
-    known : (n, P) boolean array, optional
-        Patterns already in the program: they are not returned (nor counted in ``found``).
+    known : array-like of shape (n, P), optional
+        Patterns already in the program (booleans): they are not returned (nor counted in
+        ``found``).
     device : "auto", "numpy", "cpu", "cuda" or torch.device
         Where the ascent runs (:func:`resolve_device`); float64 everywhere. The values and
         patterns returned are recomputed in NumPy from the returned gates.
@@ -333,8 +334,9 @@ def search_patterns(M: ArrayLike, lam: ArrayLike, beta: float, starts: ArrayLike
 
 def block_grads(blocks: Blocks, lam: ArrayLike, device: Any = "auto") -> np.ndarray:
     r""":math:`g_j=M_j^\top D_j\lambda=M^\top(D_j\odot\lambda)-a_j\,\mathbf 1^\top
-    (D_j\odot\lambda)` of every block (:meth:`Blocks.grads`), as a NumPy array (p, P): the
-    large matrix product of a scan of the two-layer ReLU program. On a torch ``device``
+    (D_j\odot\lambda)` of every block
+    (:meth:`~dualkit.solvers.relu_program.Blocks.grads`), as a NumPy array (p, P): the large
+    matrix product of a scan of the two-layer ReLU program. On a torch ``device``
     (:func:`resolve_device`) the patterns travel in column chunks, as booleans."""
     la = np.asarray(lam, dtype=float)
     n = blocks.M.shape[0]
